@@ -1,0 +1,580 @@
+"""Runs a script over a `Backend`: control flow, scopes, functions, loops and calls.
+
+The same executor drives the concrete interpreter (one path, plain values) and the Z3
+encoding (all paths at once, branches merged at their joins). What differs is the backend:
+how a condition splits a state, how states merge, how a model effect is applied.
+
+Every call instance is a *site*: the call's span plus its dynamic context (which loop
+iterations and function calls it is inside). Choices (`if (*)`, a call's outcome) are named
+after their site, so a choice the solver makes can be replayed by the interpreter.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable
+
+from .language import ast
+from .language.errors import InternalError, NotModelledError, ResolveError
+from .language.prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .model import api, refs
+from .model.values import NULL, OPAQUE_POINTER
+from .model.world import Arg, Cell, World
+
+Context = tuple  # the dynamic context of a site: (("loop", offset, i) | ("call", offset), ...)
+MAX_CONSTANT_LOOP = 10_000
+
+
+@dataclass(frozen=True)
+class Site:
+    """One call instance: what is executed where, in which context."""
+
+    span: ast.Span
+    context: Context
+    text: str  # the call or statement as written
+
+    @property
+    def key(self) -> tuple:
+        return (self.span.start, self.span.end, self.context)
+
+
+class Sites:
+    """Numbers the sites of one run (stored in cells) and maps them back."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple, int] = {}
+        self.by_id: list[Site] = []
+
+    def intern(self, site: Site) -> int:
+        n = self._ids.get(site.key)
+        if n is None:
+            n = self._ids[site.key] = len(self.by_id)
+            self.by_id.append(site)
+        return n
+
+
+class State(ABC):
+    """One symbolic or concrete state of the whole world; backends define what it holds."""
+
+    cells: dict
+
+
+Effect = Callable[[World, list[Arg]], Any]
+
+
+class Backend(ABC):
+    """How the executor's questions are answered: concretely or symbolically."""
+
+    sites: Sites
+
+    @abstractmethod
+    def initial(self) -> State: ...
+
+    @abstractmethod
+    def step(self, state: State, fn: Effect, args: list[Arg], site: int, live: list[Cell]) -> tuple[State | None, Any]:
+        """Apply a model effect; None when every continuation crashed."""
+
+    @abstractmethod
+    def write(self, state: State, cell: Cell, value: Any) -> State:
+        """Store a value in a variable cell."""
+
+    @abstractmethod
+    def objects(self) -> list[int]:
+        """Every object allocated on some path so far."""
+
+    @abstractmethod
+    def branch(self, state: State, cond: Any) -> tuple[State | None, State | None]:
+        """The states where `cond` holds and where it does not (None: impossible)."""
+
+    @abstractmethod
+    def merge(self, states: list[State]) -> State | None: ...
+
+    @abstractmethod
+    def assume(self, state: State, cond: Any) -> State | None: ...
+
+    @abstractmethod
+    def nondet(self, state: State, label: str) -> Any:
+        """A free boolean choice (`*`)."""
+
+    @abstractmethod
+    def opaque(self, state: State, label: str) -> Any:
+        """A free integer (a scalar input declared without a value)."""
+
+    @abstractmethod
+    def op(self, name: str, *values: Any) -> Any:
+        """Arithmetic and logic on values: eq ne lt le gt ge add sub not and or bitor bitand neg truth."""
+
+    @abstractmethod
+    def bound_reached(self, state: State, loop: ast.Span) -> None:
+        """A `while` loop could still run after its last unrolled iteration."""
+
+
+@dataclass
+class Flow:
+    """Where control goes after a statement: on, out of a loop, or out of the function."""
+
+    normal: State | None
+    breaks: list[State] = field(default_factory=list)
+    continues: list[State] = field(default_factory=list)
+    returns: list[State] = field(default_factory=list)
+
+    def absorb(self, other: "Flow") -> None:
+        self.breaks += other.breaks
+        self.continues += other.continues
+        self.returns += other.returns
+
+
+@dataclass
+class Frame:
+    """A function invocation: its scopes (name -> cell) and where its result goes."""
+
+    key: Hashable
+    func: ast.FuncDef | None
+    scopes: list[dict[str, tuple[Cell, ast.CType]]]
+    context: Context
+
+    @property
+    def result(self) -> Cell:
+        return ("result", self.key)
+
+
+def _is_object(ctype: ast.CType) -> bool:
+    return ctype.pointers == 1 and ctype.base in OBJECT_TYPES
+
+
+class Executor:
+    def __init__(self, program: ast.Program, backend: Backend, unroll: int = 4, allocation_failures: bool = False):
+        self.program = program
+        self.backend = backend
+        self.unroll = unroll
+        self.allocation_failures = allocation_failures
+        self.globals: dict[str, tuple[Cell, ast.CType]] = {}
+        self.functions = {item.name: item for item in program.items if isinstance(item, ast.FuncDef)}
+        self.in_flight: list[Cell] = []  # function results not yet consumed by the caller
+        self.pending: list[Any] = []  # values whose references may have been lost in this statement
+        self._frames: list[Frame] = []
+        self._loop_scopes: list[int] = []  # scope depth of each enclosing loop body
+        self._last_value: Any = None
+
+    # ---- the whole script ------------------------------------------------------------
+    def run(self) -> State | None:
+        frame = Frame("main", None, [{}], ())
+        state: State | None = self.backend.initial()
+        state = self._step(state, api.start, [], frame, ast.Span(self.program.file, 1, 1, 1, 1), "start")
+        body = [item for item in self.program.items if not isinstance(item, ast.FuncDef)]
+        flow = Flow(state)
+        for item in body:
+            if isinstance(item, ast.VarDecl):
+                flow.normal = self._declare(item, flow.normal, frame, is_global=True)
+            else:
+                sub = self._stmt(item, flow.normal, frame)
+                flow.normal = sub.normal
+                flow.absorb(sub)
+        main = self.functions.get("main")
+        if main is not None and not any(not isinstance(i, (ast.VarDecl, ast.FuncDef)) for i in self.program.items):
+            call = ast.Call("main", (), main.span, main.name_span)
+            flow.normal, _ = self._call_function(main, call, flow.normal, frame)
+        end = self.backend.merge([s for s in [flow.normal, *flow.returns] if s is not None])
+        return self._end_of_script(end)
+
+    def _end_of_script(self, state: State | None) -> State | None:
+        site_span = self._end_span()
+        for o in self.backend.objects():
+            if state is None:
+                break
+            state = self._step(
+                state,
+                lambda w, args, o=o: refs.check_end(w, o),
+                [],
+                Frame("end", None, [{}], ()),
+                site_span,
+                "end of script",
+            )
+        return state
+
+    def _end_span(self) -> ast.Span:
+        lines = self.program.source.count("\n") + 1
+        return ast.Span(self.program.file, lines, 1, lines, 1, len(self.program.source), len(self.program.source))
+
+    # ---- steps -----------------------------------------------------------------------
+    def _live(self, frame: Frame) -> list[Cell]:
+        cells = [cell for cell, ctype in self.globals.values() if _is_object(ctype)]
+        for f in self._frames:
+            for scope in f.scopes:
+                cells += [cell for cell, ctype in scope.values() if _is_object(ctype)]
+        return cells + self.in_flight
+
+    def _step(
+        self, state: State | None, fn: Effect, args: list[Arg], frame: Frame, span: ast.Span, text: str
+    ) -> State | None:
+        if state is None:
+            return None
+        site = self.backend.sites.intern(Site(span, frame.context, text))
+        new_state, value = self.backend.step(state, fn, args, site, self._live(frame))
+        self._last_value = value
+        return new_state
+
+    # ---- declarations and statements ----------------------------------------------------------
+    def _declare(self, decl: ast.VarDecl, state: State | None, frame: Frame, is_global: bool = False) -> State | None:
+        cell: Cell = ("var", frame.key, decl.name, decl.span.start)
+        if is_global:
+            self.globals[decl.name] = (cell, decl.ctype)
+        else:
+            frame.scopes[-1][decl.name] = (cell, decl.ctype)
+        if state is None:
+            return None
+        if decl.init is not None:
+            state, value = self._expr(decl.init, state, frame)
+            state = self._write(state, cell, value, decl.ctype)
+        else:
+            state = self._write(state, cell, self._default(decl, state, frame), decl.ctype)
+        return self._finish_statement(state, frame, decl.span)
+
+    def _default(self, decl: ast.VarDecl, state: State, frame: Frame) -> Any:
+        """No initializer: object pointers start NULL, other pointers are opaque, scalars unknown."""
+        if decl.ctype.pointers:
+            return NULL if decl.ctype.base in OBJECT_TYPES else OPAQUE_POINTER
+        return self.backend.opaque(state, self._label(f"`{decl.name}`", decl.span, frame))
+
+    def _label(self, what: str, span: ast.Span, frame: Frame) -> str:
+        where = f"{span.line}:{span.column}"
+        for part in frame.context:
+            where += f"/{part[0]}{part[1]}" + (f"#{part[2]}" if len(part) > 2 else "")
+        return f"{what}@{where}"
+
+    def _write(self, state: State | None, cell: Cell, value: Any, ctype: ast.CType) -> State | None:
+        if state is None:
+            return None
+        if _is_object(ctype):
+            self.pending.append(state.cells.get(cell, NULL))
+        return self.backend.write(state, cell, value)
+
+    def _finish_statement(self, state: State | None, frame: Frame, span: ast.Span, where: str = "here") -> State | None:
+        """Values that lost their last pointer in this statement: check for leaked references."""
+        pending, self.pending = self.pending, []
+        for value in pending:
+            if state is None:
+                break
+            if not self._may_be_object(value):
+                continue
+            state = self._step(
+                state,
+                lambda w, args, where=where: refs.check_lost(w, w.ptr(args[0]), where),
+                [Arg(value, "")],
+                frame,
+                span,
+                "end of statement",
+            )
+        return state
+
+    def _may_be_object(self, value: Any) -> bool:
+        return self.backend.op("may_be_object", value)
+
+    def _stmt(self, stmt: ast.Stmt, state: State | None, frame: Frame) -> Flow:
+        if state is None:
+            return Flow(None)
+        if isinstance(stmt, ast.VarDecl):
+            return Flow(self._declare(stmt, state, frame))
+        if isinstance(stmt, ast.Assign):
+            return Flow(self._assign(stmt, state, frame))
+        if isinstance(stmt, ast.ExprStmt):
+            state, value = self._expr(stmt.expr, state, frame)
+            if isinstance(stmt.expr, ast.Call) and self._returns_owned(stmt.expr):
+                self.pending.append(value)
+            return Flow(self._finish_statement(state, frame, stmt.span, "because the result is not kept"))
+        if isinstance(stmt, ast.Block):
+            return self._block(stmt, state, frame)
+        if isinstance(stmt, ast.If):
+            return self._if(stmt, state, frame)
+        if isinstance(stmt, (ast.While, ast.For)):
+            return self._loop(stmt, state, frame)
+        if isinstance(stmt, ast.Break):
+            return Flow(None, breaks=[self._leave_scopes(state, frame, self._loop_depth(frame), stmt.span)])
+        if isinstance(stmt, ast.Continue):
+            return Flow(None, continues=[self._leave_scopes(state, frame, self._loop_depth(frame), stmt.span)])
+        if isinstance(stmt, ast.Return):
+            return self._return(stmt, state, frame)
+        if isinstance(stmt, ast.Assume):
+            state, value = self._expr(stmt.cond, state, frame)
+            state = self._finish_statement(state, frame, stmt.span)
+            return Flow(self.backend.assume(state, self.backend.op("truth", value)) if state is not None else None)
+        raise InternalError(f"unknown statement {type(stmt).__name__}", getattr(stmt, "span", None))
+
+    def _returns_owned(self, call: ast.Call) -> bool:
+        effect = api.EFFECTS.get(call.func)
+        if effect is not None:
+            return effect.returns == "owned"
+        func = self.functions.get(call.func)
+        return func is not None and _is_object(func.ret)
+
+    def _assign(self, stmt: ast.Assign, state: State, frame: Frame) -> State | None:
+        if isinstance(stmt.target, ast.Deref):
+            raise NotModelledError("assigning through a pointer (`*x = ...`) is not modelled yet", stmt.span)
+        cell, ctype = self._lookup(stmt.target.id, frame, stmt.target.span)
+        state, value = self._expr(stmt.value, state, frame)
+        if state is None:
+            return None
+        if stmt.op in ("+=", "-="):
+            current = state.cells.get(cell, 0)
+            value = self.backend.op("add" if stmt.op == "+=" else "sub", current, value)
+        state = self._write(state, cell, value, ctype)
+        return self._finish_statement(state, frame, stmt.span, "when the variable is overwritten")
+
+    def _block(self, block: ast.Block, state: State | None, frame: Frame, scope: dict | None = None) -> Flow:
+        frame.scopes.append(scope if scope is not None else {})
+        depth = len(frame.scopes)
+        flow = Flow(state)
+        for stmt in block.stmts:
+            sub = self._stmt(stmt, flow.normal, frame)
+            flow.normal = sub.normal
+            flow.absorb(sub)
+            if flow.normal is None:
+                break
+        closing = ast.Span(block.span.file, block.span.end_line, max(block.span.end_column - 1, 1),
+                           block.span.end_line, block.span.end_column, block.span.end - 1, block.span.end)
+        flow.normal = self._leave_scopes(flow.normal, frame, depth, closing)
+        frame.scopes.pop()
+        return flow
+
+    def _leave_scopes(self, state: State | None, frame: Frame, depth: int, span: ast.Span) -> State | None:
+        """Variables of the scopes from `depth` inward go out of scope: what only they held is lost."""
+        if state is None or depth < 1:
+            return state
+        cells = [cell for scope in frame.scopes[depth - 1 :] for cell, ctype in scope.values() if _is_object(ctype)]
+        for cell in cells:
+            self.pending.append(state.cells.get(cell, NULL))
+        saved = frame.scopes[depth - 1 :]
+        del frame.scopes[depth - 1 :]
+        for _ in saved:
+            frame.scopes.append({})
+        for cell in cells:
+            state = self.backend.write(state, cell, NULL)
+        state = self._finish_statement(state, frame, span, "when its variable goes out of scope")
+        frame.scopes[depth - 1 :] = saved
+        return state
+
+    def _loop_depth(self, frame: Frame) -> int:
+        return self._loop_scopes[-1] if self._loop_scopes else len(frame.scopes) + 1
+
+    def _if(self, stmt: ast.If, state: State, frame: Frame) -> Flow:
+        state, cond = self._condition(stmt.cond, state, frame)
+        if state is None:
+            return Flow(None)
+        yes, no = self.backend.branch(state, cond)
+        flow = Flow(None)
+        then = self._stmt(_as_block(stmt.then), yes, frame)
+        flow.absorb(then)
+        normals = [then.normal]
+        if stmt.orelse is not None:
+            other = self._stmt(_as_block(stmt.orelse), no, frame)
+            flow.absorb(other)
+            normals.append(other.normal)
+        else:
+            normals.append(no)
+        flow.normal = self.backend.merge([s for s in normals if s is not None])
+        return flow
+
+    def _condition(self, cond: ast.Expr, state: State, frame: Frame) -> tuple[State | None, Any]:
+        if isinstance(cond, ast.Nondet):
+            return state, self.backend.nondet(state, self._label("*", cond.span, frame))
+        state, value = self._expr(cond, state, frame)
+        state = self._finish_statement(state, frame, cond.span)
+        return state, self.backend.op("truth", value)
+
+    def _loop(self, stmt: ast.While | ast.For, state: State, frame: Frame) -> Flow:
+        frame.scopes.append({})
+        if isinstance(stmt, ast.For) and stmt.init is not None:
+            state = self._stmt(stmt.init, state, frame).normal
+        exits: list[State] = []
+        out = Flow(None)
+        constant = isinstance(stmt, ast.For)
+        limit = MAX_CONSTANT_LOOP if constant else self.unroll
+        current: State | None = state
+        self._loop_scopes.append(len(frame.scopes) + 1)
+        try:
+            for i in range(limit + 1):
+                if current is None:
+                    break
+                inner = Frame(frame.key, frame.func, frame.scopes, frame.context + (("loop", stmt.span.start, i),))
+                if stmt.cond is None:
+                    go, stop = current, None
+                else:
+                    current, cond = self._condition(stmt.cond, current, inner)
+                    if current is None:
+                        break
+                    go, stop = self.backend.branch(current, cond)
+                if stop is not None:
+                    exits.append(stop)
+                if go is None:
+                    break
+                if i == limit:
+                    if constant:
+                        raise ResolveError(f"this loop runs more than {MAX_CONSTANT_LOOP} times", stmt.span)
+                    self.backend.bound_reached(go, stmt.span)
+                    break
+                body = self._stmt(_as_block(stmt.body), go, inner)
+                exits += body.breaks
+                out.returns += body.returns
+                current = self.backend.merge([s for s in [body.normal, *body.continues] if s is not None])
+                if isinstance(stmt, ast.For) and stmt.step is not None and current is not None:
+                    current = self._stmt(stmt.step, current, inner).normal
+        finally:
+            self._loop_scopes.pop()
+        out.normal = self._leave_scopes(self.backend.merge(exits), frame, len(frame.scopes), stmt.span)
+        frame.scopes.pop()
+        return out
+
+    def _return(self, stmt: ast.Return, state: State, frame: Frame) -> Flow:
+        if stmt.value is not None:
+            state, value = self._expr(stmt.value, state, frame)
+            if state is None:
+                return Flow(None)
+            self.in_flight.append(frame.result)
+            state = self.backend.write(state, frame.result, value)
+        state = self._leave_scopes(state, frame, 1, stmt.span)
+        return Flow(None, returns=[state] if state is not None else [])
+
+    # ---- expressions -----------------------------------------------------------------------------
+    def _lookup(self, name: str, frame: Frame, span: ast.Span) -> tuple[Cell, ast.CType]:
+        for scope in reversed(frame.scopes):
+            if name in scope:
+                return scope[name]
+        if name in self.globals:
+            return self.globals[name]
+        raise ResolveError(f"unknown variable `{name}`", span)
+
+    def _expr(self, e: ast.Expr, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        if state is None:
+            return None, None
+        op = self.backend.op
+        if isinstance(e, ast.IntLit):
+            return state, e.value
+        if isinstance(e, ast.NullLit):
+            return state, NULL
+        if isinstance(e, ast.StrLit):
+            return state, OPAQUE_POINTER
+        if isinstance(e, ast.Name):
+            if e.id in CONSTANTS and not self._declared(e.id, frame):
+                return state, CONSTANTS[e.id]
+            if e.id in ("stdout", "stderr") and not self._declared(e.id, frame):
+                return state, OPAQUE_POINTER
+            if e.id in self.functions and not self._declared(e.id, frame):
+                return state, OPAQUE_POINTER
+            cell, _ = self._lookup(e.id, frame, e.span)
+            return state, state.cells.get(cell, NULL)
+        if isinstance(e, ast.Call):
+            return self._call(e, state, frame)
+        if isinstance(e, ast.Unary):
+            state, v = self._expr(e.operand, state, frame)
+            return state, op("not" if e.op == "!" else "neg", v)
+        if isinstance(e, ast.Binary):
+            if e.op in ("&&", "||"):
+                return self._short_circuit(e, state, frame)
+            state, a = self._expr(e.left, state, frame)
+            state, b = self._expr(e.right, state, frame)
+            return state, op(_BINARY[e.op], a, b)
+        if isinstance(e, ast.Nondet):
+            return state, self.backend.nondet(state, self._label("*", e.span, frame))
+        if isinstance(e, (ast.AddrOf, ast.Deref)):
+            raise NotModelledError("pointers to variables are only modelled as call arguments (`&p`)", e.span)
+        raise InternalError(f"unknown expression {type(e).__name__}", getattr(e, "span", None))
+
+    def _declared(self, name: str, frame: Frame) -> bool:
+        return name in self.globals or any(name in scope for scope in frame.scopes)
+
+    def _short_circuit(self, e: ast.Binary, state: State, frame: Frame) -> tuple[State | None, Any]:
+        """`a && b` runs `b` only where `a` holds (it may be a call with effects)."""
+        state, a = self._expr(e.left, state, frame)
+        if state is None:
+            return None, None
+        a = self.backend.op("truth", a)
+        yes, no = self.backend.branch(state, a)
+        run_right, skip = (yes, no) if e.op == "&&" else (no, yes)
+        tmp: Cell = ("tmp", e.span.start, frame.context)
+        parts = []
+        if run_right is not None:
+            run_right, b = self._expr(e.right, run_right, frame)
+            if run_right is not None:
+                parts.append(self.backend.write(run_right, tmp, self.backend.op("truth", b)))
+        if skip is not None:
+            parts.append(self.backend.write(skip, tmp, e.op == "||"))
+        merged = self.backend.merge([p for p in parts if p is not None])
+        if merged is None:
+            return None, None
+        return merged, merged.cells.get(tmp)
+
+    def _call(self, call: ast.Call, state: State, frame: Frame) -> tuple[State | None, Any]:
+        func = self.functions.get(call.func)
+        if func is not None:
+            return self._call_function(func, call, state, frame)
+        effect = api.EFFECTS.get(call.func)
+        if effect is None:
+            if call.func in PROTOTYPES:
+                raise NotModelledError(f"`{call.func}` is not modelled yet", call.func_span)
+            raise ResolveError(f"unknown function `{call.func}`", call.func_span)
+        args: list[Arg] = []
+        for a in call.args:
+            if isinstance(a, ast.AddrOf):
+                cell, _ = self._lookup(a.target.id, frame, a.target.span)
+                args.append(Arg(1, _text(self.program, a.span), address_of=cell))
+                continue
+            state, value = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+            var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
+            args.append(Arg(value, _text(self.program, a.span), var=var))
+        state = self._step(state, effect.run, args, frame, call.span, _text(self.program, call.span))
+        value = self._last_value
+        if effect.returns == "owned" and state is not None:
+            self.pending.append(value)
+        return state, value
+
+    def _call_function(self, func: ast.FuncDef, call: ast.Call, state: State | None, caller: Frame) -> tuple[State | None, Any]:
+        values = []
+        for a in call.args:
+            state, v = self._expr(a, state, caller)
+            values.append(v)
+        if state is None:
+            return None, None
+        context = caller.context + (("call", call.span.start),)
+        frame = Frame(("frame", call.span.start, caller.context), func, [{}], context)
+        for param, value in zip(func.params, values):
+            cell: Cell = ("var", frame.key, param.name, param.span.start)
+            frame.scopes[0][param.name] = (cell, param.ctype)
+            state = self.backend.write(state, cell, value)
+        self._frames.append(frame)
+        saved_loops, self._loop_scopes = self._loop_scopes, []
+        try:
+            flow = self._block(func.body, state, frame, scope={})
+        finally:
+            self._loop_scopes = saved_loops
+            self._frames.pop()
+        # Parameters go out of scope with the function.
+        ends = [s for s in [flow.normal] if s is not None]
+        ends = [self._leave_scopes(s, frame, 1, _closing(func.body.span)) for s in ends]
+        state = self.backend.merge([s for s in [*ends, *flow.returns] if s is not None])
+        if state is None:
+            return None, None
+        value = state.cells.get(frame.result, 0)
+        if frame.result in self.in_flight:
+            self.in_flight.remove(frame.result)
+        if _is_object(func.ret):
+            self.pending.append(value)
+        return state, value
+
+
+_BINARY = {
+    "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
+    "+": "add", "-": "sub", "|": "bitor", "&": "bitand",
+}
+def _as_block(stmt: ast.Stmt) -> ast.Stmt:
+    return stmt
+
+
+def _closing(span: ast.Span) -> ast.Span:
+    return ast.Span(span.file, span.end_line, max(span.end_column - 1, 1), span.end_line, span.end_column, span.end - 1, span.end)
+
+
+def _text(program: ast.Program, span: ast.Span) -> str:
+    return program.source[span.start : span.end]

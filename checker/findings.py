@@ -1,0 +1,248 @@
+"""Turns a verdict and its replayed counterexamples into plain report data: what happened,
+where, the labelled steps that led there, the path taken and every object's count and
+holders after each step. Emitters (`report_text`, `report_json`) only format this."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .concrete import ConcreteBackend, TraceStep
+from .language import ast
+from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
+from .model.rules import Rule
+from .solving import Counterexample, Verdict
+from .advice import advice_for
+
+INTERNAL_STEPS = ("start", "end of statement", "end of script")
+
+
+@dataclass(frozen=True)
+class Label:
+    span: ast.Span
+    text: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    name: str
+    kind: str
+    status: str  # "alive", "destroyed" or "-" (not allocated yet)
+    count: int
+    holders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PathStep:
+    number: int
+    span: ast.Span
+    call: str
+    notes: tuple[str, ...]
+    objects: tuple[ObjectState, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    span: ast.Span
+    text: str
+
+
+@dataclass(frozen=True)
+class ReportedFinding:
+    rule: Rule
+    message: str
+    span: ast.Span
+    labels: tuple[Label, ...]
+    notes: tuple[str, ...]
+    help: str
+    choices: tuple[Choice, ...]
+    steps: tuple[PathStep, ...]
+
+
+@dataclass(frozen=True)
+class FileReport:
+    file: str
+    source: str
+    verdict: str
+    bounded: bool
+    unroll: int
+    reason: str
+    findings: tuple[ReportedFinding, ...]
+
+
+def build_report(program: ast.Program, verdict: Verdict, unroll: int) -> FileReport:
+    findings = tuple(_finding(program, cx) for cx in verdict.counterexamples)
+    return FileReport(program.file, program.source, verdict.verdict, verdict.bounded, unroll, verdict.reason, findings)
+
+
+class _Names:
+    """Display names for the objects of one replay: the first variable that held each."""
+
+    def __init__(self, backend: ConcreteBackend, program: ast.Program):
+        self.names: dict[int, str] = {}
+        taken: dict[str, int] = {}
+        for step in backend.trace:
+            for cell, value in step.writes.items():
+                if cell[0] == "var" and isinstance(value, int) and value > 0 and value not in self.names:
+                    if value in backend.registry.info:
+                        base = cell[2]
+                        taken[base] = taken.get(base, 0) + 1
+                        self.names[value] = base if taken[base] == 1 else f"{base}#{taken[base]}"
+        for o, info in backend.registry.info.items():
+            if o not in self.names:
+                line = backend.sites.by_id[info.site].span.line
+                self.names[o] = f"{_short_kind(info.kind)}@{line}"
+
+    def __call__(self, o: int) -> str:
+        return self.names.get(o, f"object {o}")
+
+    def fill(self, text: str) -> str:
+        return re.sub(r"\{#(\d+)\}", lambda m: f"`{self(int(m.group(1)))}`", text)
+
+
+def _short_kind(kind: str) -> str:
+    return {SESSION: "session", SSL: "ssl", CTX: "ctx"}.get(kind, kind)
+
+
+def _finding(program: ast.Program, cx: Counterexample) -> ReportedFinding:
+    backend = cx.replay.backend
+    names = _Names(backend, program)
+    trace = backend.trace[: cx.finding.step + 1]
+    involved = set(cx.finding.objs)
+    labels: list[Label] = []
+    for step in trace[:-1]:
+        site = backend.sites.by_id[step.site]
+        if site.text in INTERNAL_STEPS or site.span.line == 0:
+            continue
+        texts = [names.fill(text) for o, text in step.notes if o in involved]
+        if texts and site.span != cx.span:
+            labels.append(Label(site.span, "; ".join(dict.fromkeys(texts))))
+    message = names.fill(cx.finding.message)
+    labels.append(Label(cx.span, _primary_label(cx.rule), primary=True))
+    note, help_text = advice_for(cx.rule, message)
+    steps = _steps(program, backend, trace, names)
+    choices = _choices(program, backend)
+    return ReportedFinding(cx.rule, message, cx.span, tuple(_dedupe(labels)), note, help_text, choices, steps)
+
+
+def _dedupe(labels: list[Label]) -> list[Label]:
+    """One label per span: the last thing a repeated step (a loop) did there."""
+    by_span: dict[tuple, Label] = {}
+    for label in labels:
+        key = (label.span.start, label.span.end)
+        if key in by_span and by_span[key].primary:
+            continue
+        by_span.pop(key, None)
+        by_span[key] = label
+    return sorted(by_span.values(), key=lambda lab: (lab.span.start, lab.primary))
+
+
+def _primary_label(rule: Rule) -> str:
+    return {
+        "use-after-free": "the destroyed object is used here",
+        "double-free": "released again here",
+        "dangling-reference": "destroyed here while still pointed at",
+        "leak": "this reference is never released",
+        "borrowed-free": "releases a reference the script does not own",
+        "null-dereference": "NULL is dereferenced here",
+        "cache-corruption": "the cache is corrupted here",
+    }.get(rule.name, rule.summary)
+
+
+def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep], names: _Names) -> tuple[PathStep, ...]:
+    cells: dict = {}
+    rows: list[PathStep] = []
+    objects = sorted(backend.registry.info)
+    for step in trace:
+        cells.update(step.writes)
+        site = backend.sites.by_id[step.site]
+        if site.text in INTERNAL_STEPS or site.span.line == 0:
+            continue
+        states = tuple(_object_state(cells, o, backend, names) for o in objects)
+        notes = tuple(dict.fromkeys(names.fill(text) for _, text in step.notes))
+        rows.append(PathStep(len(rows) + 1, site.span, site.text, notes, states))
+    return tuple(rows)
+
+
+def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) -> ObjectState:
+    kind = backend.registry.info[o].kind
+    st = cells.get(("st", o), 0)
+    status = "alive" if st == ALIVE else "destroyed" if st == DESTROYED else "-"
+    count = cells.get(("rc", o), 0)
+    holders: list[str] = []
+    if st == ALIVE:
+        script = count - cells.get(("lib", o), 0)
+        pointers = sorted({cell[2] for cell, v in cells.items() if cell[0] == "var" and v == o})
+        if script > 0:
+            times = f"x{script}" if script > 1 else ""
+            holders.append(f"script{times}({', '.join(pointers) or 'no variable'})")
+        for ssl in backend.registry.of_kind(SSL):
+            if cells.get(("st", ssl)) != ALIVE:
+                continue
+            if kind == SESSION and cells.get(("slot", ssl)) == o:
+                holders.append(f"slot({names(ssl)})")
+            if kind == CTX and cells.get(("ctx", ssl)) == o:
+                holders.append(f"{names(ssl)}(x2)")
+        if kind == SESSION and cells.get(("cached", o)):
+            holders.append(f"cache({names(cells[('cached', o)])})")
+        if script <= 0 and pointers:
+            holders.append(f"borrowed by {', '.join(pointers)}")
+    return ObjectState(names(o), kind, status, count, tuple(holders))
+
+
+def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ...]:
+    """The path in words: each `if (*)` taken or not, each `while (*)`'s iterations, each input."""
+    loops = _loop_conditions(program)
+    result: list[Choice] = []
+    loop_counts: dict[tuple, list] = {}
+    for label, value in backend.oracle.asked:
+        what, _, where = label.partition("@")
+        if what == "start time" and not _uses_time(program):
+            continue
+        line, col = (int(x) for x in where.split("/")[0].split(":"))
+        span = _span_at(program, line, col)
+        if what == "*" and (line, col) in loops:
+            loop_counts.setdefault((line, col), [span, 0, 0])
+            entry = loop_counts[(line, col)]
+            entry[1 if value else 2] += 1
+            continue
+        if what == "*":
+            result.append(Choice(span, f"line {line}: `*` is {'true' if value else 'false'}"))
+        elif isinstance(value, bool):
+            result.append(Choice(span, f"line {line}: {what}: {'yes' if value else 'no'}"))
+        else:
+            result.append(Choice(span, f"line {line}: {what} = {value}"))
+    for (line, col), (span, go, stop) in loop_counts.items():
+        result.append(Choice(span, f"line {line}: `while (*)` runs {go} iteration(s) in all"))
+    result.sort(key=lambda c: c.span.start)
+    return tuple(result)
+
+
+def _uses_time(program: ast.Program) -> bool:
+    return any(word in program.source for word in ("time(", "sleep(", "flush_sessions", "_set_time"))
+
+
+def _loop_conditions(program: ast.Program) -> set[tuple[int, int]]:
+    found: set[tuple[int, int]] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, ast.While) and isinstance(node.cond, ast.Nondet):
+            found.add((node.cond.span.line, node.cond.span.column))
+        if isinstance(node, (list, tuple)):
+            for x in node:
+                visit(x)
+        elif hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                if name not in ("span", "source"):
+                    visit(getattr(node, name))
+
+    visit(list(program.items))
+    return found
+
+
+def _span_at(program: ast.Program, line: int, col: int) -> ast.Span:
+    lines = program.source.split("\n")
+    start = sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
+    return ast.Span(program.file, line, col, line, col + 1, start, start + 1)

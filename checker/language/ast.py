@@ -1,0 +1,221 @@
+"""The syntax tree of an operation script: frozen dataclasses, each with a source span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of one source file; lines and columns count from 1, `end_*` is exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int = 0  # character offsets into the source
+    end: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class CType:
+    """A C type as written: `const unsigned char *` is CType("unsigned char", 1, True)."""
+
+    base: str
+    pointers: int = 0
+    const: bool = False
+
+    def __str__(self) -> str:
+        text = ("const " if self.const else "") + self.base
+        return text + (" " + "*" * self.pointers if self.pointers else "")
+
+
+# ---- expressions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class IntLit:
+    value: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class StrLit:
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class NullLit:
+    span: Span
+
+
+@dataclass(frozen=True)
+class Nondet:
+    """`*` as a condition: `if (*)`, `while (*)` — any outcome is possible."""
+
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple["Expr", ...]
+    span: Span
+    func_span: Span
+
+
+@dataclass(frozen=True)
+class AddrOf:
+    """`&p`: the address of a variable."""
+
+    target: Name
+    span: Span
+
+
+@dataclass(frozen=True)
+class Deref:
+    """`*copy`: the object a pointer variable points at."""
+
+    target: Name
+    span: Span
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "!" or "-"
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # "||" "&&" "|" "&" "==" "!=" "<" "<=" ">" ">=" "+" "-"
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Binary]
+
+
+# ---- statements --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VarDecl:
+    ctype: CType
+    name: str
+    init: Expr | None
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Assign:
+    """`x = e;`, `*copy = 0;`, and `i++`/`i--`/`i += n` (op "+=" / "-=" with the amount)."""
+
+    target: Name | Deref
+    value: Expr
+    span: Span
+    op: str = "="
+
+
+@dataclass(frozen=True)
+class ExprStmt:
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Block:
+    stmts: tuple["Stmt", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class If:
+    cond: Expr
+    then: "Stmt"
+    orelse: "Stmt | None"
+    span: Span
+
+
+@dataclass(frozen=True)
+class While:
+    cond: Expr
+    body: "Stmt"
+    span: Span
+
+
+@dataclass(frozen=True)
+class For:
+    init: VarDecl | Assign | None
+    cond: Expr | None
+    step: Assign | None
+    body: "Stmt"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Break:
+    span: Span
+
+
+@dataclass(frozen=True)
+class Continue:
+    span: Span
+
+
+@dataclass(frozen=True)
+class Return:
+    value: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Assume:
+    cond: Expr
+    span: Span
+
+
+Stmt = Union[VarDecl, Assign, ExprStmt, Block, If, While, For, Break, Continue, Return, Assume]
+
+
+@dataclass(frozen=True)
+class Param:
+    ctype: CType
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class FuncDef:
+    ret: CType
+    name: str
+    params: tuple[Param, ...]
+    body: Block
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Program:
+    """A whole script. `items` keeps top-level declarations, statements and functions in order;
+    top-level declarations are globals, top-level statements are the script body."""
+
+    file: str
+    source: str
+    items: tuple[VarDecl | FuncDef | Stmt, ...]
+    functions: dict[str, FuncDef] = field(default_factory=dict, compare=False, hash=False)

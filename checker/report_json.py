@@ -1,0 +1,70 @@
+"""The JSON report (`--format json`); its schema is `report.schema.json`, version `SCHEMA`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .findings import FileReport, ReportedFinding
+from .language.ast import Span
+
+SCHEMA = "sessref-report/1"
+
+
+def _span(span: Span) -> dict[str, Any]:
+    return {
+        "file": span.file,
+        "line": span.line,
+        "column": span.column,
+        "end_line": span.end_line,
+        "end_column": span.end_column,
+    }
+
+
+def _finding(f: ReportedFinding) -> dict[str, Any]:
+    return {
+        "rule": f.rule.id,
+        "name": f.rule.name,
+        "severity": f.rule.severity,
+        "message": f.message,
+        "span": _span(f.span),
+        "labels": [{"span": _span(lab.span), "text": lab.text, "primary": lab.primary} for lab in f.labels],
+        "notes": list(f.notes),
+        "help": f.help,
+        "path": {
+            "choices": [{"span": _span(c.span), "text": c.text} for c in f.choices],
+            "steps": [
+                {
+                    "step": s.number,
+                    "span": _span(s.span),
+                    "call": s.call,
+                    "notes": list(s.notes),
+                    "objects": [
+                        {"name": o.name, "kind": o.kind, "status": o.status, "count": o.count, "holders": list(o.holders)}
+                        for o in s.objects
+                        if o.status != "-"
+                    ],
+                }
+                for s in f.steps
+            ],
+        },
+    }
+
+
+def file_json(report: FileReport) -> dict[str, Any]:
+    return {
+        "file": report.file,
+        "verdict": report.verdict,
+        "bounded": report.bounded,
+        "unroll": report.unroll,
+        "reason": report.reason or None,
+        "findings": [_finding(f) for f in report.findings],
+    }
+
+
+def render(reports: list[FileReport], errors: list[dict[str, Any]]) -> str:
+    totals: dict[str, int] = {"safe": 0, "unsafe": 0, "unknown": 0, "error": len(errors)}
+    for r in reports:
+        totals[r.verdict] += 1
+    document = {"schema": SCHEMA, "files": [file_json(r) for r in reports], "errors": errors, "totals": totals}
+    return json.dumps(document, indent=2) + "\n"

@@ -1,0 +1,99 @@
+"""The text report, in the style of rustc's diagnostics."""
+
+from __future__ import annotations
+
+from .findings import FileReport, Label, ReportedFinding
+
+WIDTH = 34  # call column of the step table
+
+
+def render(report: FileReport, summary: bool = True) -> str:
+    out: list[str] = []
+    lines = report.source.split("\n")
+    for finding in report.findings:
+        out.append(_finding(finding, lines))
+    if report.verdict == "unknown":
+        out.append(f"warning: could not decide `{report.file}`: {report.reason}\n")
+    if report.findings:
+        rules = sorted({(f.rule.name, f.rule.id) for f in report.findings})
+        for name, rid in rules:
+            out.append(f"For more information about this finding, try `sessref explain {name}` ({rid}).")
+        out.append("")
+    if summary:
+        out.append(summary_line(report))
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def summary_line(report: FileReport) -> str:
+    if report.verdict == "safe":
+        bound = f" (bounded: loops explored up to {report.unroll} iterations)" if report.bounded else ""
+        return f"{report.file}: safe{bound}"
+    if report.verdict == "unknown":
+        return f"{report.file}: unknown ({report.reason})"
+    counts: dict[str, int] = {}
+    for f in report.findings:
+        counts[f.rule.name] = counts.get(f.rule.name, 0) + 1
+    detail = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+    return f"{report.file}: unsafe: {len(report.findings)} finding(s): {detail}"
+
+
+def _finding(f: ReportedFinding, lines: list[str]) -> str:
+    level = f.rule.severity
+    gutter = len(str(max(label.span.line for label in f.labels)))
+    pad = " " * gutter
+    out = [f"{level}[{f.rule.name}]: {f.message}", f"{pad}--> {f.span}", f"{pad} |"]
+    previous = None
+    for label in f.labels:
+        line = label.span.line
+        if previous is not None and line > previous + 1:
+            out.append(f"{pad}...")
+        if line != previous:
+            text = lines[line - 1].rstrip() if 0 < line <= len(lines) else ""
+            out.append(f"{str(line).rjust(gutter)} | {text}")
+        out.append(f"{pad} | {_underline(label, lines)}")
+        previous = line
+    out.append(f"{pad} |")
+    for note in f.notes:
+        out.append(f"{pad} = note: {note}")
+    if f.help:
+        out.append(f"{pad} = help: {f.help}")
+    if f.choices:
+        out.append(f"{pad} = path: " + "; ".join(c.text for c in f.choices))
+    out.append("")
+    out.append(_table(f))
+    return "\n".join(out) + "\n"
+
+
+def _underline(label: Label, lines: list[str]) -> str:
+    span = label.span
+    raw = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    end = span.end_column if span.end_line == span.line else len(raw) + 1
+    width = max(end - span.column, 1)
+    mark = ("^" if label.primary else "-") * width
+    return " " * (span.column - 1) + mark + " " + label.text
+
+
+def _table(f: ReportedFinding) -> str:
+    """Every object's count and holders after each step of the counterexample."""
+    if not f.steps:
+        return ""
+    names = [o.name for o in f.steps[-1].objects]
+    header = ["step", "line", "call", *names]
+    rows = [header]
+    for step in f.steps:
+        call = step.call if len(step.call) <= WIDTH else step.call[: WIDTH - 3] + "..."
+        cells = {o.name: _cell(o) for o in step.objects}
+        rows.append([str(step.number), str(step.span.line), call, *(cells.get(n, "-") for n in names)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    out = ["counterexample, step by step (each object's count after the step = its holders):"]
+    for r in rows:
+        out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return "\n".join(out) + "\n"
+
+
+def _cell(o) -> str:
+    if o.status == "-":
+        return "-"
+    if o.status == "destroyed":
+        return "destroyed"
+    return f"{o.count}" + (f" = {' + '.join(o.holders)}" if o.holders else "")

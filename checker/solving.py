@@ -1,0 +1,153 @@
+"""Decides a script: encodes it, asks Z3 which findings can happen, replays each one.
+
+The solver result is read in exactly one place (`_ask`): `sat` gives a counterexample,
+`unsat` proves the remaining findings impossible, anything else is `unknown`, never safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from .concrete import ConcreteBackend, Finding, Oracle
+from .encoding import Candidate, SymbolicBackend, TooManyCases, conj, to_bool_term
+from .execute import Executor
+from .language import ast
+from .language.errors import InternalError
+from .model.rules import Rule
+
+SAFE, UNSAFE, UNKNOWN = "safe", "unsafe", "unknown"
+
+
+@dataclass(frozen=True)
+class Options:
+    unroll: int = 4
+    allocation_failures: bool = False
+    timeout_ms: int = 30_000
+
+
+@dataclass
+class Replay:
+    """A concrete run of the script along one path."""
+
+    backend: ConcreteBackend
+    executor: Executor
+
+
+@dataclass
+class Counterexample:
+    rule: Rule
+    span: ast.Span
+    finding: Finding  # the finding as the replay saw it
+    replay: Replay
+    answers: dict[str, Any]  # the solver's choices, by label
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    counterexamples: list[Counterexample] = field(default_factory=list)
+    bounded: bool = False
+    reason: str = ""  # why the verdict is unknown
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _location(backend: Any, site: int) -> tuple[int, int]:
+    span = backend.sites.by_id[site].span
+    return (span.start, span.end)
+
+
+def replay(program: ast.Program, answers: dict[str, Any], options: Options) -> Replay:
+    """Run the concrete interpreter along the path the answers describe."""
+    backend = ConcreteBackend(Oracle(answers), options.allocation_failures)
+    executor = Executor(program, backend, options.unroll, options.allocation_failures)
+    executor.run()
+    return Replay(backend, executor)
+
+
+def check(program: ast.Program, options: Options = Options()) -> Verdict:
+    backend = SymbolicBackend(options.allocation_failures)
+    executor = Executor(program, backend, options.unroll, options.allocation_failures)
+    try:
+        executor.run()
+    except TooManyCases as exc:
+        return Verdict(UNKNOWN, reason=f"too many cases in one step ({exc.args[0].text})")
+
+    groups: dict[tuple, list[Candidate]] = {}
+    for c in backend.candidates:
+        if isinstance(c.guard, bool) and not c.guard:
+            continue
+        groups.setdefault((c.rule.id, _location(backend, c.site)), []).append(c)
+
+    solver = z3.Solver()
+    solver.set("timeout", options.timeout_ms)
+    solver.add(*backend.defs)
+    found: list[Counterexample] = []
+    remaining = dict(groups)
+    reason = ""
+    while remaining:
+        query = z3.Or(*[to_bool_term(c.guard) for cs in remaining.values() for c in cs])
+        answer, model = _ask(solver, query)
+        if answer == UNKNOWN:
+            reason = "the solver gave up (timeout or incomplete theory)"
+            break
+        if answer == SAFE:
+            break
+        hit = [key for key, cs in remaining.items() if any(_holds(model, c.guard) for c in cs)]
+        if not hit:
+            raise InternalError("the solver's model satisfies no finding it was asked about")
+        answers = {label: _value(model, var) for label, var in backend.choices.items()}
+        run = replay(program, answers, options)
+        for key in hit:
+            found.append(_match(run, key, remaining.pop(key), answers, backend))
+    bounded = any(_feasible(solver, pc) for pc in backend.bounded[:32]) if backend.bounded else False
+    found.sort(key=lambda cx: (cx.span.start, cx.finding.step, cx.replay.backend.findings.index(cx.finding)))
+    stats = {"candidates": len(backend.candidates), "definitions": len(backend.defs), "choices": len(backend.choices)}
+    if reason:
+        return Verdict(UNKNOWN, found, bounded, reason, stats)
+    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats)
+
+
+def _ask(solver: z3.Solver, query: Any) -> tuple[str, z3.ModelRef | None]:
+    solver.push()
+    solver.add(query)
+    result = solver.check()
+    model = solver.model() if result == z3.sat else None
+    solver.pop()
+    if result == z3.sat:
+        return UNSAFE, model
+    if result == z3.unsat:
+        return SAFE, None
+    return UNKNOWN, None
+
+
+def _feasible(solver: z3.Solver, pc: Any) -> bool:
+    answer, _ = _ask(solver, to_bool_term(conj([pc])))
+    return answer != SAFE
+
+
+def _holds(model: z3.ModelRef, guard: Any) -> bool:
+    if isinstance(guard, bool):
+        return guard
+    return z3.is_true(model.eval(guard, model_completion=True))
+
+
+def _value(model: z3.ModelRef, var: z3.ExprRef) -> Any:
+    v = model.eval(var, model_completion=True)
+    return z3.is_true(v) if z3.is_bool(v) else v.as_long()
+
+
+def _match(run: Replay, key: tuple, cands: list[Candidate], answers: dict[str, Any], sym: SymbolicBackend) -> Counterexample:
+    rule_id, (start, end) = key
+    for f in run.backend.findings:
+        span = run.backend.sites.by_id[f.site].span
+        if f.rule.id == rule_id and (span.start, span.end) == (start, end):
+            return Counterexample(f.rule, span, f, run, answers)
+    span = sym.sites.by_id[cands[0].site].span
+    raise InternalError(
+        f"the replay of the counterexample for {cands[0].rule.name} at {span} does not reproduce it "
+        "(the encoding and the interpreter disagree)",
+        span,
+    )

@@ -1,0 +1,573 @@
+"""What each modelled OpenSSL call does, with where OpenSSL does it (3.0.22 line numbers;
+the installed 3.0.19 behaves the same, see `../shared/openssl-session-semantics.md`).
+
+Each effect receives the `World` and the call's arguments and returns the call's value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import cache, refs
+from .objects import (
+    CLOCK_RANGE,
+    CTX,
+    DEFAULT_CACHE_MODE,
+    DEFAULT_CACHE_SIZE,
+    DEFAULT_CTX_TIMEOUT,
+    SCRIPT,
+    SENT_SHUTDOWN,
+    SESSION,
+    SESSION_NEW_TIMEOUT,
+    SSL,
+    TIME_T_MAX,
+    ctx_ref_of,
+    session_ctx_ref_of,
+    slot_of,
+)
+from .rules import CACHE_CORRUPTION
+from .values import METHOD_ANY, METHOD_CLIENT, METHOD_SERVER, NULL, interior, interior_owner
+from .world import Arg, Value, World, obj
+
+
+
+@dataclass(frozen=True)
+class Effect:
+    name: str
+    run: Callable[[World, list[Arg]], Value]
+    cite: str
+    # What the returned pointer means for the caller: "owned", "borrowed" or "" (not an object).
+    returns: str = ""
+
+
+EFFECTS: dict[str, Effect] = {}
+
+
+def effect(*names: str, cite: str, returns: str = "") -> Callable:
+    def register(fn: Callable[[World, list[Arg]], Value]) -> Callable:
+        for name in names:
+            EFFECTS[name] = Effect(name, fn, cite, returns)
+        return fn
+
+    return register
+
+
+def _session_arg(w: World, arg: Arg, name: str, null_ok: bool = False) -> int:
+    """A session argument the call reads: NULL is a crash unless the call checks for it."""
+    s = w.ptr(arg)
+    if s == NULL and null_ok:
+        return NULL
+    s = refs.require(w, arg, f"`{name}`")
+    refs.use(w, s, f"`{name}` reads", via=arg.var)
+    return s
+
+
+def _object_arg(w: World, arg: Arg, name: str) -> int:
+    o = refs.require(w, arg, f"`{name}`")
+    refs.use(w, o, f"`{name}` reads", via=arg.var)
+    return o
+
+
+def _reads_buffer(w: World, arg: Arg, name: str) -> None:
+    """A `char *` argument the call reads: a `get0` pointer into a destroyed session dangles."""
+    owner = interior_owner(w.value(arg.value))
+    if owner:
+        refs.use(w, owner, f"`{name}` reads `{arg.text}`, a pointer into", via=arg.var)
+
+
+def _alloc_fails(w: World) -> bool:
+    return w.allocation_failures and w.choose("allocation fails")
+
+
+def _new_session_fields(w: World, s: int) -> None:
+    """ssl/ssl_sess.c SSL_SESSION_new L138-170: no id, no version, time now, timeout 304 s."""
+    w.set(("cached", s), 0)
+    w.set(("ver", s), 0)
+    w.set(("sid", s), 0)
+    w.set(("nr", s), False)
+    w.set(("time", s), w.get(("clock",)))
+    w.set(("timeout", s), SESSION_NEW_TIMEOUT)
+    w.set(("lseq", s), 0)
+
+
+# ---- SSL_SESSION ---------------------------------------------------------------------
+
+
+@effect("SSL_SESSION_new", cite="ssl/ssl_sess.c SSL_SESSION_new L138-170", returns="owned")
+def session_new(w: World, args: list[Arg]) -> Value:
+    if _alloc_fails(w):
+        return NULL
+    s = refs.allocate(w, SESSION)
+    _new_session_fields(w, s)
+    return s
+
+
+@effect("SSL_SESSION_dup", cite="ssl/ssl_sess.c ssl_session_dup_intern L176-296, SSL_SESSION_dup L298", returns="owned")
+def session_dup(w: World, args: list[Arg]) -> Value:
+    src = _session_arg(w, args[0], "SSL_SESSION_dup")
+    if _alloc_fails(w):
+        return NULL
+    d = refs.allocate(w, SESSION)
+    # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
+    for field in ("ver", "sid", "nr", "time", "timeout"):
+        w.set((field, d), w.get((field, src)))
+    w.set(("cached", d), 0)
+    w.set(("lseq", d), 0)
+    return d
+
+
+@effect("SSL_SESSION_up_ref", cite="ssl/ssl_sess.c SSL_SESSION_up_ref L894-904")
+def session_up_ref(w: World, args: list[Arg]) -> Value:
+    s = _session_arg(w, args[0], "SSL_SESSION_up_ref")
+    refs.take(w, s, SCRIPT, f"`SSL_SESSION_up_ref` gives the script another reference to {obj(s)}")
+    return 1
+
+
+@effect("SSL_SESSION_free", cite="ssl/ssl_sess.c SSL_SESSION_free L861-892 (NULL is a no-op; no cache is touched)")
+def session_free(w: World, args: list[Arg]) -> Value:
+    s = w.ptr(args[0])
+    if s == NULL:
+        return None
+    refs.release(w, s, SCRIPT, via=args[0].var, text=f"`SSL_SESSION_free({args[0].text})` drops a reference")
+    return None
+
+
+def _decoded_fields(w: World, s: int) -> None:
+    """The decoded session's key and times come from the (opaque) input bytes."""
+    w.set(("ver", s), w.fresh_int("decoded protocol version", 0, 0xFFFF))
+    w.set(("sid", s), w.fresh_int("decoded session id", 1, None))
+    w.set(("nr", s), False)
+    w.set(("time", s), w.fresh_int("decoded time", 0, TIME_T_MAX))
+    w.set(("timeout", s), w.fresh_int("decoded timeout", 0, TIME_T_MAX))
+
+
+@effect(
+    "d2i_SSL_SESSION",
+    cite="ssl/ssl_asn1.c d2i_SSL_SESSION L242-399 (reuse of *a: L256-262, L293-295; failure: L394-398)",
+    returns="owned",
+)
+def d2i_session(w: World, args: list[Arg]) -> Value:
+    a, pp = args[0], args[1]
+    refs.require(w, pp, "`d2i_SSL_SESSION`")
+    target = a.address_of
+    existing = w.value(w.get(target)) if target is not None else NULL
+    if existing:
+        refs.use(w, existing, "`d2i_SSL_SESSION` decodes into", via=target)
+    if not w.choose("decoding succeeds"):
+        w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
+        return NULL
+    if existing:
+        # The object is filled in place, session id (the cache key) included.
+        owner = w.get(("cached", existing))
+        if owner:
+            w.finding(
+                CACHE_CORRUPTION,
+                f"`d2i_SSL_SESSION` overwrites the session id of {obj(existing)} while it is in "
+                f"{obj(owner)}'s cache: the cache entry keeps the old key",
+                (existing, owner),
+            )
+        _decoded_fields(w, existing)
+        w.note(existing, f"`d2i_SSL_SESSION` decodes into {obj(existing)} in place: no new reference")
+        return existing
+    s = refs.allocate(w, SESSION)
+    w.set(("cached", s), 0)
+    w.set(("lseq", s), 0)
+    _decoded_fields(w, s)
+    if target is not None:
+        # `*a` and the result are the same single reference.
+        w.set(target, s)
+        w.note(s, f"`{a.text[1:]}` is set to the new session too: one reference, two pointers")
+    return s
+
+
+@effect("i2d_SSL_SESSION", cite="ssl/ssl_asn1.c i2d_SSL_SESSION L81-238 (reads the session)")
+def i2d_session(w: World, args: list[Arg]) -> Value:
+    _session_arg(w, args[0], "i2d_SSL_SESSION")
+    return w.fresh_int("encoded length", 0, None)
+
+
+def _reader(name: str, cite: str, result: Callable[[World, int], Value], null_ok: bool = False) -> None:
+    def run(w: World, args: list[Arg]) -> Value:
+        s = _session_arg(w, args[0], name, null_ok)
+        for extra in args[1:]:
+            _reads_buffer(w, extra, name)
+        if s == NULL:
+            return 0
+        return result(w, s)
+
+    EFFECTS[name] = Effect(name, run, cite, "borrowed" if "get0" in name or name == "SSL_SESSION_get_id" else "")
+
+
+def _opaque(label: str, lo: int | None = None, hi: int | None = None) -> Callable[[World, int], Value]:
+    return lambda w, s: w.fresh_int(label, lo, hi)
+
+
+_GETTERS = "ssl/ssl_sess.c L957-1114 (reads the session)"
+_reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L957-962", lambda w, s: w.get(("time", s)), True)
+_reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L964-969", lambda w, s: w.get(("timeout", s)), True)
+_reader("SSL_SESSION_is_resumable", "ssl/ssl_sess.c SSL_SESSION_is_resumable L1045-1052", lambda w, s: 0 if w.get(("nr", s)) else 1)
+_reader("SSL_SESSION_get_protocol_version", _GETTERS, lambda w, s: w.get(("ver", s)))
+_reader("SSL_SESSION_has_ticket", _GETTERS, _opaque("has a ticket", 0, 1))
+_reader("SSL_SESSION_get_ticket_lifetime_hint", _GETTERS, _opaque("ticket lifetime hint", 0, None))
+_reader("SSL_SESSION_get_compress_id", _GETTERS, _opaque("compression id", 0, None))
+_reader("SSL_SESSION_get_max_early_data", _GETTERS, _opaque("max early data", 0, None))
+_reader("SSL_SESSION_get_master_key", _GETTERS, _opaque("master key length", 0, 256))
+_reader("SSL_SESSION_print", "ssl/ssl_txt.c SSL_SESSION_print L30-200", _opaque("print result", 0, 1))
+_reader("SSL_SESSION_print_fp", "ssl/ssl_txt.c SSL_SESSION_print_fp L16-28", _opaque("print result", 0, 1))
+_reader("SSL_SESSION_print_keylog", "ssl/ssl_txt.c SSL_SESSION_print_keylog L202-240", _opaque("print result", 0, 1))
+_reader("SSL_SESSION_get_ex_data", _GETTERS, lambda w, s: NULL)
+for _name in (
+    "SSL_SESSION_get0_hostname",
+    "SSL_SESSION_get0_cipher",
+    "SSL_SESSION_get0_peer",
+    "SSL_SESSION_get_id",
+    "SSL_SESSION_get0_id_context",
+):
+    _reader(_name, _GETTERS + "; the result points into the session (borrowed)", lambda w, s: interior(s))
+for _name in ("SSL_SESSION_get0_alpn_selected", "SSL_SESSION_get0_ticket"):
+    _reader(_name, _GETTERS + "; the out-pointer points into the session (borrowed)", lambda w, s: None)
+_reader("SSL_SESSION_get0_ticket_appdata", _GETTERS, _opaque("appdata result", 0, 1))
+for _name in (
+    "SSL_SESSION_set1_hostname",
+    "SSL_SESSION_set1_alpn_selected",
+    "SSL_SESSION_set1_master_key",
+    "SSL_SESSION_set1_id_context",
+    "SSL_SESSION_set_cipher",
+    "SSL_SESSION_set_max_early_data",
+    "SSL_SESSION_set1_ticket_appdata",
+    "SSL_SESSION_set_ex_data",
+):
+    _reader(_name, "ssl/ssl_sess.c L924-1104 (writes a field of the session)", lambda w, s: 1)
+
+
+def _key_setter(field: str) -> Callable[[World, int], Value]:
+    """`SSL_SESSION_set1_id` / `set_protocol_version` change the cache key (L1054-1067, L1000-1004)."""
+
+    def run(w: World, s: int) -> Value:
+        owner = w.get(("cached", s))
+        if owner:
+            w.finding(
+                CACHE_CORRUPTION,
+                f"changing the key of {obj(s)} while it is in {obj(owner)}'s cache: the entry keeps the old key",
+                (s, owner),
+            )
+        w.set((field, s), w.fresh_int(f"new {field}", 0, None))
+        return 1
+
+    return run
+
+
+_reader("SSL_SESSION_set1_id", "ssl/ssl_sess.c SSL_SESSION_set1_id L1054-1067", _key_setter("sid"))
+_reader("SSL_SESSION_set_protocol_version", "ssl/ssl_sess.c SSL_SESSION_set_protocol_version L1000-1004", _key_setter("ver"))
+
+
+def _retime(w: World, s: int, field: str, value: Value) -> None:
+    """A cached session is moved to its new place in the expiry-sorted list (L937-989)."""
+    w.set((field, s), value)
+    owner = w.get(("cached", s))
+    if owner:
+        cache._unlink(w, owner, s, f"`SSL_SESSION_set_{field}`")
+        cache._link(w, owner, s, f"`SSL_SESSION_set_{field}`")
+
+
+@effect("SSL_SESSION_set_time", cite="ssl/ssl_sess.c SSL_SESSION_set_time L971-989 (NULL gives 0)")
+def session_set_time(w: World, args: list[Arg]) -> Value:
+    s = _session_arg(w, args[0], "SSL_SESSION_set_time", null_ok=True)
+    if s == NULL:
+        return 0
+    _retime(w, s, "time", args[1].value)
+    return args[1].value
+
+
+@effect("SSL_SESSION_set_timeout", cite="ssl/ssl_sess.c SSL_SESSION_set_timeout L937-955 (NULL or t < 0 gives 0)")
+def session_set_timeout(w: World, args: list[Arg]) -> Value:
+    s = _session_arg(w, args[0], "SSL_SESSION_set_timeout", null_ok=True)
+    if s == NULL or w.test(w.lt(args[1].value, 0)):
+        return 0
+    _retime(w, s, "timeout", args[1].value)
+    return 1
+
+
+# ---- SSL -----------------------------------------------------------------------------
+
+
+@effect("SSL_new", cite="ssl/ssl_lib.c SSL_new L678-858 (ctx up-refs at L764 and L775; NULL ctx gives NULL)", returns="owned")
+def ssl_new(w: World, args: list[Arg]) -> Value:
+    ctx = w.ptr(args[0])
+    if ctx == NULL:
+        return NULL
+    refs.use(w, ctx, "`SSL_new` reads", via=args[0].var)
+    if _alloc_fails(w):
+        return NULL
+    ssl = refs.allocate(w, SSL)
+    w.set(("slot", ssl), NULL)
+    w.set(("ctx", ssl), ctx)
+    w.set(("sctx", ssl), ctx)
+    w.set(("done", ssl), False)
+    w.set(("shut", ssl), 0)
+    refs.take(w, ctx, ctx_ref_of(ssl), f"{obj(ssl)} takes a reference to {obj(ctx)} (`ssl->ctx`)")
+    refs.take(w, ctx, session_ctx_ref_of(ssl), f"{obj(ssl)} takes a second one (`ssl->session_ctx`)")
+    return ssl
+
+
+@effect("SSL_up_ref", cite="ssl/ssl_lib.c SSL_up_ref L865")
+def ssl_up_ref(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_up_ref")
+    refs.take(w, ssl, SCRIPT, f"`SSL_up_ref` gives the script another reference to {obj(ssl)}")
+    return 1
+
+
+@effect("SSL_free", cite="ssl/ssl_lib.c SSL_free L1173-1271 (NULL is a no-op)")
+def ssl_free(w: World, args: list[Arg]) -> Value:
+    ssl = w.ptr(args[0])
+    if ssl != NULL:
+        refs.release(w, ssl, SCRIPT, via=args[0].var, text=f"`SSL_free({args[0].text})` drops a reference")
+    return None
+
+
+@effect("SSL_clear", cite="ssl/ssl_lib.c SSL_clear L575-590: a bad session is removed and freed; a good one stays")
+def ssl_clear(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_clear")
+    if refs.clear_bad_session(w, ssl):
+        session = w.get(("slot", ssl))
+        refs.release(w, session, slot_of(ssl))
+        w.set(("slot", ssl), NULL)
+    w.set(("done", ssl), False)
+    w.set(("shut", ssl), 0)
+    return 1
+
+
+@effect(
+    "SSL_get_session",
+    "SSL_get0_session",
+    cite="ssl/ssl_sess.c SSL_get_session L104-108 (no reference is taken; a NULL ssl crashes in 3.0)",
+    returns="borrowed",
+)
+def ssl_get_session(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_get_session")
+    s = w.get(("slot", ssl))
+    if s != NULL:
+        w.note(s, f"`SSL_get_session` lends {obj(s)} without a reference: count {w.get(('rc', s))}")
+    return s
+
+
+@effect("SSL_get1_session", cite="ssl/ssl_sess.c SSL_get1_session L110-126 (NULL when the slot is empty)", returns="owned")
+def ssl_get1_session(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_get1_session")
+    s = w.get(("slot", ssl))
+    if s != NULL:
+        refs.use(w, s, f"`SSL_get1_session` up-refs the session in {obj(ssl)}'s slot,", holder=slot_of(ssl))
+        refs.take(w, s, SCRIPT, f"`SSL_get1_session` gives the script a reference to {obj(s)}")
+    else:
+        w.note(ssl, f"{obj(ssl)}'s session slot is empty: `SSL_get1_session` returns NULL")
+    return s
+
+
+def set_slot(w: World, ssl: int, s: int) -> None:
+    """ssl/ssl_sess.c SSL_set_session L906-922: clear a bad old session, up-ref the new one,
+    free the old one, store the new one (setting the same session again nets 0)."""
+    refs.clear_bad_session(w, ssl)
+    if s != NULL:
+        refs.take(w, s, slot_of(ssl))
+    old = w.get(("slot", ssl))
+    if old != NULL:
+        refs.release(w, old, slot_of(ssl))
+    w.set(("slot", ssl), s)
+
+
+@effect("SSL_set_session", cite="ssl/ssl_sess.c SSL_set_session L906-922")
+def ssl_set_session(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_set_session")
+    s = w.ptr(args[1])
+    if s != NULL:
+        refs.use(w, s, "`SSL_set_session` up-refs", via=args[1].var)
+    set_slot(w, ssl, s)
+    return 1
+
+
+@effect("SSL_copy_session_id", cite="ssl/ssl_lib.c SSL_copy_session_id L1607-1633: SSL_set_session(t, SSL_get_session(f))")
+def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
+    to = _object_arg(w, args[0], "SSL_copy_session_id")
+    src = _object_arg(w, args[1], "SSL_copy_session_id")
+    s = w.get(("slot", src))
+    if s != NULL:
+        refs.use(w, s, f"`SSL_copy_session_id` up-refs the session of {obj(src)},", holder=slot_of(src))
+    set_slot(w, to, s)
+    return 1
+
+
+@effect("SSL_shutdown", cite="ssl/ssl_lib.c SSL_shutdown L2086-2110: in init it fails (-1); otherwise sets SSL_SENT_SHUTDOWN")
+def ssl_shutdown(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_shutdown")
+    if not w.get(("done", ssl)):
+        w.note(ssl, f"{obj(ssl)} has not completed a handshake: `SSL_shutdown` fails, nothing is marked")
+        return -1
+    w.set(("shut", ssl), w.get(("shut", ssl)) | SENT_SHUTDOWN)
+    w.note(ssl, f"{obj(ssl)} sends close_notify: its session stays resumable at `SSL_free`")
+    return 1 if w.choose("peer's close_notify already received") else 0
+
+
+@effect("SSL_set_shutdown", cite="ssl/ssl_lib.c SSL_set_shutdown L4246-4249")
+def ssl_set_shutdown(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_set_shutdown")
+    w.set(("shut", ssl), args[1].value)
+    return None
+
+
+@effect("SSL_get_shutdown", cite="ssl/ssl_lib.c SSL_get_shutdown L4251-4254")
+def ssl_get_shutdown(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_get_shutdown")
+    return w.get(("shut", ssl))
+
+
+@effect("SSL_get_SSL_CTX", cite="ssl/ssl_lib.c SSL_get_SSL_CTX L4306-4309 (borrowed)", returns="borrowed")
+def ssl_get_ssl_ctx(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_get_SSL_CTX")
+    return w.get(("ctx", ssl))
+
+
+# ---- SSL_CTX and its cache ---------------------------------------------------------------
+
+
+@effect("TLS_method", "SSLv23_method", cite="ssl/methods.c (a static method table)")
+def tls_method(w: World, args: list[Arg]) -> Value:
+    return METHOD_ANY
+
+
+@effect("TLS_client_method", "SSLv23_client_method", cite="ssl/methods.c (a static method table)")
+def tls_client_method(w: World, args: list[Arg]) -> Value:
+    return METHOD_CLIENT
+
+
+@effect("TLS_server_method", "SSLv23_server_method", cite="ssl/methods.c (a static method table)")
+def tls_server_method(w: World, args: list[Arg]) -> Value:
+    return METHOD_SERVER
+
+
+@effect(
+    "SSL_CTX_new",
+    cite="ssl/ssl_lib.c SSL_CTX_new_ex L3197-3249 (NULL method gives NULL; cache mode SERVER, size 20480, timeout 7200)",
+    returns="owned",
+)
+def ctx_new(w: World, args: list[Arg]) -> Value:
+    method = w.value(args[0].value)
+    if method == NULL or _alloc_fails(w):
+        return NULL
+    ctx = refs.allocate(w, CTX)
+    w.set(("method", ctx), method)
+    w.set(("mode", ctx), DEFAULT_CACHE_MODE)
+    w.set(("size", ctx), DEFAULT_CACHE_SIZE)
+    w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
+    w.set(("ncached", ctx), 0)
+    return ctx
+
+
+@effect("SSL_CTX_up_ref", cite="ssl/ssl_lib.c SSL_CTX_up_ref L3416")
+def ctx_up_ref(w: World, args: list[Arg]) -> Value:
+    ctx = _object_arg(w, args[0], "SSL_CTX_up_ref")
+    refs.take(w, ctx, SCRIPT, f"`SSL_CTX_up_ref` gives the script another reference to {obj(ctx)}")
+    return 1
+
+
+@effect("SSL_CTX_free", cite="ssl/ssl_lib.c SSL_CTX_free L3428-3510 (NULL is a no-op; the last reference flushes the cache, L3454-3458)")
+def ctx_free(w: World, args: list[Arg]) -> Value:
+    ctx = w.ptr(args[0])
+    if ctx != NULL:
+        refs.release(w, ctx, SCRIPT, via=args[0].var, text=f"`SSL_CTX_free({args[0].text})` drops a reference")
+    return None
+
+
+@effect("SSL_CTX_add_session", cite="ssl/ssl_sess.c SSL_CTX_add_session L741-825")
+def ctx_add_session(w: World, args: list[Arg]) -> Value:
+    ctx = _object_arg(w, args[0], "SSL_CTX_add_session")
+    s = _session_arg(w, args[1], "SSL_CTX_add_session")
+    return cache.add(w, ctx, s)
+
+
+@effect(
+    "SSL_CTX_remove_session",
+    cite="ssl/ssl_sess.c SSL_CTX_remove_session L827-859 (NULL gives 0; an empty id does nothing)",
+)
+def ctx_remove_session(w: World, args: list[Arg]) -> Value:
+    s = w.ptr(args[1])
+    if s == NULL:
+        return 0
+    refs.use(w, s, "`SSL_CTX_remove_session` reads", via=args[1].var)
+    if cache.has_empty_id(w, s):
+        return 0
+    ctx = _object_arg(w, args[0], "SSL_CTX_remove_session")
+    return 1 if cache.remove(w, ctx, s, "`SSL_CTX_remove_session`") else 0
+
+
+@effect("SSL_CTX_flush_sessions", cite="ssl/ssl_sess.c SSL_CTX_flush_sessions L1180-1226")
+def ctx_flush_sessions(w: World, args: list[Arg]) -> Value:
+    ctx = _object_arg(w, args[0], "SSL_CTX_flush_sessions")
+    cache.flush(w, ctx, args[1].value, "`SSL_CTX_flush_sessions`")
+    return None
+
+
+def _ctx_field(name: str, field: str, cite: str, reject_negative: bool = False) -> None:
+    def setter(w: World, args: list[Arg]) -> Value:
+        ctx = _object_arg(w, args[0], name)
+        if reject_negative and w.test(w.lt(args[1].value, 0)):
+            return 0
+        old = w.get((field, ctx))
+        w.set((field, ctx), args[1].value)
+        return old
+
+    EFFECTS[name] = Effect(name, setter, cite)
+
+
+def _ctx_getter(name: str, field: str, cite: str) -> None:
+    def getter(w: World, args: list[Arg]) -> Value:
+        return w.get((field, _object_arg(w, args[0], name)))
+
+    EFFECTS[name] = Effect(name, getter, cite)
+
+
+_ctx_field("SSL_CTX_set_session_cache_mode", "mode", "ssl/ssl_lib.c SSL_CTX_ctrl L2510-2515 (returns the old mode)")
+_ctx_field(
+    "SSL_CTX_sess_set_cache_size",
+    "size",
+    "ssl/ssl_lib.c SSL_CTX_ctrl L2502-2509 (negative rejected; nothing evicted until the next add)",
+    reject_negative=True,
+)
+_ctx_field("SSL_CTX_set_timeout", "timeout", "ssl/ssl_sess.c SSL_CTX_set_timeout L1116-1124 (only later sessions)")
+_ctx_getter("SSL_CTX_get_session_cache_mode", "mode", "ssl/ssl_lib.c SSL_CTX_ctrl L2516")
+_ctx_getter("SSL_CTX_sess_get_cache_size", "size", "ssl/ssl_lib.c SSL_CTX_ctrl L2500")
+_ctx_getter("SSL_CTX_get_timeout", "timeout", "ssl/ssl_sess.c SSL_CTX_get_timeout L1126-1131")
+_ctx_getter("SSL_CTX_sess_number", "ncached", "ssl/ssl_lib.c SSL_CTX_ctrl L2449 (lhash entries)")
+
+
+# ---- the C library -----------------------------------------------------------------------
+
+
+@effect("time", cite="time(2): the current time; the model's clock starts somewhere in 2023-2033")
+def c_time(w: World, args: list[Arg]) -> Value:
+    now = w.get(("clock",))
+    if args and args[0].address_of is not None:
+        w.set(args[0].address_of, now)
+    return now
+
+
+@effect("sleep", cite="sleep(3): the clock moves on")
+def c_sleep(w: World, args: list[Arg]) -> Value:
+    w.set(("clock",), w.add(w.get(("clock",)), args[0].value))
+    return 0
+
+
+@effect("strlen", "puts", "printf", cite="the C library: reads its string arguments")
+def c_reads(w: World, args: list[Arg]) -> Value:
+    for arg in args:
+        _reads_buffer(w, arg, "the C library")
+    return w.fresh_int("C library result", 0, None)
+
+
+
+
+def start(w: World, args: list[Arg]) -> Value:
+    """Before the first step: the clock reads some moment in `CLOCK_RANGE`."""
+    w.set(("clock",), w.fresh_int("start time", *CLOCK_RANGE))
+    w.set(("lseq",), 0)
+    return None

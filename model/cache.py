@@ -1,0 +1,197 @@
+"""An `SSL_CTX`'s internal session cache: the lhash keyed by (protocol version, session id)
+and the doubly linked list sorted by expiry, holding one reference per cached session.
+
+Sources (OpenSSL 3.0.22, ssl/ssl_sess.c): `SSL_CTX_add_session` L741-825,
+`remove_session_lock` L827-859, `SSL_CTX_flush_sessions` L1180-1226, `SSL_SESSION_list_add`
+L1268-1315, `SSL_SESSION_list_remove` L1228-1266, `timeoutcmp` L37-50.
+The list runs from the head (latest expiry) to the tail (soonest expiry); a session added
+with the same expiry as others goes in front of them, so among equal expiries the one
+linked earliest is nearest the tail.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .objects import CACHE_UPDATE_TIME, SESSION, TIME_T_MAX
+from .rules import CACHE_CORRUPTION
+from .world import World, obj
+
+
+def _cache(ctx: int) -> tuple[str, int]:
+    return ("cache", ctx)
+
+
+def expiry(w: World, s: int):
+    """`ssl_session_calculate_timeout` L79-93: time + timeout, or never (past `TIME_T_MAX`:
+    `timeout_ovf`) — represented as TIME_T_MAX + 1, which no flush time exceeds."""
+    total = w.add(w.get(("time", s)), w.get(("timeout", s)))
+    return w.ite(w.lt(TIME_T_MAX, total), TIME_T_MAX + 1, total)
+
+
+def expired(w: World, s: int, t) -> bool:
+    """`sess_timedout` L29-35: expired when `t > time + timeout`, strictly."""
+    return w.test(w.lt(expiry(w, s), t))
+
+
+def members(w: World, ctx: int) -> list[int]:
+    """The sessions in `ctx`'s cache, head (latest expiry) first."""
+    found = [s for s in w.objects(SESSION) if w.get(("cached", s)) == ctx]
+
+    def later_first(a: int, b: int) -> int:
+        ea, eb = expiry(w, a), expiry(w, b)
+        if w.test(w.lt(eb, ea)):
+            return -1
+        if w.test(w.lt(ea, eb)):
+            return 1
+        return w.get(("lseq", b)) - w.get(("lseq", a))
+
+    return sorted(found, key=functools.cmp_to_key(later_first))
+
+
+def same_key(w: World, a: int, b: int) -> bool:
+    """`ssl_session_cmp` (ssl/ssl_lib.c L3181): same protocol version and session id."""
+    return w.test(w.eq(w.get(("ver", a)), w.get(("ver", b)))) and w.test(w.eq(w.get(("sid", a)), w.get(("sid", b))))
+
+
+def has_empty_id(w: World, s: int) -> bool:
+    return w.test(w.eq(w.get(("sid", s)), 0))
+
+
+def lookup(w: World, ctx: int, s: int, who: str) -> int:
+    """`lh_SSL_SESSION_retrieve`: the cached object under `s`'s key, or 0. Comparing keys
+    reads the cached object, so a destroyed entry under that key is a use after free."""
+    from . import refs
+
+    for r in members(w, ctx):
+        if r == s or same_key(w, r, s):
+            refs.use(w, r, f"{who} compares the key of", holder=_cache(ctx))
+            return r
+    return 0
+
+
+def _unlink(w: World, ctx: int, r: int, who: str) -> None:
+    """`SSL_SESSION_list_remove`: writes the neighbours' links."""
+    from . import refs
+
+    order = members(w, ctx)
+    if r in order:
+        i = order.index(r)
+        for n in order[max(i - 1, 0) : i] + order[i + 1 : i + 2]:
+            refs.use(w, n, f"{who} unlinks {obj(r)} and so writes into its neighbour", holder=_cache(ctx))
+    w.set(("cached", r), 0)
+
+
+def _link(w: World, ctx: int, s: int, who: str) -> None:
+    """`SSL_SESSION_list_add`: find the place by expiry (reading the sessions it passes)."""
+    from . import refs
+
+    order = members(w, ctx)
+    if order:
+        es = expiry(w, s)
+        visited = [order[0]]
+        if not w.test(w.lt(es, expiry(w, order[0]))):
+            pass  # goes first
+        else:
+            visited.append(order[-1])
+            if not w.test(w.lt(es, expiry(w, order[-1]))):
+                for n in order[1:-1]:
+                    visited.append(n)
+                    if not w.test(w.lt(es, expiry(w, n))):
+                        break
+        for n in dict.fromkeys(visited):
+            refs.use(w, n, f"{who} sorts {obj(s)} into the cache and reads", holder=_cache(ctx))
+    counter = w.get(("lseq",)) + 1
+    w.set(("lseq",), counter)
+    w.set(("lseq", s), counter)
+    w.set(("cached", s), ctx)
+
+
+def add(w: World, ctx: int, c: int) -> int:
+    """`SSL_CTX_add_session(ctx, c)` on a live `c`; returns 1 for a new key, 0 when `c` itself
+    was already cached."""
+    from . import refs
+
+    who = "`SSL_CTX_add_session`"
+    owner = w.get(("cached", c))
+    if owner and owner != ctx:
+        # R4 in SSL_get_session.pod: one cache per session; `owner`/`prev`/`next` are overwritten.
+        w.finding(
+            CACHE_CORRUPTION,
+            f"{obj(c)} is already in {obj(owner)}'s cache; linking it into {obj(ctx)}'s cache too corrupts both lists",
+            (c, owner, ctx),
+        )
+    if owner == ctx:
+        # L767-822: +1 then -1 (net 0), re-linked at its place by expiry.
+        w.note(c, f"{obj(c)} is already in {obj(ctx)}'s cache: returns 0, count unchanged")
+        if w.get(("mode", ctx)) & CACHE_UPDATE_TIME:
+            w.set(("time", c), w.get(("clock",)))
+        _unlink(w, ctx, c, who)
+        _link(w, ctx, c, who)
+        return 0
+    replaced = lookup(w, ctx, c, who)
+    refs.take(w, c, _cache(ctx), f"{obj(ctx)}'s session cache takes a reference to {obj(c)}")
+    if replaced:
+        # L767-777: another object under the same key is dropped silently (no remove
+        # callback, not marked not resumable).
+        _unlink(w, ctx, replaced, who)
+        w.note(replaced, f"{obj(replaced)} has the same key as {obj(c)} and is replaced in the cache")
+        refs.release(w, replaced, _cache(ctx))
+    else:
+        w.set(("ncached", ctx), w.get(("ncached", ctx)) + 1)
+    if w.get(("mode", ctx)) & CACHE_UPDATE_TIME:
+        w.set(("time", c), w.get(("clock",)))
+    _evict(w, ctx)
+    _link(w, ctx, c, who)
+    return 1
+
+
+def _evict(w: World, ctx: int) -> None:
+    """L794-810: while the count (new entry included) is >= the size, remove the tail — the
+    session expiring soonest. A tail with an empty id stops the loop."""
+    size = w.get(("size", ctx))
+    if size <= 0:
+        return
+    while w.get(("ncached", ctx)) >= size:
+        order = members(w, ctx)
+        if not order:
+            return
+        tail = order[-1]
+        w.note(tail, f"{obj(ctx)}'s cache is full: {obj(tail)} expires soonest and is evicted")
+        if not remove(w, ctx, tail, "cache-full eviction"):
+            return
+
+
+def remove(w: World, ctx: int, c: int, who: str) -> bool:
+    """`remove_session_lock(ctx, c)`: drop the cached object under `c`'s key (which may be
+    another object); mark `c` (the argument) not resumable, found or not. An empty id does
+    nothing at all."""
+    from . import refs
+
+    refs.use(w, c, f"{who} reads the session id of", holder=_cache(ctx))
+    if has_empty_id(w, c):
+        return False
+    found = lookup(w, ctx, c, who)
+    if found:
+        _unlink(w, ctx, found, who)
+        w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
+    w.set(("nr", c), True)
+    if found:
+        refs.release(w, found, _cache(ctx), f"{obj(ctx)}'s session cache drops {obj(found)}")
+    return bool(found)
+
+
+def flush(w: World, ctx: int, t, who: str) -> None:
+    """`SSL_CTX_flush_sessions(ctx, t)`: from the tail, remove sessions while `t == 0` or they
+    have expired; stop at the first that has not. Removed sessions become not resumable."""
+    from . import refs
+
+    flush_all = w.test(w.eq(t, 0))
+    for s in reversed(members(w, ctx)):
+        refs.use(w, s, f"{who} walks {obj(ctx)}'s cache and reads", holder=_cache(ctx))
+        if not (flush_all or expired(w, s, t)):
+            break
+        _unlink(w, ctx, s, who)
+        w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
+        w.set(("nr", s), True)
+        refs.release(w, s, _cache(ctx), f"{who} removes {obj(s)} from {obj(ctx)}'s cache")

@@ -1,0 +1,71 @@
+"""The objects of the model, the cells that describe them, and the library's defaults.
+
+Every object (`SSL_SESSION`, `SSL`, `SSL_CTX`) has:
+  ("st", o)     UNALLOCATED, ALIVE or DESTROYED
+  ("rc", o)     its reference count (`references` in the C structures)
+  ("lib", o)    how many of those references library holders own (an `SSL`'s session
+                slot, a cache, the two `SSL_CTX` references of an `SSL`); the rest belong
+                to the script
+  ("site", o)   the step that last gave the script a reference (where a leak is reported)
+  ("death", o)  the step that destroyed it, ("killer", o) the holder whose release did it
+  ("lost", o)   a leak of it was already reported
+A session also has ("cached", s) the context whose cache holds it (0: none), its cache key
+("ver", s)/("sid", s) (protocol version, session id; sid 0 is the empty id), ("nr", s)
+`not_resumable`, ("time", s)/("timeout", s), ("lseq", s) its place among equal expiries.
+An `SSL` has ("slot", l) its session, ("ctx", l)/("sctx", l) its two contexts,
+("done", l) a completed handshake, ("shut", l) its shutdown flags.
+An `SSL_CTX` has ("mode", c), ("size", c), ("timeout", c) and ("ncached", c).
+"""
+
+from __future__ import annotations
+
+SESSION = "SSL_SESSION"
+SSL = "SSL"
+CTX = "SSL_CTX"
+KINDS = (SESSION, SSL, CTX)
+
+UNALLOCATED, ALIVE, DESTROYED = 0, 1, 2
+
+# The script's own references: everything not held by a library holder.
+SCRIPT = ("script",)
+KILLED_BY_LIBRARY = -1
+
+
+def slot_of(ssl: int) -> tuple[str, int]:
+    return ("slot", ssl)
+
+
+def cache_of(ctx: int) -> tuple[str, int]:
+    return ("cache", ctx)
+
+
+def ctx_ref_of(ssl: int) -> tuple[str, int]:
+    return ("ssl-ctx", ssl)
+
+
+def session_ctx_ref_of(ssl: int) -> tuple[str, int]:
+    return ("ssl-session-ctx", ssl)
+
+
+# Defaults, OpenSSL 3.0.
+# ssl/ssl_lib.c SSL_CTX_new L3246: session_cache_mode = SSL_SESS_CACHE_SERVER.
+DEFAULT_CACHE_MODE = 0x0002
+# include/openssl/ssl.h.in L648: SSL_SESSION_CACHE_MAX_SIZE_DEFAULT (1024 * 20).
+DEFAULT_CACHE_SIZE = 20480
+# ssl/t1_lib.c tls1_default_timeout L102-109: the TLS method default, 7200 s (the manual's 300 is wrong).
+DEFAULT_CTX_TIMEOUT = 7200
+# ssl/ssl_sess.c SSL_SESSION_new L154: `ss->timeout = 60 * 5 + 4`.
+SESSION_NEW_TIMEOUT = 304
+
+CACHE_CLIENT = 0x0001
+CACHE_SERVER = 0x0002
+CACHE_NO_AUTO_CLEAR = 0x0080
+CACHE_NO_INTERNAL_LOOKUP = 0x0100
+CACHE_NO_INTERNAL_STORE = 0x0200
+CACHE_UPDATE_TIME = 0x0400
+SENT_SHUTDOWN = 1
+
+# time_t is 64 bits; a time + timeout beyond this sets `timeout_ovf` (never expires).
+TIME_T_MAX = 2**63 - 1
+# What `time(NULL)` may return: some moment between 2023 and 2033.
+CLOCK_RANGE = (1_700_000_000, 2_000_000_000)

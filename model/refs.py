@@ -1,0 +1,236 @@
+"""Reference counting itself: allocation, taking and releasing references, destruction,
+uses of destroyed objects, and lost references. Every API effect is built from these.
+
+Accounting: `rc` is the real count; `lib` counts the references library holders own. The
+script owns `rc - lib`. Releasing through the script when it owns none is `borrowed-free`;
+destroying an object while `lib > 0` leaves a library holder with a dangling pointer.
+"""
+
+from __future__ import annotations
+
+from . import cache
+from .objects import (
+    ALIVE,
+    CTX,
+    DESTROYED,
+    KILLED_BY_LIBRARY,
+    SCRIPT,
+    SENT_SHUTDOWN,
+    SESSION,
+    SSL,
+    UNALLOCATED,
+    ctx_ref_of,
+    session_ctx_ref_of,
+    slot_of,
+)
+from .rules import BORROWED_FREE, DANGLING_REFERENCE, DOUBLE_FREE, LEAK, NULL_DEREFERENCE, USE_AFTER_FREE
+from .world import Arg, Cell, World, obj
+
+Holder = tuple
+
+
+def describe_holder(holder: Holder) -> str:
+    kind = holder[0]
+    if kind == "script":
+        return "the script"
+    if kind == "slot":
+        return f"{obj(holder[1])}'s session slot"
+    if kind == "cache":
+        return f"{obj(holder[1])}'s session cache"
+    if kind == "ssl-ctx":
+        return f"{obj(holder[1])} (its `ctx`)"
+    if kind == "ssl-session-ctx":
+        return f"{obj(holder[1])} (its `session_ctx`)"
+    return str(holder)
+
+
+def _holder_id(w: World, holder: Holder, via: Cell | None) -> int:
+    if holder == SCRIPT:
+        return w.intern(via) if via is not None else w.intern(("expression", w.site))
+    return KILLED_BY_LIBRARY if holder[0] != "script" else -2
+
+
+def allocate(w: World, kind: str) -> int:
+    """A new object with one reference, owned by the script."""
+    o = w.new_object(kind)
+    w.set(("st", o), ALIVE)
+    w.set(("rc", o), 1)
+    w.set(("lib", o), 0)
+    w.set(("site", o), w.site)
+    w.set(("lost", o), False)
+    w.note(o, f"{obj(o)} is allocated: count 1")
+    return o
+
+
+def is_alive(w: World, o: int) -> bool:
+    return w.get(("st", o)) == ALIVE
+
+
+def require(w: World, arg: Arg, what: str) -> int:
+    """The object `arg` points at, which the library dereferences: NULL is a crash."""
+    o = w.ptr(arg)
+    if o == 0:
+        w.finding(NULL_DEREFERENCE, f"`{arg.text}` is NULL here, and {what} dereferences it")
+    return o
+
+
+def use(w: World, o: int, how: str, via: Cell | None = None, holder: Holder = SCRIPT) -> None:
+    """The library reads or writes object `o`: it must not have been destroyed."""
+    if w.get(("st", o)) != DESTROYED:
+        return
+    _blame_killer(w, o, holder, via)
+    w.finding(USE_AFTER_FREE, f"{how} {obj(o)}, which was destroyed", (o,))
+
+
+def _blame_killer(w: World, o: int, holder: Holder, via: Cell | None) -> None:
+    """When another holder destroyed `o`, its release is the root cause: say so there."""
+    killer = w.get(("killer", o))
+    if killer != _holder_id(w, holder, via):
+        w.finding(
+            DANGLING_REFERENCE,
+            f"{obj(o)} is destroyed here while another holder still points at it; it is used later",
+            (o,),
+            site=w.get(("death", o)),
+        )
+
+
+def take(w: World, o: int, holder: Holder, text: str | None = None) -> None:
+    """`holder` takes a new reference to the live object `o`."""
+    rc = w.get(("rc", o)) + 1
+    w.set(("rc", o), rc)
+    if holder == SCRIPT:
+        w.set(("site", o), w.site)
+        w.set(("lost", o), False)
+    else:
+        w.set(("lib", o), w.get(("lib", o)) + 1)
+    w.note(o, f"{text or describe_holder(holder) + ' takes a reference'}: count {rc}")
+
+
+def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str | None = None) -> None:
+    """`holder` drops its reference to `o`; the object is destroyed when none remain."""
+    if w.get(("st", o)) == DESTROYED:
+        _blame_killer(w, o, holder, via)
+        w.finding(
+            DOUBLE_FREE,
+            f"{describe_holder(holder)} releases a reference to {obj(o)}, which was already destroyed",
+            (o,),
+        )
+    rc = w.get(("rc", o))
+    lib = w.get(("lib", o))
+    if holder == SCRIPT:
+        if rc - lib <= 0:
+            w.finding(
+                BORROWED_FREE,
+                f"the script releases a reference to {obj(o)} that it never owned",
+                (o,),
+            )
+    else:
+        lib -= 1
+        w.set(("lib", o), lib)
+    rc -= 1
+    w.set(("rc", o), rc)
+    w.note(o, f"{text or describe_holder(holder) + ' releases its reference'}: count {rc}")
+    if rc == 0:
+        _destroy(w, o, holder, via, lib)
+
+
+def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> None:
+    w.set(("st", o), DESTROYED)
+    w.set(("death", o), w.site)
+    w.set(("killer", o), _holder_id(w, holder, via))
+    w.note(o, f"{obj(o)} is destroyed")
+    if lib > 0:
+        w.finding(
+            DANGLING_REFERENCE,
+            f"{obj(o)} is destroyed while {_library_holders_text(w, o)} still points at it",
+            (o,),
+        )
+    kind = w.kind(o)
+    if kind == SSL:
+        _ssl_destroyed(w, o)
+    elif kind == CTX:
+        _ctx_destroyed(w, o)
+
+
+def _library_holders_text(w: World, o: int) -> str:
+    """Which library holders still point at session/context `o` (for the message)."""
+    names = []
+    if w.kind(o) == SESSION:
+        c = w.get(("cached", o))
+        if c:
+            names.append(describe_holder(("cache", c)))
+        for ssl in w.objects(SSL):
+            if w.get(("st", ssl)) == ALIVE and w.get(("slot", ssl)) == o:
+                names.append(describe_holder(("slot", ssl)))
+    elif w.kind(o) == CTX:
+        for ssl in w.objects(SSL):
+            if w.get(("st", ssl)) == ALIVE and w.get(("ctx", ssl)) == o:
+                names.append(obj(ssl))
+    return " and ".join(names) or "a library holder"
+
+
+def _ssl_destroyed(w: World, ssl: int) -> None:
+    """ssl/ssl_lib.c SSL_free L1173-1271: clear a bad session and free the slot (L1208-1212),
+    then free `session_ctx` (L1220) and `ctx` (L1256)."""
+    session = w.get(("slot", ssl))
+    if session:
+        clear_bad_session(w, ssl)
+        release(w, session, slot_of(ssl))
+        w.set(("slot", ssl), 0)
+    release(w, w.get(("sctx", ssl)), session_ctx_ref_of(ssl))
+    release(w, w.get(("ctx", ssl)), ctx_ref_of(ssl))
+
+
+def _ctx_destroyed(w: World, ctx: int) -> None:
+    """ssl/ssl_lib.c SSL_CTX_free L3454-3455: the last reference flushes the whole cache."""
+    cache.flush(w, ctx, 0, "`SSL_CTX_free`")
+
+
+def session_is_open(w: World, ssl: int) -> bool:
+    """ssl/ssl_lib.c ssl_clear_bad_session L3900-3911 (3.0.22): a session is "bad" when the
+    handshake completed (not in init, not before) and no close_notify was sent."""
+    return bool(w.get(("slot", ssl))) and bool(w.get(("done", ssl))) and not (w.get(("shut", ssl)) & SENT_SHUTDOWN)
+
+
+def clear_bad_session(w: World, ssl: int) -> bool:
+    """Remove an open session from `session_ctx`'s cache and mark it not resumable."""
+    if not session_is_open(w, ssl):
+        return False
+    session = w.get(("slot", ssl))
+    w.note(session, f"{obj(ssl)} closed without `SSL_shutdown`: {obj(session)} is bad")
+    cache.remove(w, w.get(("sctx", ssl)), session, "the bad-session cleanup")
+    return True
+
+
+def check_lost(w: World, o: int, where: str) -> None:
+    """After a variable lost its value: the script owns references to `o` that no variable
+    can reach any more, so they can never be released."""
+    if not o or w.get(("st", o)) != ALIVE or w.get(("lost", o)):
+        return
+    if w.get(("rc", o)) - w.get(("lib", o)) <= 0:
+        return
+    for cell in w.live_variables():
+        if w.value(w.get(cell)) == o:
+            return
+    w.set(("lost", o), True)
+    w.finding(LEAK, f"the script's last reference to {obj(o)} is lost {where}", (o,))
+
+
+def check_end(w: World, o: int) -> None:
+    """At the end of the script: an object the script still owns references to leaks.
+    Objects only library holders keep (a leaked `SSL`'s session) are not reported again."""
+    if w.get(("st", o)) != ALIVE or w.get(("lost", o)):
+        return
+    owned = w.get(("rc", o)) - w.get(("lib", o))
+    if owned <= 0:
+        return
+    w.finding(
+        LEAK,
+        f"{obj(o)} is never released: the script still owns {owned} reference(s) when it ends",
+        (o,),
+        site=w.get(("site", o)),
+    )
+
+
+def exists(w: World, o: int) -> bool:
+    return w.get(("st", o)) != UNALLOCATED
