@@ -160,6 +160,7 @@ class Executor:
     # ---- the whole script ------------------------------------------------------------
     def run(self) -> State | None:
         frame = Frame("main", None, [{}], ())
+        self._frames.append(frame)
         state: State | None = self.backend.initial()
         state = self._step(state, api.start, [], frame, ast.Span(self.program.file, 1, 1, 1, 1), "start")
         body = [item for item in self.program.items if not isinstance(item, ast.FuncDef)]
@@ -200,10 +201,10 @@ class Executor:
     # ---- steps -----------------------------------------------------------------------
     def _live(self, frame: Frame) -> list[Cell]:
         cells = [cell for cell, ctype in self.globals.values() if _is_object(ctype)]
-        for f in self._frames:
+        for f in [*self._frames, frame]:
             for scope in f.scopes:
                 cells += [cell for cell, ctype in scope.values() if _is_object(ctype)]
-        return cells + self.in_flight
+        return list(dict.fromkeys(cells + self.in_flight))
 
     def _step(
         self, state: State | None, fn: Effect, args: list[Arg], frame: Frame, span: ast.Span, text: str

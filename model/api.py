@@ -183,8 +183,9 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
 
 @effect("i2d_SSL_SESSION", cite="ssl/ssl_asn1.c i2d_SSL_SESSION L81-238 (reads the session)")
 def i2d_session(w: World, args: list[Arg]) -> Value:
-    _session_arg(w, args[0], "i2d_SSL_SESSION")
-    return w.fresh_int("encoded length", 0, None)
+    s = _session_arg(w, args[0], "i2d_SSL_SESSION", null_ok=True)
+    # Fails (0) without a cipher, as for a bare `SSL_SESSION_new` session [verified 3.0.19].
+    return w.fresh_int("encoded length", 0, None) if s else 0
 
 
 def _reader(name: str, cite: str, result: Callable[[World, int], Value], null_ok: bool = False) -> None:
@@ -214,7 +215,7 @@ _reader("SSL_SESSION_get_compress_id", _GETTERS, _opaque("compression id", 0, No
 _reader("SSL_SESSION_get_max_early_data", _GETTERS, _opaque("max early data", 0, None))
 _reader("SSL_SESSION_get_master_key", _GETTERS, _opaque("master key length", 0, 256))
 _reader("SSL_SESSION_print", "ssl/ssl_txt.c SSL_SESSION_print L30-200", _opaque("print result", 0, 1))
-_reader("SSL_SESSION_print_fp", "ssl/ssl_txt.c SSL_SESSION_print_fp L16-28", _opaque("print result", 0, 1))
+_reader("SSL_SESSION_print_fp", "ssl/ssl_txt.c SSL_SESSION_print_fp L16-28 (NULL gives 0)", _opaque("print result", 0, 1), True)
 _reader("SSL_SESSION_print_keylog", "ssl/ssl_txt.c SSL_SESSION_print_keylog L202-240", _opaque("print result", 0, 1))
 _reader("SSL_SESSION_get_ex_data", _GETTERS, lambda w, s: NULL)
 for _name in (
@@ -507,9 +508,19 @@ def ctx_flush_sessions(w: World, args: list[Arg]) -> Value:
     return None
 
 
+def _ctx_or_null(w: World, arg: Arg, name: str) -> int:
+    """`SSL_CTX_ctrl` and the timeout calls return 0 for a NULL context [verified 3.0.19]."""
+    ctx = w.ptr(arg)
+    if ctx != NULL:
+        refs.use(w, ctx, f"`{name}` reads", via=arg.var)
+    return ctx
+
+
 def _ctx_field(name: str, field: str, cite: str, reject_negative: bool = False) -> None:
     def setter(w: World, args: list[Arg]) -> Value:
-        ctx = _object_arg(w, args[0], name)
+        ctx = _ctx_or_null(w, args[0], name)
+        if ctx == NULL:
+            return 0
         if reject_negative and w.test(w.lt(args[1].value, 0)):
             return 0
         old = w.get((field, ctx))
@@ -521,7 +532,8 @@ def _ctx_field(name: str, field: str, cite: str, reject_negative: bool = False) 
 
 def _ctx_getter(name: str, field: str, cite: str) -> None:
     def getter(w: World, args: list[Arg]) -> Value:
-        return w.get((field, _object_arg(w, args[0], name)))
+        ctx = _ctx_or_null(w, args[0], name)
+        return w.get((field, ctx)) if ctx != NULL else 0
 
     EFFECTS[name] = Effect(name, getter, cite)
 

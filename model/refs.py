@@ -83,9 +83,12 @@ def use(w: World, o: int, how: str, via: Cell | None = None, holder: Holder = SC
 
 
 def _blame_killer(w: World, o: int, holder: Holder, via: Cell | None) -> None:
-    """When another holder destroyed `o`, its release is the root cause: say so there."""
+    """When the script destroyed `o` through another pointer than the one now used, that
+    release is the root cause: say so there. (A library holder that destroys an object it
+    owned a reference to did nothing wrong; destroying one a library holder still points
+    at is reported when it happens.)"""
     killer = w.get(("killer", o))
-    if killer != _holder_id(w, holder, via):
+    if killer != KILLED_BY_LIBRARY and killer != _holder_id(w, holder, via):
         w.finding(
             DANGLING_REFERENCE,
             f"{obj(o)} is destroyed here while another holder still points at it; it is used later",
