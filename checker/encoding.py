@@ -14,7 +14,6 @@ condition under which it happens; `solving.py` asks Z3 which ones can.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable
 
@@ -23,154 +22,18 @@ import z3
 from .concrete import Objects, site_label
 from .execute import Backend, Effect, Sites, State
 from .language import ast
-from .model.objects import KINDS
+from .model.objects import FINITE_FIELDS, KINDS
 from .model.rules import Rule
 from .model.world import Arg, Cell, PathEnds, World
+from . import symvalues
+from .symvalues import AND, NOT, OPS, OR, Logic, Sym, boolean, guard_of, is_false, is_true, ite, not_, same, truth, values_of
 
-MAX_VALUES = 64  # beyond this a value set is dropped (the term is treated as unbounded)
 MAX_OUTCOMES = 4096  # forks of one step; beyond it the check gives up (unknown)
+UNLIMITED = 1 << 30
 
 
 class TooManyCases(Exception):
     """One step has more outcomes than the encoding explores: the verdict is unknown."""
-
-
-class Sym:
-    """A symbolic value: a Z3 term and the finite set of plain values it can take (or None)."""
-
-    __slots__ = ("term", "values")
-
-    def __init__(self, term: z3.ExprRef, values: frozenset | None):
-        self.term = term
-        self.values = values
-
-    def __bool__(self) -> bool:
-        raise TypeError("a symbolic value has no truth value; use World.test")
-
-    def __repr__(self) -> str:
-        return f"Sym({self.term}, {sorted(self.values) if self.values is not None else '?'})"
-
-
-def is_bool(v: Any) -> bool:
-    return isinstance(v, bool) or (isinstance(v, Sym) and z3.is_bool(v.term))
-
-
-def term(v: Any, as_int: bool = False) -> z3.ExprRef:
-    if isinstance(v, Sym):
-        if as_int and z3.is_bool(v.term):
-            return z3.If(v.term, z3.IntVal(1), z3.IntVal(0))
-        return v.term
-    if isinstance(v, bool) and not as_int:
-        return z3.BoolVal(v)
-    if v is None:
-        return z3.IntVal(0)
-    return z3.IntVal(int(v))
-
-
-def values_of(v: Any) -> frozenset | None:
-    if isinstance(v, Sym):
-        return v.values
-    return frozenset([v])
-
-
-def _plain(t: z3.ExprRef) -> Any:
-    """A Z3 term that simplified to a constant, as a plain value; else None."""
-    if z3.is_true(t):
-        return True
-    if z3.is_false(t):
-        return False
-    if z3.is_int_value(t):
-        return t.as_long()
-    return None
-
-
-def _combine(op, a: Any, b: Any, make) -> Any:
-    """Apply `op` to plain values, or build a Sym whose value set is the image of both sets."""
-    if not isinstance(a, Sym) and not isinstance(b, Sym):
-        return op(a, b)
-    va, vb = values_of(a), values_of(b)
-    values = None
-    if va is not None and vb is not None and len(va) * len(vb) <= MAX_VALUES * 4:
-        values = frozenset(op(x, y) for x, y in itertools.product(va, vb))
-        if len(values) == 1:
-            return next(iter(values))
-        if len(values) > MAX_VALUES:
-            values = None
-    t = make(a, b)
-    simple = _plain(z3.simplify(t))
-    if simple is not None:
-        return simple
-    if values is None and z3.is_bool(t):
-        values = frozenset([True, False])
-    return Sym(t, values)
-
-
-def _int_pair(f):
-    return lambda a, b: f(term(a, True), term(b, True))
-
-
-OPS = {
-    "eq": lambda a, b: _combine(lambda x, y: x == y, a, b, _eq_terms),
-    "ne": lambda a, b: not_(OPS["eq"](a, b)),
-    "lt": lambda a, b: _combine(lambda x, y: x < y, a, b, _int_pair(lambda x, y: x < y)),
-    "le": lambda a, b: _combine(lambda x, y: x <= y, a, b, _int_pair(lambda x, y: x <= y)),
-    "gt": lambda a, b: _combine(lambda x, y: x > y, a, b, _int_pair(lambda x, y: x > y)),
-    "ge": lambda a, b: _combine(lambda x, y: x >= y, a, b, _int_pair(lambda x, y: x >= y)),
-    "add": lambda a, b: _combine(lambda x, y: x + y, a, b, _int_pair(lambda x, y: x + y)),
-    "sub": lambda a, b: _combine(lambda x, y: x - y, a, b, _int_pair(lambda x, y: x - y)),
-    "bitor": lambda a, b: _combine(
-        lambda x, y: int(x) | int(y), a, b, _int_pair(lambda x, y: z3.BV2Int(z3.Int2BV(x, 64) | z3.Int2BV(y, 64)))
-    ),
-    "bitand": lambda a, b: _combine(
-        lambda x, y: int(x) & int(y), a, b, _int_pair(lambda x, y: z3.BV2Int(z3.Int2BV(x, 64) & z3.Int2BV(y, 64)))
-    ),
-}
-
-
-def _eq_terms(a: Any, b: Any) -> z3.ExprRef:
-    if is_bool(a) and is_bool(b):
-        return term(a) == term(b)
-    return term(a, True) == term(b, True)
-
-
-def not_(a: Any) -> Any:
-    if not isinstance(a, Sym):
-        return not a
-    if not z3.is_bool(a.term):
-        return OPS["eq"](a, 0)
-    return Sym(z3.Not(a.term), a.values)
-
-
-def truth(a: Any) -> Any:
-    if isinstance(a, Sym):
-        return a if z3.is_bool(a.term) else not_(OPS["eq"](a, 0))
-    return bool(a)
-
-
-def ite(c: Any, a: Any, b: Any) -> Any:
-    c = truth(c)
-    if not isinstance(c, Sym):
-        return a if c else b
-    if not isinstance(a, Sym) and not isinstance(b, Sym) and a == b and type(a) is type(b):
-        return a
-    va, vb = values_of(a), values_of(b)
-    values = va | vb if va is not None and vb is not None and len(va | vb) <= MAX_VALUES else None
-    if is_bool(a) and is_bool(b):
-        return Sym(z3.If(c.term, term(a), term(b)), values)
-    return Sym(z3.If(c.term, term(a, True), term(b, True)), values)
-
-
-def conj(terms: list) -> Any:
-    terms = [t for t in terms if not (isinstance(t, bool) and t)]
-    if any(isinstance(t, bool) and not t for t in terms):
-        return False
-    if not terms:
-        return True
-    return terms[0] if len(terms) == 1 else z3.And(*terms)
-
-
-def to_bool_term(g: Any) -> z3.BoolRef:
-    return z3.BoolVal(g) if isinstance(g, bool) else g
 
 
 @dataclass
@@ -217,9 +80,15 @@ class ForkingWorld(World):
         self.memo: dict[int, Any] = {}
         self.findings: list[Candidate] = []
         self._allocations = 0
+        self.groups: dict[int, dict] = {}  # objects' finite fields, as read (and written) here
+        self.dirty: set[int] = set()
 
     def _fork(self, options: list[tuple[Any, Any]]) -> Any:
-        options = [o for o in options if not (isinstance(o[0], bool) and not o[0])]
+        if len(options) > 1:
+            here = AND(self.pc, *self.guards)
+            options = [o for o in options if not is_false(here & symvalues.node(o[0]))]
+        if not options:
+            raise PathEnds("no feasible outcome")
         if len(options) == 1:
             return options[0][1]
         i = len(self.decisions)
@@ -234,30 +103,74 @@ class ForkingWorld(World):
         self.guards.append(guard)
         return value
 
+    def _group(self, o: int) -> dict | tuple:
+        """The object's finite fields: a dict once known, else ("cases", {code: guard})."""
+        group = self.groups.get(o)
+        if group is None:
+            stored = self.base.get(("obj", o))
+            if isinstance(stored, Sym):
+                group = ("cases", stored.cases)
+            else:
+                group = dict(self.backend.decode(stored))
+            self.groups[o] = group
+        return group
+
+    def _read_field(self, o: int, name: str) -> Any:
+        """Fork only on the values `name` takes among the combinations still possible."""
+        group = self._group(o)
+        if isinstance(group, dict):
+            return group.get(name, 0)
+        cases = group[1]
+        parts: dict[Any, list[int]] = {}
+        for k in cases:
+            parts.setdefault(self.backend.field(k, name), []).append(k)
+        if len(parts) == 1:
+            return next(iter(parts))
+        value, ks = self._fork([(OR([cases[k] for k in ks]), (v, ks)) for v, ks in parts.items()])
+        self.groups[o] = dict(self.backend.decode(ks[0])) if len(ks) == 1 else ("cases", {k: cases[k] for k in ks})
+        return value
+
+    def _known_group(self, o: int) -> dict:
+        group = self._group(o)
+        if not isinstance(group, dict):
+            k = self._fork([(g, k) for k, g in group[1].items()])
+            group = self.groups[o] = dict(self.backend.decode(k))
+        return group
+
     def get(self, cell: Cell) -> Any:
+        if len(cell) == 2 and cell[0] in FINITE_FIELDS:
+            return self._read_field(cell[1], cell[0])
         return self.value(self.writes[cell] if cell in self.writes else self.base.get(cell, 0))
 
     def set(self, cell: Cell, value: Any) -> None:
+        if len(cell) == 2 and cell[0] in FINITE_FIELDS:
+            value = self.value(value)
+            if isinstance(value, Sym):
+                raise TooManyCases(f"an unbounded value stored in `{cell[0]}`")
+            self._known_group(cell[1])[cell[0]] = value
+            self.dirty.add(cell[1])
+            return
         self.writes[cell] = value
 
+    def all_writes(self) -> dict:
+        writes = dict(self.writes)
+        for o in self.dirty:
+            writes[("obj", o)] = self.backend.encode(self._known_group(o))
+        return writes
+
     def value(self, v: Any) -> Any:
-        if not isinstance(v, Sym) or v.values is None:
+        if not isinstance(v, Sym) or v.cases is None:
             return v
-        key = v.term.get_id()
+        key = id(v)
         if key not in self.memo:
-            if z3.is_bool(v.term):
-                options = [(v.term, True), (z3.Not(v.term), False)]
-            else:
-                options = [(v.term == x, x) for x in sorted(v.values)]
-            self.memo[key] = self._fork(options)
-        return self.memo[key]
+            self.memo[key] = (v, self._fork([(g, x) for x, g in v.cases.items()]))
+        return self.memo[key][1]
 
     def test(self, cond: Any) -> bool:
         return bool(self.value(truth(cond)))
 
     def choose(self, label: str) -> bool:
-        var = self.backend.choice_bool(site_label(self.backend.sites, self._site, label))
-        return self.test(Sym(var, frozenset([True, False])))
+        return self.test(self.backend.nondet(None, site_label(self.backend.sites, self._site, label)))
 
     def fresh_int(self, label: str, lo: int | None = None, hi: int | None = None) -> Any:
         return self.backend.choice_int(site_label(self.backend.sites, self._site, label), lo, hi)
@@ -293,7 +206,7 @@ class ForkingWorld(World):
         return self.backend.allocation_failures
 
     def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
-        guard = conj([self.pc, *self.guards])
+        guard = AND(self.pc, *self.guards)
         self.findings.append(Candidate(rule, self._site if site is None else site, guard, message, objs))
         if rule.crash:
             raise PathEnds(rule.name)
@@ -318,7 +231,32 @@ class SymbolicBackend(Backend):
         self.choices: dict[str, z3.ExprRef] = {}
         self.bounded: list = []  # conditions under which a loop bound was reached
         self._fresh = 0
+        self.logic = Logic()
+        symvalues.use(self.logic)
         self._interned: dict[Hashable, int] = {}
+        self._codes: dict[tuple, int] = {(): 0}
+        self._groups: list[tuple] = [()]
+        self._fields: dict[tuple, Any] = {}
+
+    # -- objects' finite fields, one code per combination -----------------------------------
+    def encode(self, group: dict) -> int:
+        key = tuple(sorted(group.items()))
+        code = self._codes.get(key)
+        if code is None:
+            code = self._codes[key] = len(self._groups)
+            self._groups.append(key)
+        return code
+
+    def decode(self, code: Any) -> tuple:
+        return self._groups[code or 0]
+
+    def field(self, code: int, name: str) -> Any:
+        """One field of a combination, cached: reads ask for it often."""
+        key = (code, name)
+        value = self._fields.get(key)
+        if value is None:
+            value = self._fields[key] = dict(self._groups[code]).get(name, 0)
+        return value
 
     # -- variables -----------------------------------------------------------------
     def intern(self, key: Hashable) -> int:
@@ -338,20 +276,21 @@ class SymbolicBackend(Backend):
                 self.defs.append(var >= lo)
             if hi is not None:
                 self.defs.append(var <= hi)
-        values = frozenset(range(lo, hi + 1)) if lo is not None and hi is not None and hi - lo < 16 else None
-        return Sym(var, values)
+        return Sym(None, var)
 
-    def _define(self, value: Sym, hint: str) -> Sym:
-        """A fresh SSA variable equal to `value`, so later formulas mention a name, not the term."""
+    def _define(self, value: Sym, hint: str) -> Any:
+        """An unbounded value gets a fresh SSA variable, so later formulas mention its name;
+        a finite one needs none (its cases are BDDs, shared and canonical)."""
+        if value.cases is not None:
+            return value
         self._fresh += 1
-        name = f"{hint}!{self._fresh}"
-        var = z3.Bool(name) if z3.is_bool(value.term) else z3.Int(name)
+        var = z3.Int(f"{hint}!{self._fresh}")
         self.defs.append(var == value.term)
-        return Sym(var, value.values)
+        return Sym(None, var)
 
     # -- Backend ----------------------------------------------------------------------
     def initial(self) -> State:
-        return SymbolicState({}, True)
+        return SymbolicState({}, self.logic.true)
 
     def objects(self) -> list[int]:
         return [o for kind in KINDS for o in self.registry.of_kind(kind)]
@@ -373,7 +312,7 @@ class SymbolicBackend(Backend):
                 crashed = False
             except PathEnds:
                 value, crashed = None, True
-            outcomes.append(Outcome(world.guards, world.writes, value, crashed, world.findings))
+            outcomes.append(Outcome(world.guards, world.all_writes(), value, crashed, world.findings))
             pending.extend(world.alternatives)
         for o in outcomes:
             self.candidates.extend(o.findings)
@@ -386,37 +325,35 @@ class SymbolicBackend(Backend):
         if len(live) == 1 and not live[0].guards and len(outcomes) == 1:
             state.cells.update(live[0].writes)
             return state, live[0].value
-        guards = [conj(o.guards) for o in live]
+        guards = [AND(*o.guards) for o in live]
         cells = state.cells
         keys = set().union(*(o.writes for o in live))
         for key in keys:
             base = cells.get(key, 0)
-            cells[key] = self._select([(g, o.writes.get(key, base)) for g, o in zip(guards, live)], "c")
+            cells[key] = self._select([(g, o.writes.get(key, base)) for g, o in zip(guards, live)], "c", _cap(key))
         value = self._select([(g, o.value) for g, o in zip(guards, live)], "r")
         if len(live) < len(outcomes):
-            alive = z3.Or(*[to_bool_term(g) for g in guards]) if len(guards) > 1 else to_bool_term(guards[0])
-            state.pc = conj([state.pc, alive])
+            state.pc = AND(state.pc, OR(guards))
             state.split = None
         return state, value
 
-    def _select(self, cases: list[tuple[Any, Any]], hint: str) -> Any:
+    def _select(self, cases: list[tuple[Any, Any]], hint: str, cap: int | None = None) -> Any:
         """The value that is `v_i` where guard `g_i` holds (guards exclusive and exhaustive)."""
         first = cases[0][1]
-        if all(_same(v, first) for _, v in cases[1:]):
+        if all(same(v, first) for _, v in cases[1:]):
             return first
         result = cases[-1][1]
         for g, v in reversed(cases[:-1]):
-            result = ite(Sym(to_bool_term(g), frozenset([True, False])) if not isinstance(g, bool) else g, v, result)
+            result = ite(boolean(g), v, result, cap)
         return self._define(result, hint) if isinstance(result, Sym) else result
 
     def branch(self, state: State, cond: Any) -> tuple[State | None, State | None]:
         assert isinstance(state, SymbolicState)
-        cond = truth(cond)
-        if not isinstance(cond, Sym):
-            return (state, None) if cond else (None, state)
-        c = cond.term
-        yes = SymbolicState(state.cells, conj([state.pc, c]), (state.pc, c, True))
-        no = SymbolicState(dict(state.cells), conj([state.pc, z3.Not(c)]), (state.pc, c, False))
+        g = guard_of(cond)
+        if is_true(g) or is_false(g):
+            return (state, None) if is_true(g) else (None, state)
+        yes = SymbolicState(state.cells, AND(state.pc, g), (state.pc, g, True))
+        no = SymbolicState(dict(state.cells), AND(state.pc, NOT(g)), (state.pc, g, False))
         return yes, no
 
     def merge(self, states: list[State]) -> State | None:
@@ -436,31 +373,31 @@ class SymbolicBackend(Backend):
             and a.split[1] is b.split[1]
             and a.split[2] != b.split[2]
         ):
-            selector = a.split[1] if a.split[2] else z3.Not(a.split[1])
+            selector = a.split[1] if a.split[2] else NOT(a.split[1])
             pc = a.split[0]
         else:
-            selector = to_bool_term(a.pc)
-            pc = z3.Or(to_bool_term(a.pc), to_bool_term(b.pc))
-        sel = Sym(selector, frozenset([True, False]))
+            selector = a.pc
+            pc = OR([a.pc, b.pc])
+        sel = boolean(selector)
         cells = dict(a.cells) if a.cells is b.cells else a.cells
         for key in set(a.cells) | set(b.cells):
             va, vb = a.cells.get(key, 0), b.cells.get(key, 0)
-            if not _same(va, vb):
-                merged = ite(sel, va, vb)
+            if not same(va, vb):
+                merged = ite(sel, va, vb, _cap(key))
                 cells[key] = self._define(merged, "m") if isinstance(merged, Sym) else merged
         return SymbolicState(cells, pc, None)
 
     def assume(self, state: State, cond: Any) -> State | None:
         assert isinstance(state, SymbolicState)
-        cond = truth(cond)
-        if not isinstance(cond, Sym):
-            return state if cond else None
-        state.pc = conj([state.pc, cond.term])
+        g = guard_of(cond)
+        if is_true(g) or is_false(g):
+            return state if is_true(g) else None
+        state.pc = AND(state.pc, g)
         state.split = None
         return state
 
     def nondet(self, state: State, label: str) -> Any:
-        return Sym(self.choice_bool(label), frozenset([True, False]))
+        return boolean(self.logic.variable(self.choice_bool(label)))
 
     def opaque(self, state: State, label: str) -> Any:
         return self.choice_int(label, None, None)
@@ -482,7 +419,6 @@ class SymbolicBackend(Backend):
         self.bounded.append(state.pc)
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, Sym) or isinstance(b, Sym):
-        return a is b
-    return a == b and isinstance(a, bool) == isinstance(b, bool)
+def _cap(key: Cell) -> int | None:
+    """Objects' field combinations stay finite whatever their number: reads depend on them."""
+    return UNLIMITED if key[0] == "obj" else None

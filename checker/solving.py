@@ -12,7 +12,8 @@ from typing import Any
 import z3
 
 from .concrete import ConcreteBackend, Finding, Oracle
-from .encoding import Candidate, SymbolicBackend, TooManyCases, conj, to_bool_term
+from .encoding import Candidate, SymbolicBackend, TooManyCases
+from .symvalues import OR, is_false
 from .execute import Executor
 from .language import ast
 from .language.errors import InternalError
@@ -77,7 +78,7 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
 
     groups: dict[tuple, list[Candidate]] = {}
     for c in backend.candidates:
-        if isinstance(c.guard, bool) and not c.guard:
+        if is_false(c.guard):
             continue
         groups.setdefault((c.rule.id, _location(backend, c.site)), []).append(c)
 
@@ -88,21 +89,21 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
     remaining = dict(groups)
     reason = ""
     while remaining:
-        query = z3.Or(*[to_bool_term(c.guard) for cs in remaining.values() for c in cs])
+        query = backend.logic.to_z3(OR([c.guard for cs in remaining.values() for c in cs]))
         answer, model = _ask(solver, query)
         if answer == UNKNOWN:
             reason = "the solver gave up (timeout or incomplete theory)"
             break
         if answer == SAFE:
             break
-        hit = [key for key, cs in remaining.items() if any(_holds(model, c.guard) for c in cs)]
+        hit = [key for key, cs in remaining.items() if any(_holds(model, backend.logic.to_z3(c.guard)) for c in cs)]
         if not hit:
             raise InternalError("the solver's model satisfies no finding it was asked about")
         answers = {label: _value(model, var) for label, var in backend.choices.items()}
         run = replay(program, answers, options)
         for key in hit:
             found.append(_match(run, key, remaining.pop(key), answers, backend))
-    bounded = any(_feasible(solver, pc) for pc in backend.bounded[:32]) if backend.bounded else False
+    bounded = _feasible(solver, backend.logic.to_z3(OR(backend.bounded))) if backend.bounded else False
     found.sort(key=lambda cx: (cx.span.start, cx.finding.step, cx.replay.backend.findings.index(cx.finding)))
     stats = {"candidates": len(backend.candidates), "definitions": len(backend.defs), "choices": len(backend.choices)}
     if reason:
@@ -124,7 +125,7 @@ def _ask(solver: z3.Solver, query: Any) -> tuple[str, z3.ModelRef | None]:
 
 
 def _feasible(solver: z3.Solver, pc: Any) -> bool:
-    answer, _ = _ask(solver, to_bool_term(conj([pc])))
+    answer, _ = _ask(solver, pc)
     return answer != SAFE
 
 

@@ -47,6 +47,15 @@ def session_ctx_ref_of(ssl: int) -> tuple[str, int]:
     return ("ssl-session-ctx", ssl)
 
 
+# Fields that only ever hold a few plain values on any one path. The encoding keeps each
+# object's fields of this kind together, so that after a join it knows which combinations
+# of them occur (a destroyed object with count 0, a live one with count 1) instead of
+# every combination of their values.
+FINITE_FIELDS = frozenset(
+    {"st", "rc", "lib", "lost", "site", "death", "killer", "cached", "nr", "lseq",
+     "slot", "ctx", "sctx", "done", "shut", "ncached", "method"}
+)
+
 # Defaults, OpenSSL 3.0.
 # ssl/ssl_lib.c SSL_CTX_new L3246: session_cache_mode = SSL_SESS_CACHE_SERVER.
 DEFAULT_CACHE_MODE = 0x0002

@@ -1,0 +1,316 @@
+"""Symbolic values and guards for the encoding.
+
+Guards (path conditions, the conditions of a value's cases) are BDDs over the script's
+boolean choices (`if (*)`, a call's outcome) and over *atoms*: comparisons involving an
+unbounded integer (a clock reading, a decoded session's time), each kept as its Z3 term.
+BDDs are canonical, so an impossible combination is seen at once, as the constant false,
+and forks that cannot happen are never explored.
+
+A value is plain (an int or bool), or a `Sym`:
+  * finite: `cases` maps each plain value it can take to the guard under which it takes it
+    (the guards are mutually exclusive);
+  * unbounded: `term` is a Z3 Int.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import z3
+from dd import bdd as _dd_bdd
+from dd.autoref import BDD, Function
+
+
+class _QuietManager(_dd_bdd.BDD):
+    """dd's manager asserts at collection that no node is referenced, which fails when the
+    interpreter tears objects down in arbitrary order; there is nothing to check then."""
+
+    def __del__(self) -> None:
+        pass
+
+MAX_CASES = 256  # a finite value with more cases becomes an unbounded Int term
+
+
+class Logic:
+    """The BDD manager of one run, with the Z3 meaning of each BDD variable."""
+
+    def __init__(self) -> None:
+        self.bdd = BDD()
+        self.bdd._bdd.__class__ = _QuietManager
+        self.true: Function = self.bdd.true
+        self.false: Function = self.bdd.false
+        self.meaning: dict[str, z3.BoolRef] = {}  # BDD variable -> Z3 Bool (choice or atom)
+        self._atoms: dict[int, Function] = {}
+        self._to_z3: dict[Any, z3.BoolRef] = {}
+
+    def variable(self, meaning: z3.BoolRef) -> Function:
+        """The BDD variable standing for a Z3 Bool (a choice variable or an atom)."""
+        key = meaning.get_id()
+        node = self._atoms.get(key)
+        if node is None:
+            name = f"v{len(self.meaning)}"
+            self.bdd.declare(name)
+            self.meaning[name] = meaning
+            node = self._atoms[key] = self.bdd.var(name)
+        return node
+
+    def to_z3(self, u: Function) -> z3.BoolRef:
+        """The BDD as a Z3 formula (shared sub-BDDs become shared sub-terms)."""
+        if u == self.true:
+            return z3.BoolVal(True)
+        if u == self.false:
+            return z3.BoolVal(False)
+        key = int(u)
+        cached = self._to_z3.get(key)
+        if cached is not None:
+            return cached
+        var = self.meaning[u.var]
+        high, low = self.to_z3(u.high), self.to_z3(u.low)
+        result = z3.If(var, high, low)
+        if u.negated:
+            result = z3.Not(result)
+        self._to_z3[key] = result
+        return result
+
+    def pick(self, u: Function) -> dict[str, bool]:
+        """One assignment (BDD variable -> value) satisfying `u`."""
+        return self.bdd.pick(u) or {}
+
+
+LOGIC = Logic()
+
+
+def use(logic: Logic) -> None:
+    global LOGIC
+    LOGIC = logic
+
+
+def is_false(g: Any) -> bool:
+    return g is False or (isinstance(g, Function) and g == LOGIC.false)
+
+
+def is_true(g: Any) -> bool:
+    return g is True or (isinstance(g, Function) and g == LOGIC.true)
+
+
+def node(g: Any) -> Function:
+    if g is True:
+        return LOGIC.true
+    if g is False:
+        return LOGIC.false
+    return g
+
+
+def AND(*gs: Any) -> Function:
+    result = LOGIC.true
+    for g in gs:
+        result = result & node(g)
+        if result == LOGIC.false:
+            break
+    return result
+
+
+def OR(gs: list) -> Function:
+    result = LOGIC.false
+    for g in gs:
+        result = result | node(g)
+    return result
+
+
+def NOT(g: Any) -> Function:
+    return ~node(g)
+
+
+class Sym:
+    """A symbolic value: finite (`cases`) or unbounded (`term`)."""
+
+    __slots__ = ("cases", "_term")
+
+    def __init__(self, cases: dict | None = None, term: z3.ExprRef | None = None):
+        self.cases = cases
+        self._term = term
+
+    @property
+    def values(self) -> frozenset | None:
+        return frozenset(self.cases) if self.cases is not None else None
+
+    @property
+    def term(self) -> z3.ExprRef:
+        """The value as one Z3 term (an `If` chain for a finite value)."""
+        if self._term is None:
+            assert self.cases is not None
+            items = sorted(self.cases.items(), key=lambda kv: repr(kv[0]))
+            if all(isinstance(v, bool) for v, _ in items):
+                self._term = LOGIC.to_z3(node(self.cases.get(True, False)))
+            else:
+                result: z3.ExprRef = z3.IntVal(int(items[-1][0]))
+                for v, g in reversed(items[:-1]):
+                    result = z3.If(LOGIC.to_z3(g), z3.IntVal(int(v)), result)
+                self._term = result
+        return self._term
+
+    def __bool__(self) -> bool:
+        raise TypeError("a symbolic value has no truth value; use World.test")
+
+    def __repr__(self) -> str:
+        return f"Sym({sorted(self.cases, key=repr) if self.cases is not None else self._term})"
+
+
+def boolean(g: Any) -> Any:
+    """A guard as a value: plain if constant, else a finite Sym."""
+    if is_true(g):
+        return True
+    if is_false(g):
+        return False
+    return Sym({True: g, False: ~g})
+
+
+def atom(t: z3.BoolRef) -> Any:
+    """A Z3 condition over unbounded integers as a value."""
+    simple = z3.simplify(t)
+    if z3.is_true(simple):
+        return True
+    if z3.is_false(simple):
+        return False
+    return boolean(LOGIC.variable(simple))
+
+
+def cases_of(v: Any) -> dict | None:
+    if isinstance(v, Sym):
+        return v.cases
+    return {v: LOGIC.true}
+
+
+def values_of(v: Any) -> frozenset | None:
+    c = cases_of(v)
+    return frozenset(c) if c is not None else None
+
+
+def term(v: Any, as_int: bool = False) -> z3.ExprRef:
+    if isinstance(v, Sym):
+        t = v.term
+        if as_int and z3.is_bool(t):
+            return z3.If(t, z3.IntVal(1), z3.IntVal(0))
+        return t
+    if isinstance(v, bool) and not as_int:
+        return z3.BoolVal(v)
+    return z3.IntVal(int(v or 0))
+
+
+def finite(cases: dict, cap: int | None = None) -> Any:
+    """Build a value from cases, dropping impossible ones; plain when only one remains."""
+    cases = {v: g for v, g in cases.items() if not is_false(g)}
+    if len(cases) == 1:
+        return next(iter(cases))
+    if len(cases) > (cap or MAX_CASES):
+        return Sym(None, Sym(cases).term)
+    return Sym(cases)
+
+
+def apply(op, a: Any, b: Any, make) -> Any:
+    """`op` on plain values, on the cases of finite values, or via `make` on Z3 terms."""
+    if not isinstance(a, Sym) and not isinstance(b, Sym):
+        return op(a, b)
+    ca, cb = cases_of(a), cases_of(b)
+    if ca is not None and cb is not None and len(ca) * len(cb) <= MAX_CASES * 4:
+        out: dict[Any, Function] = {}
+        for (x, gx), (y, gy) in itertools.product(ca.items(), cb.items()):
+            g = gx & gy
+            if g != LOGIC.false:
+                v = op(x, y)
+                out[v] = out[v] | g if v in out else g
+        return finite(out)
+    t = make(a, b)
+    if z3.is_bool(t):
+        return atom(t)
+    simple = z3.simplify(t)
+    return simple.as_long() if z3.is_int_value(simple) else Sym(None, t)
+
+
+def _ints(f):
+    return lambda a, b: f(term(a, True), term(b, True))
+
+
+def _eq_terms(a: Any, b: Any) -> z3.ExprRef:
+    if _is_bool(a) and _is_bool(b):
+        return term(a) == term(b)
+    return term(a, True) == term(b, True)
+
+
+def _is_bool(v: Any) -> bool:
+    if isinstance(v, Sym):
+        return v.cases is not None and all(isinstance(x, bool) for x in v.cases)
+    return isinstance(v, bool)
+
+
+def _bv(op):
+    return _ints(lambda x, y: z3.BV2Int(op(z3.Int2BV(x, 64), z3.Int2BV(y, 64))))
+
+
+OPS = {
+    "eq": lambda a, b: apply(lambda x, y: x == y, a, b, _eq_terms),
+    "lt": lambda a, b: apply(lambda x, y: x < y, a, b, _ints(lambda x, y: x < y)),
+    "le": lambda a, b: apply(lambda x, y: x <= y, a, b, _ints(lambda x, y: x <= y)),
+    "gt": lambda a, b: apply(lambda x, y: x > y, a, b, _ints(lambda x, y: x > y)),
+    "ge": lambda a, b: apply(lambda x, y: x >= y, a, b, _ints(lambda x, y: x >= y)),
+    "add": lambda a, b: apply(lambda x, y: x + y, a, b, _ints(lambda x, y: x + y)),
+    "sub": lambda a, b: apply(lambda x, y: x - y, a, b, _ints(lambda x, y: x - y)),
+    "bitor": lambda a, b: apply(lambda x, y: int(x) | int(y), a, b, _bv(lambda x, y: x | y)),
+    "bitand": lambda a, b: apply(lambda x, y: int(x) & int(y), a, b, _bv(lambda x, y: x & y)),
+}
+OPS["ne"] = lambda a, b: not_(OPS["eq"](a, b))
+
+
+def truth(a: Any) -> Any:
+    """A value as a condition: C's `!= 0`."""
+    if not isinstance(a, Sym):
+        return bool(a)
+    if a.cases is not None:
+        return finite({True: OR([g for v, g in a.cases.items() if v]), False: OR([g for v, g in a.cases.items() if not v])})
+    return atom(a.term != 0)
+
+
+def not_(a: Any) -> Any:
+    c = truth(a)
+    if not isinstance(c, Sym):
+        return not c
+    return Sym({True: node(c.cases.get(False, False)), False: node(c.cases.get(True, False))})
+
+
+def guard_of(c: Any) -> Any:
+    """The guard under which condition `c` holds: True, False or a BDD."""
+    c = truth(c)
+    if isinstance(c, Sym):
+        return node(c.cases.get(True, False))
+    return c
+
+
+def ite(c: Any, a: Any, b: Any, cap: int | None = None) -> Any:
+    g = guard_of(c)
+    if is_true(g):
+        return a
+    if is_false(g):
+        return b
+    if not isinstance(a, Sym) and not isinstance(b, Sym) and a == b and type(a) is type(b):
+        return a
+    ca, cb = cases_of(a), cases_of(b)
+    if ca is not None and cb is not None:
+        ng = ~g
+        out: dict[Any, Function] = {}
+        for v, gv in ca.items():
+            part = g & gv
+            out[v] = out[v] | part if v in out else part
+        for v, gv in cb.items():
+            part = ng & gv
+            out[v] = out[v] | part if v in out else part
+        return finite(out, cap)
+    if _is_bool(a) and _is_bool(b):
+        return atom(z3.If(LOGIC.to_z3(g), term(a), term(b)))
+    return Sym(None, z3.If(LOGIC.to_z3(g), term(a, True), term(b, True)))
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, Sym) or isinstance(b, Sym):
+        return a is b
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
