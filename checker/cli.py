@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from .findings import FileReport, build_report
-from .language.errors import InternalError, SessrefError, render_error
+from .language.ast import Span
+from .language.errors import InternalError, ParseError, SessrefError, render_error
 from .language.parser import parse_file
 from .language.resolve import resolve
 from .model.api import EFFECTS
@@ -64,6 +65,13 @@ def script_files(paths: list[str]) -> list[Path]:
 def check_file(path: Path, options: Options) -> FileReport:
     """Parse, resolve and decide one script. Raises SessrefError for bad input."""
     program = parse_file(str(path))
+    if not program.items:
+        raise ParseError(
+            "the script is empty: nothing to check",
+            Span(str(path), 1, 1, 1, 1),
+            help="write the OpenSSL calls to check, one statement per line",
+            source=program.source,
+        )
     resolve(program, MODELLED)
     verdict = check(program, options)
     return build_report(program, verdict, options.unroll)

@@ -19,7 +19,7 @@ from .language import ast
 from .language.errors import InternalError, NotModelledError, ResolveError
 from .language.prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
 from .model import api, refs
-from .model.values import NULL, OPAQUE_POINTER
+from .model.values import NULL, OPAQUE_POINTER, string
 from .model.world import Arg, Cell, World
 
 Context = tuple  # the dynamic context of a site: (("loop", offset, i) | ("call", offset), ...)
@@ -156,6 +156,7 @@ class Executor:
         self._frames: list[Frame] = []
         self._loop_scopes: list[int] = []  # scope depth of each enclosing loop body
         self._last_value: Any = None
+        self._strings: dict[str, int] = {}
 
     # ---- the whole script ------------------------------------------------------------
     def run(self) -> State | None:
@@ -454,7 +455,7 @@ class Executor:
         if isinstance(e, ast.NullLit):
             return state, NULL
         if isinstance(e, ast.StrLit):
-            return state, OPAQUE_POINTER
+            return state, string(self._strings.setdefault(e.value, len(self._strings)))
         if isinstance(e, ast.Name):
             if e.id in CONSTANTS and not self._declared(e.id, frame):
                 return state, CONSTANTS[e.id]

@@ -27,7 +27,7 @@ from .objects import (
     slot_of,
 )
 from .rules import CACHE_CORRUPTION
-from .values import METHOD_ANY, METHOD_CLIENT, METHOD_SERVER, NULL, interior, interior_owner
+from .values import METHOD_ANY, METHOD_CLIENT, METHOD_SERVER, NULL, interior, interior_owner, string_index
 from .world import Arg, Value, World, obj
 
 
@@ -188,14 +188,14 @@ def i2d_session(w: World, args: list[Arg]) -> Value:
     return w.fresh_int("encoded length", 0, None) if s else 0
 
 
-def _reader(name: str, cite: str, result: Callable[[World, int], Value], null_ok: bool = False) -> None:
+def _reader(name: str, cite: str, result: Callable, null_ok: bool = False, with_args: bool = False) -> None:
     def run(w: World, args: list[Arg]) -> Value:
         s = _session_arg(w, args[0], name, null_ok)
         for extra in args[1:]:
             _reads_buffer(w, extra, name)
         if s == NULL:
             return 0
-        return result(w, s)
+        return result(w, args, s) if with_args else result(w, s)
 
     EFFECTS[name] = Effect(name, run, cite, "borrowed" if "get0" in name or name == "SSL_SESSION_get_id" else "")
 
@@ -242,10 +242,11 @@ for _name in (
     _reader(_name, "ssl/ssl_sess.c L924-1104 (writes a field of the session)", lambda w, s: 1)
 
 
-def _key_setter(field: str) -> Callable[[World, int], Value]:
-    """`SSL_SESSION_set1_id` / `set_protocol_version` change the cache key (L1054-1067, L1000-1004)."""
+def _key_setter(field: str) -> Callable[[World, list[Arg], int], Value]:
+    """`SSL_SESSION_set1_id` / `set_protocol_version` change the cache key (L1054-1067, L1000-1004).
+    An id given as a string literal is known: equal literals give equal keys."""
 
-    def run(w: World, s: int) -> Value:
+    def run(w: World, args: list[Arg], s: int) -> Value:
         owner = w.get(("cached", s))
         if owner:
             w.finding(
@@ -253,14 +254,28 @@ def _key_setter(field: str) -> Callable[[World, int], Value]:
                 f"changing the key of {obj(s)} while it is in {obj(owner)}'s cache: the entry keeps the old key",
                 (s, owner),
             )
-        w.set((field, s), w.fresh_int(f"new {field}", 0, None))
+        new = args[1].value
+        if field == "sid":
+            literal = string_index(w.value(new))
+            if w.test(w.eq(args[2].value, 0)):
+                new = 0
+            elif literal is not None:
+                new = literal + 1
+            else:
+                new = w.fresh_int("new session id", 1, None)
+        w.set((field, s), new)
         return 1
 
     return run
 
 
-_reader("SSL_SESSION_set1_id", "ssl/ssl_sess.c SSL_SESSION_set1_id L1054-1067", _key_setter("sid"))
-_reader("SSL_SESSION_set_protocol_version", "ssl/ssl_sess.c SSL_SESSION_set_protocol_version L1000-1004", _key_setter("ver"))
+_reader("SSL_SESSION_set1_id", "ssl/ssl_sess.c SSL_SESSION_set1_id L1054-1067", _key_setter("sid"), with_args=True)
+_reader(
+    "SSL_SESSION_set_protocol_version",
+    "ssl/ssl_sess.c SSL_SESSION_set_protocol_version L1000-1004",
+    _key_setter("ver"),
+    with_args=True,
+)
 
 
 def _retime(w: World, s: int, field: str, value: Value) -> None:

@@ -21,4 +21,18 @@ def interior(owner: int) -> int:
 
 def interior_owner(value: int) -> int:
     """The session a `get0` pointer points into, or 0 if `value` is not such a pointer."""
-    return _INTERIOR_BASE - value if value <= _INTERIOR_BASE else 0
+    if not isinstance(value, int) or value > _INTERIOR_BASE or value <= -1_000_000_000:
+        return 0
+    return _INTERIOR_BASE - value
+
+_STRING_BASE = -2_000_000_000
+
+
+def string(index: int) -> int:
+    """The `index`-th distinct string literal of the script (its bytes are known)."""
+    return _STRING_BASE - index
+
+
+def string_index(value: int) -> int | None:
+    """Which string literal `value` is, or None."""
+    return _STRING_BASE - value if isinstance(value, int) and value <= _STRING_BASE else None

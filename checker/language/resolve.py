@@ -452,8 +452,10 @@ class _Resolver:
     def return_stmt(self, s: Return) -> None:
         f = self.function
         if f is None:
-            raise self.error("`return` outside a function", s.span, label="not in a function",
-                             help="to stop early, put the script in `int main(void) { ... }`")
+            # The script body runs as if in `main`: `return;` or `return n;` ends it.
+            if s.value is not None:
+                self.expr(s.value)
+            return
         if s.value is None:
             return
         if f.ret.pointers == 0 and f.ret.base == "void":

@@ -1,0 +1,124 @@
+"""The command line: exit codes, bad input (always a located error and exit 2, never a
+traceback), several files at once, JSON output."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "specs" / "examples"
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sessref", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_safe_exit_0() -> None:
+    r = run("check", "specs/examples/borrowed_get1_fixed.sess")
+    assert r.returncode == 0
+    assert r.stdout.strip().endswith("safe")
+
+
+def test_findings_exit_1() -> None:
+    r = run("check", "specs/examples/borrowed_free.sess")
+    assert r.returncode == 1
+    assert "error[double-free]" in r.stdout
+    assert "--> specs/examples/borrowed_free.sess:11:1" in r.stdout
+
+
+def test_bounded_loops_are_said() -> None:
+    r = run("check", "specs/examples/saved_session_loop.sess", "--unroll", "2")
+    assert r.returncode == 0
+    assert "bounded: loops explored up to 2 iterations" in r.stdout
+
+
+def test_directory_summary_and_totals() -> None:
+    r = run("check", "specs/examples")
+    assert r.returncode == 1
+    files = list(EXAMPLES.glob("*.sess"))
+    assert f"{len(files)} file(s):" in r.stdout
+    for f in files:
+        assert f"specs/examples/{f.name}: " in r.stdout
+
+
+def test_json_report() -> None:
+    r = run("check", "--format", "json", "specs/examples/borrowed_free.sess", "specs/examples/ctx_lives_on.sess")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc["schema"] == "sessref-report/1"
+    verdicts = {f["file"]: f["verdict"] for f in doc["files"]}
+    assert verdicts == {"specs/examples/borrowed_free.sess": "unsafe", "specs/examples/ctx_lives_on.sess": "safe"}
+    finding = doc["files"][0]["findings"][-1]
+    assert finding["name"] == "double-free" and finding["span"]["line"] == 11
+    assert finding["path"]["steps"][-1]["objects"]
+
+
+def test_explain() -> None:
+    r = run("explain", "double-free")
+    assert r.returncode == 0 and "SR002" in r.stdout
+    assert run("explain").stdout.count("SR0") >= 6
+    assert run("explain", "no-such-rule").returncode == 2
+
+
+BAD = {
+    "syntax.sess": ("SSL_SESSION *s = SSL_SESSION_new()\nSSL_SESSION_free(s);\n", 1),
+    "unknown_call.sess": ("SSL_SESSION *s = SSL_SESSION_new();\nSSL_SESION_free(s);\n", 2),
+    "arity.sess": ("SSL_SESSION *s = SSL_SESSION_new();\nSSL_SESSION_free(s, s);\n", 2),
+    "not_modelled.sess": ("SSL_CTX *c = SSL_CTX_new(TLS_method());\nSSL *l = SSL_new(c);\nSSL_connect(l);\n", 3),
+    "wrong_type.sess": ("SSL *ssl = SSL_SESSION_new();\n", 1),
+    "empty.sess": ("", 1),
+    "comments_only.sess": ("// nothing here\n/* at all */\n", 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input(tmp_path: Path, name: str) -> None:
+    text, line = BAD[name]
+    (tmp_path / name).write_text(text)
+    r = run("check", name, cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"--> {name}:{line}:" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_binary_garbage(tmp_path: Path) -> None:
+    (tmp_path / "garbage.sess").write_bytes(bytes(range(256)) * 8)
+    r = run("check", "garbage.sess", cwd=tmp_path)
+    assert r.returncode == 2
+    assert re.search(r"--> garbage\.sess:\d+:\d+", r.stdout)
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_one_megabyte_file(tmp_path: Path) -> None:
+    lines = ["SSL_SESSION *s = SSL_SESSION_new();"]
+    lines += ["SSL_SESSION_up_ref(s); SSL_SESSION_free(s);"] * (1_000_000 // 44)
+    lines.append("SSL_SESSION_free(s)")  # missing `;` at the very end
+    (tmp_path / "big.sess").write_text("\n".join(lines) + "\n")
+    r = run("check", "big.sess", cwd=tmp_path)
+    assert r.returncode == 2
+    assert f"--> big.sess:{len(lines)}:" in r.stdout or f"--> big.sess:{len(lines) + 1}:" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_deeply_nested_blocks(tmp_path: Path) -> None:
+    (tmp_path / "deep.sess").write_text("{" * 100_000 + "}" * 100_000)
+    r = run("check", "deep.sess", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "--> deep.sess:1:" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_missing_file_is_usage_error() -> None:
+    r = run("check", "no/such/file.sess")
+    assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_module_and_script_agree() -> None:
+    r = subprocess.run(["sessref", "check", "specs/examples/dup_leak.sess"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1 and "error[leak]" in r.stdout
