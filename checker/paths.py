@@ -45,9 +45,13 @@ def enumerate_paths(program: ast.Program, options: Options = Options(), limit: i
             answered[label] = value
 
 
-def all_findings(program: ast.Program, options: Options = Options(), limit: int | None = None) -> set:
-    """Every (rule, span) some feasible path reports."""
+def all_findings(program: ast.Program, options: Options = Options(), limit: int | None = None) -> tuple[set, bool]:
+    """Every (rule, span) some path reports, and whether all paths were seen (not cut by `limit`)."""
     result: set = set()
-    for path in enumerate_paths(program, options, limit):
+    count = 0
+    for path in enumerate_paths(program, options, None if limit is None else limit + 1):
+        count += 1
+        if limit is not None and count > limit:
+            return result, False
         result |= path.findings
-    return result
+    return result, True
