@@ -154,7 +154,7 @@ class ConcreteWorld(World):
         return self.backend.allocation_failures
 
     def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
-        f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace))
+        f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace) - 1)
         self.record.findings.append(f)
         self.backend.findings.append(f)
         if rule.crash:
