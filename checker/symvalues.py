@@ -296,14 +296,14 @@ def ite(c: Any, a: Any, b: Any, cap: int | None = None) -> Any:
         return a
     ca, cb = cases_of(a), cases_of(b)
     if ca is not None and cb is not None:
-        ng = ~g
         out: dict[Any, Function] = {}
+        ite3 = LOGIC.bdd.ite
         for v, gv in ca.items():
-            part = g & gv
-            out[v] = out[v] | part if v in out else part
+            other = cb.get(v)
+            out[v] = gv if other is not None and other == gv else ite3(g, gv, node(other) if other is not None else LOGIC.false)
         for v, gv in cb.items():
-            part = ng & gv
-            out[v] = out[v] | part if v in out else part
+            if v not in ca:
+                out[v] = ite3(g, LOGIC.false, gv)
         return finite(out, cap)
     if _is_bool(a) and _is_bool(b):
         return atom(z3.If(LOGIC.to_z3(g), term(a), term(b)))
