@@ -209,7 +209,9 @@ def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ..
             entry[1 if value else 2] += 1
             continue
         if what == "*":
-            result.append(Choice(span, f"line {line}: `*` is {'true' if value else 'false'}"))
+            result.append(Choice(span, f"line {line}: `if (*)` {'taken' if value else 'not taken'}"))
+        elif what == "start time":
+            result.append(Choice(span, f"the clock starts at {value}"))
         elif isinstance(value, bool):
             result.append(Choice(span, f"line {line}: {what}: {'yes' if value else 'no'}"))
         else:

@@ -68,7 +68,14 @@ def replay(program: ast.Program, answers: dict[str, Any], options: Options) -> R
     return Replay(backend, executor)
 
 
+def _fresh_z3_context() -> None:
+    """Z3's answers depend on the terms its context has seen before; each check starts
+    from a new context so that the same script always gets the same counterexample."""
+    z3.z3._main_ctx = None
+
+
 def check(program: ast.Program, options: Options = Options()) -> Verdict:
+    _fresh_z3_context()
     backend = SymbolicBackend(options.allocation_failures)
     executor = Executor(program, backend, options.unroll, options.allocation_failures)
     try:

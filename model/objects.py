@@ -6,7 +6,7 @@ Every object (`SSL_SESSION`, `SSL`, `SSL_CTX`) has:
   ("lib", o)    how many of those references library holders own (an `SSL`'s session
                 slot, a cache, the two `SSL_CTX` references of an `SSL`); the rest belong
                 to the script
-  ("site", o)   the step that last gave the script a reference (where a leak is reported)
+  ("site", o)   the step that allocated it (where a leak at the end is reported)
   ("death", o)  the step that destroyed it, ("killer", o) the holder whose release did it
   ("lost", o)   a leak of it was already reported
 A session also has ("cached", s) the context whose cache holds it (0: none), its cache key

@@ -102,7 +102,6 @@ def take(w: World, o: int, holder: Holder, text: str | None = None) -> None:
     rc = w.get(("rc", o)) + 1
     w.set(("rc", o), rc)
     if holder == SCRIPT:
-        w.set(("site", o), w.site)
         w.set(("lost", o), False)
     else:
         w.set(("lib", o), w.get(("lib", o)) + 1)
@@ -220,8 +219,9 @@ def check_lost(w: World, o: int, where: str) -> None:
 
 
 def check_end(w: World, o: int) -> None:
-    """At the end of the script: an object the script still owns references to leaks.
-    Objects only library holders keep (a leaked `SSL`'s session) are not reported again."""
+    """At the end of the script: an object the script still owns references to leaks. It is
+    reported where it was allocated (as valgrind does), whichever path leaked it. Objects
+    only library holders keep (a leaked `SSL`'s session) are not reported again."""
     if w.get(("st", o)) != ALIVE or w.get(("lost", o)):
         return
     owned = w.get(("rc", o)) - w.get(("lib", o))
