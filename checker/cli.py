@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import report_json, report_text
+from .advice import advice_for
 from .findings import FileReport, build_report
 from .language.ast import Span
 from .language.errors import InternalError, ParseError, SessrefError, render_error
@@ -17,8 +19,6 @@ from .language.parser import parse_file
 from .language.resolve import resolve
 from .model.api import EFFECTS
 from .model.rules import RULES, rule_named
-from . import report_json, report_text
-from .advice import advice_for
 from .solving import Options, check
 
 EXIT_SAFE, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4

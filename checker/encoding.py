@@ -19,14 +19,30 @@ from typing import Any, Hashable, Iterable
 
 import z3
 
+from . import symvalues
 from .concrete import Objects, site_label
 from .execute import Backend, Effect, Sites, State
 from .language import ast
 from .model.objects import FINITE_FIELDS, KINDS
 from .model.rules import Rule
 from .model.world import Arg, Cell, PathEnds, World
-from . import symvalues
-from .symvalues import AND, NOT, OPS, OR, Logic, Sym, boolean, guard_of, is_false, is_true, ite, not_, same, truth, values_of
+from .symvalues import (
+    AND,
+    NOT,
+    OPS,
+    OR,
+    Logic,
+    Sym,
+    boolean,
+    guard_of,
+    is_false,
+    is_true,
+    ite,
+    not_,
+    same,
+    truth,
+    values_of,
+)
 
 MAX_OUTCOMES = 4096  # forks of one step; beyond it the check gives up (unknown)
 UNLIMITED = 1 << 30

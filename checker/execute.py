@@ -365,11 +365,11 @@ class Executor:
             return Flow(None)
         yes, no = self.backend.branch(state, cond)
         flow = Flow(None)
-        then = self._stmt(_as_block(stmt.then), yes, frame)
+        then = self._stmt(stmt.then, yes, frame)
         flow.absorb(then)
         normals = [then.normal]
         if stmt.orelse is not None:
-            other = self._stmt(_as_block(stmt.orelse), no, frame)
+            other = self._stmt(stmt.orelse, no, frame)
             flow.absorb(other)
             normals.append(other.normal)
         else:
@@ -415,7 +415,7 @@ class Executor:
                         raise ResolveError(f"this loop runs more than {MAX_CONSTANT_LOOP} times", stmt.span)
                     self.backend.bound_reached(go, stmt.span)
                     break
-                body = self._stmt(_as_block(stmt.body), go, inner)
+                body = self._stmt(stmt.body, go, inner)
                 exits += body.breaks
                 out.returns += body.returns
                 current = self.backend.merge([s for s in [body.normal, *body.continues] if s is not None])
@@ -570,10 +570,6 @@ _BINARY = {
     "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
     "+": "add", "-": "sub", "|": "bitor", "&": "bitand",
 }
-def _as_block(stmt: ast.Stmt) -> ast.Stmt:
-    return stmt
-
-
 def _closing(span: ast.Span) -> ast.Span:
     return ast.Span(span.file, span.end_line, max(span.end_column - 1, 1), span.end_line, span.end_column, span.end - 1, span.end)
 

@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .advice import advice_for
 from .concrete import ConcreteBackend, TraceStep
 from .language import ast
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
 from .model.rules import Rule
 from .solving import Counterexample, Verdict
-from .advice import advice_for
 
 INTERNAL_STEPS = ("start", "end of statement", "end of script")
 
@@ -216,7 +216,7 @@ def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ..
             result.append(Choice(span, f"line {line}: {what}: {'yes' if value else 'no'}"))
         else:
             result.append(Choice(span, f"line {line}: {what} = {value}"))
-    for (line, col), (span, go, stop) in loop_counts.items():
+    for (line, _col), (span, go, _stop) in loop_counts.items():
         result.append(Choice(span, f"line {line}: `while (*)` runs {go} iteration(s) in all"))
     result.sort(key=lambda c: c.span.start)
     return tuple(result)

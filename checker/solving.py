@@ -13,11 +13,11 @@ import z3
 
 from .concrete import ConcreteBackend, Finding, Oracle
 from .encoding import Candidate, SymbolicBackend, TooManyCases
-from .symvalues import OR, is_false
 from .execute import Executor
 from .language import ast
 from .language.errors import InternalError
 from .model.rules import Rule
+from .symvalues import OR, is_false
 
 SAFE, UNSAFE, UNKNOWN = "safe", "unsafe", "unknown"
 

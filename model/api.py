@@ -31,7 +31,6 @@ from .values import METHOD_ANY, METHOD_CLIENT, METHOD_SERVER, NULL, interior, in
 from .world import Arg, Value, World, obj
 
 
-
 @dataclass(frozen=True)
 class Effect:
     name: str

@@ -122,3 +122,23 @@ def test_missing_file_is_usage_error() -> None:
 def test_module_and_script_agree() -> None:
     r = subprocess.run(["sessref", "check", "specs/examples/dup_leak.sess"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 1 and "error[leak]" in r.stdout
+
+
+def test_allocation_failures_only_with_the_flag(tmp_path: Path) -> None:
+    (tmp_path / "alloc.sess").write_text(
+        "SSL_SESSION *s = SSL_SESSION_new();\nSSL_SESSION_up_ref(s);\nSSL_SESSION_free(s);\nSSL_SESSION_free(s);\n"
+    )
+    assert run("check", "alloc.sess", cwd=tmp_path).returncode == 0
+    r = run("check", "--allocation-failures", "alloc.sess", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "error[null-dereference]" in r.stdout and "--> alloc.sess:2:1" in r.stdout
+
+
+def test_unknown_verdict_is_never_safe(tmp_path: Path) -> None:
+    # A one-millisecond solver budget on a script whose findings need the solver.
+    source = (EXAMPLES / "set_time_unknown.sess").read_text()
+    (tmp_path / "t.sess").write_text(source)
+    r = run("check", "--timeout", "0.001", "t.sess", cwd=tmp_path)
+    assert r.returncode in (1, 3)
+    if r.returncode == 3:
+        assert "unknown" in r.stdout and "safe" not in r.stdout.replace("unsafe", "")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
 from sessref.language.parser import parse
 from sessref.paths import all_findings
 from sessref.solving import Options, check

@@ -8,13 +8,35 @@ import time
 from pathlib import Path
 
 import pytest
-
 from sessref.language.ast import (
-    AddrOf, Assign, Binary, Block, Break, Call, Continue, CType, Deref, If, IntLit, Name, Nondet,
-    NullLit, Program, Return, Span, StrLit, Unary, VarDecl, While,
+    AddrOf,
+    Assign,
+    Binary,
+    Block,
+    Break,
+    Call,
+    Continue,
+    CType,
+    Deref,
+    If,
+    IntLit,
+    Name,
+    Nondet,
+    NullLit,
+    Program,
+    Return,
+    Span,
+    StrLit,
+    Unary,
+    VarDecl,
+    While,
 )
 from sessref.language.errors import (
-    NotModelledError, ParseError, ResolveError, SessrefError, render_error,
+    NotModelledError,
+    ParseError,
+    ResolveError,
+    SessrefError,
+    render_error,
 )
 from sessref.language.expectations import read_expectations
 from sessref.language.parser import parse, parse_file

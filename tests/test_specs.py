@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from sessref.cli import check_file
 from sessref.language.expectations import read_expectations
 from sessref.model.rules import rule_named

@@ -22,9 +22,34 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .ast import (
-    AddrOf, Assign, Assume, Binary, Block, Break, Call, Continue, CType, Deref, Expr, ExprStmt,
-    For, FuncDef, If, IntLit, Name, Nondet, NullLit, Param, Program, Return, Span, Stmt, StrLit,
-    Unary, VarDecl, While,
+    AddrOf,
+    Assign,
+    Assume,
+    Binary,
+    Block,
+    Break,
+    Call,
+    Continue,
+    CType,
+    Deref,
+    Expr,
+    ExprStmt,
+    For,
+    FuncDef,
+    If,
+    IntLit,
+    Name,
+    Nondet,
+    NullLit,
+    Param,
+    Program,
+    Return,
+    Span,
+    Stmt,
+    StrLit,
+    Unary,
+    VarDecl,
+    While,
 )
 from .errors import ParseError
 

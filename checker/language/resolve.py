@@ -12,9 +12,33 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from .ast import (
-    AddrOf, Assign, Assume, Binary, Block, Break, Call, Continue, CType, Deref, Expr, ExprStmt,
-    For, FuncDef, If, IntLit, Name, Nondet, NullLit, Program, Return, Span, Stmt, StrLit, Unary,
-    VarDecl, While,
+    AddrOf,
+    Assign,
+    Assume,
+    Binary,
+    Block,
+    Break,
+    Call,
+    Continue,
+    CType,
+    Deref,
+    Expr,
+    ExprStmt,
+    For,
+    FuncDef,
+    If,
+    IntLit,
+    Name,
+    Nondet,
+    NullLit,
+    Program,
+    Return,
+    Span,
+    Stmt,
+    StrLit,
+    Unary,
+    VarDecl,
+    While,
 )
 from .errors import NotModelledError, ResolveError
 from .prototypes import CONSTANTS, PROTOTYPES, SCALAR_TYPES
