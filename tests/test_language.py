@@ -705,3 +705,10 @@ def test_errors_survive_pickling() -> None:
     assert (copy.message, copy.span, copy.label, copy.source) == \
         (err.message, err.span, err.label, err.source)
     assert str(copy) == "t.sess:4:1: `SSL_connect` is not modelled yet"
+
+
+def test_static_is_accepted_and_ignored() -> None:
+    program = parse("static SSL_SESSION *c = NULL;\nstatic int f(void) { return 0; }\n", "s.sess")
+    decl = program.items[0]
+    assert decl.ctype.base == "SSL_SESSION" and decl.ctype.pointers == 1
+    assert decl.span.column == 1

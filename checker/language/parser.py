@@ -184,7 +184,7 @@ def _check_nesting(source: str, file: str) -> list[int]:
 # (`;` -> SEMICOLON, `(` -> LPAR, `{` -> LBRACE, `=` -> EQUAL, `,` -> COMMA).
 
 _STATEMENT_START = {"IF", "WHILE", "FOR", "RETURN", "BREAK", "CONTINUE", "ASSUME", "LBRACE"}
-_TYPE_START = {"CONST", "INT", "LONG", "CHAR", "VOID", "UNSIGNED", "SIZE_T", "TIME_T", "UINT32_T",
+_TYPE_START = {"STATIC", "CONST", "INT", "LONG", "CHAR", "VOID", "UNSIGNED", "SIZE_T", "TIME_T", "UINT32_T",
                "SSL_SESSION", "SSL_CTX", "SSL", "SSL_METHOD", "SSL_CIPHER", "BIO", "X509", "FILE"}
 _TERMINAL_WORDS = {"NAME": "a name", "NUMBER": "a number", "STRING": "a string", "$END": "end of file"}
 
@@ -393,10 +393,12 @@ class _Builder:
         return Param(ctype.value, str(name), self.whole(c))
 
     def on_type(self, c: list[Any]) -> _Piece:
+        whole = self.whole(c)
+        c = [x for x in c if not (isinstance(x, Token) and x.type == "STATIC")]
         const = isinstance(c[0], Token) and c[0].type == "CONST"
         base = c[1] if const else c[0]
         stars = len(c) - (2 if const else 1)
-        return _Piece(CType(base.value, stars, const), self.whole(c))
+        return _Piece(CType(base.value, stars, const), whole)
 
     def on_base_type(self, c: list[Token]) -> _Piece:
         text = " ".join(str(w) for w in c)
