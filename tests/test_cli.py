@@ -142,3 +142,13 @@ def test_unknown_verdict_is_never_safe(tmp_path: Path) -> None:
     assert r.returncode in (1, 3)
     if r.returncode == 3:
         assert "unknown" in r.stdout and "safe" not in r.stdout.replace("unsafe", "")
+
+
+def test_json_report_follows_its_schema(tmp_path: Path) -> None:
+    import jsonschema
+    schema = json.loads((ROOT / "checker" / "report.schema.json").read_text())
+    (tmp_path / "bad.sess").write_text("SSL_SESION_free(NULL);\n")
+    r = run("check", "--format", "json", str(EXAMPLES), str(tmp_path / "bad.sess"))
+    doc = json.loads(r.stdout)
+    jsonschema.validate(doc, schema)
+    assert doc["totals"]["error"] == 1 and doc["totals"]["unsafe"] > 10
