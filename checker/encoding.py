@@ -354,13 +354,24 @@ class SymbolicBackend(Backend):
         return state, value
 
     def _select(self, cases: list[tuple[Any, Any]], hint: str, cap: int | None = None) -> Any:
-        """The value that is `v_i` where guard `g_i` holds (guards exclusive and exhaustive)."""
-        first = cases[0][1]
-        if all(same(v, first) for _, v in cases[1:]):
-            return first
-        result = cases[-1][1]
-        for g, v in reversed(cases[:-1]):
-            result = ite(boolean(g), v, result, cap)
+        """The value that is `v_i` where guard `g_i` holds (guards exclusive and exhaustive).
+        Outcomes that agree on the value are taken together, and the largest group (most
+        often the old value, which outcomes that did not write the cell keep) gets the
+        complement of the others' guards: outside the path condition any value will do."""
+        groups: list[list] = []
+        for g, v in cases:
+            for group in groups:
+                if same(group[0], v):
+                    group[1].append(g)
+                    break
+            else:
+                groups.append([v, [g]])
+        if len(groups) == 1:
+            return groups[0][0]
+        groups.sort(key=lambda grp: len(grp[1]))
+        others = [(OR(gs), v) for v, gs in groups[:-1]]
+        default = (NOT(OR([g for g, _ in others])), groups[-1][0])
+        result = symvalues.select([*others, default], cap)
         return self._define(result, hint) if isinstance(result, Sym) else result
 
     def branch(self, state: State, cond: Any) -> tuple[State | None, State | None]:

@@ -310,6 +310,22 @@ def ite(c: Any, a: Any, b: Any, cap: int | None = None) -> Any:
     return Sym(None, z3.If(LOGIC.to_z3(g), term(a, True), term(b, True)))
 
 
+def select(cases: list[tuple[Any, Any]], cap: int | None = None) -> Any:
+    """The value that is `v_i` where guard `g_i` holds (guards exclusive and exhaustive)."""
+    if any(cases_of(v) is None for _, v in cases):
+        result = cases[-1][1]
+        for g, v in reversed(cases[:-1]):
+            result = ite(boolean(g), v, result, cap)
+        return result
+    out: dict[Any, Function] = {}
+    for g, v in cases:
+        g = node(g)
+        for value, gv in cases_of(v).items():
+            part = g & gv
+            out[value] = out[value] | part if value in out else part
+    return finite(out, cap)
+
+
 def same(a: Any, b: Any) -> bool:
     if isinstance(a, Sym) or isinstance(b, Sym):
         return a is b
