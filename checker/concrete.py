@@ -95,14 +95,48 @@ class Objects:
         return [o for o, info in self.info.items() if info.kind == kind]
 
 
-class ConcreteWorld(World):
-    def __init__(self, backend: "ConcreteBackend", cells: dict, site: int, live: list[Cell], record: TraceStep):
+class StepWorld(World):
+    """What both interpreters' worlds share: the step being run, its allocations, the
+    objects of the run. `backend` has `registry`, `intern` and `allocation_failures`."""
+
+    backend: Any
+
+    def __init__(self, backend: Any, site: int, live: list[Cell]):
         self.backend = backend
-        self.cells = cells
         self._site = site
         self._live = live
-        self.record = record
         self._allocations = 0
+
+    def new_object(self, kind: str) -> int:
+        self._allocations += 1
+        return self.backend.registry.allocate(self._site, self._allocations, kind)
+
+    def objects(self, kind: str) -> Iterable[int]:
+        return self.backend.registry.of_kind(kind)
+
+    def kind(self, obj: int) -> str:
+        return self.backend.registry.info[obj].kind
+
+    @property
+    def site(self) -> int:
+        return self._site
+
+    @property
+    def allocation_failures(self) -> bool:
+        return self.backend.allocation_failures
+
+    def intern(self, key: Hashable) -> int:
+        return self.backend.intern(key)
+
+    def live_variables(self) -> Iterable[Cell]:
+        return self._live
+
+
+class ConcreteWorld(StepWorld):
+    def __init__(self, backend: "ConcreteBackend", cells: dict, site: int, live: list[Cell], record: TraceStep):
+        super().__init__(backend, site, live)
+        self.cells = cells
+        self.record = record
 
     def get(self, cell: Cell) -> Any:
         return self.cells.get(cell, 0)
@@ -135,23 +169,6 @@ class ConcreteWorld(World):
     def ite(self, c: Any, a: Any, b: Any) -> Any:
         return a if c else b
 
-    def new_object(self, kind: str) -> int:
-        self._allocations += 1
-        return self.backend.registry.allocate(self._site, self._allocations, kind)
-
-    def objects(self, kind: str) -> Iterable[int]:
-        return self.backend.registry.of_kind(kind)
-
-    def kind(self, obj: int) -> str:
-        return self.backend.registry.info[obj].kind
-
-    @property
-    def site(self) -> int:
-        return self._site
-
-    @property
-    def allocation_failures(self) -> bool:
-        return self.backend.allocation_failures
 
     def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
         f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace) - 1)
@@ -163,11 +180,6 @@ class ConcreteWorld(World):
     def note(self, obj: int, text: str) -> None:
         self.record.notes.append((obj, text))
 
-    def intern(self, key: Hashable) -> int:
-        return self.backend.intern(key)
-
-    def live_variables(self) -> Iterable[Cell]:
-        return self._live
 
 
 class ConcreteBackend(Backend):

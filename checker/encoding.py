@@ -15,17 +15,17 @@ condition under which it happens; `solving.py` asks Z3 which ones can.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterable
+from typing import Any, Hashable
 
 import z3
 
 from . import symvalues
-from .concrete import Objects, site_label
+from .concrete import Objects, StepWorld, site_label
 from .execute import Backend, Effect, Sites, State
 from .language import ast
 from .model.objects import FINITE_FIELDS, KINDS
 from .model.rules import Rule
-from .model.world import Arg, Cell, PathEnds, World
+from .model.world import Arg, Cell, PathEnds
 from .symvalues import (
     AND,
     NOT,
@@ -79,15 +79,13 @@ class Outcome:
     findings: list = field(default_factory=list)
 
 
-class ForkingWorld(World):
+class ForkingWorld(StepWorld):
     """One execution of an effect along one combination of choices (`prefix`)."""
 
     def __init__(self, backend: "SymbolicBackend", state: SymbolicState, site: int, live: list[Cell], prefix: tuple):
-        self.backend = backend
+        super().__init__(backend, site, live)
         self.base = state.cells
         self.pc = state.pc
-        self._site = site
-        self._live = live
         self.prefix = prefix
         self.decisions: list[int] = []
         self.guards: list = []
@@ -95,7 +93,6 @@ class ForkingWorld(World):
         self.writes: dict = {}
         self.memo: dict[int, Any] = {}
         self.findings: list[Candidate] = []
-        self._allocations = 0
         self.groups: dict[int, dict] = {}  # objects' finite fields, as read (and written) here
         self.dirty: set[int] = set()
 
@@ -203,23 +200,6 @@ class ForkingWorld(World):
     def ite(self, c: Any, a: Any, b: Any) -> Any:
         return ite(c, a, b)
 
-    def new_object(self, kind: str) -> int:
-        self._allocations += 1
-        return self.backend.registry.allocate(self._site, self._allocations, kind)
-
-    def objects(self, kind: str) -> Iterable[int]:
-        return self.backend.registry.of_kind(kind)
-
-    def kind(self, obj: int) -> str:
-        return self.backend.registry.info[obj].kind
-
-    @property
-    def site(self) -> int:
-        return self._site
-
-    @property
-    def allocation_failures(self) -> bool:
-        return self.backend.allocation_failures
 
     def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
         guard = AND(self.pc, *self.guards)
@@ -230,11 +210,6 @@ class ForkingWorld(World):
     def note(self, obj: int, text: str) -> None:
         pass
 
-    def intern(self, key: Hashable) -> int:
-        return self.backend.intern(key)
-
-    def live_variables(self) -> Iterable[Cell]:
-        return self._live
 
 
 class SymbolicBackend(Backend):

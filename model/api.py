@@ -90,6 +90,41 @@ def _new_session_fields(w: World, s: int) -> None:
     w.set(("lseq", s), 0)
 
 
+# ---- taking and dropping the script's references, for all three kinds ------------------
+
+
+def _up_ref(name: str, cite: str) -> None:
+    def run(w: World, args: list[Arg]) -> Value:
+        o = _object_arg(w, args[0], name)
+        refs.take(w, o, SCRIPT, f"`{name}` gives the script another reference to {obj(o)}")
+        return 1
+
+    EFFECTS[name] = Effect(name, run, cite)
+
+
+def _free(name: str, cite: str) -> None:
+    """A free function: NULL is a no-op; otherwise the script drops one reference."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        o = w.ptr(args[0])
+        if o != NULL:
+            refs.release(w, o, SCRIPT, via=args[0].var, text=f"`{name}({args[0].text})` drops a reference")
+        return None
+
+    EFFECTS[name] = Effect(name, run, cite)
+
+
+_up_ref("SSL_SESSION_up_ref", "ssl/ssl_sess.c SSL_SESSION_up_ref L894-904")
+_up_ref("SSL_up_ref", "ssl/ssl_lib.c SSL_up_ref L865")
+_up_ref("SSL_CTX_up_ref", "ssl/ssl_lib.c SSL_CTX_up_ref L3416")
+_free("SSL_SESSION_free", "ssl/ssl_sess.c SSL_SESSION_free L861-892 (NULL is a no-op; no cache is touched)")
+_free("SSL_free", "ssl/ssl_lib.c SSL_free L1173-1271 (NULL is a no-op)")
+_free(
+    "SSL_CTX_free",
+    "ssl/ssl_lib.c SSL_CTX_free L3428-3510 (NULL is a no-op; the last reference flushes the cache, L3454-3458)",
+)
+
+
 # ---- SSL_SESSION ---------------------------------------------------------------------
 
 
@@ -114,22 +149,6 @@ def session_dup(w: World, args: list[Arg]) -> Value:
     w.set(("cached", d), 0)
     w.set(("lseq", d), 0)
     return d
-
-
-@effect("SSL_SESSION_up_ref", cite="ssl/ssl_sess.c SSL_SESSION_up_ref L894-904")
-def session_up_ref(w: World, args: list[Arg]) -> Value:
-    s = _session_arg(w, args[0], "SSL_SESSION_up_ref")
-    refs.take(w, s, SCRIPT, f"`SSL_SESSION_up_ref` gives the script another reference to {obj(s)}")
-    return 1
-
-
-@effect("SSL_SESSION_free", cite="ssl/ssl_sess.c SSL_SESSION_free L861-892 (NULL is a no-op; no cache is touched)")
-def session_free(w: World, args: list[Arg]) -> Value:
-    s = w.ptr(args[0])
-    if s == NULL:
-        return None
-    refs.release(w, s, SCRIPT, via=args[0].var, text=f"`SSL_SESSION_free({args[0].text})` drops a reference")
-    return None
 
 
 def _decoded_fields(w: World, s: int) -> None:
@@ -326,21 +345,6 @@ def ssl_new(w: World, args: list[Arg]) -> Value:
     return ssl
 
 
-@effect("SSL_up_ref", cite="ssl/ssl_lib.c SSL_up_ref L865")
-def ssl_up_ref(w: World, args: list[Arg]) -> Value:
-    ssl = _object_arg(w, args[0], "SSL_up_ref")
-    refs.take(w, ssl, SCRIPT, f"`SSL_up_ref` gives the script another reference to {obj(ssl)}")
-    return 1
-
-
-@effect("SSL_free", cite="ssl/ssl_lib.c SSL_free L1173-1271 (NULL is a no-op)")
-def ssl_free(w: World, args: list[Arg]) -> Value:
-    ssl = w.ptr(args[0])
-    if ssl != NULL:
-        refs.release(w, ssl, SCRIPT, via=args[0].var, text=f"`SSL_free({args[0].text})` drops a reference")
-    return None
-
-
 @effect("SSL_clear", cite="ssl/ssl_lib.c SSL_clear L575-590: a bad session is removed and freed; a good one stays")
 def ssl_clear(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_clear")
@@ -476,21 +480,6 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
     w.set(("ncached", ctx), 0)
     return ctx
-
-
-@effect("SSL_CTX_up_ref", cite="ssl/ssl_lib.c SSL_CTX_up_ref L3416")
-def ctx_up_ref(w: World, args: list[Arg]) -> Value:
-    ctx = _object_arg(w, args[0], "SSL_CTX_up_ref")
-    refs.take(w, ctx, SCRIPT, f"`SSL_CTX_up_ref` gives the script another reference to {obj(ctx)}")
-    return 1
-
-
-@effect("SSL_CTX_free", cite="ssl/ssl_lib.c SSL_CTX_free L3428-3510 (NULL is a no-op; the last reference flushes the cache, L3454-3458)")
-def ctx_free(w: World, args: list[Arg]) -> Value:
-    ctx = w.ptr(args[0])
-    if ctx != NULL:
-        refs.release(w, ctx, SCRIPT, via=args[0].var, text=f"`SSL_CTX_free({args[0].text})` drops a reference")
-    return None
 
 
 @effect("SSL_CTX_add_session", cite="ssl/ssl_sess.c SSL_CTX_add_session L741-825")
