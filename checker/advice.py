@@ -52,6 +52,9 @@ def advice_for(rule: Rule, message: str) -> tuple[tuple[str, ...], str]:
     """The notes and help for a finding of `rule` whose message is `message`."""
     notes = _NOTES.get(rule.name, ())
     help_text = _HELP.get(rule.name, "")
+    if rule.name == "borrowed-free" and "`get0` result" in message:
+        notes = notes[:1]
+        help_text = "do not free a `get0` result; copy it (`OPENSSL_strdup`, `X509_up_ref`) if it must outlive the session"
     if rule.name == "leak" and "overwritten" in message:
         help_text = "free the old value before assigning a new one"
     if rule.name == "leak" and "out of scope" in message:

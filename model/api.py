@@ -26,7 +26,7 @@ from .objects import (
     session_ctx_ref_of,
     slot_of,
 )
-from .rules import CACHE_CORRUPTION
+from .rules import BORROWED_FREE, CACHE_CORRUPTION
 from .values import METHOD_ANY, METHOD_CLIENT, METHOD_SERVER, NULL, interior, interior_owner, string_index
 from .world import Arg, Value, World, obj
 
@@ -579,6 +579,26 @@ def c_reads(w: World, args: list[Arg]) -> Value:
     return w.fresh_int("C library result", 0, None)
 
 
+
+
+@effect(
+    "OPENSSL_free",
+    "X509_free",
+    cite="SSL_SESSION_get0_hostname.pod, SSL_SESSION_get0_peer.pod: `get0` results belong to the session",
+)
+def free_buffer(w: World, args: list[Arg]) -> Value:
+    """Freeing a pointer into a session: the session frees it again when it is destroyed.
+    Other buffers (from `i2d_SSL_SESSION`, say) are the script's own and are not tracked."""
+    owner = interior_owner(w.value(args[0].value))
+    if owner:
+        refs.use(w, owner, f"`{args[0].text}` points into", via=args[0].var)
+        w.finding(
+            BORROWED_FREE,
+            f"`{args[0].text}` points into {obj(owner)} (a `get0` result): the session still owns it "
+            "and frees it again when it is destroyed",
+            (owner,),
+        )
+    return None
 
 
 def start(w: World, args: list[Arg]) -> Value:

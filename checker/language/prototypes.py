@@ -115,6 +115,7 @@ void SSL_CTX_sess_set_remove_cb(SSL_CTX *ctx, void *remove_session_cb);
 void SSL_CTX_sess_set_get_cb(SSL_CTX *ctx, void *get_session_cb);
 SSL_SESSION *PEM_read_bio_SSL_SESSION(BIO *bp, SSL_SESSION **x, void *cb, void *u);
 void OPENSSL_free(void *addr);
+void X509_free(X509 *a);
 time_t time(time_t *tloc);
 unsigned int sleep(unsigned int seconds);
 size_t strlen(const char *s);
