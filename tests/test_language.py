@@ -712,3 +712,9 @@ def test_static_is_accepted_and_ignored() -> None:
     decl = program.items[0]
     assert decl.ctype.base == "SSL_SESSION" and decl.ctype.pointers == 1
     assert decl.span.column == 1
+
+
+def test_void_cast_discards_a_result() -> None:
+    program = parse("SSL_SESSION *s = NULL;\n(void)SSL_SESSION_up_ref(s);\n", "v.sess")
+    stmt = program.items[1]
+    assert stmt.expr.func == "SSL_SESSION_up_ref"

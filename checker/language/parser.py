@@ -486,6 +486,9 @@ class _Builder:
     def on_logical_not(self, c: list[Any]) -> Unary:
         return Unary("!", c[1], self.whole(c))
 
+    def on_void_cast(self, c: list[Any]) -> Any:
+        return c[-1]
+
     def on_negate(self, c: list[Any]) -> Unary:
         return Unary("-", c[1], self.whole(c))
 
