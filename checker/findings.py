@@ -193,10 +193,11 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
 
 
 def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ...]:
-    """The path in words: each `if (*)` taken or not, each `while (*)`'s iterations, each input."""
+    """The path in words, in the order it was taken: each `if (*)` taken or not (with its loop
+    iteration), each `while (*)`'s iterations, each input and library outcome."""
     loops = _loop_conditions(program)
-    result: list[Choice] = []
-    loop_counts: dict[tuple, list] = {}
+    result: list[Choice | None] = []
+    loop_counts: dict[tuple, list] = {}  # loop -> [span, iterations, index in result]
     for label, value in backend.oracle.asked:
         what, _, where = label.partition("@")
         if what == "start time" and not _uses_time(program):
@@ -204,22 +205,30 @@ def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ..
         line, col = (int(x) for x in where.split("/")[0].split(":"))
         span = _span_at(program, line, col)
         if what == "*" and (line, col) in loops:
-            loop_counts.setdefault((line, col), [span, 0, 0])
-            entry = loop_counts[(line, col)]
-            entry[1 if value else 2] += 1
+            if (line, col) not in loop_counts:
+                loop_counts[(line, col)] = [span, 0, len(result)]
+                result.append(None)
+            loop_counts[(line, col)][1] += bool(value)
             continue
+        at = f"line {line}{_iteration(where)}"
         if what == "*":
-            result.append(Choice(span, f"line {line}: `if (*)` {'taken' if value else 'not taken'}"))
+            text = f"{at}: `if (*)` {'taken' if value else 'not taken'}"
         elif what == "start time":
-            result.append(Choice(span, f"the clock starts at {value}"))
+            text = f"the clock starts at {value}"
         elif isinstance(value, bool):
-            result.append(Choice(span, f"line {line}: {what}: {'yes' if value else 'no'}"))
+            text = f"{at}: {what}: {'yes' if value else 'no'}"
         else:
-            result.append(Choice(span, f"line {line}: {what} = {value}"))
-    for (line, _col), (span, go, _stop) in loop_counts.items():
-        result.append(Choice(span, f"line {line}: `while (*)` runs {go} iteration(s) in all"))
-    result.sort(key=lambda c: c.span.start)
-    return tuple(result)
+            text = f"{at}: {what} = {value}"
+        result.append(Choice(span, text))
+    for (line, _col), (span, go, index) in loop_counts.items():
+        result[index] = Choice(span, f"line {line}: `while (*)` runs {go} iteration(s)")
+    return tuple(c for c in result if c is not None)
+
+
+def _iteration(where: str) -> str:
+    """" (iteration 2)" for a choice made in a loop's second iteration; nested loops join."""
+    found = re.findall(r"loop\d+#(\d+)", where)
+    return f" (iteration {'.'.join(str(int(i) + 1) for i in found)})" if found else ""
 
 
 def _uses_time(program: ast.Program) -> bool:
