@@ -67,6 +67,7 @@ class FileReport:
     source: str
     verdict: str
     bounded: bool
+    vacuous: bool
     unroll: int
     reason: str
     findings: tuple[ReportedFinding, ...]
@@ -74,7 +75,9 @@ class FileReport:
 
 def build_report(program: ast.Program, verdict: Verdict, unroll: int) -> FileReport:
     findings = tuple(_finding(program, cx) for cx in verdict.counterexamples)
-    return FileReport(program.file, program.source, verdict.verdict, verdict.bounded, unroll, verdict.reason, findings)
+    return FileReport(
+        program.file, program.source, verdict.verdict, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings
+    )
 
 
 class _Names:

@@ -56,6 +56,7 @@ def file_json(report: FileReport) -> dict[str, Any]:
         "file": report.file,
         "verdict": report.verdict,
         "bounded": report.bounded,
+        "vacuous": report.vacuous,
         "unroll": report.unroll,
         "reason": report.reason or None,
         "findings": [_finding(f) for f in report.findings],

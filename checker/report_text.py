@@ -14,6 +14,11 @@ def render(report: FileReport, summary: bool = True) -> str:
         out.append(_finding(finding, lines))
     if report.verdict == "unknown":
         out.append(f"warning: could not decide `{report.file}`: {report.reason}\n")
+    if report.vacuous:
+        out.append(
+            f"warning: no path reaches the end of `{report.file}`: every path stops at an `assume` "
+            "that cannot hold or at a crash, so only what happens before that was checked\n"
+        )
     if report.findings:
         rules = sorted({(f.rule.name, f.rule.id) for f in report.findings})
         for name, rid in rules:
@@ -27,7 +32,8 @@ def render(report: FileReport, summary: bool = True) -> str:
 def summary_line(report: FileReport) -> str:
     if report.verdict == "safe":
         bound = f" (bounded: loops explored up to {report.unroll} iterations)" if report.bounded else ""
-        return f"{report.file}: safe{bound}"
+        vacuous = " (vacuous: no path reaches the end)" if report.vacuous else ""
+        return f"{report.file}: safe{bound}{vacuous}"
     if report.verdict == "unknown":
         return f"{report.file}: unknown ({report.reason})"
     counts: dict[str, int] = {}

@@ -53,6 +53,7 @@ class Verdict:
     bounded: bool = False
     reason: str = ""  # why the verdict is unknown
     stats: dict[str, Any] = field(default_factory=dict)
+    vacuous: bool = False  # no path reaches the end of the script
 
 
 def _location(backend: Any, site: int) -> tuple[int, int]:
@@ -79,7 +80,7 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
     backend = SymbolicBackend(options.allocation_failures)
     executor = Executor(program, backend, options.unroll, options.allocation_failures)
     try:
-        executor.run()
+        end = executor.run()
     except TooManyCases as exc:
         return Verdict(UNKNOWN, reason=f"too many cases in one step ({exc.args[0].text})")
 
@@ -111,11 +112,13 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
         for key in hit:
             found.append(_match(run, key, remaining.pop(key), answers, backend))
     bounded = _feasible(solver, backend.logic.to_z3(OR(backend.bounded))) if backend.bounded else False
+    # Only a safe verdict can be vacuous: where every path crashes, the crashes are the findings.
+    vacuous = not found and (end is None or not _feasible(solver, backend.logic.to_z3(end.pc)))
     found.sort(key=lambda cx: (cx.span.start, cx.finding.step, cx.replay.backend.findings.index(cx.finding)))
     stats = {"candidates": len(backend.candidates), "definitions": len(backend.defs), "choices": len(backend.choices)}
     if reason:
-        return Verdict(UNKNOWN, found, bounded, reason, stats)
-    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats)
+        return Verdict(UNKNOWN, found, bounded, reason, stats, vacuous)
+    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats, vacuous)
 
 
 def _ask(solver: z3.Solver, query: Any) -> tuple[str, z3.ModelRef | None]:

@@ -152,3 +152,10 @@ def test_json_report_follows_its_schema(tmp_path: Path) -> None:
     doc = json.loads(r.stdout)
     jsonschema.validate(doc, schema)
     assert doc["totals"]["error"] == 1 and doc["totals"]["unsafe"] > 10
+
+
+def test_vacuous_safety_is_said(tmp_path: Path) -> None:
+    (tmp_path / "v.sess").write_text("SSL_SESSION *s = SSL_SESSION_new();\nassume(s == NULL);\n")
+    r = run("check", "v.sess", cwd=tmp_path)
+    assert r.returncode == 0
+    assert "vacuous" in r.stdout and "no path reaches the end" in r.stdout
