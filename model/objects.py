@@ -35,10 +35,6 @@ def slot_of(ssl: int) -> tuple[str, int]:
     return ("slot", ssl)
 
 
-def cache_of(ctx: int) -> tuple[str, int]:
-    return ("cache", ctx)
-
-
 def ctx_ref_of(ssl: int) -> tuple[str, int]:
     return ("ssl-ctx", ssl)
 

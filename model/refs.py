@@ -18,7 +18,6 @@ from .objects import (
     SENT_SHUTDOWN,
     SESSION,
     SSL,
-    UNALLOCATED,
     ctx_ref_of,
     session_ctx_ref_of,
     slot_of,
@@ -60,10 +59,6 @@ def allocate(w: World, kind: str) -> int:
     w.set(("lost", o), False)
     w.note(o, f"{obj(o)} is allocated: count 1")
     return o
-
-
-def is_alive(w: World, o: int) -> bool:
-    return w.get(("st", o)) == ALIVE
 
 
 def require(w: World, arg: Arg, what: str) -> int:
@@ -234,6 +229,3 @@ def check_end(w: World, o: int) -> None:
         site=w.get(("site", o)),
     )
 
-
-def exists(w: World, o: int) -> bool:
-    return w.get(("st", o)) != UNALLOCATED
