@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable
 
-from .execute import Backend, Effect, Sites, State
+from .execute import Backend, Effect, Sites, State, choice_label
 from .language import ast
 from .model.objects import KINDS
 from .model.rules import Rule
@@ -69,10 +69,7 @@ class ConcreteState(State):
 def site_label(sites: Sites, site: int, label: str) -> str:
     """The name of a choice made at `site`; the same in both interpreters."""
     s = sites.by_id[site]
-    where = f"{s.span.line}:{s.span.column}"
-    for part in s.context:
-        where += f"/{part[0]}{part[1]}" + (f"#{part[2]}" if len(part) > 2 else "")
-    return f"{label}@{where}"
+    return choice_label(label, s.span, s.context)
 
 
 class Objects:

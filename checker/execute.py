@@ -39,6 +39,15 @@ class Site:
         return (self.span.start, self.span.end, self.context)
 
 
+def choice_label(what: str, span: ast.Span, context: Context) -> str:
+    """The name of a choice made at `span` in `context`: the same in both interpreters, so
+    the solver's answers can be replayed (`what@line:col/loopOFFSET#i/callOFFSET`)."""
+    where = f"{span.line}:{span.column}"
+    for part in context:
+        where += f"/{part[0]}{part[1]}" + (f"#{part[2]}" if len(part) > 2 else "")
+    return f"{what}@{where}"
+
+
 class Sites:
     """Numbers the sites of one run (stored in cells) and maps them back."""
 
@@ -240,10 +249,7 @@ class Executor:
         return self.backend.opaque(state, self._label(f"`{decl.name}`", decl.span, frame))
 
     def _label(self, what: str, span: ast.Span, frame: Frame) -> str:
-        where = f"{span.line}:{span.column}"
-        for part in frame.context:
-            where += f"/{part[0]}{part[1]}" + (f"#{part[2]}" if len(part) > 2 else "")
-        return f"{what}@{where}"
+        return choice_label(what, span, frame.context)
 
     def _write(self, state: State | None, cell: Cell, value: Any, ctype: ast.CType) -> State | None:
         if state is None:
@@ -333,9 +339,7 @@ class Executor:
             flow.absorb(sub)
             if flow.normal is None:
                 break
-        closing = ast.Span(block.span.file, block.span.end_line, max(block.span.end_column - 1, 1),
-                           block.span.end_line, block.span.end_column, block.span.end - 1, block.span.end)
-        flow.normal = self._leave_scopes(flow.normal, frame, depth, closing)
+        flow.normal = self._leave_scopes(flow.normal, frame, depth, _closing(block.span))
         frame.scopes.pop()
         return flow
 
@@ -571,6 +575,7 @@ _BINARY = {
     "+": "add", "-": "sub", "|": "bitor", "&": "bitand",
 }
 def _closing(span: ast.Span) -> ast.Span:
+    """The closing `}` of a block."""
     return ast.Span(span.file, span.end_line, max(span.end_column - 1, 1), span.end_line, span.end_column, span.end - 1, span.end)
 
 

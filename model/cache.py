@@ -90,9 +90,7 @@ def _link(w: World, ctx: int, s: int, who: str) -> None:
     if order:
         es = expiry(w, s)
         visited = [order[0]]
-        if not w.test(w.lt(es, expiry(w, order[0]))):
-            pass  # goes first
-        else:
+        if w.test(w.lt(es, expiry(w, order[0]))):  # not first: compare with the tail, then walk
             visited.append(order[-1])
             if not w.test(w.lt(es, expiry(w, order[-1]))):
                 for n in order[1:-1]:
