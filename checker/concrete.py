@@ -52,6 +52,10 @@ class TraceStep:
     notes: list[tuple[int, str]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     writes: dict = field(default_factory=dict)
+    value: Any = None  # what the step returned (a call's result)
+    # The oracle's questions asked during this step: `oracle.asked[asked_from:asked_to]`.
+    asked_from: int = 0
+    asked_to: int = 0
 
 
 @dataclass
@@ -166,7 +170,6 @@ class ConcreteWorld(StepWorld):
     def ite(self, c: Any, a: Any, b: Any) -> Any:
         return a if c else b
 
-
     def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
         f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace) - 1)
         self.record.findings.append(f)
@@ -176,7 +179,6 @@ class ConcreteWorld(StepWorld):
 
     def note(self, obj: int, text: str) -> None:
         self.record.notes.append((obj, text))
-
 
 
 class ConcreteBackend(Backend):
@@ -202,7 +204,7 @@ class ConcreteBackend(Backend):
         return [o for kind in KINDS for o in self.registry.of_kind(kind)]
 
     def step(self, state: State, fn: Effect, args: list[Arg], site: int, live: list[Cell]) -> tuple[State | None, Any]:
-        record = TraceStep(site)
+        record = TraceStep(site, asked_from=len(self.oracle.asked))
         self.trace.append(record)
         world = ConcreteWorld(self, state.cells, site, live, record)
         try:
@@ -210,6 +212,9 @@ class ConcreteBackend(Backend):
         except PathEnds:
             self.crashed = True
             return None, None
+        finally:
+            record.asked_to = len(self.oracle.asked)
+        record.value = value
         return state, value
 
     def write(self, state: State, cell: Cell, value: Any) -> State:

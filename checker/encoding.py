@@ -167,7 +167,7 @@ class ForkingWorld(StepWorld):
 
     def all_writes(self) -> dict:
         writes = dict(self.writes)
-        for o in self.dirty:
+        for o in sorted(self.dirty):
             writes[("obj", o)] = self.backend.encode(self._known_group(o))
         return writes
 
@@ -318,7 +318,7 @@ class SymbolicBackend(Backend):
             return state, live[0].value
         guards = [AND(*o.guards) for o in live]
         cells = state.cells
-        keys = set().union(*(o.writes for o in live))
+        keys = dict.fromkeys(k for o in live for k in o.writes)  # in a fixed order: names fresh terms
         for key in keys:
             base = cells.get(key, 0)
             cells[key] = self._select([(g, o.writes.get(key, base)) for g, o in zip(guards, live)], "c", _cap(key))
@@ -382,7 +382,7 @@ class SymbolicBackend(Backend):
             pc = OR([a.pc, b.pc])
         sel = boolean(selector)
         cells = dict(a.cells) if a.cells is b.cells else a.cells
-        for key in set(a.cells) | set(b.cells):
+        for key in dict.fromkeys([*a.cells, *b.cells]):
             va, vb = a.cells.get(key, 0), b.cells.get(key, 0)
             if not same(va, vb):
                 merged = ite(sel, va, vb, _cap(key))

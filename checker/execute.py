@@ -24,6 +24,8 @@ from .model.world import Arg, Cell, World
 
 Context = tuple  # the dynamic context of a site: (("loop", offset, i) | ("call", offset), ...)
 MAX_CONSTANT_LOOP = 10_000
+# Steps the executor takes on its own (not a call of the script), by their text.
+INTERNAL_STEPS = ("start", "end of statement", "end of script")
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from typing import Any
 
 from .advice import advice_for
 from .concrete import ConcreteBackend, TraceStep
+from .execute import INTERNAL_STEPS
 from .language import ast
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
 from .model.rules import Rule
 from .solving import Counterexample, Verdict
 
-INTERNAL_STEPS = ("start", "end of statement", "end of script")
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,9 @@ def _new_session_fields(w: World, s: int) -> None:
     w.set(("time", s), w.get(("clock",)))
     w.set(("timeout", s), SESSION_NEW_TIMEOUT)
     w.set(("lseq", s), 0)
+    w.set(("host", s), False)
+    w.set(("cipher", s), False)
+    w.set(("hostfreed", s), False)
 
 
 # ---- taking and dropping the script's references, for all three kinds ------------------
@@ -144,20 +147,32 @@ def session_dup(w: World, args: list[Arg]) -> Value:
         return NULL
     d = refs.allocate(w, SESSION)
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
-    for field in ("ver", "sid", "nr", "time", "timeout"):
+    for field in ("ver", "sid", "nr", "time", "timeout", "host", "cipher"):
         w.set((field, d), w.get((field, src)))
+    w.set(("hostfreed", d), False)
     w.set(("cached", d), 0)
     w.set(("lseq", d), 0)
     return d
 
 
 def _decoded_fields(w: World, s: int) -> None:
-    """The decoded session's key and times come from the (opaque) input bytes."""
-    w.set(("ver", s), w.fresh_int("decoded protocol version", 0, 0xFFFF))
+    """The decoded session's key and times come from the (opaque) input bytes.
+
+    ssl/ssl_asn1.c d2i_SSL_SESSION [verified 3.0.19]: a protocol version whose major byte is
+    not 3 (TLS; or DTLS's 0xFE, or DTLS1_BAD_VER, which the model leaves out: any set of
+    distinct values will do for a cache key) fails the decoding; a time of 0 (absent) reads
+    the clock; a timeout of 0 (absent) becomes 3. A decoded session always has a cipher
+    (the field is mandatory) and has a hostname if its bytes carry one."""
+    w.set(("ver", s), w.fresh_int("decoded protocol version", 0x0300, 0x03FF))
     w.set(("sid", s), w.fresh_int("decoded session id", 1, None))
     w.set(("nr", s), False)
-    w.set(("time", s), w.fresh_int("decoded time", 0, TIME_T_MAX))
-    w.set(("timeout", s), w.fresh_int("decoded timeout", 0, TIME_T_MAX))
+    encoded_time = w.fresh_int("decoded time", 0, TIME_T_MAX)
+    w.set(("time", s), w.ite(w.eq(encoded_time, 0), w.get(("clock",)), encoded_time))
+    encoded_timeout = w.fresh_int("decoded timeout", 0, TIME_T_MAX)
+    w.set(("timeout", s), w.ite(w.eq(encoded_timeout, 0), 3, encoded_timeout))
+    w.set(("host", s), w.choose("decoded hostname"))
+    w.set(("cipher", s), True)
+    w.set(("hostfreed", s), False)
 
 
 @effect(
@@ -203,7 +218,9 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
 def i2d_session(w: World, args: list[Arg]) -> Value:
     s = _session_arg(w, args[0], "i2d_SSL_SESSION", null_ok=True)
     # Fails (0) without a cipher, as for a bare `SSL_SESSION_new` session [verified 3.0.19].
-    return w.fresh_int("encoded length", 0, None) if s else 0
+    if not s or not w.get(("cipher", s)):
+        return 0
+    return w.fresh_int("encoded length", 1, None)
 
 
 def _reader(name: str, cite: str, result: Callable, null_ok: bool = False, with_args: bool = False) -> None:
@@ -225,9 +242,15 @@ def _opaque(label: str, lo: int | None = None, hi: int | None = None) -> Callabl
 _GETTERS = "ssl/ssl_sess.c L957-1114 (reads the session)"
 _reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L957-962", lambda w, s: w.get(("time", s)), True)
 _reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L964-969", lambda w, s: w.get(("timeout", s)), True)
-_reader("SSL_SESSION_is_resumable", "ssl/ssl_sess.c SSL_SESSION_is_resumable L1045-1052", lambda w, s: 0 if w.get(("nr", s)) else 1)
+# Resumable: not marked not_resumable, and an id or a ticket to resume with [verified
+# 3.0.19: a new session is not resumable]. Without a handshake no session has a ticket.
+_reader(
+    "SSL_SESSION_is_resumable",
+    "ssl/ssl_sess.c SSL_SESSION_is_resumable L1045-1052",
+    lambda w, s: w.ite(w.eq(w.get(("sid", s)), 0), 0, 0 if w.get(("nr", s)) else 1),
+)
 _reader("SSL_SESSION_get_protocol_version", _GETTERS, lambda w, s: w.get(("ver", s)))
-_reader("SSL_SESSION_has_ticket", _GETTERS, _opaque("has a ticket", 0, 1))
+_reader("SSL_SESSION_has_ticket", _GETTERS + "; only a handshake gives a session a ticket", lambda w, s: 0)
 _reader("SSL_SESSION_get_ticket_lifetime_hint", _GETTERS, _opaque("ticket lifetime hint", 0, None))
 _reader("SSL_SESSION_get_compress_id", _GETTERS, _opaque("compression id", 0, None))
 _reader("SSL_SESSION_get_max_early_data", _GETTERS, _opaque("max early data", 0, None))
@@ -236,23 +259,43 @@ _reader("SSL_SESSION_print", "ssl/ssl_txt.c SSL_SESSION_print L30-200", _opaque(
 _reader("SSL_SESSION_print_fp", "ssl/ssl_txt.c SSL_SESSION_print_fp L16-28 (NULL gives 0)", _opaque("print result", 0, 1), True)
 _reader("SSL_SESSION_print_keylog", "ssl/ssl_txt.c SSL_SESSION_print_keylog L202-240", _opaque("print result", 0, 1))
 _reader("SSL_SESSION_get_ex_data", _GETTERS, lambda w, s: NULL)
-for _name in (
-    "SSL_SESSION_get0_hostname",
-    "SSL_SESSION_get0_cipher",
-    "SSL_SESSION_get0_peer",
-    "SSL_SESSION_get_id",
-    "SSL_SESSION_get0_id_context",
-):
+for _name in ("SSL_SESSION_get_id", "SSL_SESSION_get0_id_context"):
     _reader(_name, _GETTERS + "; the result points into the session (borrowed)", lambda w, s: interior(s))
+# NULL until set [verified 3.0.19: a new session has no hostname].
+_reader(
+    "SSL_SESSION_get0_hostname",
+    _GETTERS + "; the hostname the session owns (borrowed), NULL when it has none",
+    lambda w, s: interior(s) if w.get(("host", s)) else NULL,
+)
+_reader(
+    "SSL_SESSION_get0_cipher",
+    _GETTERS + "; a static cipher table entry, NULL until `SSL_SESSION_set_cipher`",
+    lambda w, s: interior(s) if w.get(("cipher", s)) else NULL,
+)
+# Only a handshake gives a session a peer certificate; decoded sessions are modelled without one.
+_reader("SSL_SESSION_get0_peer", _GETTERS + "; NULL without a handshake", lambda w, s: NULL)
 for _name in ("SSL_SESSION_get0_alpn_selected", "SSL_SESSION_get0_ticket"):
     _reader(_name, _GETTERS + "; the out-pointer points into the session (borrowed)", lambda w, s: None)
 _reader("SSL_SESSION_get0_ticket_appdata", _GETTERS, _opaque("appdata result", 0, 1))
+def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
+    """ssl/ssl_sess.c SSL_SESSION_set1_hostname L1016-1027: frees the old hostname, copies the new one."""
+    w.set(("host", s), w.value(args[1].value) != NULL)
+    w.set(("hostfreed", s), False)
+    return 1
+
+
+def _set_cipher(w: World, args: list[Arg], s: int) -> Value:
+    """ssl/ssl_sess.c SSL_SESSION_set_cipher L1088-1092: stores the pointer."""
+    w.set(("cipher", s), w.value(args[1].value) != NULL)
+    return 1
+
+
+_reader("SSL_SESSION_set1_hostname", "ssl/ssl_sess.c SSL_SESSION_set1_hostname L1016-1027", _set_hostname, with_args=True)
+_reader("SSL_SESSION_set_cipher", "ssl/ssl_sess.c SSL_SESSION_set_cipher L1088-1092", _set_cipher, with_args=True)
 for _name in (
-    "SSL_SESSION_set1_hostname",
     "SSL_SESSION_set1_alpn_selected",
     "SSL_SESSION_set1_master_key",
     "SSL_SESSION_set1_id_context",
-    "SSL_SESSION_set_cipher",
     "SSL_SESSION_set_max_early_data",
     "SSL_SESSION_set1_ticket_appdata",
     "SSL_SESSION_set_ex_data",
@@ -592,6 +635,8 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
     owner = interior_owner(w.value(args[0].value))
     if owner:
         refs.use(w, owner, f"`{args[0].text}` points into", via=args[0].var)
+        # The session frees its hostname again when it is destroyed (refs._destroy).
+        w.set(("hostfreed", owner), True)
         w.finding(
             BORROWED_FREE,
             f"`{args[0].text}` points into {obj(owner)} (a `get0` result): the session still owns it "

@@ -23,10 +23,15 @@ def _cache(ctx: int) -> tuple[str, int]:
 
 
 def expiry(w: World, s: int):
-    """`ssl_session_calculate_timeout` L79-93: time + timeout, or never (past `TIME_T_MAX`:
-    `timeout_ovf`) — represented as TIME_T_MAX + 1, which no flush time exceeds."""
-    total = w.add(w.get(("time", s)), w.get(("timeout", s)))
-    return w.ite(w.lt(TIME_T_MAX, total), TIME_T_MAX + 1, total)
+    """`ssl_session_calculate_timeout` L79-93: time + timeout, or never (`timeout_ovf`),
+    represented as TIME_T_MAX + 1, which no flush time exceeds. The overflow test is done
+    in uint64_t (`CALCULATE_TIMEOUT` L58-72): `TIME_T_MAX - time` wraps for a negative
+    time, so a session with a negative time never expires [verified 3.0.19: found by
+    `sessref conform` on specs/examples/set_time_unknown.sess]."""
+    time = w.get(("time", s))
+    total = w.add(time, w.get(("timeout", s)))
+    never = TIME_T_MAX + 1
+    return w.ite(w.lt(time, 0), never, w.ite(w.lt(TIME_T_MAX, total), never, total))
 
 
 def expired(w: World, s: int, t) -> bool:

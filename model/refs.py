@@ -143,6 +143,9 @@ def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> No
             (o,),
         )
     kind = w.kind(o)
+    if kind == SESSION and w.get(("hostfreed", o)):
+        # ssl/ssl_sess.c SSL_SESSION_free L885: OPENSSL_free(ss->ext.hostname) [verified 3.0.19].
+        w.finding(DOUBLE_FREE, f"destroying {obj(o)} frees its hostname, which the script already freed", (o,))
     if kind == SSL:
         _ssl_destroyed(w, o)
     elif kind == CTX:

@@ -1,0 +1,1188 @@
+"""Seeded random operation scripts for the conformance suite, which compiles each path of a
+script to C and runs it against the real OpenSSL under valgrind.
+
+`generate_script(seed)` composes the modelled session calls over a small pool of variables
+(one context, one or two connections, two or three sessions, a borrowed pointer) into a
+script of 5 to 25 statements with at most three nondeterministic points. About half the
+scripts are written carefully: every reference is released exactly once and nothing is
+used that may have died. The others make one or two mistakes on purpose: a borrowed
+pointer freed, a session used after its last holder let go, an owned reference
+overwritten, a cached session's key changed, a cleanup that frees too much or too little.
+
+While writing, the generator follows every path with a small abstract model of who holds
+which reference (`_State`). It is conservative where OpenSSL depends on the clock or the
+cache size: a cached session may leave the cache at any moment, so a careful script never
+relies on the cache's reference. The verdict is the checker's, not this model's.
+
+The same seed gives the same text: all randomness comes from one `random.Random(seed)`.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol
+
+MAX_STATEMENTS = 25
+MAX_FORKS = 3  # `if`, `while` and `d2i_SSL_SESSION` (which may fail) each count as one
+UNROLL = 4  # the checker's default: a careful loop body is safe for this many iterations
+CAREFUL_SHARE = 0.5
+MISTAKE_CHANCE = 0.4  # per step of a script with mistakes still to make, at mid-script
+COMPOUND_CHANCE = 0.35  # per top-level step, while forks remain
+CANDIDATES = 30  # random operations tried per step
+SAFE_CHOICES = 3  # safe operations compared per step (the one with more rope is likelier)
+
+# ---- the abstract model ---------------------------------------------------------------------
+
+CTX, SSL, SESSION = "ctx", "ssl", "session"
+ALIVE, MAYBE, DEAD = "alive", "maybe", "dead"
+
+# What an operation may do wrong on a path; a careful script does none of it.
+NULL_DEREF = "null-dereference"
+USE_AFTER_FREE = "use-after-free"
+MAYBE_FREED = "maybe-freed"  # used a session that only a cache may still hold
+DOUBLE_FREE = "double-free"
+BORROWED_FREE = "borrowed-free"
+LEAK = "leak"
+CORRUPTION = "cache-corruption"
+UNDEFINED = "undefined"  # C undefined behaviour the model does not see: never written
+ENDS_PATH = frozenset({NULL_DEREF, USE_AFTER_FREE, DOUBLE_FREE, CORRUPTION})
+PLAIN_MISTAKES = frozenset({LEAK, NULL_DEREF})  # made only when nothing more interesting is near
+# How much a script with mistakes prefers each kind: interleavings over plain crashes.
+MISTAKE_WEIGHTS = {
+    USE_AFTER_FREE: 3.0,
+    DOUBLE_FREE: 3.0,
+    BORROWED_FREE: 3.0,
+    MAYBE_FREED: 2.0,
+    CORRUPTION: 2.0,
+    LEAK: 0.5,
+    NULL_DEREF: 0.2,
+}
+
+
+@dataclass
+class _Obj:
+    kind: str
+    script: int = 1  # references the script owns
+    held: int = 0  # references library holders own: SSL slots (a session), SSLs (a context)
+    cached: bool = False  # a session that may be in the cache; that reference is never counted
+    dead: bool = False
+    slot: int | None = None  # an SSL's session
+    ctx: int | None = None  # an SSL's context
+    keyed: bool = False  # a session with a non-empty id
+    hostname: bool = False  # a session whose hostname is set
+
+    def status(self) -> str:
+        if self.dead:
+            return DEAD
+        refs = self.script + self.held
+        if refs > 0:
+            return ALIVE
+        return MAYBE if refs == 0 and self.cached else DEAD
+
+    def key(self) -> tuple:
+        return (self.kind, self.script, self.held, self.cached, self.dead, self.slot, self.ctx, self.keyed, self.hostname)
+
+
+@dataclass
+class _State:
+    """One path: the objects, what each variable points at and how many references it owns."""
+
+    objects: list[_Obj]
+    vars: dict[str, tuple[int | None, int]]  # name -> (object, or None for NULL; references owned)
+    host: int | None = None  # the session `host` points into, while printing it is defined
+    issues: set[str] = field(default_factory=set)
+
+    def copy(self) -> _State:
+        return _State([copy.copy(o) for o in self.objects], dict(self.vars), self.host, set(self.issues))
+
+    def key(self) -> tuple:
+        return (tuple(o.key() for o in self.objects), tuple(sorted(self.vars.items())), self.host)
+
+    def ptr(self, name: str) -> int | None:
+        return self.vars[name][0]
+
+    def owns(self, name: str) -> int:
+        return self.vars[name][1]
+
+    def ended(self) -> bool:
+        return bool(self.issues & ENDS_PATH)
+
+
+def _new(st: _State, kind: str, **fields: object) -> int:
+    st.objects.append(_Obj(kind, **fields))  # type: ignore[arg-type]
+    return len(st.objects) - 1
+
+
+def _assign(st: _State, name: str, o: int | None, owns: int) -> None:
+    if st.owns(name) > 0:
+        st.issues.add(LEAK)  # the reference the variable owned can no longer be released
+    st.vars[name] = (o, owns)
+
+
+def _touch(st: _State, o: int) -> None:
+    status = st.objects[o].status()
+    if status == DEAD:
+        st.issues.add(USE_AFTER_FREE)
+    elif status == MAYBE:
+        st.issues.add(MAYBE_FREED)
+
+
+def _use(st: _State, name: str, null_ok: bool = False) -> int | None:
+    """The object a call reads through `name`; NULL crashes unless the call checks for it."""
+    o = st.ptr(name)
+    if o is None:
+        if not null_ok:
+            st.issues.add(NULL_DEREF)
+        return None
+    _touch(st, o)
+    return o
+
+
+def _release(st: _State, o: int, by_script: bool) -> None:
+    obj = st.objects[o]
+    status = obj.status()
+    if status == DEAD:
+        st.issues.add(DOUBLE_FREE)
+        return
+    if status == MAYBE:
+        st.issues.add(MAYBE_FREED)
+    if by_script:
+        if obj.script <= 0:
+            st.issues.add(BORROWED_FREE)
+        obj.script -= 1
+    else:
+        obj.held -= 1
+    _settle(st, o)
+
+
+def _settle(st: _State, o: int) -> None:
+    """Destroy `o` if no reference is left, with the cascades: an SSL drops its slot and
+    both context references, a context empties its cache."""
+    obj = st.objects[o]
+    if obj.dead or obj.status() != DEAD:
+        return
+    obj.dead = True
+    if obj.kind == SSL:
+        if obj.slot is not None:
+            _release(st, obj.slot, by_script=False)
+            obj.slot = None
+        for _ in range(2):
+            _release(st, obj.ctx, by_script=False)  # type: ignore[arg-type]
+    elif obj.kind == CTX:
+        _empty_cache(st)
+
+
+def _empty_cache(st: _State) -> None:
+    for o, obj in enumerate(st.objects):
+        if obj.kind == SESSION and obj.cached:
+            if obj.dead:
+                st.issues.add(USE_AFTER_FREE)
+            obj.cached = False
+            _settle(st, o)
+
+
+def _cache_read(st: _State) -> None:
+    """The cache reads some of its sessions: one destroyed behind its back is a problem."""
+    if any(o.kind == SESSION and o.cached and o.dead for o in st.objects):
+        st.issues.add(MAYBE_FREED)
+
+
+# ---- effects: what each operation does to one path, given the variables' real names ---------
+
+Outcome = "list[_State] | None"  # None: the one outcome is the state itself
+
+
+def _ctx_new(st: _State, target: str) -> None:
+    _assign(st, target, _new(st, CTX), 1)
+
+
+def _session_new(st: _State, target: str) -> None:
+    _assign(st, target, _new(st, SESSION), 1)
+
+
+def _session_dup(st: _State, target: str, source: str) -> None:
+    src = _use(st, source)
+    if src is not None:
+        s = st.objects[src]
+        _assign(st, target, _new(st, SESSION, keyed=s.keyed, hostname=s.hostname), 1)
+
+
+def _up_ref(st: _State, name: str) -> None:
+    o = _use(st, name)
+    if o is not None:
+        st.objects[o].script += 1
+        st.vars[name] = (o, st.owns(name) + 1)
+
+
+def _free(st: _State, name: str) -> None:
+    o = st.ptr(name)
+    if o is None:
+        return
+    if st.owns(name) == 0:
+        st.issues.add(BORROWED_FREE)  # whoever owns that reference will release it too
+    else:
+        st.vars[name] = (o, st.owns(name) - 1)
+    _release(st, o, by_script=True)
+
+
+def _free_and_forget(st: _State, name: str) -> None:
+    _free(st, name)
+    _assign(st, name, None, 0)
+
+
+def _set_null(st: _State, name: str) -> None:
+    _assign(st, name, None, 0)
+
+
+def _alias(st: _State, target: str, source: str) -> None:
+    _assign(st, target, st.ptr(source), 0)
+
+
+def _read(st: _State, name: str) -> None:
+    _use(st, name)
+
+
+def _read_null_ok(st: _State, name: str) -> None:
+    _use(st, name, null_ok=True)
+
+
+def _retime(st: _State, name: str) -> None:
+    o = _use(st, name, null_ok=True)
+    if o is not None and st.objects[o].cached:
+        _cache_read(st)  # a cached session moves to its new place in the expiry order
+
+
+def _set_id(keyed: bool) -> Callable[[_State, str], None]:
+    def run(st: _State, name: str) -> None:
+        o = _use(st, name)
+        if o is not None:
+            if st.objects[o].cached:
+                st.issues.add(CORRUPTION)
+            st.objects[o].keyed = keyed
+
+    return run
+
+
+def _set_hostname(st: _State, name: str) -> None:
+    o = _use(st, name)
+    if o is not None:
+        st.objects[o].hostname = True
+        if st.host == o:
+            st.host = None  # the old string is freed: `host` dangles where the model cannot see it
+
+
+def _get_hostname(st: _State, name: str) -> None:
+    o = _use(st, name)
+    if o is not None:
+        st.host = o if st.objects[o].hostname else None  # NULL without a hostname
+
+
+def _print_host(st: _State) -> None:
+    if st.host is None:
+        st.issues.add(UNDEFINED)
+    else:
+        _touch(st, st.host)
+
+
+def _d2i_new(st: _State, target: str) -> list[_State]:
+    failed = st.copy()
+    _assign(failed, target, None, 0)
+    _assign(st, target, _new(st, SESSION, keyed=True), 1)
+    return [st, failed]
+
+
+def _d2i_into(st: _State, name: str) -> list[_State]:
+    """`d2i_SSL_SESSION(&name, ...)`: a new session when `name` is NULL, else decoded in place."""
+    o = st.ptr(name)
+    if o is None:
+        failed = st.copy()
+        st.vars[name] = (_new(st, SESSION, keyed=True), 1)
+        return [st, failed]
+    _touch(st, o)
+    obj = st.objects[o]
+    if obj.cached:
+        st.issues.add(CORRUPTION)
+    obj.hostname = False  # whatever the input holds
+    if st.host == o:
+        st.host = None
+    failed = st.copy()
+    obj.keyed = True
+    return [st, failed]
+
+
+def _ssl_new(st: _State, target: str, ctx: str) -> None:
+    c = _use(st, ctx)
+    if c is not None:
+        st.objects[c].held += 2  # `ssl->ctx` and `ssl->session_ctx`
+        _assign(st, target, _new(st, SSL, ctx=c), 1)
+
+
+def _fill_slot(st: _State, ssl: int, s: int | None) -> None:
+    if s is not None:
+        st.objects[s].held += 1
+    old = st.objects[ssl].slot
+    if old is not None:
+        _release(st, old, by_script=False)
+    st.objects[ssl].slot = s
+
+
+def _set_session(st: _State, ssl: str, name: str) -> None:
+    c = _use(st, ssl)
+    s = _use(st, name, null_ok=True)
+    if c is not None:
+        _fill_slot(st, c, s)
+
+
+def _clear_slot(st: _State, ssl: str) -> None:
+    c = _use(st, ssl)
+    if c is not None:
+        _fill_slot(st, c, None)
+
+
+def _copy_session_id(st: _State, to: str, source: str) -> None:
+    t, f = _use(st, to), _use(st, source)
+    if t is not None and f is not None:
+        s = st.objects[f].slot
+        if s is not None:
+            _touch(st, s)
+        _fill_slot(st, t, s)
+
+
+def _get1_session(st: _State, target: str, ssl: str) -> None:
+    c = _use(st, ssl)
+    if c is None:
+        return
+    s = st.objects[c].slot
+    if s is None:
+        _assign(st, target, None, 0)
+        return
+    _touch(st, s)
+    st.objects[s].script += 1
+    _assign(st, target, s, 1)
+
+
+def _get0_session(st: _State, target: str, ssl: str) -> None:
+    c = _use(st, ssl)
+    if c is not None:
+        _assign(st, target, st.objects[c].slot, 0)
+
+
+def _add_session(st: _State, ctx: str, name: str) -> None:
+    _use(st, ctx)
+    s = _use(st, name)
+    if s is not None:
+        _cache_read(st)
+        st.objects[s].cached = True
+
+
+def _remove_session(st: _State, ctx: str, name: str) -> None:
+    s = _use(st, name, null_ok=True)
+    if s is None or not st.objects[s].keyed:
+        return  # NULL or an empty id: nothing happens
+    _use(st, ctx)
+    _cache_read(st)
+    st.objects[s].cached = False
+    _settle(st, s)
+
+
+def _flush_all(st: _State, ctx: str) -> None:
+    _use(st, ctx)
+    _empty_cache(st)
+
+
+def _flush_expired(st: _State, ctx: str) -> None:
+    _use(st, ctx)
+    _cache_read(st)
+
+
+def _nothing(st: _State) -> None:
+    pass
+
+
+# ---- the script as a tree of nodes, each able to replay itself on a set of paths ---------------
+
+Env = dict  # a function's parameter names -> the caller's variables
+
+
+class _Node(Protocol):
+    forks: int  # nondeterministic points: `if`, `while`, a `d2i_SSL_SESSION` that may fail
+
+    def lines(self) -> list[str]: ...
+
+    def statements(self) -> int: ...
+
+    def apply(self, states: list[_State], env: Env) -> list[_State]: ...
+
+
+@dataclass
+class _Op:
+    """A simple statement (or two that belong together, such as a free and `= NULL`)."""
+
+    text: tuple[str, ...]
+    effect: Callable[..., list[_State] | None]
+    names: tuple[str, ...] = ()
+    forks: int = 0
+    target: str | None = None  # a variable only assigned, not read
+
+    def dull(self, states: list[_State], env: Env) -> bool:
+        """It reads a variable that is NULL on every path: most likely a no-op."""
+        read = [env.get(n, n) for n in self.names if n != self.target]
+        return any(all(s.ptr(n) is None for s in states) for n in read)
+
+    def lines(self) -> list[str]:
+        return list(self.text)
+
+    def statements(self) -> int:
+        return len(self.text)
+
+    def apply(self, states: list[_State], env: Env) -> list[_State]:
+        out: list[_State] = []
+        for s in states:
+            st = s.copy()
+            result = self.effect(st, *(env.get(n, n) for n in self.names))
+            out += result if result is not None else [st]
+        return out
+
+
+def _apply_all(nodes: list, states: list[_State], env: Env) -> list[_State]:
+    """Run `nodes` in order on each path; a path stops at the first problem that ends it."""
+    ended: list[_State] = []
+    for node in nodes:
+        states = node.apply(states, env)
+        ended += [s for s in states if s.ended()]
+        states = [s for s in states if not s.ended()]
+    return states + ended
+
+
+def _block_lines(nodes: list) -> list[str]:
+    return ["    " + line for node in nodes for line in node.lines()]
+
+
+@dataclass
+class _If:
+    condition: str  # "*" or a variable compared with NULL
+    then: list
+    orelse: list | None = None
+
+    def lines(self) -> list[str]:
+        test = "*" if self.condition == "*" else f"{self.condition} != NULL"
+        out = [f"if ({test}) {{", *_block_lines(self.then)]
+        if self.orelse:
+            out += ["} else {", *_block_lines(self.orelse)]
+        return out + ["}"]
+
+    def statements(self) -> int:
+        return 1 + sum(n.statements() for n in self.then + (self.orelse or []))
+
+    forks = 1
+
+    def apply(self, states: list[_State], env: Env) -> list[_State]:
+        if self.condition == "*":
+            taken, skipped = states, states
+        else:
+            name = env.get(self.condition, self.condition)
+            taken = [s for s in states if s.ptr(name) is not None]
+            skipped = [s for s in states if s.ptr(name) is None]
+        return _apply_all(self.then, taken, env) + (_apply_all(self.orelse, skipped, env) if self.orelse else skipped)
+
+
+@dataclass
+class _While:
+    body: list
+
+    def lines(self) -> list[str]:
+        return ["while (*) {", *_block_lines(self.body), "}"]
+
+    def statements(self) -> int:
+        return 1 + sum(n.statements() for n in self.body)
+
+    forks = 1
+
+    def apply(self, states: list[_State], env: Env) -> list[_State]:
+        out, current = list(states), states
+        for _ in range(UNROLL):
+            current = [s for s in _apply_all(self.body, current, env)]
+            out += current
+            current = [s for s in current if not s.ended()]
+        return out
+
+
+@dataclass
+class _Function:
+    params: tuple[tuple[str, str], ...]  # (C type, name)
+    body: list
+    name: str = "f"
+
+    def lines(self) -> list[str]:
+        params = ", ".join(f"{ctype} *{name}" for ctype, name in self.params)
+        return [f"static void {self.name}({params}) {{", *_block_lines(self.body), "}"]
+
+    def statements(self) -> int:
+        return sum(n.statements() for n in self.body)
+
+
+@dataclass
+class _Call:
+    function: _Function
+    args: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        return [f"{self.function.name}({', '.join(self.args)});"]
+
+    def statements(self) -> int:
+        return 1
+
+    def apply(self, states: list[_State], env: Env) -> list[_State]:
+        inner = {name: env.get(arg, arg) for (_, name), arg in zip(self.function.params, self.args)}
+        return _apply_all(self.function.body, states, inner)
+
+
+@dataclass
+class _Chain:
+    """Operations that go together: a set-up and the mistake that trips over it."""
+
+    ops: list
+
+    def lines(self) -> list[str]:
+        return [line for op in self.ops for line in op.lines()]
+
+    def statements(self) -> int:
+        return sum(op.statements() for op in self.ops)
+
+    @property
+    def forks(self) -> int:
+        return sum(op.forks for op in self.ops)
+
+    def apply(self, states: list[_State], env: Env) -> list[_State]:
+        return _apply_all(self.ops, states, env)
+
+
+Choice = tuple  # (node, the paths after it, the issues on them)
+
+
+def _worst(issues: set[str]) -> str:
+    return max(sorted(issues), key=lambda i: MISTAKE_WEIGHTS.get(i, 0.0))
+
+
+def _issues(states: list[_State]) -> set[str]:
+    return set().union(*(s.issues for s in states)) if states else set()
+
+
+def _commit(states: list[_State]) -> list[_State]:
+    """The paths that go on, without their recorded issues, one per distinct state."""
+    unique: dict[tuple, _State] = {}
+    for s in states:
+        if not s.ended():
+            clean = s.copy()
+            clean.issues = set()
+            unique.setdefault(clean.key(), clean)
+    return list(unique.values())
+
+
+def _hazards(states: list[_State]) -> float:
+    """How much rope a path gives: pointers that own nothing (borrowed, or stale after a
+    free) and sessions that may be cached. Safe steps prefer more of it, so that careful
+    scripts are subtle and mistakes can be interesting."""
+    total = 0
+    for s in states:
+        total += sum(1 for o, owns in s.vars.values() if o is not None and owns == 0)
+        total += sum(1 for o in s.objects if o.cached and not o.dead)
+    return total / len(states) if states else 0.0
+
+
+def _consistent(states: list[_State], names: tuple[str, ...]) -> bool:
+    """Every variable owns the same number of references on every path where it is not NULL,
+    so that one cleanup is right for all paths."""
+    return all(len({s.owns(n) for s in states if s.ptr(n) is not None}) <= 1 for n in names)
+
+
+# ---- the generator -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The variables operations may name: the script's, or a function's parameters."""
+
+    sessions: tuple[str, ...]
+    ssls: tuple[str, ...]
+    ctx: str | None
+    body: bool  # the script body (not a function): may assign variables, use the context
+    nested: bool = False  # inside `if` or `while`: no `d2i_SSL_SESSION`, no function call
+
+
+_FREE_CALL = {SESSION: "SSL_SESSION_free", SSL: "SSL_free", CTX: "SSL_CTX_free"}
+_IDS = (("a", 1), ("b", 1), ("ab", 2), ("", 0))
+_HOSTS = ("example.com", "example.org")
+_METHODS = ("TLS_method", "TLS_client_method", "TLS_server_method")
+_CACHE_MODES = (
+    "SSL_SESS_CACHE_SERVER",
+    "SSL_SESS_CACHE_BOTH",
+    "SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE",
+    "SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_UPDATE_TIME",
+    "SSL_SESS_CACHE_OFF",
+)
+_STRING = re.compile(r'"(\\.|[^"\\])*"')
+
+
+class _Generator:
+    def __init__(self, seed: int):
+        rng = self.rng = random.Random(seed)
+        self.seed = seed
+        self.careful = rng.random() < CAREFUL_SHARE
+        self.mistakes_left = 0 if self.careful else rng.choice((1, 1, 2))
+        self.mistakes_made = 0
+        self.mistake_kinds: list[str] = []
+        self.forks_left = rng.choice((0, 1, 1, 2, 2, 3))
+        self.ssls = ("ssl",) if rng.random() < 0.55 else ("ssl1", "ssl2")
+        self.owned_sessions = ("s1", "s2") if rng.random() < 0.5 else ("s1", "s2", "s3")
+        self.sessions = self.owned_sessions + ("borrowed",)
+        self.uses_host = rng.random() < 0.3
+        self.uses_d2i = rng.random() < 0.35
+        self.plans_function = rng.random() < 0.3
+        self.function: _Function | None = None
+        self.calls = 0
+        self.d2i_written = False
+        self.prelude: list[tuple[str, _Op, bool]] = []  # (variable, declaration, dropped when unused)
+        self.body: list = []
+        self.scope = _Scope(self.sessions, self.ssls, "ctx", body=True)
+        self.nested = _Scope(self.sessions, self.ssls, "ctx", body=True, nested=True)
+
+    # -- the whole script ------------------------------------------------------------------------
+    def script(self) -> str:
+        states = self._declare()
+        states = self._write_body(states)
+        cleanup = self._cleanup(states)
+        out = [f"// generated by sessref.generate, seed {self.seed}"]
+        out += [line for _, op, _ in self._kept_prelude(self.body + cleanup) for line in op.lines()]
+        if self.function is not None:
+            out += self.function.lines()
+        out += [line for node in self.body + cleanup for line in node.lines()]
+        return "\n".join(out) + "\n"
+
+    def _owners(self) -> tuple[str, ...]:
+        return ("ctx",) + self.ssls + self.sessions
+
+    def _kind(self, name: str) -> str:
+        return CTX if name == "ctx" else SSL if name in self.ssls else SESSION
+
+    # -- declarations ------------------------------------------------------------------------------
+    def _declare(self) -> list[_State]:
+        rng = self.rng
+        method = rng.choice(_METHODS)
+        self._declaration("ctx", f"SSL_CTX *ctx = SSL_CTX_new({method}());", _ctx_new, ("ctx",))
+        for i, ssl in enumerate(self.ssls):
+            if i == 0 or rng.random() < 0.6:
+                self._declaration(ssl, f"SSL *{ssl} = SSL_new(ctx);", _ssl_new, (ssl, "ctx"))
+            else:
+                self._declaration(ssl, f"SSL *{ssl} = NULL;", _nothing, (), removable=True)
+        for i, s in enumerate(self.owned_sessions):
+            if i == 0 or rng.random() < 0.5:
+                self._declaration(s, f"SSL_SESSION *{s} = SSL_SESSION_new();", _session_new, (s,))
+            else:
+                self._declaration(s, f"SSL_SESSION *{s} = NULL;", _nothing, (), removable=True)
+        self._declaration("borrowed", "SSL_SESSION *borrowed = NULL;", _nothing, (), removable=True)
+        if self.uses_host:
+            self._declaration("host", "const char *host = NULL;", _nothing, (), removable=True)
+        if self.uses_d2i:
+            self._declaration("der", "const unsigned char *der;", _nothing, (), removable=True)
+            self._declaration("len", "long len;", _nothing, (), removable=True)
+            self._declaration("p", "const unsigned char *p = der;", _nothing, (), removable=True)
+        empty = _State([], {name: (None, 0) for name in self._owners()})
+        return _commit(_apply_all([op for _, op, _ in self.prelude], [empty], {}))
+
+    def _declaration(self, name: str, text: str, effect: Callable, names: tuple[str, ...], removable: bool = False) -> None:
+        self.prelude.append((name, _Op((text,), effect, names), removable))
+
+    def _kept_prelude(self, rest: list) -> list[tuple[str, _Op, bool]]:
+        """The declarations, without those of variables nothing else names (repeated, since
+        dropping `p = der` leaves `der` unused)."""
+        kept = list(self.prelude)
+        body = [line for node in rest for line in node.lines()]
+        if self.function is not None:
+            body += self.function.lines()
+        while True:
+            text = _STRING.sub('""', "\n".join(body + [op.text[0] for _, op, _ in kept]))
+            unused = [d for d in kept if d[2] and len(re.findall(rf"\b{d[0]}\b", text)) <= 1]
+            if not unused:
+                return kept
+            kept = [d for d in kept if d not in unused]
+
+    # -- the body ------------------------------------------------------------------------------------
+    def _write_body(self, states: list[_State]) -> list[_State]:
+        target = self.rng.randint(3, 12)
+        for step in range(target):
+            progress = step / target
+            node, after = self._top_step(states, progress)
+            if node is None:
+                continue
+            if self._statements(self.body + [node], after) > MAX_STATEMENTS:
+                if self.calls == 0:
+                    self.function = None  # defined for a first call that did not fit
+                break
+            self._accept(node)
+            if not after:  # a mistake ended every path: the rest would never run
+                break
+            states = after
+        self.final_states = states
+        return states
+
+    def _top_step(self, states: list[_State], progress: float) -> tuple[_Node | None, list[_State]]:
+        rng = self.rng
+        if self.plans_function and self.function is None and rng.random() < 0.3:
+            return self._define_function(states)
+        if self.forks_left > 0 and rng.random() < COMPOUND_CHANCE:
+            kind = rng.choices(("if", "if-null", "while"), weights=(3, 2 + 3 * self._maybe_null(states), 1))[0]
+            node, after = {"if": self._if_nondet, "if-null": self._if_not_null, "while": self._while}[kind](states)
+            if node is not None:
+                return node, after
+        return self._simple_step(states, self.scope, {}, progress)
+
+    def _accept(self, node: _Node) -> None:
+        self.body.append(node)
+        self.forks_left -= node.forks
+        lines = node.lines()
+        if any("d2i_SSL_SESSION" in line for line in lines):
+            self.d2i_written = True
+        if self.function is not None and lines[0].startswith(f"{self.function.name}("):
+            self.calls += 1
+
+    def _statements(self, nodes: list, states: list[_State]) -> int:
+        prelude = sum(op.statements() for _, op, _ in self._kept_prelude(nodes))
+        body = sum(n.statements() for n in nodes)
+        function = self.function.statements() if self.function is not None else 0
+        return prelude + body + function + self._cleanup_size(states)
+
+    def _cleanup_size(self, states: list[_State]) -> int:
+        frees = sum(max((s.owns(n) for s in states), default=0) for n in self._owners())
+        return frees + (1 if not self.careful and self.mistakes_made == 0 else 0)
+
+    def _maybe_null(self, states: list[_State]) -> bool:
+        return any(self._null_somewhere(states, n) for n in self.sessions + self.ssls)
+
+    @staticmethod
+    def _null_somewhere(states: list[_State], name: str) -> bool:
+        nulls = {s.ptr(name) is None for s in states}
+        return nulls == {True, False}
+
+    # -- choosing one operation ------------------------------------------------------------------
+    def _simple_step(self, states: list[_State], scope: _Scope, env: Env, progress: float) -> tuple[_Node | None, list[_State]]:
+        # Mistakes come late rather than early: one that crashes ends the path there.
+        mistake = self.mistakes_left > 0 and self.rng.random() < MISTAKE_CHANCE * (0.5 + progress)
+        choice = self._choose_mistake(states, scope, env, progress) if mistake else None
+        choice = choice or self._choose_safe(states, scope, env)
+        if choice is None:
+            return None, states
+        node, after, issues = choice
+        if issues:
+            self.mistakes_left -= 1
+            self.mistakes_made += 1
+            self.mistake_kinds.append(_worst(issues))
+        return node, _commit(after)
+
+    def _candidates(self, states: list[_State], scope: _Scope, env: Env, tries: int) -> Iterator[Choice]:
+        """Random operations with what they do on every path (never C undefined behaviour
+        the model does not see, and seldom a no-op on a NULL pointer)."""
+        for _ in range(tries):
+            op = self._random_op(scope)
+            if op is None or (op.dull(states, env) and self.rng.random() < 0.9):
+                continue
+            after = op.apply(states, env)
+            issues = _issues(after)
+            if UNDEFINED not in issues:
+                yield op, after, issues
+
+    def _choose_safe(self, states: list[_State], scope: _Scope, env: Env) -> Choice | None:
+        """A safe operation (for a careful script, one that keeps the cleanup the same on every
+        path); of a few, the one giving more rope is likelier."""
+        found: list[Choice] = []
+        for op, after, issues in self._candidates(states, scope, env, CANDIDATES):
+            if not issues and (not self.careful or _consistent(after, self._owners())):
+                found.append((op, after, issues))
+                if len(found) == SAFE_CHOICES:
+                    break
+        if not found:
+            return None
+        return self.rng.choices(found, weights=[1.0 + _hazards(after) for _, after, _ in found])[0]
+
+    def _choose_mistake(self, states: list[_State], scope: _Scope, env: Env, progress: float) -> Choice | None:
+        """An operation that goes wrong on some path. Interesting kinds first, if need be after
+        a safe step that sets them up; a leak or a NULL pointer only when nothing else is near."""
+        choice = self._pick_mistake(states, scope, env, progress, PLAIN_MISTAKES)
+        if choice is None and self.rng.random() < 0.8:
+            choice = self._set_up_mistake(states, scope, env, progress)
+        return choice or self._pick_mistake(states, scope, env, progress, frozenset())
+
+    def _pick_mistake(
+        self, states: list[_State], scope: _Scope, env: Env, progress: float, unwanted: frozenset[str]
+    ) -> Choice | None:
+        """First a kind of mistake by its weight, then one of that kind; one that ends every
+        path early is a last resort."""
+        by_kind: dict[str, list[Choice]] = {}
+        early_end: list[Choice] = []
+        for op, after, issues in self._candidates(states, scope, env, 2 * CANDIDATES):
+            if not issues or _worst(issues) in unwanted:
+                continue
+            if all(s.ended() for s in after) and progress < 0.4:
+                early_end.append((op, after, issues))
+            else:
+                by_kind.setdefault(_worst(issues), []).append((op, after, issues))
+        if not by_kind:
+            return early_end[0] if early_end else None
+        kinds = sorted(by_kind)
+        kind = self.rng.choices(kinds, weights=[MISTAKE_WEIGHTS[k] for k in kinds])[0]
+        return self.rng.choice(by_kind[kind])
+
+    def _set_up_mistake(self, states: list[_State], scope: _Scope, env: Env, progress: float) -> Choice | None:
+        """A safe step that leaves more rope (a pointer owning nothing, a cached session),
+        then a mistake that trips over it, as one step."""
+        for _ in range(4):
+            setup = self._choose_safe(states, scope, env)
+            if setup is None:
+                return None
+            op, after, _ = setup
+            if _hazards(after) <= _hazards(states):
+                continue
+            trip = self._pick_mistake(_commit(after), scope, env, progress, PLAIN_MISTAKES)
+            if trip is not None:
+                return _Chain([op, trip[0]]), trip[1], trip[2]
+        return None
+
+    def _random_op(self, scope: _Scope) -> _Op | None:
+        makers = self._makers(scope)
+        maker = self.rng.choices([m for _, m in makers], weights=[w for w, _ in makers])[0]
+        return maker(scope)
+
+    def _makers(self, scope: _Scope) -> list[tuple[float, Callable[[_Scope], _Op | None]]]:
+        makers = [
+            (3.0, self._make_set_session),
+            (3.0, self._make_session_free),
+            (1.0, self._make_read),
+            (1.0, self._make_retime),
+            (1.0, self._make_session_up_ref),
+            (1.0, self._make_set_id),
+            (0.4, self._make_ssl_misc),
+        ]
+        if self.uses_host:
+            makers.append((1.5, self._make_hostname))
+        if not scope.body:
+            return makers
+        makers += [
+            (2.0, self._make_get1_session),
+            (2.0, self._make_get0_session),
+            (2.0, self._make_add_session),
+            (1.0, self._make_remove_session),
+            (1.0, self._make_flush),
+            (1.5, self._make_ssl_free),
+            (1.0, self._make_ssl_new),
+            (0.8, self._make_ctx_free),
+            (0.3, self._make_ctx_up_ref),
+            (1.0, self._make_dup),
+            (1.0, self._make_session_new),
+            (1.0, self._make_copy_session_id),
+            (0.8, self._make_cache_setting),
+            (0.6, self._make_sleep),
+            (0.6, self._make_alias),
+            (0.3, self._make_set_null),
+        ]
+        if scope.nested:
+            return makers
+        if self.uses_d2i and self.forks_left > 0:
+            makers.append((1.5, self._make_d2i))
+        if self.function is not None and self.calls < 2:
+            makers.append((1.5, self._make_call))
+        return makers
+
+    def _pick(self, names: tuple[str, ...]) -> str:
+        return self.rng.choice(names)
+
+    def _session(self, scope: _Scope) -> str:
+        return self._pick(scope.sessions)
+
+    # -- the operations --------------------------------------------------------------------------
+    def _make_set_session(self, scope: _Scope) -> _Op | None:
+        if not scope.ssls:
+            return None
+        ssl = self._pick(scope.ssls)
+        if self.rng.random() < 0.15:
+            return _Op((f"SSL_set_session({ssl}, NULL);",), _clear_slot, (ssl,))
+        s = self._session(scope)
+        return _Op((f"SSL_set_session({ssl}, {s});",), _set_session, (ssl, s))
+
+    def _make_session_free(self, scope: _Scope) -> _Op:
+        s = self._session(scope)
+        if scope.body and self.rng.random() < (0.6 if self.careful else 0.3):
+            return _Op((f"SSL_SESSION_free({s});", f"{s} = NULL;"), _free_and_forget, (s,))
+        return _Op((f"SSL_SESSION_free({s});",), _free, (s,))
+
+    def _make_read(self, scope: _Scope) -> _Op:
+        s = self._session(scope)
+        call = self.rng.choice(("SSL_SESSION_get_time", "SSL_SESSION_get_timeout", "SSL_SESSION_is_resumable", "i2d"))
+        if call == "SSL_SESSION_is_resumable":
+            return _Op((f"{call}({s});",), _read, (s,))
+        text = f"i2d_SSL_SESSION({s}, NULL);" if call == "i2d" else f"{call}({s});"
+        return _Op((text,), _read_null_ok, (s,))
+
+    def _make_retime(self, scope: _Scope) -> _Op:
+        s = self._session(scope)
+        if self.rng.random() < 0.5:
+            when = self.rng.choice(("time(NULL)", "time(NULL) - 100", "time(NULL) + 100"))
+            return _Op((f"SSL_SESSION_set_time({s}, {when});",), _retime, (s,))
+        timeout = self.rng.choice((0, 10, 300, 3600))
+        return _Op((f"SSL_SESSION_set_timeout({s}, {timeout});",), _retime, (s,))
+
+    def _make_session_up_ref(self, scope: _Scope) -> _Op:
+        s = self._session(scope)
+        return _Op((f"SSL_SESSION_up_ref({s});",), _up_ref, (s,))
+
+    def _make_set_id(self, scope: _Scope) -> _Op:
+        s = self._session(scope)
+        sid, length = self.rng.choices(_IDS, weights=(3, 3, 2, 1))[0]
+        return _Op((f'SSL_SESSION_set1_id({s}, "{sid}", {length});',), _set_id(length > 0), (s,))
+
+    def _make_ssl_misc(self, scope: _Scope) -> _Op | None:
+        if not scope.ssls:
+            return None
+        ssl = self._pick(scope.ssls)
+        if scope.body and self.rng.random() < 0.4:
+            return _Op((f"SSL_up_ref({ssl});",), _up_ref, (ssl,))
+        return _Op((f"SSL_clear({ssl});",), _read, (ssl,))
+
+    def _make_hostname(self, scope: _Scope) -> _Op:
+        s = self._session(scope)
+        kind = self.rng.choice(("set", "set", "get", "print") if scope.body else ("set",))
+        if kind == "set":
+            return _Op((f'SSL_SESSION_set1_hostname({s}, "{self.rng.choice(_HOSTS)}");',), _set_hostname, (s,))
+        if kind == "get":
+            return _Op((f"host = SSL_SESSION_get0_hostname({s});",), _get_hostname, (s,))
+        text = self.rng.choice(('printf("%s\\n", host);', "(void)strlen(host);"))
+        return _Op((text,), _print_host)
+
+    def _make_get1_session(self, scope: _Scope) -> _Op:
+        ssl = self._pick(scope.ssls)
+        s = self._pick(self.owned_sessions)
+        return _Op((f"{s} = SSL_get1_session({ssl});",), _get1_session, (s, ssl), target=s)
+
+    def _make_get0_session(self, scope: _Scope) -> _Op:
+        ssl = self._pick(scope.ssls)
+        s = "borrowed" if self.rng.random() < 0.8 else self._session(scope)
+        call = "SSL_get_session" if self.rng.random() < 0.7 else "SSL_get0_session"
+        return _Op((f"{s} = {call}({ssl});",), _get0_session, (s, ssl), target=s)
+
+    def _make_add_session(self, scope: _Scope) -> _Op:
+        s = self._session(scope)
+        return _Op((f"SSL_CTX_add_session(ctx, {s});",), _add_session, ("ctx", s))
+
+    def _make_remove_session(self, scope: _Scope) -> _Op:
+        s = self._session(scope)
+        return _Op((f"SSL_CTX_remove_session(ctx, {s});",), _remove_session, ("ctx", s))
+
+    def _make_flush(self, scope: _Scope) -> _Op:
+        if self.rng.random() < 0.5:
+            return _Op(("SSL_CTX_flush_sessions(ctx, 0);",), _flush_all, ("ctx",))
+        k = self.rng.choice((0, 10, 400))
+        when = "time(NULL)" if k == 0 else f"time(NULL) + {k}"
+        return _Op((f"SSL_CTX_flush_sessions(ctx, {when});",), _flush_expired, ("ctx",))
+
+    def _make_ssl_free(self, scope: _Scope) -> _Op:
+        ssl = self._pick(scope.ssls)
+        if self.rng.random() < 0.5:
+            return _Op((f"SSL_free({ssl});", f"{ssl} = NULL;"), _free_and_forget, (ssl,))
+        return _Op((f"SSL_free({ssl});",), _free, (ssl,))
+
+    def _make_ssl_new(self, scope: _Scope) -> _Op:
+        ssl = self._pick(scope.ssls)
+        return _Op((f"{ssl} = SSL_new(ctx);",), _ssl_new, (ssl, "ctx"), target=ssl)
+
+    def _make_ctx_free(self, scope: _Scope) -> _Op:
+        return _Op(("SSL_CTX_free(ctx);",), _free, ("ctx",))
+
+    def _make_ctx_up_ref(self, scope: _Scope) -> _Op:
+        return _Op(("SSL_CTX_up_ref(ctx);",), _up_ref, ("ctx",))
+
+    def _make_dup(self, scope: _Scope) -> _Op:
+        target, source = self._pick(self.owned_sessions), self._session(scope)
+        return _Op((f"{target} = SSL_SESSION_dup({source});",), _session_dup, (target, source), target=target)
+
+    def _make_session_new(self, scope: _Scope) -> _Op:
+        s = self._pick(self.owned_sessions)
+        return _Op((f"{s} = SSL_SESSION_new();",), _session_new, (s,), target=s)
+
+    def _make_copy_session_id(self, scope: _Scope) -> _Op:
+        if len(scope.ssls) < 2 and self.rng.random() < 0.8:
+            return None
+        to, source = self.rng.sample(scope.ssls, 2) if len(scope.ssls) == 2 else scope.ssls * 2
+        return _Op((f"SSL_copy_session_id({to}, {source});",), _copy_session_id, (to, source))
+
+    def _make_cache_setting(self, scope: _Scope) -> _Op:
+        if self.rng.random() < 0.6:
+            text = f"SSL_CTX_sess_set_cache_size(ctx, {self.rng.randint(1, 3)});"
+        else:
+            text = f"SSL_CTX_set_session_cache_mode(ctx, {self.rng.choice(_CACHE_MODES)});"
+        return _Op((text,), _read, ("ctx",))
+
+    def _make_sleep(self, scope: _Scope) -> _Op:
+        return _Op((f"sleep({self.rng.choice((1, 5, 400))});",), _nothing)
+
+    def _make_alias(self, scope: _Scope) -> _Op:
+        source = self._pick(self.owned_sessions)
+        return _Op((f"borrowed = {source};",), _alias, ("borrowed", source), target="borrowed")
+
+    def _make_set_null(self, scope: _Scope) -> _Op:
+        s = self._pick(self.sessions + self.ssls)
+        return _Op((f"{s} = NULL;",), _set_null, (s,), target=s)
+
+    def _make_d2i(self, scope: _Scope) -> _Op:
+        s = self._pick(self.owned_sessions)
+        reset = ("p = der;",) if self.d2i_written else ()
+        if self.rng.random() < 0.5:
+            return _Op(reset + (f"{s} = d2i_SSL_SESSION(NULL, &p, len);",), _d2i_new, (s,), forks=1, target=s)
+        return _Op(reset + (f"d2i_SSL_SESSION(&{s}, &p, len);",), _d2i_into, (s,), forks=1, target=s)
+
+    def _make_call(self, scope: _Scope) -> _Op:
+        assert self.function is not None
+        return self._call_op(_Call(self.function, self._arguments(self.function)))
+
+    def _call_op(self, call: _Call) -> _Op:
+        """A second call, as an operation whose effect replays the function's body."""
+
+        def effect(st: _State) -> list[_State]:
+            return call.apply([st], {})
+
+        return _Op(tuple(call.lines()), effect)
+
+    # -- compound statements -----------------------------------------------------------------------
+    def _block(self, states: list[_State], scope: _Scope, env: Env, size: int) -> tuple[list, list[_State]]:
+        nodes: list = []
+        for _ in range(size):
+            op, after = self._simple_step(states, scope, env, progress=0.5)
+            if op is None:
+                continue
+            nodes.append(op)
+            states = after
+            if not states:
+                break
+        return nodes, states
+
+    def _if_nondet(self, states: list[_State]) -> tuple[_If | None, list[_State]]:
+        for _ in range(4):
+            then, after_then = self._block(states, self.nested, {}, self.rng.randint(1, 3))
+            orelse, after_else = (
+                self._block(states, self.nested, {}, self.rng.randint(1, 2)) if self.rng.random() < 0.5 else ([], states)
+            )
+            after = after_then + after_else
+            if then and self._joins(after):
+                return _If("*", then, orelse or None), _commit(after)
+        return None, states
+
+    def _if_not_null(self, states: list[_State]) -> tuple[_If | None, list[_State]]:
+        names = [n for n in self.sessions + self.ssls if any(s.ptr(n) is not None for s in states)]
+        if not names:
+            return None, states
+        weights = [4 if self._null_somewhere(states, n) else 1 for n in names]
+        name = self.rng.choices(names, weights=weights)[0]
+        taken = [s for s in states if s.ptr(name) is not None]
+        skipped = [s for s in states if s.ptr(name) is None]
+        for _ in range(4):
+            then, after_then = self._block(taken, self.nested, {}, self.rng.randint(1, 3))
+            orelse: list = []
+            after_else = skipped
+            if skipped and self.rng.random() < 0.4:
+                orelse, after_else = self._block(skipped, self.nested, {}, 1)
+            after = after_then + after_else
+            if then and self._joins(after):
+                return _If(name, then, orelse or None), _commit(after)
+        return None, states
+
+    def _while(self, states: list[_State]) -> tuple[_While | None, list[_State]]:
+        for _ in range(4):
+            body, _ = self._block(states, self.nested, {}, self.rng.randint(1, 3))
+            if not body:
+                continue
+            loop = _While(body)
+            after = loop.apply(states, {})
+            issues = _issues(after)
+            if UNDEFINED in issues or (self.careful and (issues or not self._joins(after))):
+                continue
+            return loop, _commit(after)
+        return None, states
+
+    def _joins(self, after: list[_State]) -> bool:
+        """A careful script's branches agree on what each variable owns."""
+        return not self.careful or _consistent(after, self._owners())
+
+    # -- the function ------------------------------------------------------------------------------
+    def _define_function(self, states: list[_State]) -> tuple[_Op | None, list[_State]]:
+        with_ssl = self.rng.random() < 0.5
+        params = ((("SSL", "c"),) if with_ssl else ()) + (("SSL_SESSION", "x"),)
+        scope = _Scope(("x",), ("c",) if with_ssl else (), None, body=False)
+        function = _Function(params, [])
+        args = self._arguments(function, states)
+        env = {name: arg for (_, name), arg in zip(params, args)}
+        body, after = self._block(states, scope, env, self.rng.randint(1, 3))
+        if not body:
+            return None, states
+        function.body = body
+        self.function = function
+        return self._call_op(_Call(function, args)), after
+
+    def _arguments(self, function: _Function, states: list[_State] | None = None) -> tuple[str, ...]:
+        """Arguments for a call; for the first call, variables alive on every path if any are."""
+        args = []
+        for ctype, _ in function.params:
+            pool = self.ssls if ctype == "SSL" else self.sessions
+            if states:
+                usable = [n for n in pool if all(s.ptr(n) is not None and s.objects[s.ptr(n)].status() == ALIVE for s in states)]
+                pool = tuple(usable) or pool
+            args.append(self._pick(pool))
+        return tuple(args)
+
+    # -- cleanup -----------------------------------------------------------------------------------
+    def _cleanup(self, states: list[_State]) -> list[_Op]:
+        """Release what the script owns, in a random order (sessions before or after their
+        connections, the context anywhere). With mistakes to make, frees too often or too
+        rarely where paths disagree, or once too often or too rarely on purpose."""
+        names = list(self._owners())
+        self.rng.shuffle(names)
+        if self.rng.random() < 0.6:
+            names.remove("ctx")
+            names.append("ctx")
+        ops: list[_Op] = []
+        for name in names:
+            owned = {s.owns(name) for s in states if s.ptr(name) is not None}
+            if not owned:
+                continue
+            times = max(owned) if self.careful or self.rng.random() < 0.5 else min(owned)
+            ops += [self._free_op(name)] * times
+        if not self.careful and self.mistakes_made == 0:
+            ops = self._cleanup_mistake(ops, states)
+        return ops
+
+    def _free_op(self, name: str) -> _Op:
+        return _Op((f"{_FREE_CALL[self._kind(name)]}({name});",), _free, (name,))
+
+    def _cleanup_mistake(self, ops: list[_Op], states: list[_State]) -> list[_Op]:
+        candidates = [n for n in self._owners() if any(s.ptr(n) is not None for s in states)]
+        if candidates and (not ops or self.rng.random() < 0.6):
+            extra = self._free_op(self.rng.choice(candidates))
+            at = self.rng.randint(0, len(ops))
+            return ops[:at] + [extra] + ops[at:]
+        if ops:
+            ops = list(ops)
+            ops.pop(self.rng.randrange(len(ops)))
+        return ops
+
+
+def generate_script(seed: int) -> str:
+    """One operation script, the same text for the same seed."""
+    return _Generator(seed).script()
+
+
+def generate_scripts(seed: int, count: int) -> list[tuple[str, str]]:
+    """`count` scripts named `gen_0000`, ..., each from its own seed derived from `seed`
+    (named in its first line, so `generate_script` rebuilds any one of them)."""
+    rng = random.Random(seed)
+    seeds = [rng.getrandbits(31) for _ in range(count)]
+    return [(f"gen_{i:04d}", generate_script(s)) for i, s in enumerate(seeds)]

@@ -1,0 +1,595 @@
+"""C reproducers: a concrete path of a script as a C program against the real OpenSSL.
+
+The program keeps the script's shape (its statements, its functions as C functions) and
+takes every choice from a table, `sr_path`, built from the concrete replay of the path:
+the `*` conditions, inputs, the clock, what the library decides on its own, and what each
+call returns according to the model (checked at run time). See `repro_runtime.c`.
+
+`#line` directives attribute the program's code to the script's lines, so valgrind names
+the script line of each error; `line_map` maps C lines back too, for tools that read the
+C file's lines.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .concrete import ConcreteBackend, Finding
+from .execute import INTERNAL_STEPS, choice_label
+from .language import ast
+from .language.errors import NotModelledError
+from .language.prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .model.objects import ALIVE, CTX
+from .solving import Replay
+
+# Choices the program makes happen itself (the rest are results it is told to assume).
+REALIZED = frozenset(
+    {
+        "start time",
+        "allocation fails",
+        "decoding succeeds",
+        "decoded protocol version",
+        "decoded session id",
+        "decoded time",
+        "decoded timeout",
+        "decoded hostname",
+        "new session id",
+    }
+)
+# Static method tables: nothing to check.
+_METHODS = frozenset({"TLS_method", "TLS_client_method", "TLS_server_method", "SSLv23_method", "SSLv23_client_method",
+                      "SSLv23_server_method"})
+ALLOCATORS = frozenset({"SSL_SESSION_new", "SSL_SESSION_dup", "SSL_new", "SSL_CTX_new"})
+
+# Script names that would clash with C or with the headers the program includes.
+_RESERVED = frozenset(
+    """auto break case char const continue default do double else enum extern float for goto if
+    inline int long register restrict return short signed sizeof static struct switch typedef
+    union unsigned void volatile while _Bool main time clock free malloc calloc realloc exit
+    abort remove rename index rindex random rand srand signal raise printf puts strlen sleep
+    select link unlink read write open close stat div abs labs atoi atol system getenv qsort
+    bsearch memcpy memset strcpy strcmp strcat strchr stdin stdout stderr errno environ
+    timezone daylight tzname fprintf snprintf""".split()
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    label: str  # what@line:col/context, as the runtime matches it
+    value: int
+    comment: str = ""
+
+
+@dataclass
+class Reproducer:
+    source: str  # the C program
+    script_file: str
+    line_map: dict[int, int]  # C line -> script line
+    events: list[Event]
+    backend: ConcreteBackend  # the model's run of the path
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.backend.findings
+
+
+def _what(label: str) -> str:
+    return label.split("@", 1)[0]
+
+
+def _line(label: str) -> str:
+    where = label.split("@", 1)[1].split("/", 1)[0]
+    return where.split(":")[0]
+
+
+def _call_name(text: str) -> str:
+    return text.split("(", 1)[0].strip()
+
+
+def _result_kind(name: str) -> str:
+    proto = PROTOTYPES.get(name)
+    if proto is None or (proto.ret.base == "void" and proto.ret.pointers == 0):
+        return ""
+    if proto.ret.pointers == 1 and proto.ret.base in OBJECT_TYPES:
+        return "object"
+    if proto.ret.pointers:
+        return "pointer"
+    return "int"
+
+
+def path_events(backend: ConcreteBackend) -> list[Event]:
+    """Everything the program must be told, in the order the path needs it."""
+    asked = backend.oracle.asked
+    events: list[Event] = []
+    done = 0
+    for index, step in enumerate(backend.trace):
+        events += [_choice_event(label, value) for label, value in asked[done : step.asked_from]]
+        inside = asked[step.asked_from : step.asked_to]
+        events += [_choice_event(label, value) for label, value in inside if _what(label) in REALIZED]
+        done = max(done, step.asked_to)
+        site = backend.sites.by_id[step.site]
+        if site.text in INTERNAL_STEPS:
+            continue
+        name = _call_name(site.text)
+        crashed_here = backend.crashed and index == len(backend.trace) - 1
+        if crashed_here:
+            rule = step.findings[-1].rule.name if step.findings else "crash"
+            events.append(Event(choice_label("stop", site.span, site.context), 0, f"{rule}: the model stops here"))
+            continue
+        kind = "" if name in _METHODS else _result_kind(name)
+        if not kind or step.value is None:
+            continue
+        opaque = any(_what(label) not in REALIZED for label, _ in inside)
+        value = int(step.value)
+        if kind == "pointer":
+            value = int(value != 0)
+        elif kind == "int":
+            kind = "assumed" if opaque else "result"
+        events.append(Event(choice_label(kind, site.span, site.context), value, _result_comment(kind, value, site.text)))
+    events += [_choice_event(label, value) for label, value in asked[done:]]
+    if backend.crashed and backend.trace:
+        # Before the crash step, the caches hold what the model says they hold.
+        site = backend.sites.by_id[backend.trace[-1].site]
+        stop = next(i for i, ev in enumerate(events) if ev.label.startswith("stop@"))
+        events[stop:stop] = _cache_audit(backend, backend.trace[:-1], _at(site.span))
+    else:
+        events += _cache_audit(backend, backend.trace, "end")
+    return events
+
+
+AUDIT_SCALE = 1 << 20  # an audit event's value: context id * AUDIT_SCALE + sessions cached
+
+
+def _cache_audit(backend: ConcreteBackend, steps: list, at: str) -> list[Event]:
+    """How many sessions each live context's cache holds after `steps`, per the model."""
+    cells: dict = {}
+    for step in steps:
+        cells.update(step.writes)
+    events = []
+    for o, info in sorted(backend.registry.info.items()):
+        if info.kind == CTX and cells.get(("st", o)) == ALIVE:
+            n = int(cells.get(("ncached", o), 0))
+            events.append(Event(f"cached@{at}", o * AUDIT_SCALE + n, f"object #{o}'s cache holds {n} session(s)"))
+    return events
+
+
+def _choice_event(label: str, value: object) -> Event:
+    what = _what(label)
+    v = int(value)  # type: ignore[arg-type]
+    if what == "*":
+        comment = f"line {_line(label)}: `*` is {'true' if v else 'false'}"
+    elif what == "start time":
+        comment = "the clock reads this when the script starts"
+    elif what.startswith("`"):
+        comment = f"line {_line(label)}: input {what} = {v}"
+    else:
+        comment = f"line {_line(label)}: {what}: {v}"
+    return Event(label, v, comment)
+
+
+def _result_comment(kind: str, value: int, text: str) -> str:
+    if kind == "object":
+        return f"`{text}` returns " + (f"object #{value}" if value else "NULL")
+    if kind == "pointer":
+        return f"`{text}` returns " + ("a pointer" if value else "NULL")
+    if kind == "assumed":
+        return f"`{text}` returns {value} on this path (assumed, not checked)"
+    return f"`{text}` returns {value}"
+
+
+# ---- the C program ------------------------------------------------------------------------
+
+
+def _c_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=True)
+
+
+def _comment(text: str) -> str:
+    return text.replace("*/", "* /")
+
+
+def runtime_source() -> str:
+    return resources.files("sessref").joinpath("repro_runtime.c").read_text()
+
+
+class _Writer:
+    """C lines, each attributed to a script line through `#line` directives."""
+
+    def __init__(self, script_file: str):
+        self.script_file = script_file
+        self.lines: list[str] = []
+        self.line_map: dict[int, int] = {}
+        self._expected: int | None = None  # the script line the next C line gets
+
+    def plain(self, text: str = "") -> None:
+        """A line of the program's own (not the script's)."""
+        if self._expected is not None:
+            self.lines.append(f'#line {len(self.lines) + 2} "{self.c_file}"')
+            self._expected = None
+        self.lines.append(text)
+
+    def script(self, line: int, text: str) -> None:
+        if self._expected != line:
+            self.lines.append(f"#line {line} {_c_string(self.script_file)}")
+        self.lines.append(text)
+        self.line_map[len(self.lines)] = line
+        self._expected = line + 1
+
+    c_file = "reproducer.c"
+
+
+class _Translator:
+    def __init__(self, program: ast.Program, backend: ConcreteBackend, events: list[Event], allocation_failures: bool):
+        self.program = program
+        self.backend = backend
+        self.events = events
+        self.allocation_failures = allocation_failures
+        self.functions = {i.name: i for i in program.items if isinstance(i, ast.FuncDef)}
+        self.crash_span: ast.Span | None = None
+        if backend.crashed and backend.trace:
+            self.crash_span = backend.sites.by_id[backend.trace[-1].site].span
+        self.names: dict[str, str] = {}
+        self.lines = program.source.splitlines()
+
+    # -- names ----------------------------------------------------------------------------
+    def cname(self, name: str) -> str:
+        if name in self.names:
+            return self.names[name]
+        out = name
+        if name in _RESERVED or name.startswith("sr_") or name.startswith("SSL_") or name.startswith("TLS"):
+            out = f"{name}_"
+        if name == "main" and name in self.functions:
+            out = "script_main"
+        self.names[name] = out
+        return out
+
+    # -- expressions --------------------------------------------------------------------------
+    def expr(self, e: ast.Expr) -> str:
+        if isinstance(e, ast.Name):
+            if e.id in CONSTANTS or e.id in ("stdout", "stderr"):
+                return e.id if not self._declared_anywhere(e.id) else self.cname(e.id)
+            return self.cname(e.id)
+        if isinstance(e, ast.IntLit):
+            text = self._text(e.span)
+            return text if text[:1].isdigit() else str(e.value)
+        if isinstance(e, ast.StrLit):
+            return self._text(e.span)
+        if isinstance(e, ast.NullLit):
+            return "NULL"
+        if isinstance(e, ast.Nondet):
+            return f'sr_choice("*", "{_at(e.span)}") /* {self._choices_comment(e.span)} */'
+        if isinstance(e, ast.Call):
+            return self.call(e)
+        if isinstance(e, ast.AddrOf):
+            return "&" + self.cname(e.target.id)
+        if isinstance(e, ast.Deref):
+            return "*" + self.cname(e.target.id)
+        if isinstance(e, ast.Unary):
+            return f"{e.op}({self.expr(e.operand)})"
+        if isinstance(e, ast.Binary):
+            return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
+        raise NotModelledError(f"no C translation for {type(e).__name__}", getattr(e, "span", None))
+
+    def _declared_anywhere(self, name: str) -> bool:
+        return name in self.names
+
+    def _choices_comment(self, span: ast.Span) -> str:
+        key = f"*@{_at(span)}"
+        values = [ev.value for ev in self.events if ev.label == key or ev.label.startswith(key + "/")]
+        if not values:
+            return "not reached on this path"
+        return "on this path: " + ", ".join("true" if v else "false" for v in values)
+
+    def call(self, c: ast.Call) -> str:
+        args = [self.expr(a) for a in c.args]
+        if c.func in self.functions:
+            return f"{self.cname(c.func)}({', '.join(args)})"
+        at = _at(c.span)
+        if c.func == "d2i_SSL_SESSION":
+            inner = f'sr_d2i({", ".join(args)}, "{at}")'
+        elif c.func == "SSL_SESSION_set1_id" and not isinstance(c.args[1], ast.StrLit):
+            inner = f'sr_set1_id({", ".join(args)}, "{at}")'
+        elif c.func == "sleep":
+            inner = f"(sr_sleep({args[0]}), 0)"
+        else:
+            inner = f"{c.func}({', '.join(args)})"
+        if self.allocation_failures and c.func in ALLOCATORS:
+            inner = f'(sr_allocation("{at}"), {inner})'
+        kind = "" if c.func in _METHODS else _result_kind(c.func)
+        wrapped = {
+            "object": f'sr_object({inner}, "{at}")',
+            "pointer": f'sr_pointer({inner}, "{at}")',
+            "int": f'sr_int({inner}, "{at}")',
+            "": inner,
+        }[kind]
+        if self.crash_span is not None and (c.span.start, c.span.end) == (self.crash_span.start, self.crash_span.end):
+            audit = f'sr_audit_caches("{at}");'
+            if kind == "":
+                return f'({{ {audit} {wrapped}; sr_stop_after("{at}"); }})'
+            temp = "long long" if kind == "int" else "void *"
+            return f'({{ {audit} {temp} sr_result = {wrapped}; sr_stop_after("{at}"); sr_result; }})'
+        return wrapped
+
+    # -- declarations -----------------------------------------------------------------------
+    def ctype(self, t: ast.CType, drop_const: bool = False) -> str:
+        const = "const " if t.const and not (drop_const and t.pointers == 0) else ""
+        return f"{const}{t.base}" + (" " + "*" * t.pointers if t.pointers else "")
+
+    def declarator(self, t: ast.CType, name: str, drop_const: bool = False) -> str:
+        text = self.ctype(t, drop_const)
+        return f"{text}{name}" if text.endswith("*") else f"{text} {name}"
+
+    def default(self, d: ast.VarDecl) -> str:
+        """The value of a declaration without an initializer, as the model sees it."""
+        t = d.ctype
+        if t.pointers == 0:
+            return f'({self.ctype(t, True)})sr_choice("`{d.name}`", "{_at(d.span)}")'
+        if t.pointers == 1 and t.base in OBJECT_TYPES:
+            return "NULL"
+        if t.pointers > 1:
+            return f"({self.ctype(t)})&sr_opaque_pointer"
+        return {
+            "BIO": "sr_bio()",
+            "FILE": "stderr",
+            "X509": "NULL",
+            "SSL_CIPHER": "sr_cipher()",
+            "SSL_METHOD": "TLS_method()",
+        }.get(t.base, f"({self.ctype(t)})sr_bytes")
+
+    # -- statements -----------------------------------------------------------------------------
+    def marker(self, span: ast.Span) -> str:
+        text = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
+        text = text.split("//", 1)[0].strip()
+        return f"sr_at({span.line}, {_c_string(text)});"
+
+    def stmt(self, s: ast.Stmt, w: _Writer, indent: str, is_global: bool = False) -> None:
+        line = s.span.line
+        mark = self.marker(s.span) + " " if _has_steps(s) else ""
+        if isinstance(s, ast.VarDecl):
+            value = self.expr(s.init) if s.init is not None else self.default(s)
+            name = self.cname(s.name)
+            if is_global:
+                w.script(line, f"{indent}{mark}{name} = {value};")
+            else:
+                w.script(line, f"{indent}{mark}{self.declarator(s.ctype, name)} = {value};")
+        elif isinstance(s, ast.Assign):
+            w.script(line, f"{indent}{mark}{self.assignment(s)};")
+        elif isinstance(s, ast.ExprStmt):
+            w.script(line, f"{indent}{mark}{self.expr(s.expr)};")
+        elif isinstance(s, ast.Block):
+            w.script(line, f"{indent}{{")
+            for inner in s.stmts:
+                self.stmt(inner, w, indent + "    ")
+            w.script(s.span.end_line, f"{indent}}}")
+        elif isinstance(s, ast.If):
+            w.script(line, f"{indent}{mark}if ({self.condition(s.cond)}) {{")
+            self.body(s.then, w, indent)
+            if s.orelse is not None:
+                w.script(s.orelse.span.line, f"{indent}}} else {{")
+                self.body(s.orelse, w, indent)
+            w.script(s.span.end_line, f"{indent}}}")
+        elif isinstance(s, ast.While):
+            cond = self.condition(s.cond)
+            if _calls_in(s.cond):
+                cond = f"({self.marker(s.span)[:-1]}, {cond})"
+            w.script(line, f"{indent}while ({cond}) {{")
+            self.body(s.body, w, indent)
+            w.script(s.span.end_line, f"{indent}}}")
+        elif isinstance(s, ast.For):
+            init = self.for_part(s.init)
+            cond = self.condition(s.cond) if s.cond is not None else ""
+            step = self.for_part(s.step)
+            w.script(line, f"{indent}{mark}for ({init}; {cond}; {step}) {{")
+            self.body(s.body, w, indent)
+            w.script(s.span.end_line, f"{indent}}}")
+        elif isinstance(s, ast.Break):
+            w.script(line, f"{indent}break;")
+        elif isinstance(s, ast.Continue):
+            w.script(line, f"{indent}continue;")
+        elif isinstance(s, ast.Return):
+            value = "" if s.value is None or self._in_script_body else " " + self.expr(s.value)
+            w.script(line, f"{indent}{mark}return{value};")
+        elif isinstance(s, ast.Assume):
+            w.script(line, f'{indent}{mark}sr_assume({self.expr(s.cond)}, "{_at(s.span)}");')
+        else:
+            raise NotModelledError(f"no C translation for {type(s).__name__}", getattr(s, "span", None))
+
+    _in_script_body = False
+
+    def body(self, s: ast.Stmt, w: _Writer, indent: str) -> None:
+        if isinstance(s, ast.Block):
+            for inner in s.stmts:
+                self.stmt(inner, w, indent + "    ")
+        else:
+            self.stmt(s, w, indent + "    ")
+
+    def condition(self, e: ast.Expr) -> str:
+        return self.expr(e)
+
+    def assignment(self, a: ast.Assign) -> str:
+        target = self.expr(a.target)
+        return f"{target} {a.op} {self.expr(a.value)}"
+
+    def for_part(self, s: ast.VarDecl | ast.Assign | None) -> str:
+        if s is None:
+            return ""
+        if isinstance(s, ast.VarDecl):
+            value = self.expr(s.init) if s.init is not None else self.default(s)
+            return f"{self.declarator(s.ctype, self.cname(s.name))} = {value}"
+        return self.assignment(s)
+
+    def _text(self, span: ast.Span) -> str:
+        return self.program.source[span.start : span.end]
+
+
+def _at(span: ast.Span) -> str:
+    return f"{span.line}:{span.column}"
+
+
+def _calls_in(node: object) -> bool:
+    if isinstance(node, (ast.Call, ast.Nondet)):
+        return True
+    if isinstance(node, (ast.Unary,)):
+        return _calls_in(node.operand)
+    if isinstance(node, ast.Binary):
+        return _calls_in(node.left) or _calls_in(node.right)
+    return False
+
+
+def _has_steps(s: ast.Stmt) -> bool:
+    """Whether the statement itself (not its nested statements) calls something."""
+    if isinstance(s, ast.VarDecl):
+        return s.init is not None and _calls_in(s.init)
+    if isinstance(s, ast.Assign):
+        return _calls_in(s.value)
+    if isinstance(s, ast.ExprStmt):
+        return _calls_in(s.expr)
+    if isinstance(s, (ast.If, ast.Assume)):
+        return _calls_in(s.cond)
+    if isinstance(s, ast.Return):
+        return s.value is not None and _calls_in(s.value)
+    if isinstance(s, ast.For):
+        return any(_calls_in(getattr(p, "init", None) or getattr(p, "value", None)) for p in (s.init,) if p) or (
+            s.cond is not None and _calls_in(s.cond)
+        )
+    return False
+
+
+def _events_table(events: list[Event]) -> list[str]:
+    rows = ["static const struct sr_event sr_path[] = {"]
+    for ev in events:
+        rows.append(f"    {{{_c_string(ev.label)}, {ev.value}LL, {_c_string(ev.comment)}}},")
+    rows.append("    {NULL, 0, NULL}")
+    rows.append("};")
+    rows.append(f"static const size_t sr_path_length = {len(events)};")
+    return rows
+
+
+def _literals_table(strings: dict[str, int]) -> list[str]:
+    ordered = sorted(strings, key=lambda s: strings[s])
+    rows = ["static const char *const sr_literals[] = {"]
+    rows += [f"    {_c_string(s)}," for s in ordered]
+    rows += ["    NULL", "};", f"static const size_t sr_literal_count = {len(ordered)};"]
+    return rows
+
+
+def build(
+    program: ast.Program,
+    replay: Replay,
+    title: str,
+    allocation_failures: bool = False,
+    c_file: str = "reproducer.c",
+) -> Reproducer:
+    """The C program that follows the path `replay` took through `program`."""
+    backend = replay.backend
+    events = path_events(backend)
+    tr = _Translator(program, backend, events, allocation_failures)
+    script_file = program.file
+    w = _Writer(script_file)
+    w.c_file = c_file
+    for line in _header(program, title, c_file):
+        w.plain(line)
+    for line in ('#pragma GCC diagnostic ignored "-Wunused-function"', '#pragma GCC diagnostic ignored "-Wunused-variable"',
+                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <stdint.h>", "#include <stdio.h>",
+                 "#include <stdlib.h>", "#include <string.h>", "#include <time.h>", ""):
+        w.plain(line)
+    w.plain("/* The path, in order: what@line:col/context, the value, what it means. */")
+    w.plain("struct sr_event {")
+    w.plain("    const char *label;")
+    w.plain("    long long value;")
+    w.plain("    const char *comment;")
+    w.plain("};")
+    w.plain("")
+    for line in _events_table(events) + _literals_table(replay.executor._strings):
+        w.plain(line)
+    w.plain("static void *sr_opaque_pointer;")
+    w.plain(f"#define SR_AUDIT_SCALE {AUDIT_SCALE}LL")
+    w.plain("")
+    for line in runtime_source().splitlines():
+        w.plain(line)
+    w.plain("")
+
+    globals_ = [i for i in program.items if isinstance(i, ast.VarDecl)]
+    seen: set[str] = set()
+    w.plain("/* The script's globals. */")
+    for d in globals_:
+        name = tr.cname(d.name)
+        if name in seen:
+            raise NotModelledError(f"`{d.name}` is declared twice at the top level", d.span)
+        seen.add(name)
+        w.plain(f"static {tr.declarator(d.ctype, name, drop_const=True)};")
+    w.plain("")
+    w.plain("static void sr_forget_globals(void)")
+    w.plain("{")
+    for d in globals_:
+        if d.ctype.pointers:
+            w.plain(f"    {tr.cname(d.name)} = NULL;")
+    w.plain("}")
+    w.plain("")
+    functions = [i for i in program.items if isinstance(i, ast.FuncDef)]
+    for f in functions:
+        w.plain(f"static {_signature(tr, f)};")
+    w.plain("static void sr_script(void);")
+    w.plain("")
+    uses_failures = any(_what(ev.label) == "allocation fails" for ev in events)
+    w.plain("int main(void)")
+    w.plain("{")
+    if uses_failures:
+        w.plain("    CRYPTO_set_mem_functions(sr_malloc, sr_realloc, sr_free);")
+    w.plain('    sr_clock = (time_t)sr_take("start time", "1:1", 1700000000);')
+    w.plain("    sr_script();")
+    w.plain("    sr_finish();")
+    w.plain("    return 0;")
+    w.plain("}")
+    w.plain("")
+    w.plain("/* ---- the script ---- */")
+    for f in functions:
+        w.script(f.span.line, f"static {_signature(tr, f)}")
+        w.script(f.body.span.line, "{")
+        for s in f.body.stmts:
+            tr.stmt(s, w, "    ")
+        w.script(f.body.span.end_line, "}")
+    w.plain("")
+    w.plain("static void sr_script(void)")
+    w.plain("{")
+    tr._in_script_body = True
+    body = [i for i in program.items if not isinstance(i, ast.FuncDef)]
+    main = tr.functions.get("main")
+    if main is not None and not any(not isinstance(i, (ast.VarDecl, ast.FuncDef)) for i in program.items):
+        for d in body:
+            tr.stmt(d, w, "    ", is_global=True)
+        w.plain(f"    {tr.cname('main')}();")
+    else:
+        for item in body:
+            tr.stmt(item, w, "    ", is_global=isinstance(item, ast.VarDecl))
+    tr._in_script_body = False
+    w.plain("}")
+    source = "\n".join(w.lines) + "\n"
+    return Reproducer(source, script_file, w.line_map, events, backend)
+
+
+def _signature(tr: _Translator, f: ast.FuncDef) -> str:
+    params = ", ".join(tr.declarator(p.ctype, tr.cname(p.name)) for p in f.params) or "void"
+    name = tr.cname(f.name)
+    ret = tr.ctype(f.ret)
+    return f"{ret}{name}({params})" if ret.endswith("*") else f"{ret} {name}({params})"
+
+
+def _header(program: ast.Program, title: str, c_file: str) -> list[str]:
+    binary = Path(c_file).stem
+    return [
+        "/*",
+        f" * sessref reproducer for {_comment(program.file)}",
+        f" * {_comment(title)}",
+        " *",
+        " * It runs the script's path against the installed OpenSSL: every `*` and input takes",
+        " * the value the path needs (the table `sr_path`), and each call's result is checked",
+        " * against the model. `[sessref] line N` on stderr says which script line runs.",
+        " *",
+        f" *   cc -g -O0 -o {binary} {c_file} -lssl -lcrypto",
+        f" *   valgrind --leak-check=full ./{binary}",
+        " */",
+    ]
