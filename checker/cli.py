@@ -1,4 +1,4 @@
-"""The `sessref` command line: `check` and `explain`.
+"""The `sessref` command line: `check`, `repro`, `conform` and `explain`.
 
 Exit codes: 0 safe, 1 findings, 2 bad input or usage, 3 unknown (solver gave up),
 4 internal error. With several files the most serious outcome wins (2, 1, 3, 0).
@@ -10,15 +10,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import report_json, report_text
+from . import conform, generate, memcheck, repro, report_json, report_text
 from .advice import advice_for
 from .findings import FileReport, build_report
-from .language.ast import Span
+from .language.ast import Program, Span
 from .language.errors import InternalError, ParseError, SessrefError, render_error
-from .language.parser import parse_file
+from .language.parser import parse, parse_file
 from .language.resolve import resolve
 from .model.api import EFFECTS
 from .model.rules import RULES, rule_named
+from .paths import parse_path_choices, replay_path
 from .solving import Options, check
 
 EXIT_SAFE, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -45,6 +46,26 @@ def _arguments() -> argparse.ArgumentParser:
     chk.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
     chk.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
     chk.add_argument("--timeout", type=float, default=30.0, help="solver time limit per file, seconds")
+    rep = sub.add_parser("repro", help="write a C program that replays a counterexample against the real OpenSSL")
+    rep.add_argument("file", help="a `.sess` script")
+    rep.add_argument("--finding", help="which counterexample: its number in the report (1, 2, ...) or a rule (SR002, double-free)")
+    rep.add_argument("-o", "--output", help="the C file to write (default: SCRIPT-repro.c here; `-` for stdout)")
+    rep.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        help="follow this path instead of a counterexample: LINE=true|false for the `*` at LINE (repeat it for each "
+        "loop iteration, in order), NAME=N for an input, start=N for the clock; comma-separated or repeated",
+    )
+    rep.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
+    rep.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
+    con = sub.add_parser("conform", help="run scripts' paths against the real OpenSSL under valgrind and compare")
+    con.add_argument("paths", nargs="*", help="`.sess` files or directories holding them")
+    con.add_argument("--generated", type=int, default=0, metavar="N", help="also check N generated scripts")
+    con.add_argument("--seed", type=int, default=0, help="seed of the generated scripts and of path sampling")
+    con.add_argument("--jobs", type=int, default=2, help="valgrind runs in parallel (default 2)")
+    con.add_argument("--max-paths", type=int, default=32, help="paths run per safe script (a seeded sample beyond)")
+    con.add_argument("--save", metavar="DIR", help="keep each disagreeing script in DIR as a regression spec")
     exp = sub.add_parser("explain", help="what a rule checks and why")
     exp.add_argument("rule", nargs="?", help="rule ID (SR002) or name (double-free)")
     return parser
@@ -64,15 +85,7 @@ def script_files(paths: list[str]) -> list[Path]:
 
 def check_file(path: Path, options: Options) -> FileReport:
     """Parse, resolve and decide one script. Raises SessrefError for bad input."""
-    program = parse_file(str(path))
-    if not program.items:
-        raise ParseError(
-            "the script is empty: nothing to check",
-            Span(str(path), 1, 1, 1, 1),
-            help="write the OpenSSL calls to check, one statement per line",
-            source=program.source,
-        )
-    resolve(program, MODELLED)
+    program = _load(path)
     verdict = check(program, options)
     return build_report(program, verdict, options.unroll)
 
@@ -129,6 +142,142 @@ def _check(args: argparse.Namespace) -> int:
     return code
 
 
+def _load(path: Path) -> Program:
+    program = parse_file(str(path))
+    if not program.items:
+        raise ParseError(
+            "the script is empty: nothing to check",
+            Span(str(path), 1, 1, 1, 1),
+            help="write the OpenSSL calls to check, one statement per line",
+            source=program.source,
+        )
+    resolve(program, MODELLED)
+    return program
+
+
+def _repro(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    program = _load(path)
+    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures)
+    choices = [c for item in args.path for c in item.split(",") if c.strip()]
+    if choices:
+        try:
+            parsed = parse_path_choices(choices)
+        except ValueError as exc:
+            raise UsageError(f"--path {exc}") from None
+        run = replay_path(program, parsed, options)
+        title = "the path chosen with --path: " + ", ".join(choices)
+        ending = _path_ending(run.backend)
+    else:
+        verdict = check(program, options)
+        if verdict.verdict == "unknown":
+            sys.stderr.write(f"{path}: the verdict is unknown ({verdict.reason}): no counterexample to replay\n")
+            return EXIT_UNKNOWN
+        if not verdict.counterexamples:
+            run = replay_path(program, [], options)
+            title = "the script is safe; this is the path where every `*` is false (choose another with --path)"
+            ending = _path_ending(run.backend)
+        else:
+            index = _pick_finding(verdict.counterexamples, args.finding)
+            cx = verdict.counterexamples[index]
+            run = cx.replay
+            total = len(verdict.counterexamples)
+            title = f"counterexample {index + 1} of {total}: {cx.rule.name} ({cx.rule.id}) at line {cx.span.line}"
+            ending = _expect(cx.rule.name, Path(program.file).name, cx.span.line)
+    output = args.output or f"{path.stem}-repro.c"
+    c_name = "reproducer.c" if output == "-" else Path(output).name
+    reproducer = repro.build(program, run, title, options.allocation_failures, c_file=c_name)
+    if output == "-":
+        sys.stdout.write(reproducer.source)
+        return EXIT_SAFE
+    Path(output).write_text(reproducer.source)
+    binary = Path(output).with_suffix("")
+    binary_text = str(binary) if binary.parent != Path(".") else f"./{binary}"
+    print(f"wrote {output}: {title}")
+    print(f"  build:  cc -g -O0 -o {binary} {output} -lssl -lcrypto")
+    print(f"  run:    valgrind --leak-check=full {binary_text}")
+    print(f"  expect: {ending}")
+    return EXIT_SAFE
+
+
+def _pick_finding(counterexamples: list, wanted: str | None) -> int:
+    if not wanted:
+        return 0
+    if wanted.isdigit():
+        n = int(wanted)
+        if not 1 <= n <= len(counterexamples):
+            raise UsageError(f"--finding {n}: the report has {len(counterexamples)} finding(s)")
+        return n - 1
+    rule = rule_named(wanted)
+    if rule is None:
+        raise UsageError(f"--finding {wanted}: not a finding number nor a rule (`sessref explain` lists them)")
+    for i, cx in enumerate(counterexamples):
+        if cx.rule == rule:
+            return i
+    raise UsageError(f"--finding {wanted}: the report has no {rule.name} finding")
+
+
+_EXPECT = {
+    "double-free": 'valgrind reports "Invalid free()" at {file}:{line}, after invalid reads of the freed block',
+    "use-after-free": 'valgrind reports "Invalid read" (or write) inside a freed block at {file}:{line}',
+    "null-dereference": "the program crashes at {file}:{line}: an access near address 0 (SIGSEGV)",
+    "cache-corruption": "no error at {file}:{line} itself: the corruption is silent until the caches are used again",
+    "leak": 'valgrind reports the object allocated for line {line} as "definitely lost" (or indirectly, '
+    "when a lost object holds it)",
+    "dangling-reference": "no error at {file}:{line} itself; the holder left dangling fails later (see its own finding)",
+    "borrowed-free": "no error at {file}:{line} itself: the free was not yours to make, and a later release "
+    "by the real owner is what fails",
+}
+
+
+def _expect(rule: str, file: str, line: int) -> str:
+    return _EXPECT.get(rule, "see the report").format(file=file, line=line)
+
+
+def _path_ending(backend) -> str:
+    if backend.findings:
+        f = backend.findings[-1]
+        return _expect(f.rule.name, Path(backend.sites.by_id[f.site].span.file).name, backend.sites.by_id[f.site].span.line)
+    return "no memory error and nothing definitely lost"
+
+
+def _conform(args: argparse.Namespace) -> int:
+    problem = memcheck.toolchain_problem()
+    if problem:
+        raise UsageError(problem)
+    scripts = [(str(f), f.read_text()) for f in script_files(args.paths)] if args.paths else []
+    if args.generated:
+        scripts += generate.generate_scripts(args.seed, args.generated)
+    if not scripts:
+        raise UsageError("nothing to check: give `.sess` files or directories, or --generated N")
+    for name, source in scripts:
+        try:
+            _load_source(name, source)
+        except SessrefError as err:
+            sys.stdout.write(render_error(err))
+            return EXIT_INPUT
+
+    def progress(pc: conform.PathCheck) -> None:
+        if not pc.agreed:
+            print(f"DISAGREE {pc.script}: {pc.path} [{pc.row}]: {pc.reason}", flush=True)
+
+    results = conform.conform(scripts, max_paths=args.max_paths, seed=args.seed, jobs=args.jobs, progress=progress)
+    print(conform.agreement_table(results))
+    disagreeing = [r for r in results if not r.agreed]
+    if args.save:
+        for r in disagreeing:
+            print(f"saved {conform.save_disagreement(r, Path(args.save))}")
+    return EXIT_SAFE if not disagreeing else EXIT_FINDINGS
+
+
+def _load_source(name: str, source: str) -> Program:
+    program = parse(source, name)
+    resolve(program, MODELLED)
+    return program
+
+
 def _error_json(path: Path, err: SessrefError) -> dict:
     span = err.span
     return {
@@ -159,10 +308,14 @@ def _explain(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _arguments().parse_args(argv)
-        return _check(args) if args.command == "check" else _explain(args)
+        command = {"check": _check, "repro": _repro, "conform": _conform, "explain": _explain}[args.command]
+        return command(args)
     except UsageError as exc:
-        sys.stderr.write(f"error: {exc}\nusage: sessref check FILE... | sessref explain [RULE]\n")
+        sys.stderr.write(f"error: {exc}\nusage: sessref check FILE... | repro FILE | conform PATH... | explain [RULE]\n")
         return EXIT_INPUT
+    except SessrefError as err:
+        sys.stdout.write(render_error(err))
+        return EXIT_INTERNAL if isinstance(err, InternalError) else EXIT_INPUT
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug in sessref: say so, without a traceback

@@ -69,8 +69,9 @@ class ScriptResult:
 
 def judge(backend: ConcreteBackend, result: memcheck.RunResult) -> tuple[bool, str]:
     """Whether the real run agrees with the model's path, and why not."""
-    if result.timed_out:
+    if result.timed_out and not (backend.crashed and result.errors):
         return False, "the program did not finish within the time limit"
+    # After a memory error the library's behaviour is undefined: looping is one outcome.
     if result.mismatches:
         return False, "; ".join(result.mismatches)
     if result.left_path:
@@ -152,7 +153,10 @@ def plan(name: str, source: str, options: Options, max_paths: int = MAX_PATHS, s
             title = f"counterexample {i}: {cx.rule.name} at line {cx.span.line}"
             result.checks.append(_path_check(program, name, cx.rule.name, title, cx.replay, options))
     elif verdict.verdict == "safe":
-        paths = [p for p in enumerate_paths(program, options, limit=ENUMERATION_LIMIT) if not p.assumption_failed]
+        # Whole paths only: not cut by an `assume` or by the loop bound.
+        paths = [
+            p for p in enumerate_paths(program, options, limit=ENUMERATION_LIMIT) if not (p.assumption_failed or p.bounded)
+        ]
         chosen = list(range(len(paths)))
         if len(chosen) > max_paths:
             chosen = sorted(random.Random(f"{seed}:{name}").sample(chosen, max_paths))
@@ -164,27 +168,36 @@ def plan(name: str, source: str, options: Options, max_paths: int = MAX_PATHS, s
 
 
 def _path_check(program: ast.Program, name: str, row: str, title: str, run: Replay, options: Options) -> PathCheck:
-    reproducer = repro.build(program, run, title, options.allocation_failures)
+    # The title stays out of the program, so that counterexamples on the same path share a run.
+    reproducer = repro.build(program, run, "conformance run", options.allocation_failures)
     return PathCheck(name, row, title, False, "not run", reproducer)
 
 
 def run_checks(checks: list[PathCheck], jobs: int = 2, progress: Callable[[PathCheck], None] | None = None) -> None:
-    """Build and run every reproducer (in parallel: valgrind runs in other processes)."""
+    """Build and run every distinct reproducer once (in parallel: valgrind runs in other
+    processes), then judge each path against its run."""
+    distinct: dict[str, repro.Reproducer] = {}
+    for pc in checks:
+        distinct.setdefault(pc.reproducer.source, pc.reproducer)
 
-    def one(pc: PathCheck) -> PathCheck:
+    def run(reproducer: repro.Reproducer) -> memcheck.RunResult | str:
         try:
-            binary = memcheck.compile_reproducer(pc.reproducer.source)
+            binary = memcheck.compile_reproducer(reproducer.source)
         except memcheck.BuildError as exc:
-            pc.agreed, pc.reason = False, str(exc)
-            return pc
-        pc.result = memcheck.run_under_valgrind(binary, pc.reproducer)
-        pc.agreed, pc.reason = judge(pc.reproducer.backend, pc.result)
-        return pc
+            return str(exc)
+        return memcheck.run_under_valgrind(binary, reproducer)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for pc in pool.map(one, checks):
-            if progress is not None:
-                progress(pc)
+        runs = dict(zip(distinct, pool.map(run, distinct.values())))
+    for pc in checks:
+        outcome = runs[pc.reproducer.source]
+        if isinstance(outcome, str):
+            pc.agreed, pc.reason = False, outcome
+        else:
+            pc.result = outcome
+            pc.agreed, pc.reason = judge(pc.reproducer.backend, outcome)
+        if progress is not None:
+            progress(pc)
 
 
 def conform(

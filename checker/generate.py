@@ -635,12 +635,15 @@ class _Generator:
         self.mistakes_left = 0 if self.careful else rng.choice((1, 1, 2))
         self.mistakes_made = 0
         self.mistake_kinds: list[str] = []
+        self.previous: list[str] = []  # the last simple statement written, not to be repeated
         self.forks_left = rng.choice((0, 1, 1, 2, 2, 3))
         self.ssls = ("ssl",) if rng.random() < 0.55 else ("ssl1", "ssl2")
         self.owned_sessions = ("s1", "s2") if rng.random() < 0.5 else ("s1", "s2", "s3")
         self.sessions = self.owned_sessions + ("borrowed",)
         self.uses_host = rng.random() < 0.3
-        self.uses_d2i = rng.random() < 0.35
+        self.uses_d2i = rng.random() < 0.4
+        if self.uses_d2i:
+            self.forks_left = max(self.forks_left, 1)
         self.plans_function = rng.random() < 0.3
         self.function: _Function | None = None
         self.calls = 0
@@ -689,7 +692,6 @@ class _Generator:
         if self.uses_d2i:
             self._declaration("der", "const unsigned char *der;", _nothing, (), removable=True)
             self._declaration("len", "long len;", _nothing, (), removable=True)
-            self._declaration("p", "const unsigned char *p = der;", _nothing, (), removable=True)
         empty = _State([], {name: (None, 0) for name in self._owners()})
         return _commit(_apply_all([op for _, op, _ in self.prelude], [empty], {}))
 
@@ -697,31 +699,30 @@ class _Generator:
         self.prelude.append((name, _Op((text,), effect, names), removable))
 
     def _kept_prelude(self, rest: list) -> list[tuple[str, _Op, bool]]:
-        """The declarations, without those of variables nothing else names (repeated, since
-        dropping `p = der` leaves `der` unused)."""
-        kept = list(self.prelude)
-        body = [line for node in rest for line in node.lines()]
+        """The declarations, without the `= NULL` (or input) ones of variables nothing else names."""
+        lines = [line for node in rest for line in node.lines()]
         if self.function is not None:
-            body += self.function.lines()
-        while True:
-            text = _STRING.sub('""', "\n".join(body + [op.text[0] for _, op, _ in kept]))
-            unused = [d for d in kept if d[2] and len(re.findall(rf"\b{d[0]}\b", text)) <= 1]
-            if not unused:
-                return kept
-            kept = [d for d in kept if d not in unused]
+            lines += self.function.lines()
+        text = _STRING.sub('""', "\n".join(lines))
+        return [d for d in self.prelude if not d[2] or re.search(rf"\b{d[0]}\b", text)]
 
     # -- the body ------------------------------------------------------------------------------------
     def _write_body(self, states: list[_State]) -> list[_State]:
         target = self.rng.randint(3, 12)
+        too_long = 0
         for step in range(target):
             progress = step / target
             node, after = self._top_step(states, progress)
             if node is None:
                 continue
-            if self._statements(self.body + [node], after) > MAX_STATEMENTS:
+            # A step that ends every path leaves the cleanup of the paths before it.
+            if self._statements(self.body + [node], after or states) > MAX_STATEMENTS:
                 if self.calls == 0:
                     self.function = None  # defined for a first call that did not fit
-                break
+                too_long += 1
+                if too_long == 3:
+                    break
+                continue
             self._accept(node)
             if not after:  # a mistake ended every path: the rest would never run
                 break
@@ -733,7 +734,8 @@ class _Generator:
         rng = self.rng
         if self.plans_function and self.function is None and rng.random() < 0.3:
             return self._define_function(states)
-        if self.forks_left > 0 and rng.random() < COMPOUND_CHANCE:
+        reserved = 1 if self.uses_d2i and not self.d2i_written else 0  # for the decoding
+        if self.forks_left > reserved and rng.random() < COMPOUND_CHANCE:
             kind = rng.choices(("if", "if-null", "while"), weights=(3, 2 + 3 * self._maybe_null(states), 1))[0]
             node, after = {"if": self._if_nondet, "if-null": self._if_not_null, "while": self._while}[kind](states)
             if node is not None:
@@ -776,6 +778,7 @@ class _Generator:
         if choice is None:
             return None, states
         node, after, issues = choice
+        self.previous = node.lines()
         if issues:
             self.mistakes_left -= 1
             self.mistakes_made += 1
@@ -789,7 +792,11 @@ class _Generator:
             op = self._random_op(scope)
             if op is None or (op.dull(states, env) and self.rng.random() < 0.9):
                 continue
+            if op.lines() == self.previous:
+                continue
             after = op.apply(states, env)
+            if op.target is not None and [s.key() for s in after] == [s.key() for s in states]:
+                continue  # assigns what the variable already holds
             issues = _issues(after)
             if UNDEFINED not in issues:
                 yield op, after, issues
@@ -890,7 +897,7 @@ class _Generator:
         if scope.nested:
             return makers
         if self.uses_d2i and self.forks_left > 0:
-            makers.append((1.5, self._make_d2i))
+            makers.append((3.0 if self.d2i_written else 6.0, self._make_d2i))
         if self.function is not None and self.calls < 2:
             makers.append((1.5, self._make_call))
         return makers
@@ -1036,7 +1043,7 @@ class _Generator:
 
     def _make_d2i(self, scope: _Scope) -> _Op:
         s = self._pick(self.owned_sessions)
-        reset = ("p = der;",) if self.d2i_written else ()
+        reset = ("p = der;",) if self.d2i_written else ("const unsigned char *p = der;",)
         if self.rng.random() < 0.5:
             return _Op(reset + (f"{s} = d2i_SSL_SESSION(NULL, &p, len);",), _d2i_new, (s,), forks=1, target=s)
         return _Op(reset + (f"d2i_SSL_SESSION(&{s}, &p, len);",), _d2i_into, (s,), forks=1, target=s)
@@ -1048,10 +1055,10 @@ class _Generator:
     def _call_op(self, call: _Call) -> _Op:
         """A second call, as an operation whose effect replays the function's body."""
 
-        def effect(st: _State) -> list[_State]:
+        def effect(st: _State, *args: str) -> list[_State]:
             return call.apply([st], {})
 
-        return _Op(tuple(call.lines()), effect)
+        return _Op(tuple(call.lines()), effect, call.args)
 
     # -- compound statements -----------------------------------------------------------------------
     def _block(self, states: list[_State], scope: _Scope, env: Env, size: int) -> tuple[list, list[_State]]:
@@ -1066,8 +1073,18 @@ class _Generator:
                 break
         return nodes, states
 
+    def _attempts(self, count: int = 4) -> Iterator[int]:
+        """Tries at a compound statement; a discarded try's mistakes do not count."""
+        saved = (self.mistakes_left, self.mistakes_made, len(self.mistake_kinds))
+        for attempt in range(count):
+            self.mistakes_left, self.mistakes_made = saved[0], saved[1]
+            del self.mistake_kinds[saved[2] :]
+            yield attempt
+        self.mistakes_left, self.mistakes_made = saved[0], saved[1]
+        del self.mistake_kinds[saved[2] :]
+
     def _if_nondet(self, states: list[_State]) -> tuple[_If | None, list[_State]]:
-        for _ in range(4):
+        for _ in self._attempts():
             then, after_then = self._block(states, self.nested, {}, self.rng.randint(1, 3))
             orelse, after_else = (
                 self._block(states, self.nested, {}, self.rng.randint(1, 2)) if self.rng.random() < 0.5 else ([], states)
@@ -1085,7 +1102,7 @@ class _Generator:
         name = self.rng.choices(names, weights=weights)[0]
         taken = [s for s in states if s.ptr(name) is not None]
         skipped = [s for s in states if s.ptr(name) is None]
-        for _ in range(4):
+        for _ in self._attempts():
             then, after_then = self._block(taken, self.nested, {}, self.rng.randint(1, 3))
             orelse: list = []
             after_else = skipped
@@ -1097,47 +1114,53 @@ class _Generator:
         return None, states
 
     def _while(self, states: list[_State]) -> tuple[_While | None, list[_State]]:
-        for _ in range(4):
+        for _ in self._attempts():
             body, _ = self._block(states, self.nested, {}, self.rng.randint(1, 3))
             if not body:
                 continue
             loop = _While(body)
             after = loop.apply(states, {})
             issues = _issues(after)
-            if UNDEFINED in issues or (self.careful and (issues or not self._joins(after))):
+            if UNDEFINED in issues or not _commit(after):
                 continue
+            if self.careful and (issues or not self._joins(after)):
+                continue  # safe on the first iteration only
             return loop, _commit(after)
         return None, states
 
     def _joins(self, after: list[_State]) -> bool:
-        """A careful script's branches agree on what each variable owns."""
-        return not self.careful or _consistent(after, self._owners())
+        """Some path goes on after the statement, and in a careful script the paths agree
+        on what each variable owns."""
+        return bool(after) and (not self.careful or _consistent(after, self._owners()))
 
     # -- the function ------------------------------------------------------------------------------
     def _define_function(self, states: list[_State]) -> tuple[_Op | None, list[_State]]:
-        with_ssl = self.rng.random() < 0.5
+        """`static void f([SSL *c,] SSL_SESSION *x)`, written for its first call, whose
+        arguments are alive on every path."""
+        sessions, ssls = self._alive(states, self.sessions), self._alive(states, self.ssls)
+        if not sessions:
+            return None, states
+        with_ssl = bool(ssls) and self.rng.random() < 0.5
         params = ((("SSL", "c"),) if with_ssl else ()) + (("SSL_SESSION", "x"),)
+        args = ((self._pick(ssls),) if with_ssl else ()) + (self._pick(sessions),)
         scope = _Scope(("x",), ("c",) if with_ssl else (), None, body=False)
-        function = _Function(params, [])
-        args = self._arguments(function, states)
         env = {name: arg for (_, name), arg in zip(params, args)}
         body, after = self._block(states, scope, env, self.rng.randint(1, 3))
         if not body:
             return None, states
-        function.body = body
-        self.function = function
-        return self._call_op(_Call(function, args)), after
+        self.function = _Function(params, body)
+        return self._call_op(_Call(self.function, args)), after
 
-    def _arguments(self, function: _Function, states: list[_State] | None = None) -> tuple[str, ...]:
-        """Arguments for a call; for the first call, variables alive on every path if any are."""
-        args = []
-        for ctype, _ in function.params:
-            pool = self.ssls if ctype == "SSL" else self.sessions
-            if states:
-                usable = [n for n in pool if all(s.ptr(n) is not None and s.objects[s.ptr(n)].status() == ALIVE for s in states)]
-                pool = tuple(usable) or pool
-            args.append(self._pick(pool))
-        return tuple(args)
+    @staticmethod
+    def _alive(states: list[_State], names: tuple[str, ...]) -> tuple[str, ...]:
+        def alive(s: _State, n: str) -> bool:
+            o = s.ptr(n)
+            return o is not None and s.objects[o].status() == ALIVE
+
+        return tuple(n for n in names if all(alive(s, n) for s in states))
+
+    def _arguments(self, function: _Function) -> tuple[str, ...]:
+        return tuple(self._pick(self.ssls if ctype == "SSL" else self.sessions) for ctype, _ in function.params)
 
     # -- cleanup -----------------------------------------------------------------------------------
     def _cleanup(self, states: list[_State]) -> list[_Op]:

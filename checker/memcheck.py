@@ -22,6 +22,7 @@ from .repro import Reproducer
 
 INSTALL_HINT = "install gcc, libssl-dev and valgrind (Debian: apt-get install gcc libssl-dev valgrind)"
 RUN_TIMEOUT_S = 60
+ALARM_S = 10  # the program ends itself after this long (a library looping on corrupted lists)
 
 
 class BuildError(Exception):
@@ -113,7 +114,8 @@ def run_under_valgrind(binary: Path, reproducer: Reproducer, timeout: float = RU
             "--show-leak-kinds=definite,indirect", "--num-callers=40", "--error-limit=no", str(binary),
         ]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+            env = dict(os.environ, SESSREF_ALARM=str(ALARM_S))
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
             exit_code: int | None = done.returncode
             stderr = done.stderr
             timed_out = False
@@ -122,7 +124,8 @@ def run_under_valgrind(binary: Path, reproducer: Reproducer, timeout: float = RU
             stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         log = xml_file.read_text(errors="replace") if xml_file.exists() else ""
     result = parse_log(log, reproducer)
-    result.exit_code, result.timed_out, result.stderr = exit_code, timed_out, stderr
+    result.exit_code, result.stderr = exit_code, stderr
+    result.timed_out = result.timed_out or timed_out
     return result
 
 
@@ -154,6 +157,8 @@ def parse_log(log: str, reproducer: Reproducer) -> RunResult:
                 result.left_path = message
             elif message.startswith("sessref stop"):
                 result.stopped = True
+            elif message.startswith("sessref hung"):
+                result.timed_out = True
         elif node.tag == "error":
             kind = node.findtext("kind") or ""
             stacks = node.findall("stack")

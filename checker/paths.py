@@ -13,7 +13,7 @@ from typing import Iterator
 from .concrete import ConcreteBackend, Oracle
 from .execute import Executor
 from .language import ast
-from .solving import Options
+from .solving import Options, Replay
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class PathResult:
     answers: dict
     findings: frozenset  # (rule name, span start, span end)
     assumption_failed: bool
+    bounded: bool = False  # cut where a loop wanted more iterations than explored
 
 
 def enumerate_paths(program: ast.Program, options: Options = Options(), limit: int | None = None) -> Iterator[PathResult]:
@@ -34,7 +35,7 @@ def enumerate_paths(program: ast.Program, options: Options = Options(), limit: i
             (f.rule.name, backend.sites.by_id[f.site].span.start, backend.sites.by_id[f.site].span.end)
             for f in backend.findings
         )
-        yield PathResult(prefix, found, backend.assumption_failed)
+        yield PathResult(prefix, found, backend.assumption_failed, backend.bounded)
         seen += 1
         if limit is not None and seen >= limit:
             return
@@ -55,3 +56,66 @@ def all_findings(program: ast.Program, options: Options = Options(), limit: int 
             return result, False
         result |= path.findings
     return result, True
+
+
+_TRUE = {"1": True, "true": True, "then": True, "yes": True, "0": False, "false": False, "else": False, "no": False}
+
+
+def parse_path_choices(items: list[str]) -> list[tuple[str, object]]:
+    """`LINE=true|false` (a `*` at LINE), `NAME=N` (an input), `start=N` (the clock): in order.
+    Raises ValueError with a message for anything else."""
+    out: list[tuple[str, object]] = []
+    for item in items:
+        key, sep, value = item.strip().partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise ValueError(f"`{item}`: expected LINE=true|false, NAME=N or start=N")
+        if key.isdigit():
+            if value.lower() not in _TRUE:
+                raise ValueError(f"`{item}`: a `*` is true or false")
+            out.append((key, _TRUE[value.lower()]))
+        else:
+            try:
+                out.append((key, int(value, 0)))
+            except ValueError:
+                raise ValueError(f"`{item}`: {key} takes a whole number") from None
+    return out
+
+
+class ChosenPath(Oracle):
+    """Answers each `*` at a line from that line's choices in order (then false), inputs by
+    name, the clock by `start`; library choices keep their defaults."""
+
+    def __init__(self, choices: list[tuple[str, object]]):
+        super().__init__()
+        self.queues: dict[int, list[bool]] = {}
+        self.values: dict[str, int] = {}
+        for key, value in choices:
+            if key.isdigit():
+                self.queues.setdefault(int(key), []).append(bool(value))
+            else:
+                self.values[key] = int(value)  # type: ignore[arg-type]
+
+    def boolean(self, label: str) -> bool:
+        what, _, where = label.partition("@")
+        line = int(where.split(":", 1)[0]) if where[:1].isdigit() else -1
+        queue = self.queues.get(line) if what == "*" else None
+        value = queue.pop(0) if queue else False
+        self.asked.append((label, value))
+        return value
+
+    def integer(self, label: str, lo: int | None, hi: int | None) -> int:
+        what = label.partition("@")[0]
+        key = "start" if what == "start time" else what.strip("`")
+        if key in self.values:
+            self.asked.append((label, self.values[key]))
+            return self.values[key]
+        return super().integer(label, lo, hi)
+
+
+def replay_path(program: ast.Program, choices: list[tuple[str, object]], options: Options = Options()) -> Replay:
+    """Run the concrete interpreter along the path `choices` describe (see `ChosenPath`)."""
+    backend = ConcreteBackend(ChosenPath(choices), options.allocation_failures)
+    executor = Executor(program, backend, options.unroll, options.allocation_failures)
+    executor.run()
+    return Replay(backend, executor)

@@ -494,7 +494,7 @@ def build(
         w.plain(line)
     for line in ('#pragma GCC diagnostic ignored "-Wunused-function"', '#pragma GCC diagnostic ignored "-Wunused-variable"',
                  "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <stdint.h>", "#include <stdio.h>",
-                 "#include <stdlib.h>", "#include <string.h>", "#include <time.h>", ""):
+                 "#include <stdlib.h>", "#include <string.h>", "#include <time.h>", "#include <signal.h>", "#include <unistd.h>", ""):
         w.plain(line)
     w.plain("/* The path, in order: what@line:col/context, the value, what it means. */")
     w.plain("struct sr_event {")
@@ -539,7 +539,7 @@ def build(
     w.plain("{")
     if uses_failures:
         w.plain("    CRYPTO_set_mem_functions(sr_malloc, sr_realloc, sr_free);")
-    w.plain('    sr_clock = (time_t)sr_take("start time", "1:1", 1700000000);')
+    w.plain("    sr_start();")
     w.plain("    sr_script();")
     w.plain("    sr_finish();")
     w.plain("    return 0;")

@@ -300,6 +300,28 @@ static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long lengt
     return result;
 }
 
+/* A library that loops on corrupted memory would hang the run: SESSREF_ALARM=N seconds
+ * ends it (the conformance suite sets it). */
+static void sr_alarm(int signal_number)
+{
+    (void)signal_number;
+    SR_TELL("sessref hung %d\n", sr_line);
+    static const char message[] = "[sessref] the program ran out of time (the library loops?)\n";
+    if (write(2, message, sizeof message - 1) < 0)
+        _exit(4);
+    _exit(4);
+}
+
+static void sr_start(void)
+{
+    const char *alarm_seconds = getenv("SESSREF_ALARM");
+    if (alarm_seconds != NULL && atoi(alarm_seconds) > 0) {
+        signal(SIGALRM, sr_alarm);
+        alarm((unsigned)atoi(alarm_seconds));
+    }
+    sr_clock = (time_t)sr_take("start time", "1:1", 1700000000);
+}
+
 /* ---- the end of the path ---- */
 static void sr_forget_globals(void);
 
