@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import conform, generate, memcheck, repro, report_json, report_text
+from . import conform, generate, memcheck, report_json, report_text, repro
 from .advice import advice_for
 from .findings import FileReport, build_report
 from .language.ast import Program, Span

@@ -17,7 +17,6 @@ from .model.rules import Rule
 from .solving import Counterexample, Verdict
 
 
-
 @dataclass(frozen=True)
 class Label:
     span: ast.Span

@@ -117,7 +117,7 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
         crashed_here = backend.crashed and index == len(backend.trace) - 1
         if crashed_here:
             rule = step.findings[-1].rule.name if step.findings else "crash"
-            events.append(Event(choice_label("stop", site.span, site.context), 0, f"{rule}: the model stops here"))
+            events.append(Event(choice_label("stop", site.span, site.context), 0, rule))
             continue
         kind = "" if name in _METHODS else _result_kind(name)
         if not kind or step.value is None:
@@ -493,7 +493,7 @@ def build(
     for line in _header(program, title, c_file):
         w.plain(line)
     for line in ('#pragma GCC diagnostic ignored "-Wunused-function"', '#pragma GCC diagnostic ignored "-Wunused-variable"',
-                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <stdint.h>", "#include <stdio.h>",
+                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/evp.h>", "#include <openssl/x509.h>", "#include <stdint.h>", "#include <stdio.h>",
                  "#include <stdlib.h>", "#include <string.h>", "#include <time.h>", "#include <signal.h>", "#include <unistd.h>", ""):
         w.plain(line)
     w.plain("/* The path, in order: what@line:col/context, the value, what it means. */")

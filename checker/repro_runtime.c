@@ -176,7 +176,8 @@ static void sr_audit_caches(const char *at)
 static void sr_stop_after(const char *at)
 {
     if (sr_next_is("stop", at)) {
-        fprintf(stderr, "[sessref] line %d: %s: the counterexample ends here\n", sr_line, sr_path[sr_pos].comment);
+        fprintf(stderr, "[sessref] line %d: %s: the counterexample ends here (the rest of the script is not run)\n",
+                sr_line, sr_path[sr_pos].comment);
         SR_TELL("sessref stop %d\n", sr_line);
         sr_pos++;
         sr_finish();
@@ -298,6 +299,90 @@ static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long lengt
     SSL_SESSION *result = d2i_SSL_SESSION(a, &in, n);
     OPENSSL_free(der);
     return result;
+}
+
+/* ---- a real peer in memory, for paths through handshakes ----
+ * The peer gets a key and a self-signed certificate made at run time (dated by the
+ * path's clock) and talks to the script's SSL over a BIO pair: no network, no files.
+ * `sr_handshake` drives both ends until they are done or one fails. */
+static EVP_PKEY *sr_peer_key(void)
+{
+    static EVP_PKEY *key;
+    if (key == NULL)
+        key = EVP_EC_gen("P-256");
+    return key;
+}
+
+static X509 *sr_peer_certificate(void)
+{
+    static X509 *certificate;
+    if (certificate != NULL)
+        return certificate;
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"sessref.test", -1, -1, 0);
+    X509_set_subject_name(x, name);
+    X509_set_issuer_name(x, name);
+    X509_NAME_free(name);
+    X509_set_pubkey(x, sr_peer_key());
+    X509_sign(x, sr_peer_key(), EVP_sha256());
+    certificate = x;
+    return certificate;
+}
+
+/* A context for the peer's side: a server gets the certificate and key. */
+static SSL_CTX *sr_peer_context(int server)
+{
+    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    if (ctx != NULL && server) {
+        SSL_CTX_use_certificate(ctx, sr_peer_certificate());
+        SSL_CTX_use_PrivateKey(ctx, sr_peer_key());
+    }
+    return ctx;
+}
+
+/* Connects two SSLs through an in-memory BIO pair; each SSL owns its end. */
+static void sr_pair(SSL *client, SSL *server)
+{
+    BIO *client_end = NULL, *server_end = NULL;
+    BIO_new_bio_pair(&client_end, 0, &server_end, 0);
+    SSL_set_bio(client, client_end, client_end);
+    SSL_set_bio(server, server_end, server_end);
+    SSL_set_connect_state(client);
+    SSL_set_accept_state(server);
+}
+
+/* Runs both ends until the handshake completes (1) or one end fails (0). */
+static int sr_handshake(SSL *client, SSL *server)
+{
+    int client_done = 0, server_done = 0;
+    for (int round = 0; round < 64 && !(client_done && server_done); round++) {
+        if (!client_done) {
+            int r = SSL_do_handshake(client);
+            if (r == 1)
+                client_done = 1;
+            else if (SSL_get_error(client, r) != SSL_ERROR_WANT_READ && SSL_get_error(client, r) != SSL_ERROR_WANT_WRITE)
+                return 0;
+        }
+        if (!server_done) {
+            int r = SSL_do_handshake(server);
+            if (r == 1)
+                server_done = 1;
+            else if (SSL_get_error(server, r) != SSL_ERROR_WANT_READ && SSL_get_error(server, r) != SSL_ERROR_WANT_WRITE)
+                return 0;
+        }
+    }
+    return client_done && server_done;
+}
+
+static void sr_peer_free(void)
+{
+    X509_free(sr_peer_certificate());
+    EVP_PKEY_free(sr_peer_key());
 }
 
 /* A library that loops on corrupted memory would hang the run: SESSREF_ALARM=N seconds

@@ -187,11 +187,10 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
     existing = w.value(w.get(target)) if target is not None else NULL
     if existing:
         refs.use(w, existing, "`d2i_SSL_SESSION` decodes into", via=target)
-    if not w.choose("decoding succeeds"):
-        w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
-        return NULL
     if existing:
-        # The object is filled in place, session id (the cache key) included.
+        # The object is filled in place, session id (the cache key) included; a decoding
+        # that fails half-way has already overwritten some fields [verified 3.0.19: the
+        # protocol version], so a cached object is corrupted either way.
         owner = w.get(("cached", existing))
         if owner:
             w.finding(
@@ -200,6 +199,10 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
                 f"{obj(owner)}'s cache: the cache entry keeps the old key",
                 (existing, owner),
             )
+    if not w.choose("decoding succeeds"):
+        w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
+        return NULL
+    if existing:
         _decoded_fields(w, existing)
         w.note(existing, f"`d2i_SSL_SESSION` decodes into {obj(existing)} in place: no new reference")
         return existing

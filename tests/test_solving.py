@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import z3
-
 from sessref import solving
 from sessref.language.parser import parse_file
 
