@@ -66,6 +66,8 @@ def _arguments() -> argparse.ArgumentParser:
     con.add_argument("--jobs", type=int, default=2, help="valgrind runs in parallel (default 2)")
     con.add_argument("--max-paths", type=int, default=32, help="paths run per safe script (a seeded sample beyond)")
     con.add_argument("--save", metavar="DIR", help="keep each disagreeing script in DIR as a regression spec")
+    con.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
+    con.add_argument("--allocation-failures", action="store_true", help="also run paths where allocations fail")
     exp = sub.add_parser("explain", help="what a rule checks and why")
     exp.add_argument("rule", nargs="?", help="rule ID (SR002) or name (double-free)")
     return parser
@@ -263,7 +265,8 @@ def _conform(args: argparse.Namespace) -> int:
         if not pc.agreed:
             print(f"DISAGREE {pc.script}: {pc.path} [{pc.row}]: {pc.reason}", flush=True)
 
-    results = conform.conform(scripts, max_paths=args.max_paths, seed=args.seed, jobs=args.jobs, progress=progress)
+    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures)
+    results = conform.conform(scripts, options, args.max_paths, args.seed, args.jobs, progress)
     print(conform.agreement_table(results))
     disagreeing = [r for r in results if not r.agreed]
     if args.save:

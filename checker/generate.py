@@ -192,8 +192,6 @@ def _cache_read(st: _State) -> None:
 
 # ---- effects: what each operation does to one path, given the variables' real names ---------
 
-Outcome = "list[_State] | None"  # None: the one outcome is the state itself
-
 
 def _ctx_new(st: _State, target: str) -> None:
     _assign(st, target, _new(st, CTX), 1)
@@ -402,9 +400,12 @@ def _nothing(st: _State) -> None:
     pass
 
 
+_HOLDER_CHANGES = (_clear_slot, _set_session, _copy_session_id, _add_session, _flush_all)
+
+
 # ---- the script as a tree of nodes, each able to replay itself on a set of paths ---------------
 
-Env = dict  # a function's parameter names -> the caller's variables
+Env = dict[str, str]  # a function's parameter names -> the caller's variables
 
 
 class _Node(Protocol):
@@ -431,6 +432,16 @@ class _Op:
         """It reads a variable that is NULL on every path: most likely a no-op."""
         read = [env.get(n, n) for n in self.names if n != self.target]
         return any(all(s.ptr(n) is None for s in states) for n in read)
+
+    @property
+    def expects_change(self) -> bool:
+        """An assignment or a change of holders: pointless when no path changes."""
+        return self.target is not None or self.effect in _HOLDER_CHANGES
+
+    @property
+    def setting(self) -> bool:
+        """A cache setting or `sleep`: nothing happens to any reference."""
+        return self.effect in (_nothing, _read) and set(self.names) <= {"ctx"}
 
     def lines(self) -> list[str]:
         return list(self.text)
@@ -504,7 +515,7 @@ class _While:
     def apply(self, states: list[_State], env: Env) -> list[_State]:
         out, current = list(states), states
         for _ in range(UNROLL):
-            current = [s for s in _apply_all(self.body, current, env)]
+            current = _apply_all(self.body, current, env)
             out += current
             current = [s for s in current if not s.ended()]
         return out
@@ -532,9 +543,6 @@ class _Call:
     def lines(self) -> list[str]:
         return [f"{self.function.name}({', '.join(self.args)});"]
 
-    def statements(self) -> int:
-        return 1
-
     def apply(self, states: list[_State], env: Env) -> list[_State]:
         inner = {name: env.get(arg, arg) for (_, name), arg in zip(self.function.params, self.args)}
         return _apply_all(self.function.body, states, inner)
@@ -542,9 +550,15 @@ class _Call:
 
 @dataclass
 class _Chain:
-    """Operations that go together: a set-up and the mistake that trips over it."""
+    """Operations that go together: an idiom, or a set-up and the mistake that trips over it."""
 
     ops: list
+    target = None
+    expects_change = False
+    setting = False
+
+    def dull(self, states: list[_State], env: Env) -> bool:
+        return False
 
     def lines(self) -> list[str]:
         return [line for op in self.ops for line in op.lines()]
@@ -599,6 +613,33 @@ def _consistent(states: list[_State], names: tuple[str, ...]) -> bool:
     return all(len({s.owns(n) for s in states if s.ptr(n) is not None}) <= 1 for n in names)
 
 
+# ---- operations used by several makers ---------------------------------------------------------
+
+
+def _set_session_op(ssl: str, s: str) -> _Op:
+    return _Op((f"SSL_set_session({ssl}, {s});",), _set_session, (ssl, s))
+
+
+def _session_free_op(s: str) -> _Op:
+    return _Op((f"SSL_SESSION_free({s});",), _free, (s,))
+
+
+def _get1_op(s: str, ssl: str) -> _Op:
+    return _Op((f"{s} = SSL_get1_session({ssl});",), _get1_session, (s, ssl), target=s)
+
+
+def _ssl_new_op(ssl: str) -> _Op:
+    return _Op((f"{ssl} = SSL_new(ctx);",), _ssl_new, (ssl, "ctx"), target=ssl)
+
+
+def _ssl_free_op(ssl: str) -> _Op:
+    return _Op((f"SSL_free({ssl});",), _free, (ssl,))
+
+
+def _add_op(s: str) -> _Op:
+    return _Op((f"SSL_CTX_add_session(ctx, {s});",), _add_session, ("ctx", s))
+
+
 # ---- the generator -----------------------------------------------------------------------------
 
 
@@ -608,7 +649,6 @@ class _Scope:
 
     sessions: tuple[str, ...]
     ssls: tuple[str, ...]
-    ctx: str | None
     body: bool  # the script body (not a function): may assign variables, use the context
     nested: bool = False  # inside `if` or `while`: no `d2i_SSL_SESSION`, no function call
 
@@ -628,15 +668,16 @@ _STRING = re.compile(r'"(\\.|[^"\\])*"')
 
 
 class _Generator:
+    """Writes one script: declarations, a body of random steps, the cleanup."""
+
     def __init__(self, seed: int):
         rng = self.rng = random.Random(seed)
         self.seed = seed
         self.careful = rng.random() < CAREFUL_SHARE
         self.mistakes_left = 0 if self.careful else rng.choice((1, 1, 2))
         self.mistakes_made = 0
-        self.mistake_kinds: list[str] = []
         self.previous: list[str] = []  # the last simple statement written, not to be repeated
-        self.forks_left = rng.choice((0, 1, 1, 2, 2, 3))
+        self.forks_left = rng.choices(range(MAX_FORKS + 1), weights=(1, 2, 2, 1))[0]
         self.ssls = ("ssl",) if rng.random() < 0.55 else ("ssl1", "ssl2")
         self.owned_sessions = ("s1", "s2") if rng.random() < 0.5 else ("s1", "s2", "s3")
         self.sessions = self.owned_sessions + ("borrowed",)
@@ -650,8 +691,8 @@ class _Generator:
         self.d2i_written = False
         self.prelude: list[tuple[str, _Op, bool]] = []  # (variable, declaration, dropped when unused)
         self.body: list = []
-        self.scope = _Scope(self.sessions, self.ssls, "ctx", body=True)
-        self.nested = _Scope(self.sessions, self.ssls, "ctx", body=True, nested=True)
+        self.scope = _Scope(self.sessions, self.ssls, body=True)
+        self.nested = _Scope(self.sessions, self.ssls, body=True, nested=True)
 
     # -- the whole script ------------------------------------------------------------------------
     def script(self) -> str:
@@ -727,7 +768,6 @@ class _Generator:
             if not after:  # a mistake ended every path: the rest would never run
                 break
             states = after
-        self.final_states = states
         return states
 
     def _top_step(self, states: list[_State], progress: float) -> tuple[_Node | None, list[_State]]:
@@ -782,7 +822,6 @@ class _Generator:
         if issues:
             self.mistakes_left -= 1
             self.mistakes_made += 1
-            self.mistake_kinds.append(_worst(issues))
         return node, _commit(after)
 
     def _candidates(self, states: list[_State], scope: _Scope, env: Env, tries: int) -> Iterator[Choice]:
@@ -795,8 +834,8 @@ class _Generator:
             if op.lines() == self.previous:
                 continue
             after = op.apply(states, env)
-            if op.target is not None and [s.key() for s in after] == [s.key() for s in states]:
-                continue  # assigns what the variable already holds
+            if op.expects_change and [s.key() for s in after] == [s.key() for s in states]:
+                continue
             issues = _issues(after)
             if UNDEFINED not in issues:
                 yield op, after, issues
@@ -873,10 +912,11 @@ class _Generator:
             (0.4, self._make_ssl_misc),
         ]
         if self.uses_host:
-            makers.append((1.5, self._make_hostname))
+            makers.append((3.0, self._make_hostname))
         if not scope.body:
             return makers
         makers += [
+            (2.0, self._make_idiom),
             (2.0, self._make_get1_session),
             (2.0, self._make_get0_session),
             (2.0, self._make_add_session),
@@ -888,7 +928,7 @@ class _Generator:
             (0.3, self._make_ctx_up_ref),
             (1.0, self._make_dup),
             (1.0, self._make_session_new),
-            (1.0, self._make_copy_session_id),
+            (1.5, self._make_copy_session_id),
             (0.8, self._make_cache_setting),
             (0.6, self._make_sleep),
             (0.6, self._make_alias),
@@ -915,14 +955,13 @@ class _Generator:
         ssl = self._pick(scope.ssls)
         if self.rng.random() < 0.15:
             return _Op((f"SSL_set_session({ssl}, NULL);",), _clear_slot, (ssl,))
-        s = self._session(scope)
-        return _Op((f"SSL_set_session({ssl}, {s});",), _set_session, (ssl, s))
+        return _set_session_op(ssl, self._session(scope))
 
     def _make_session_free(self, scope: _Scope) -> _Op:
         s = self._session(scope)
         if scope.body and self.rng.random() < (0.6 if self.careful else 0.3):
             return _Op((f"SSL_SESSION_free({s});", f"{s} = NULL;"), _free_and_forget, (s,))
-        return _Op((f"SSL_SESSION_free({s});",), _free, (s,))
+        return _session_free_op(s)
 
     def _make_read(self, scope: _Scope) -> _Op:
         s = self._session(scope)
@@ -957,20 +996,41 @@ class _Generator:
             return _Op((f"SSL_up_ref({ssl});",), _up_ref, (ssl,))
         return _Op((f"SSL_clear({ssl});",), _read, (ssl,))
 
-    def _make_hostname(self, scope: _Scope) -> _Op:
+    def _make_hostname(self, scope: _Scope) -> _Op | _Chain:
+        """Set a hostname, take a pointer into the session with `get0`, read it later
+        (only where the hostname is set on every path: reading NULL would crash)."""
         s = self._session(scope)
-        kind = self.rng.choice(("set", "set", "get", "print") if scope.body else ("set",))
-        if kind == "set":
-            return _Op((f'SSL_SESSION_set1_hostname({s}, "{self.rng.choice(_HOSTS)}");',), _set_hostname, (s,))
-        if kind == "get":
-            return _Op((f"host = SSL_SESSION_get0_hostname({s});",), _get_hostname, (s,))
+        set_name = _Op((f'SSL_SESSION_set1_hostname({s}, "{self.rng.choice(_HOSTS)}");',), _set_hostname, (s,))
+        if not scope.body:
+            return set_name
+        get = _Op((f"host = SSL_SESSION_get0_hostname({s});",), _get_hostname, (s,))
         text = self.rng.choice(('printf("%s\\n", host);', "(void)strlen(host);"))
-        return _Op((text,), _print_host)
+        read = _Op((text,), _print_host)
+        kind = self.rng.choice(("set", "set and get", "set, get and read", "get", "read", "read"))
+        return {
+            "set": set_name,
+            "set and get": _Chain([set_name, get]),
+            "set, get and read": _Chain([set_name, get, read]),
+            "get": get,
+            "read": read,
+        }[kind]
+
+    def _make_idiom(self, scope: _Scope) -> _Chain:
+        """Common ownership moves, several calls at once: a new connection that offers the
+        saved session and saves the one it ends with; handing a reference to a slot; letting
+        the cache keep a session."""
+        ssl, s = self._pick(scope.ssls), self._pick(self.owned_sessions)
+        kind = self.rng.choice(("reconnect", "hand over", "cache"))
+        if kind == "reconnect":
+            return _Chain([_ssl_new_op(ssl), _set_session_op(ssl, s), _session_free_op(s), _get1_op(s, ssl), _ssl_free_op(ssl)])
+        if kind == "hand over":
+            return _Chain([_set_session_op(ssl, s), _session_free_op(s)])
+        return _Chain([_add_op(s), _session_free_op(s)])
 
     def _make_get1_session(self, scope: _Scope) -> _Op:
         ssl = self._pick(scope.ssls)
         s = self._pick(self.owned_sessions)
-        return _Op((f"{s} = SSL_get1_session({ssl});",), _get1_session, (s, ssl), target=s)
+        return _get1_op(s, ssl)
 
     def _make_get0_session(self, scope: _Scope) -> _Op:
         ssl = self._pick(scope.ssls)
@@ -979,8 +1039,7 @@ class _Generator:
         return _Op((f"{s} = {call}({ssl});",), _get0_session, (s, ssl), target=s)
 
     def _make_add_session(self, scope: _Scope) -> _Op:
-        s = self._session(scope)
-        return _Op((f"SSL_CTX_add_session(ctx, {s});",), _add_session, ("ctx", s))
+        return _add_op(self._session(scope))
 
     def _make_remove_session(self, scope: _Scope) -> _Op:
         s = self._session(scope)
@@ -997,11 +1056,11 @@ class _Generator:
         ssl = self._pick(scope.ssls)
         if self.rng.random() < 0.5:
             return _Op((f"SSL_free({ssl});", f"{ssl} = NULL;"), _free_and_forget, (ssl,))
-        return _Op((f"SSL_free({ssl});",), _free, (ssl,))
+        return _ssl_free_op(ssl)
 
     def _make_ssl_new(self, scope: _Scope) -> _Op:
         ssl = self._pick(scope.ssls)
-        return _Op((f"{ssl} = SSL_new(ctx);",), _ssl_new, (ssl, "ctx"), target=ssl)
+        return _ssl_new_op(ssl)
 
     def _make_ctx_free(self, scope: _Scope) -> _Op:
         return _Op(("SSL_CTX_free(ctx);",), _free, ("ctx",))
@@ -1053,7 +1112,7 @@ class _Generator:
         return self._call_op(_Call(self.function, self._arguments(self.function)))
 
     def _call_op(self, call: _Call) -> _Op:
-        """A second call, as an operation whose effect replays the function's body."""
+        """A call, as an operation whose effect replays the function's body."""
 
         def effect(st: _State, *args: str) -> list[_State]:
             return call.apply([st], {})
@@ -1075,13 +1134,11 @@ class _Generator:
 
     def _attempts(self, count: int = 4) -> Iterator[int]:
         """Tries at a compound statement; a discarded try's mistakes do not count."""
-        saved = (self.mistakes_left, self.mistakes_made, len(self.mistake_kinds))
+        saved = (self.mistakes_left, self.mistakes_made)
         for attempt in range(count):
-            self.mistakes_left, self.mistakes_made = saved[0], saved[1]
-            del self.mistake_kinds[saved[2] :]
+            self.mistakes_left, self.mistakes_made = saved
             yield attempt
-        self.mistakes_left, self.mistakes_made = saved[0], saved[1]
-        del self.mistake_kinds[saved[2] :]
+        self.mistakes_left, self.mistakes_made = saved
 
     def _if_nondet(self, states: list[_State]) -> tuple[_If | None, list[_State]]:
         for _ in self._attempts():
@@ -1114,9 +1171,9 @@ class _Generator:
         return None, states
 
     def _while(self, states: list[_State]) -> tuple[_While | None, list[_State]]:
-        for _ in self._attempts():
+        for attempt in self._attempts(6):
             body, _ = self._block(states, self.nested, {}, self.rng.randint(1, 3))
-            if not body:
+            if not body or (all(op.setting for op in body) and attempt < 5):
                 continue
             loop = _While(body)
             after = loop.apply(states, {})
@@ -1143,7 +1200,7 @@ class _Generator:
         with_ssl = bool(ssls) and self.rng.random() < 0.5
         params = ((("SSL", "c"),) if with_ssl else ()) + (("SSL_SESSION", "x"),)
         args = ((self._pick(ssls),) if with_ssl else ()) + (self._pick(sessions),)
-        scope = _Scope(("x",), ("c",) if with_ssl else (), None, body=False)
+        scope = _Scope(("x",), ("c",) if with_ssl else (), body=False)
         env = {name: arg for (_, name), arg in zip(params, args)}
         body, after = self._block(states, scope, env, self.rng.randint(1, 3))
         if not body:
@@ -1187,6 +1244,7 @@ class _Generator:
         return _Op((f"{_FREE_CALL[self._kind(name)]}({name});",), _free, (name,))
 
     def _cleanup_mistake(self, ops: list[_Op], states: list[_State]) -> list[_Op]:
+        """For a script whose body made no mistake: one free too many, or one too few."""
         candidates = [n for n in self._owners() if any(s.ptr(n) is not None for s in states)]
         if candidates and (not ops or self.rng.random() < 0.6):
             extra = self._free_op(self.rng.choice(candidates))

@@ -391,13 +391,23 @@ def ssl_new(w: World, args: list[Arg]) -> Value:
     return ssl
 
 
-@effect("SSL_clear", cite="ssl/ssl_lib.c SSL_clear L575-590: a bad session is removed and freed; a good one stays")
+def _reads_context(w: World, ssl: int, who: str) -> None:
+    """`ssl->ctx->method`: the SSL's context must still be alive."""
+    refs.use(w, w.get(("ctx", ssl)), f"{who} reads the context of {obj(ssl)},", holder=ctx_ref_of(ssl))
+
+
+@effect(
+    "SSL_clear",
+    cite="ssl/ssl_lib.c SSL_clear L575-640: a bad session is removed and freed; a good one stays; "
+    "reads `s->ctx->method` (L638)",
+)
 def ssl_clear(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_clear")
     if refs.clear_bad_session(w, ssl):
         session = w.get(("slot", ssl))
         refs.release(w, session, slot_of(ssl))
         w.set(("slot", ssl), NULL)
+    _reads_context(w, ssl, "`SSL_clear`")
     w.set(("done", ssl), False)
     w.set(("shut", ssl), 0)
     return 1
@@ -431,8 +441,11 @@ def ssl_get1_session(w: World, args: list[Arg]) -> Value:
 
 def set_slot(w: World, ssl: int, s: int) -> None:
     """ssl/ssl_sess.c SSL_set_session L906-922: clear a bad old session, up-ref the new one,
-    free the old one, store the new one (setting the same session again nets 0)."""
+    free the old one, store the new one (setting the same session again nets 0). It reads
+    `ssl->ctx->method` (L909) first [found by `sessref conform`: valgrind's invalid read
+    when the script had freed the context's last reference]."""
     refs.clear_bad_session(w, ssl)
+    _reads_context(w, ssl, "`SSL_set_session`")
     if s != NULL:
         refs.take(w, s, slot_of(ssl))
     old = w.get(("slot", ssl))

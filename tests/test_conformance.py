@@ -176,3 +176,14 @@ def test_the_in_memory_peer_completes_a_real_handshake(toolchain: None, tmp_path
     assert result.exit_code == 0, result.stderr
     assert not result.errors, result.errors
     assert not [leak for leak in result.leaks if leak.kind == "Leak_DefinitelyLost"], result.leaks
+
+
+def test_allocation_failures_agree_with_the_library(toolchain: None) -> None:
+    """Paths where `SSL_SESSION_new`, `SSL_new` or `SSL_CTX_new` return NULL: the program
+    makes the allocation fail (through `CRYPTO_set_mem_functions`)."""
+    names = ("ssl_leak", "up_ref_balanced", "get1_empty_slot_null", "dup_leak", "ctx_lives_on")
+    scripts = [(f"specs/examples/{n}.sess", Path(f"specs/examples/{n}.sess").read_text()) for n in names]
+    results = conform.conform(scripts, Options(allocation_failures=True))
+    assert all(r.agreed for r in results), _table_if_not_agreed(results)
+    failing = [e for r in results for c in r.checks for e in c.reproducer.events if e.label.startswith("allocation fails@")]
+    assert any(e.value for e in failing), "no path with a failing allocation was run"
