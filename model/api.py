@@ -26,8 +26,17 @@ from .objects import (
     session_ctx_ref_of,
     slot_of,
 )
-from .rules import BORROWED_FREE, CACHE_CORRUPTION
-from .values import METHOD_ANY, METHOD_CLIENT, METHOD_SERVER, NULL, interior, interior_owner, string_index
+from .rules import BORROWED_FREE, CACHE_CORRUPTION, DOUBLE_FREE, USE_AFTER_FREE
+from .values import (
+    METHOD_ANY,
+    METHOD_CLIENT,
+    METHOD_SERVER,
+    NULL,
+    interior,
+    interior_generation,
+    interior_owner,
+    string_index,
+)
 from .world import Arg, Value, World, obj
 
 
@@ -69,10 +78,34 @@ def _object_arg(w: World, arg: Arg, name: str) -> int:
 
 
 def _reads_buffer(w: World, arg: Arg, name: str) -> None:
-    """A `char *` argument the call reads: a `get0` pointer into a destroyed session dangles."""
-    owner = interior_owner(w.value(arg.value))
+    """A `char *` argument the call reads: a `get0` pointer into a destroyed session dangles,
+    and so does a hostname pointer once the session's hostname was replaced."""
+    value = w.value(arg.value)
+    owner = interior_owner(value)
+    who = f"`{name}`" if name.isidentifier() else name
     if owner:
-        refs.use(w, owner, f"`{name}` reads `{arg.text}`, a pointer into", via=arg.var)
+        refs.use(w, owner, f"{who} reads `{arg.text}`, a pointer into", via=arg.var)
+        if _stale_hostname(w, owner, value):
+            w.finding(
+                USE_AFTER_FREE,
+                f"{who} reads `{arg.text}`, the hostname {obj(owner)} had before it was replaced "
+                "(the old buffer was freed)",
+                (owner,),
+            )
+
+
+def _stale_hostname(w: World, owner: int, value: int) -> bool:
+    """A hostname pointer whose buffer the session freed (a new hostname, an in-place d2i)."""
+    generation = interior_generation(value)
+    return generation > 0 and w.get(("host", owner)) != generation
+
+
+def _new_hostname(w: World, s: int, present: bool) -> None:
+    """The session frees its hostname buffer and gets a new one (or none)."""
+    generation = w.get(("hostseq", s)) + 1
+    w.set(("hostseq", s), generation)
+    w.set(("host", s), generation if present else 0)
+    w.set(("hostfreed", s), False)
 
 
 def _alloc_fails(w: World) -> bool:
@@ -88,7 +121,8 @@ def _new_session_fields(w: World, s: int) -> None:
     w.set(("time", s), w.get(("clock",)))
     w.set(("timeout", s), SESSION_NEW_TIMEOUT)
     w.set(("lseq", s), 0)
-    w.set(("host", s), False)
+    w.set(("host", s), 0)
+    w.set(("hostseq", s), 0)
     w.set(("cipher", s), False)
     w.set(("hostfreed", s), False)
 
@@ -147,9 +181,10 @@ def session_dup(w: World, args: list[Arg]) -> Value:
         return NULL
     d = refs.allocate(w, SESSION)
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
-    for field in ("ver", "sid", "nr", "time", "timeout", "host", "cipher"):
+    for field in ("ver", "sid", "nr", "time", "timeout", "cipher"):
         w.set((field, d), w.get((field, src)))
-    w.set(("hostfreed", d), False)
+    w.set(("hostseq", d), 0)
+    _new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
     w.set(("cached", d), 0)
     w.set(("lseq", d), 0)
     return d
@@ -170,9 +205,8 @@ def _decoded_fields(w: World, s: int) -> None:
     w.set(("time", s), w.ite(w.eq(encoded_time, 0), w.get(("clock",)), encoded_time))
     encoded_timeout = w.fresh_int("decoded timeout", 0, TIME_T_MAX)
     w.set(("timeout", s), w.ite(w.eq(encoded_timeout, 0), 3, encoded_timeout))
-    w.set(("host", s), w.choose("decoded hostname"))
+    _new_hostname(w, s, w.choose("decoded hostname"))  # an in-place decode frees the old one
     w.set(("cipher", s), True)
-    w.set(("hostfreed", s), False)
 
 
 @effect(
@@ -209,6 +243,7 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
     s = refs.allocate(w, SESSION)
     w.set(("cached", s), 0)
     w.set(("lseq", s), 0)
+    w.set(("hostseq", s), 0)
     _decoded_fields(w, s)
     if target is not None:
         # `*a` and the result are the same single reference.
@@ -268,7 +303,7 @@ for _name in ("SSL_SESSION_get_id", "SSL_SESSION_get0_id_context"):
 _reader(
     "SSL_SESSION_get0_hostname",
     _GETTERS + "; the hostname the session owns (borrowed), NULL when it has none",
-    lambda w, s: interior(s) if w.get(("host", s)) else NULL,
+    lambda w, s: interior(s, w.get(("host", s))) if w.get(("host", s)) else NULL,
 )
 _reader(
     "SSL_SESSION_get0_cipher",
@@ -282,8 +317,9 @@ for _name in ("SSL_SESSION_get0_alpn_selected", "SSL_SESSION_get0_ticket"):
 _reader("SSL_SESSION_get0_ticket_appdata", _GETTERS, _opaque("appdata result", 0, 1))
 def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_set1_hostname L1016-1027: frees the old hostname, copies the new one."""
-    w.set(("host", s), w.value(args[1].value) != NULL)
-    w.set(("hostfreed", s), False)
+    if w.get(("hostfreed", s)):
+        w.finding(DOUBLE_FREE, f"`SSL_SESSION_set1_hostname` frees the old hostname of {obj(s)}, which the script already freed", (s,))
+    _new_hostname(w, s, w.value(args[1].value) != NULL)
     return 1
 
 
@@ -648,9 +684,12 @@ def c_reads(w: World, args: list[Arg]) -> Value:
 def free_buffer(w: World, args: list[Arg]) -> Value:
     """Freeing a pointer into a session: the session frees it again when it is destroyed.
     Other buffers (from `i2d_SSL_SESSION`, say) are the script's own and are not tracked."""
-    owner = interior_owner(w.value(args[0].value))
+    value = w.value(args[0].value)
+    owner = interior_owner(value)
     if owner:
         refs.use(w, owner, f"`{args[0].text}` points into", via=args[0].var)
+        if _stale_hostname(w, owner, value) or w.get(("hostfreed", owner)):
+            w.finding(DOUBLE_FREE, f"`{args[0].text}` was already freed (the hostname buffer of {obj(owner)})", (owner,))
         # The session frees its hostname again when it is destroyed (refs._destroy).
         w.set(("hostfreed", owner), True)
         w.finding(

@@ -12,8 +12,9 @@ Every object (`SSL_SESSION`, `SSL`, `SSL_CTX`) has:
 A session also has ("cached", s) the context whose cache holds it (0: none), its cache key
 ("ver", s)/("sid", s) (protocol version, session id; sid 0 is the empty id), ("nr", s)
 `not_resumable`, ("time", s)/("timeout", s), ("lseq", s) its place among equal expiries,
-("host", s)/("cipher", s) whether it has a hostname/cipher, ("hostfreed", s) whether the
-script freed its hostname (a `get0` pointer) already.
+("host", s) which hostname buffer it has (0: none; each new hostname frees the old
+buffer and counts up, ("hostseq", s) the last number used), ("cipher", s) whether it has a
+cipher, ("hostfreed", s) whether the script freed its hostname (a `get0` pointer) already.
 An `SSL` has ("slot", l) its session, ("ctx", l)/("sctx", l) its two contexts,
 ("done", l) a completed handshake, ("shut", l) its shutdown flags.
 An `SSL_CTX` has ("mode", c), ("size", c), ("timeout", c) and ("ncached", c).
@@ -51,7 +52,7 @@ def session_ctx_ref_of(ssl: int) -> tuple[str, int]:
 # every combination of their values.
 FINITE_FIELDS = frozenset(
     {"st", "rc", "lib", "lost", "site", "death", "killer", "cached", "nr", "lseq",
-     "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "cipher", "hostfreed"}
+     "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "hostseq", "cipher", "hostfreed"}
 )
 
 # Defaults, OpenSSL 3.0.

@@ -14,16 +14,26 @@ OPAQUE_POINTER = -4  # a pointer the model does not follow (a BIO, a FILE)
 _INTERIOR_BASE = -1000
 
 
-def interior(owner: int) -> int:
-    """A `get0` pointer into `owner`."""
-    return _INTERIOR_BASE - owner
+_GENERATION = 1_000_000
+
+
+def interior(owner: int, generation: int = 0) -> int:
+    """A `get0` pointer into `owner`. A hostname pointer carries which of the session's
+    hostname buffers it points at (1, 2, ...): setting a new hostname frees the old one."""
+    return _INTERIOR_BASE - owner - generation * _GENERATION
 
 
 def interior_owner(value: int) -> int:
     """The session a `get0` pointer points into, or 0 if `value` is not such a pointer."""
     if not isinstance(value, int) or value > _INTERIOR_BASE or value <= -1_000_000_000:
         return 0
-    return _INTERIOR_BASE - value
+    return (_INTERIOR_BASE - value) % _GENERATION
+
+
+def interior_generation(value: int) -> int:
+    """Which hostname buffer a `get0_hostname` pointer points at (0: not a hostname)."""
+    return (_INTERIOR_BASE - value) // _GENERATION if interior_owner(value) else 0
+
 
 _STRING_BASE = -2_000_000_000
 
