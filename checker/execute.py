@@ -17,15 +17,15 @@ from typing import Any, Callable, Hashable
 
 from .language import ast
 from .language.errors import InternalError, NotModelledError, ResolveError
-from .language.prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
-from .model import api, refs
-from .model.values import NULL, OPAQUE_POINTER, string
+from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .model import api, cache, refs
+from .model.values import NULL, OPAQUE_POINTER, function_pointer, string
 from .model.world import Arg, Cell, World
 
 Context = tuple  # the dynamic context of a site: (("loop", offset, i) | ("call", offset), ...)
 MAX_CONSTANT_LOOP = 10_000
 # Steps the executor takes on its own (not a call of the script), by their text.
-INTERNAL_STEPS = ("start", "end of statement", "end of script")
+INTERNAL_STEPS = ("start", "end of statement", "end of script", "remove callback")
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,9 @@ class Executor:
         self._loop_scopes: list[int] = []  # scope depth of each enclosing loop body
         self._last_value: Any = None
         self._strings: dict[str, int] = {}
+        self._function_index = {name: i for i, name in enumerate(self.functions)}
+        self._remove_callbacks = _registers(program, "SSL_CTX_sess_set_remove_cb")
+        self._in_callback = False  # callbacks queued by a callback's own calls are refused (cache.py)
 
     # ---- the whole script ------------------------------------------------------------
     def run(self) -> State | None:
@@ -468,7 +471,7 @@ class Executor:
             if e.id in ("stdout", "stderr") and not self._declared(e.id, frame):
                 return state, OPAQUE_POINTER
             if e.id in self.functions and not self._declared(e.id, frame):
-                return state, OPAQUE_POINTER
+                return state, function_pointer(self._function_index[e.id])
             cell, _ = self._lookup(e.id, frame, e.span)
             return state, state.cells.get(cell, NULL)
         if isinstance(e, ast.Call):
@@ -534,19 +537,74 @@ class Executor:
             args.append(Arg(value, _text(self.program, a.span), var=var))
         state = self._step(state, effect.run, args, frame, call.span, _text(self.program, call.span))
         value = self._last_value
+        if self._remove_callbacks and not self._in_callback:
+            self._in_callback = True
+            try:
+                state = self._library_callbacks(state, frame, call.span)
+            finally:
+                self._in_callback = False
         if effect.returns == "owned" and state is not None:
             self.pending.append(value)
         return state, value
+
+    def _library_callbacks(self, state: State | None, frame: Frame, span: ast.Span) -> State | None:
+        """Run the remove callbacks the last step queued (see `model/cache.py`), in order, each
+        followed by what the library does after it. Their steps carry the call's span and a
+        `("callback", i)` context, so that findings point at the call that triggered them."""
+        i = 0
+        while state is not None:
+            queued = self.backend.op("lt", i, state.cells.get(("pq_n",), 0))
+            go, done = self.backend.branch(state, queued)
+            if go is None:
+                break
+            inner = Frame(frame.key, frame.func, frame.scopes, frame.context + (("callback", i),))
+            go = self._step(go, _set_draining(True), [], inner, span, "remove callback")
+            is_callback = self.backend.op("eq", go.cells.get(("pq", "kind", i), 0), 0) if go is not None else False
+            call_it, skip = self.backend.branch(go, is_callback) if go is not None else (None, None)
+            if call_it is not None:
+                call_it = self._step(call_it, _callback_of(i), [], inner, span, "remove callback")
+                function = self._last_value
+                ends = [skip] if skip is not None else []
+                for f in self._callback_functions("SSL_CTX_sess_set_remove_cb"):
+                    match = self.backend.op("eq", function, function_pointer(self._function_index[f.name]))
+                    run, call_it = self.backend.branch(call_it, match) if call_it is not None else (None, None)
+                    if run is not None:
+                        values = [run.cells.get(("pq", "ctx", i), NULL), run.cells.get(("pq", "arg", i), NULL)]
+                        run, _ = self._invoke(f, values, run, inner, span.start)
+                    ends.append(run)
+                ends.append(call_it)
+                go = self.backend.merge([s for s in ends if s is not None])
+            else:
+                go = skip
+            go = self._step(go, _finish_queued(i), [], inner, span, "remove callback")
+            go = self._step(go, _set_draining(False), [], inner, span, "remove callback")
+            state = self.backend.merge([s for s in (go, done) if s is not None])
+            i += 1
+        if state is not None and i:
+            state = self._step(state, _clear_queue, [], frame, span, "end of statement")
+        return state
+
+    def _callback_functions(self, registration: str) -> list[ast.FuncDef]:
+        wanted = CALLBACK_SIGNATURES[registration]
+        return [
+            f for f in self.functions.values()
+            if len(f.params) == len(wanted.params) and (f.ret.base, f.ret.pointers) == (wanted.ret.base, wanted.ret.pointers)
+        ]
 
     def _call_function(self, func: ast.FuncDef, call: ast.Call, state: State | None, caller: Frame) -> tuple[State | None, Any]:
         values = []
         for a in call.args:
             state, v = self._expr(a, state, caller)
             values.append(v)
+        return self._invoke(func, values, state, caller, call.span.start)
+
+    def _invoke(self, func: ast.FuncDef, values: list[Any], state: State | None, caller: Frame, at: int) -> tuple[State | None, Any]:
+        """Run a script function on argument values, called at offset `at` (a call of the
+        script, or the library calling a callback)."""
         if state is None:
             return None, None
-        context = caller.context + (("call", call.span.start),)
-        frame = Frame(("frame", call.span.start, caller.context), func, [{}], context)
+        context = caller.context + (("call", at),)
+        frame = Frame(("frame", at, caller.context), func, [{}], context)
         for param, value in zip(func.params, values):
             cell: Cell = ("var", frame.key, param.name, param.span.start)
             frame.scopes[0][param.name] = (cell, param.ctype)
@@ -576,6 +634,31 @@ _BINARY = {
     "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
     "+": "add", "-": "sub", "|": "bitor", "&": "bitand",
 }
+def _registers(program: ast.Program, registration: str) -> bool:
+    """Whether the script calls `registration` anywhere (only then can callbacks be queued)."""
+    return f"{registration}(" in program.source.replace(" (", "(")
+
+
+def _set_draining(on: bool) -> Effect:
+    def run(w: World, args: list[Arg]) -> Any:
+        w.set(("draining",), on)
+
+    return run
+
+
+def _callback_of(i: int) -> Effect:
+    """The remove callback registered on the context of queue entry `i`."""
+    return lambda w, args: w.get(("remove_cb", w.value(w.get(("pq", "ctx", i)))))
+
+
+def _finish_queued(i: int) -> Effect:
+    return lambda w, args: cache.finish_queued(w, i)
+
+
+def _clear_queue(w: World, args: list[Arg]) -> Any:
+    w.set(("pq_n",), 0)
+
+
 def _closing(span: ast.Span) -> ast.Span:
     """The closing `}` of a block."""
     return ast.Span(span.file, span.end_line, max(span.end_column - 1, 1), span.end_line, span.end_column, span.end - 1, span.end)

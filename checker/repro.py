@@ -101,24 +101,31 @@ def _result_kind(name: str) -> str:
 
 
 def path_events(backend: ConcreteBackend) -> list[Event]:
-    """Everything the program must be told, in the order the path needs it."""
+    """Everything the program must be told, in the order the path needs it. A call's result
+    comes after the callbacks the library ran inside it (the model runs them after the
+    call's own step, in steps with a `("callback", i)` context)."""
     asked = backend.oracle.asked
     events: list[Event] = []
+    held: tuple[Event, tuple] | None = None  # a result waiting for its call's callbacks
     done = 0
     for index, step in enumerate(backend.trace):
+        site = backend.sites.by_id[step.site]
+        if held is not None and not _inside_callbacks(site.context, held[1]):
+            events.append(held[0])
+            held = None
         events += [_choice_event(label, value) for label, value in asked[done : step.asked_from]]
         inside = asked[step.asked_from : step.asked_to]
         events += [_choice_event(label, value) for label, value in inside if _what(label) in REALIZED]
         done = max(done, step.asked_to)
-        site = backend.sites.by_id[step.site]
-        if site.text in INTERNAL_STEPS:
-            continue
-        name = _call_name(site.text)
         crashed_here = backend.crashed and index == len(backend.trace) - 1
         if crashed_here:
             rule = step.findings[-1].rule.name if step.findings else "crash"
             events.append(Event(choice_label("stop", site.span, site.context), 0, rule))
+            held = None  # the call does not return
             continue
+        if site.text in INTERNAL_STEPS:
+            continue
+        name = _call_name(site.text)
         kind = "" if name in _METHODS else _result_kind(name)
         if not kind or step.value is None:
             continue
@@ -128,16 +135,41 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
             value = int(value != 0)
         elif kind == "int":
             kind = "assumed" if opaque else "result"
-        events.append(Event(choice_label(kind, site.span, site.context), value, _result_comment(kind, value, site.text)))
+        event = Event(choice_label(kind, site.span, site.context), value, _result_comment(kind, value, site.text))
+        if held is not None:  # a call inside a callback
+            events.append(event)
+        else:
+            held = (event, site.context)
+    if held is not None:
+        events.append(held[0])
     events += [_choice_event(label, value) for label, value in asked[done:]]
     if backend.crashed and backend.trace:
         # Before the crash step, the caches hold what the model says they hold.
         site = backend.sites.by_id[backend.trace[-1].site]
         stop = next(i for i, ev in enumerate(events) if ev.label.startswith("stop@"))
-        events[stop:stop] = _cache_audit(backend, backend.trace[:-1], _at(site.span))
+        call = _crashing_call(backend)
+        events[stop:stop] = _cache_audit(backend, backend.trace[:call], _at(site.span))
     else:
         events += _cache_audit(backend, backend.trace, "end")
     return events
+
+
+def _crashing_call(backend: ConcreteBackend) -> int:
+    """The trace index of the script's call during which the path crashed (the crash may be
+    in a step the library takes after a callback, inside that call)."""
+    last = len(backend.trace) - 1
+    crash = backend.sites.by_id[backend.trace[last].site]
+    for index in range(last, -1, -1):
+        site = backend.sites.by_id[backend.trace[index].site]
+        own = crash.context == site.context or _inside_callbacks(crash.context, site.context)
+        if site.span == crash.span and site.text not in INTERNAL_STEPS and own:
+            return index
+    return last
+
+
+def _inside_callbacks(context: tuple, caller: tuple) -> bool:
+    """Whether a step with `context` runs inside the callbacks of a call made in `caller`."""
+    return context[: len(caller)] == caller and any(part[0] == "callback" for part in context[len(caller) :])
 
 
 AUDIT_SCALE = 1 << 20  # an audit event's value: context id * AUDIT_SCALE + sessions cached

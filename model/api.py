@@ -574,6 +574,8 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("size", ctx), DEFAULT_CACHE_SIZE)
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
     w.set(("ncached", ctx), 0)
+    for field in ("remove_cb", "new_cb", "get_cb"):
+        w.set((field, ctx), NULL)
     return ctx
 
 
@@ -648,6 +650,24 @@ _ctx_getter("SSL_CTX_get_session_cache_mode", "mode", "ssl/ssl_lib.c SSL_CTX_ctr
 _ctx_getter("SSL_CTX_sess_get_cache_size", "size", "ssl/ssl_lib.c SSL_CTX_ctrl L2500")
 _ctx_getter("SSL_CTX_get_timeout", "timeout", "ssl/ssl_sess.c SSL_CTX_get_timeout L1126-1131")
 _ctx_getter("SSL_CTX_sess_number", "ncached", "ssl/ssl_lib.c SSL_CTX_ctrl L2449 (lhash entries)")
+
+
+def _register(name: str, field: str, cite: str) -> None:
+    """Store a script function (or NULL) as the context's callback; the resolver has checked
+    its signature."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        ctx = _object_arg(w, args[0], name)
+        w.set((field, ctx), w.value(args[1].value))
+        return None
+
+    EFFECTS[name] = Effect(name, run, cite)
+
+
+_register("SSL_CTX_sess_set_remove_cb", "remove_cb", "ssl/ssl_sess.c SSL_CTX_sess_set_remove_cb L1328 (runs at every removal: remove_session_lock L852-856, flush L1206-1207)")
+# Only a handshake runs these (not modelled yet): registering them changes nothing else.
+_register("SSL_CTX_sess_set_new_cb", "new_cb", "ssl/ssl_sess.c SSL_CTX_sess_set_new_cb L1317 (runs in ssl_update_cache)")
+_register("SSL_CTX_sess_set_get_cb", "get_cb", "ssl/ssl_sess.c SSL_CTX_sess_set_get_cb L1340 (runs in server lookups)")
 
 
 # ---- the C library -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 
+from ..language.errors import NotModelledError
 from .objects import CACHE_UPDATE_TIME, SESSION, TIME_T_MAX
 from .rules import CACHE_CORRUPTION
 from .world import World, obj
@@ -179,7 +180,10 @@ def remove(w: World, ctx: int, c: int, who: str) -> bool:
         _unlink(w, ctx, found, who)
         w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
     w.set(("nr", c), True)
-    if found:
+    if w.get(("remove_cb", ctx)):
+        # L852-856: the callback gets `c` (borrowed, found or not), then the cache's reference goes.
+        queue_callback(w, ctx, c, found)
+    elif found:
         refs.release(w, found, _cache(ctx), f"{obj(ctx)}'s session cache drops {obj(found)}")
     return bool(found)
 
@@ -197,4 +201,50 @@ def flush(w: World, ctx: int, t, who: str) -> None:
         _unlink(w, ctx, s, who)
         w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
         w.set(("nr", s), True)
-        refs.release(w, s, _cache(ctx), f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
+        if w.get(("remove_cb", ctx)):
+            # L1206-1207: the callback runs in the loop; the references go after it (L1225).
+            queue_callback(w, ctx, s, s)
+        else:
+            refs.release(w, s, _cache(ctx), f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
+
+
+# ---- the remove callback --------------------------------------------------------------
+# The library calls `remove_session_cb(ctx, s)` in the middle of a call. An effect cannot
+# run script code, so it queues the call: ("pq_n",) entries, each ("pq", "kind", i) (SESSION
+# for a callback then the cache's release of ("pq", "rel", i); CTX for the end of a context's
+# destruction), ("pq", "ctx", i) and ("pq", "arg", i). The executor runs the callbacks right
+# after the step, in order (`Executor._library_callbacks`), then `finish_queued`.
+
+
+def queue_callback(w: World, ctx: int, arg: int, release: int) -> None:
+    _queue(w, SESSION, ctx, arg, release)
+
+
+def queue_context_end(w: World, ctx: int) -> None:
+    _queue(w, "SSL_CTX", ctx, 0, 0)
+
+
+def _queue(w: World, kind: str, ctx: int, arg: int, release: int) -> None:
+    if w.get(("draining",)):
+        raise NotModelledError("a remove callback whose own calls remove sessions from a cache with a remove callback")
+    n = w.get(("pq_n",))
+    w.set(("pq", "kind", n), 0 if kind == SESSION else 1)
+    w.set(("pq", "ctx", n), ctx)
+    w.set(("pq", "arg", n), arg)
+    w.set(("pq", "rel", n), release)
+    w.set(("pq_n",), n + 1)
+
+
+def finish_queued(w: World, i: int) -> None:
+    """After entry `i`'s callback: the cache drops its reference, or the context is gone."""
+    from . import refs
+    from .objects import DESTROYED
+
+    ctx = w.value(w.get(("pq", "ctx", i)))
+    if w.value(w.get(("pq", "kind", i))) == 1:
+        w.set(("st", ctx), DESTROYED)
+        w.note(ctx, f"{obj(ctx)} is destroyed (after its cache's remove callbacks)")
+        return
+    release = w.value(w.get(("pq", "rel", i)))
+    if release:
+        refs.release(w, release, _cache(ctx), f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")

@@ -17,7 +17,9 @@ buffer and counts up, ("hostseq", s) the last number used), ("cipher", s) whethe
 cipher, ("hostfreed", s) whether the script freed its hostname (a `get0` pointer) already.
 An `SSL` has ("slot", l) its session, ("ctx", l)/("sctx", l) its two contexts,
 ("done", l) a completed handshake, ("shut", l) its shutdown flags.
-An `SSL_CTX` has ("mode", c), ("size", c), ("timeout", c) and ("ncached", c).
+An `SSL_CTX` has ("mode", c), ("size", c), ("timeout", c), ("ncached", c) and its callbacks
+("remove_cb", c), ("new_cb", c), ("get_cb", c) (a script function, or 0). The queue of
+remove callbacks the library owes the script is described in `cache.py`.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def session_ctx_ref_of(ssl: int) -> tuple[str, int]:
 # every combination of their values.
 FINITE_FIELDS = frozenset(
     {"st", "rc", "lib", "lost", "site", "death", "killer", "cached", "nr", "lseq",
-     "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "hostseq", "cipher", "hostfreed"}
+     "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "hostseq", "cipher", "hostfreed",
+     "remove_cb", "new_cb", "get_cb"}
 )
 
 # Defaults, OpenSSL 3.0.

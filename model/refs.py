@@ -132,7 +132,10 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
 
 
 def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> None:
-    w.set(("st", o), DESTROYED)
+    # A context with a remove callback stays readable while its cache's callbacks run
+    # (SSL_CTX_free flushes before it frees the structure, L3454-3458).
+    dying_with_callbacks = w.kind(o) == CTX and bool(w.get(("remove_cb", o)))
+    w.set(("st", o), ALIVE if dying_with_callbacks else DESTROYED)
     w.set(("death", o), w.site)
     w.set(("killer", o), _holder_id(w, holder, via))
     w.note(o, f"{obj(o)} is destroyed")
@@ -162,6 +165,10 @@ def _library_holders_text(w: World, o: int) -> str:
         for ssl in w.objects(SSL):
             if w.get(("st", ssl)) == ALIVE and w.get(("slot", ssl)) == o:
                 names.append(describe_holder(("slot", ssl)))
+        for i in range(w.get(("pq_n",))):
+            if w.get(("pq", "rel", i)) == o:
+                ctx = w.get(("pq", "ctx", i))
+                names.append(describe_holder(("cache", ctx)) + " (it drops its reference after the remove callback)")
     elif w.kind(o) == CTX:
         for ssl in w.objects(SSL):
             if w.get(("st", ssl)) == ALIVE and w.get(("ctx", ssl)) == o:
@@ -184,6 +191,8 @@ def _ssl_destroyed(w: World, ssl: int) -> None:
 def _ctx_destroyed(w: World, ctx: int) -> None:
     """ssl/ssl_lib.c SSL_CTX_free L3454-3455: the last reference flushes the whole cache."""
     cache.flush(w, ctx, 0, "`SSL_CTX_free`")
+    if w.get(("remove_cb", ctx)):
+        cache.queue_context_end(w, ctx)
 
 
 def session_is_open(w: World, ssl: int) -> bool:

@@ -45,4 +45,21 @@ def string(index: int) -> int:
 
 def string_index(value: int) -> int | None:
     """Which string literal `value` is, or None."""
-    return _STRING_BASE - value if isinstance(value, int) and value <= _STRING_BASE else None
+    if isinstance(value, int) and _STRING_BASE - 1_000_000 < value <= _STRING_BASE:
+        return _STRING_BASE - value
+    return None
+
+
+_FUNCTION_BASE = -3_000_000_000
+
+
+def function_pointer(index: int) -> int:
+    """A pointer to the script's `index`-th function (a callback to register)."""
+    return _FUNCTION_BASE - index
+
+
+def function_index(value: int) -> int | None:
+    """Which script function `value` points at, or None."""
+    if isinstance(value, int) and _FUNCTION_BASE - 1_000_000 < value <= _FUNCTION_BASE:
+        return _FUNCTION_BASE - value
+    return None

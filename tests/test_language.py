@@ -718,3 +718,17 @@ def test_void_cast_discards_a_result() -> None:
     program = parse("SSL_SESSION *s = NULL;\n(void)SSL_SESSION_up_ref(s);\n", "v.sess")
     stmt = program.items[1]
     assert stmt.expr.func == "SSL_SESSION_up_ref"
+
+
+def test_callbacks_must_have_the_callbacks_signature() -> None:
+    wrong = PRELUDE + "int on_remove(SSL_CTX *c, SSL_SESSION *x) { return 0; }\nSSL_CTX_sess_set_remove_cb(ctx, on_remove);"
+    err = failure(wrong, ResolveError)
+    assert "signature" in err.message and "void (*)(SSL_CTX *, SSL_SESSION *)" in err.label
+    at(err, 5, 33)
+    err = failure(PRELUDE + "SSL_CTX_sess_set_remove_cb(ctx, s);", ResolveError)
+    assert "a function of the script" in err.message
+    fine = PRELUDE + "void on_remove(SSL_CTX *c, SSL_SESSION *x) { }\nSSL_CTX_sess_set_remove_cb(ctx, on_remove);\n"
+    check(fine)
+    check(PRELUDE + "SSL_CTX_sess_set_remove_cb(ctx, NULL);\n")
+    get_cb = "SSL_SESSION *lookup(SSL *l, const unsigned char *id, int n, int *copy) { return NULL; }\n"
+    check(PRELUDE + get_cb + "SSL_CTX_sess_set_get_cb(ctx, lookup);\n")

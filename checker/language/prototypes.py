@@ -156,6 +156,16 @@ PROTOTYPES: dict[str, Prototype] = {
     p.name: p for p in (_parse(line) for line in _DECLARATIONS.strip().splitlines())
 }
 
+# The callbacks the registration calls take, as `typedef`s in include/openssl/ssl.h (3.0):
+# the script function passed must have this signature (const ignored).
+CALLBACK_SIGNATURES: dict[str, Prototype] = {
+    "SSL_CTX_sess_set_remove_cb": _parse("void remove_session_cb(SSL_CTX *ctx, SSL_SESSION *sess);"),
+    "SSL_CTX_sess_set_new_cb": _parse("int new_session_cb(SSL *ssl, SSL_SESSION *sess);"),
+    "SSL_CTX_sess_set_get_cb": _parse(
+        "SSL_SESSION *get_session_cb(SSL *ssl, const unsigned char *data, int len, int *copy);"
+    ),
+}
+
 # Values as in include/openssl/ssl.h, prov_ssl.h (3.0).
 CONSTANTS: dict[str, int] = {
     "SSL_SESS_CACHE_OFF": 0x0000,

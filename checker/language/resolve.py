@@ -41,7 +41,7 @@ from .ast import (
     While,
 )
 from .errors import NotModelledError, ResolveError
-from .prototypes import CONSTANTS, PROTOTYPES, SCALAR_TYPES
+from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, PROTOTYPES, SCALAR_TYPES
 
 INTEGERS = frozenset(SCALAR_TYPES)  # interchangeable with each other
 CHARS = frozenset({"char", "unsigned char"})  # `char c;` is a small integer
@@ -619,7 +619,31 @@ class _Resolver:
             if not fits(t, params[index]):
                 raise self.error(f"argument {index + 1} of `{name}` has the wrong type",
                                  arg.span, label=f"expected `{params[index]}`, found `{t}`")
+        if name in CALLBACK_SIGNATURES:
+            self.callback_argument(name, e.args[1])
         return type_info(ret)
+
+    def callback_argument(self, registration: str, arg: Expr) -> None:
+        """The function given to `SSL_CTX_sess_set_*_cb` has the callback's signature."""
+        wanted = CALLBACK_SIGNATURES[registration]
+        shown = f"{wanted.ret} (*)({', '.join(str(c) for c, _ in wanted.params)})"
+        if isinstance(arg, NullLit):
+            return
+        if not (isinstance(arg, Name) and arg.id in self.functions and self.lookup(arg.id) is None):
+            raise self.error(f"`{registration}` takes a function of the script (or NULL)", arg.span,
+                             label=f"expected a function `{shown}`")
+        f = self.functions[arg.id]
+
+        def same(a: CType, b: CType) -> bool:
+            return (a.base, a.pointers) == (b.base, b.pointers)
+
+        params = [p.ctype for p in f.params]
+        if not same(f.ret, wanted.ret) or len(params) != len(wanted.params) or not all(
+            same(a, b) for a, (b, _) in zip(params, wanted.params)
+        ):
+            raise self.error(f"`{arg.id}` does not have the signature of a `{wanted.name}`", arg.span,
+                             label=f"expected `{shown}`",
+                             notes=(f"`{arg.id}` is defined at {f.span}",))
 
     # -- call graph --
 
