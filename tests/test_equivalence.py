@@ -69,3 +69,29 @@ def test_encoding_agrees_with_enumeration(source: str) -> None:
     enumerated, complete = all_findings(program, options, limit=5_000)
     assume(complete)  # a script with too many paths to enumerate says nothing
     assert solver == enumerated
+
+
+CALLBACK_BODIES = (
+    "seen = SSL_SESSION_get_time(sess);",
+    "SSL_SESSION_free(sess);",
+    "SSL_SESSION_free(kept); SSL_SESSION_up_ref(sess); kept = sess;",
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CALLBACK_BODIES), script)
+def test_encoding_agrees_with_enumeration_with_a_remove_callback(body: str, source: str) -> None:
+    """The same, with a remove callback the library runs inside removals, evictions and flushes."""
+    callback = (
+        "long seen = 0;\nSSL_SESSION *kept = NULL;\n"
+        f"void on_remove(SSL_CTX *c, SSL_SESSION *sess) {{ {body} }}\n"
+    )
+    source = source.replace(PRELUDE, callback + PRELUDE + "SSL_CTX_sess_set_remove_cb(ctx, on_remove);\n", 1)
+    program = parse(source, "generated.sess")
+    options = Options(unroll=2)
+    verdict = check(program, options)
+    assert verdict.verdict != "unknown", verdict.reason
+    solver = {(cx.rule.name, cx.span.start, cx.span.end) for cx in verdict.counterexamples}
+    enumerated, complete = all_findings(program, options, limit=5_000)
+    assume(complete)
+    assert solver == enumerated
