@@ -558,7 +558,7 @@ class Executor:
             if go is None:
                 break
             inner = Frame(frame.key, frame.func, frame.scopes, frame.context + (("callback", i),))
-            go = self._step(go, _set_draining(True), [], inner, span, "remove callback")
+            go = self._step(go, _begin_queued(i), [], inner, span, "remove callback")
             is_callback = self.backend.op("eq", go.cells.get(("pq", "kind", i), 0), 0) if go is not None else False
             call_it, skip = self.backend.branch(go, is_callback) if go is not None else (None, None)
             if call_it is not None:
@@ -577,7 +577,6 @@ class Executor:
             else:
                 go = skip
             go = self._step(go, _finish_queued(i), [], inner, span, "remove callback")
-            go = self._step(go, _set_draining(False), [], inner, span, "remove callback")
             state = self.backend.merge([s for s in (go, done) if s is not None])
             i += 1
         if state is not None and i:
@@ -639,11 +638,8 @@ def _registers(program: ast.Program, registration: str) -> bool:
     return f"{registration}(" in program.source.replace(" (", "(")
 
 
-def _set_draining(on: bool) -> Effect:
-    def run(w: World, args: list[Arg]) -> Any:
-        w.set(("draining",), on)
-
-    return run
+def _begin_queued(i: int) -> Effect:
+    return lambda w, args: cache.begin_queued(w, i)
 
 
 def _callback_of(i: int) -> Effect:

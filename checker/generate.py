@@ -9,10 +9,20 @@ used that may have died. The others make one or two mistakes on purpose: a borro
 pointer freed, a session used after its last holder let go, an owned reference
 overwritten, a cached session's key changed, a cleanup that frees too much or too little.
 
+About 30% of the scripts register a remove callback on the context right after creating
+it (`SSL_CTX_sess_set_remove_cb(ctx, on_remove)`), which the library calls with a borrowed
+session at every removal: `SSL_CTX_remove_session` of a session with an id, eviction when
+the cache is full, `SSL_CTX_flush_sessions` and the last reference to the context. Its body
+only reads what it is lent, or keeps the session in a global (`evicted`, which the script
+frees at its very end), or, in a script with mistakes only, frees what it is lent. It never
+calls anything that removes sessions (the checker does not model that).
+
 While writing, the generator follows every path with a small abstract model of who holds
 which reference (`_State`). It is conservative where OpenSSL depends on the clock or the
 cache size: a cached session may leave the cache at any moment, so a careful script never
-relies on the cache's reference. The verdict is the checker's, not this model's.
+relies on the cache's reference, and any session that may have left it may be the one the
+callback keeps, so a careful script never relies on that reference either. The verdict is
+the checker's, not this model's.
 
 The same seed gives the same text: all randomness comes from one `random.Random(seed)`.
 """
@@ -33,11 +43,15 @@ MISTAKE_CHANCE = 0.4  # per step of a script with mistakes still to make, at mid
 COMPOUND_CHANCE = 0.35  # per top-level step, while forks remain
 CANDIDATES = 30  # random operations tried per step
 SAFE_CHOICES = 3  # safe operations compared per step (the one with more rope is likelier)
+CALLBACK_SHARE = 0.3  # scripts that register a remove callback
 
 # ---- the abstract model ---------------------------------------------------------------------
 
 CTX, SSL, SESSION = "ctx", "ssl", "session"
 ALIVE, MAYBE, DEAD = "alive", "maybe", "dead"
+
+# What the remove callback does with the session it is lent.
+READS, KEEPS, FREES = "reads", "keeps", "frees"
 
 # What an operation may do wrong on a path; a careful script does none of it.
 NULL_DEREF = "null-dereference"
@@ -45,6 +59,7 @@ USE_AFTER_FREE = "use-after-free"
 MAYBE_FREED = "maybe-freed"  # used a session that only a cache may still hold
 DOUBLE_FREE = "double-free"
 BORROWED_FREE = "borrowed-free"
+LENT_FREE = "lent-free"  # the remove callback frees the session it is lent (a borrowed free too)
 LEAK = "leak"
 CORRUPTION = "cache-corruption"
 UNDEFINED = "undefined"  # C undefined behaviour the model does not see: never written
@@ -52,6 +67,7 @@ ENDS_PATH = frozenset({NULL_DEREF, USE_AFTER_FREE, DOUBLE_FREE, CORRUPTION})
 PLAIN_MISTAKES = frozenset({LEAK, NULL_DEREF})  # made only when nothing more interesting is near
 # How much a script with mistakes prefers each kind: interleavings over plain crashes.
 MISTAKE_WEIGHTS = {
+    LENT_FREE: 6.0,  # the callback's own mistake: a script that has one should show it
     USE_AFTER_FREE: 3.0,
     DOUBLE_FREE: 3.0,
     BORROWED_FREE: 3.0,
@@ -68,6 +84,7 @@ class _Obj:
     script: int = 1  # references the script owns
     held: int = 0  # references library holders own: SSL slots (a session), SSLs (a context)
     cached: bool = False  # a session that may be in the cache; that reference is never counted
+    kept: bool = False  # a session the callback's `evicted` may hold; never counted either
     dead: bool = False
     slot: int | None = None  # an SSL's session
     ctx: int | None = None  # an SSL's context
@@ -80,10 +97,13 @@ class _Obj:
         refs = self.script + self.held
         if refs > 0:
             return ALIVE
-        return MAYBE if refs == 0 and self.cached else DEAD
+        return MAYBE if refs == 0 and (self.cached or self.kept) else DEAD
 
     def key(self) -> tuple:
-        return (self.kind, self.script, self.held, self.cached, self.dead, self.slot, self.ctx, self.keyed, self.hostname)
+        return (
+            self.kind, self.script, self.held, self.cached, self.kept, self.dead, self.slot, self.ctx, self.keyed,
+            self.hostname,
+        )
 
 
 @dataclass
@@ -94,12 +114,13 @@ class _State:
     vars: dict[str, tuple[int | None, int]]  # name -> (object, or None for NULL; references owned)
     host: int | None = None  # the session `host` points into, while printing it is defined
     issues: set[str] = field(default_factory=set)
+    callback: str | None = None  # the context's remove callback: READS, KEEPS or FREES
 
     def copy(self) -> _State:
-        return _State([copy.copy(o) for o in self.objects], dict(self.vars), self.host, set(self.issues))
+        return _State([copy.copy(o) for o in self.objects], dict(self.vars), self.host, set(self.issues), self.callback)
 
     def key(self) -> tuple:
-        return (tuple(o.key() for o in self.objects), tuple(sorted(self.vars.items())), self.host)
+        return (tuple(o.key() for o in self.objects), tuple(sorted(self.vars.items())), self.host, self.callback)
 
     def ptr(self, name: str) -> int | None:
         return self.vars[name][0]
@@ -169,19 +190,58 @@ def _settle(st: _State, o: int) -> None:
         if obj.slot is not None:
             _release(st, obj.slot, by_script=False)
             obj.slot = None
-        for _ in range(2):
-            _release(st, obj.ctx, by_script=False)  # type: ignore[arg-type]
+        ctx: int = obj.ctx  # type: ignore[assignment]
+        _release(st, ctx, by_script=False)  # `ssl->session_ctx`
+        if st.callback is not None and st.objects[ctx].dead:
+            # The second `SSL_CTX_free` in `SSL_free` reads the context the first one destroyed;
+            # with a remove callback the checker keeps that context alive until its callbacks
+            # have run, after the step, and does not see it (found by `sessref conform`).
+            st.issues.add(UNDEFINED)
+        _release(st, ctx, by_script=False)  # `ssl->ctx`
     elif obj.kind == CTX:
         _empty_cache(st)
 
 
 def _empty_cache(st: _State) -> None:
-    for o, obj in enumerate(st.objects):
-        if obj.kind == SESSION and obj.cached:
-            if obj.dead:
-                st.issues.add(USE_AFTER_FREE)
-            obj.cached = False
-            _settle(st, o)
+    flushed = [o for o, obj in enumerate(st.objects) if obj.kind == SESSION and obj.cached]
+    if any(st.objects[o].dead for o in flushed):
+        st.issues.add(USE_AFTER_FREE)
+    _callbacks(st, flushed)
+    for o in flushed:
+        st.objects[o].cached = False
+        _settle(st, o)
+
+
+def _callbacks(st: _State, removed: list[int]) -> None:
+    """The library calls the remove callback once for each of `removed`, lending it the
+    session, in an order the model does not know; the cache drops its reference after it."""
+    if not removed:
+        return
+    if st.callback == KEEPS:
+        # Each call frees the session kept before and keeps its own: one of `removed` stays.
+        for o, obj in enumerate(st.objects):
+            if obj.kept and o not in removed:
+                obj.kept = False
+                _settle(st, o)
+        for o in removed:
+            st.objects[o].kept = True
+    elif st.callback == FREES:
+        for o in removed:
+            st.issues |= {BORROWED_FREE, LENT_FREE}
+            _release(st, o, by_script=True)
+            if st.objects[o].cached and st.objects[o].dead:
+                st.issues.add(DOUBLE_FREE)  # the cache's reference goes next
+
+
+def _may_remove(st: _State, removed: list[int]) -> None:
+    """Some of `removed` may leave the cache now (evicted, expired), each through the callback."""
+    if not removed:
+        return
+    if st.callback == KEEPS:
+        for o in removed:
+            st.objects[o].kept = True  # and the one kept before may be freed: it stays a maybe
+    elif st.callback == FREES:
+        st.issues.add(MAYBE_FREED)  # a session the cache may free twice
 
 
 def _cache_read(st: _State) -> None:
@@ -221,6 +281,8 @@ def _free(st: _State, name: str) -> None:
         return
     if st.owns(name) == 0:
         st.issues.add(BORROWED_FREE)  # whoever owns that reference will release it too
+        if st.objects[o].kind == CTX and st.callback is not None:
+            st.issues.add(UNDEFINED)  # it would leave an `SSL_free` to destroy the context (`_settle`)
     else:
         st.vars[name] = (o, st.owns(name) - 1)
     _release(st, o, by_script=True)
@@ -368,11 +430,16 @@ def _get0_session(st: _State, target: str, ssl: str) -> None:
         _assign(st, target, st.objects[c].slot, 0)
 
 
+def _cached(st: _State) -> list[int]:
+    return [o for o, obj in enumerate(st.objects) if obj.kind == SESSION and obj.cached and not obj.dead]
+
+
 def _add_session(st: _State, ctx: str, name: str) -> None:
     _use(st, ctx)
     s = _use(st, name)
     if s is not None:
         _cache_read(st)
+        _may_remove(st, [o for o in _cached(st) if o != s])  # a full cache evicts
         st.objects[s].cached = True
 
 
@@ -382,6 +449,7 @@ def _remove_session(st: _State, ctx: str, name: str) -> None:
         return  # NULL or an empty id: nothing happens
     _use(st, ctx)
     _cache_read(st)
+    _callbacks(st, [s])  # cached or not
     st.objects[s].cached = False
     _settle(st, s)
 
@@ -394,6 +462,14 @@ def _flush_all(st: _State, ctx: str) -> None:
 def _flush_expired(st: _State, ctx: str) -> None:
     _use(st, ctx)
     _cache_read(st)
+    _may_remove(st, _cached(st))
+
+
+def _register(kind: str) -> Callable[[_State], None]:
+    def run(st: _State) -> None:
+        st.callback = kind
+
+    return run
 
 
 def _nothing(st: _State) -> None:
@@ -665,6 +741,11 @@ _CACHE_MODES = (
     "SSL_SESS_CACHE_OFF",
 )
 _STRING = re.compile(r'"(\\.|[^"\\])*"')
+# What a reading callback reads. (`SSL_CTX_sess_number(c)` is left out: inside a flush or a
+# multiple eviction the model answers with the count after the whole call, the library with
+# the count at that callback.)
+_CALLBACK_READS = ("SSL_SESSION_get_time(sess)", "SSL_SESSION_get_timeout(sess)", "SSL_SESSION_is_resumable(sess)")
+_CALLBACK = "on_remove"
 
 
 class _Generator:
@@ -686,6 +767,11 @@ class _Generator:
         if self.uses_d2i:
             self.forks_left = max(self.forks_left, 1)
         self.plans_function = rng.random() < 0.3
+        self.callback: str | None = None  # what the remove callback does, if there is one
+        if rng.random() < CALLBACK_SHARE:
+            self.callback = rng.choice((READS, KEEPS) if self.careful else (READS, KEEPS, FREES))
+        self.callback_read = rng.choice(_CALLBACK_READS) if self.callback == READS else ""
+        self.lent_freed = False  # a step made the callback that frees what it is lent run
         self.function: _Function | None = None
         self.calls = 0
         self.d2i_written = False
@@ -700,6 +786,7 @@ class _Generator:
         states = self._write_body(states)
         cleanup = self._cleanup(states)
         out = [f"// generated by sessref.generate, seed {self.seed}"]
+        out += self._callback_lines()
         out += [line for _, op, _ in self._kept_prelude(self.body + cleanup) for line in op.lines()]
         if self.function is not None:
             out += self.function.lines()
@@ -712,11 +799,30 @@ class _Generator:
     def _kind(self, name: str) -> str:
         return CTX if name == "ctx" else SSL if name in self.ssls else SESSION
 
+    def _callback_lines(self) -> list[str]:
+        """The remove callback, and the global it writes, ahead of everything else."""
+        if self.callback is None:
+            return []
+        body = {
+            READS: (f"seen = {self.callback_read};",),
+            KEEPS: ("SSL_SESSION_free(evicted);", "SSL_SESSION_up_ref(sess);", "evicted = sess;"),
+            FREES: ("SSL_SESSION_free(sess);",),
+        }[self.callback]
+        kept = {READS: ["long seen = 0;"], KEEPS: ["SSL_SESSION *evicted = NULL;"], FREES: []}[self.callback]
+        return [*kept, f"void {_CALLBACK}(SSL_CTX *c, SSL_SESSION *sess) {{", *("    " + line for line in body), "}"]
+
+    def _callback_statements(self) -> int:
+        """The callback's statements and its global; the `SSL_SESSION_free(evicted)` at the
+        end is counted with the cleanup."""
+        return sum(1 for line in self._callback_lines() if line.endswith(";"))
+
     # -- declarations ------------------------------------------------------------------------------
     def _declare(self) -> list[_State]:
         rng = self.rng
         method = rng.choice(_METHODS)
         self._declaration("ctx", f"SSL_CTX *ctx = SSL_CTX_new({method}());", _ctx_new, ("ctx",))
+        if self.callback is not None:
+            self._declaration("ctx", f"SSL_CTX_sess_set_remove_cb(ctx, {_CALLBACK});", _register(self.callback), ())
         for i, ssl in enumerate(self.ssls):
             if i == 0 or rng.random() < 0.6:
                 self._declaration(ssl, f"SSL *{ssl} = SSL_new(ctx);", _ssl_new, (ssl, "ctx"))
@@ -795,11 +901,12 @@ class _Generator:
         prelude = sum(op.statements() for _, op, _ in self._kept_prelude(nodes))
         body = sum(n.statements() for n in nodes)
         function = self.function.statements() if self.function is not None else 0
-        return prelude + body + function + self._cleanup_size(states)
+        return prelude + body + function + self._callback_statements() + self._cleanup_size(states)
 
     def _cleanup_size(self, states: list[_State]) -> int:
         frees = sum(max((s.owns(n) for s in states), default=0) for n in self._owners())
-        return frees + (1 if not self.careful and self.mistakes_made == 0 else 0)
+        kept = 1 if self.callback == KEEPS else 0
+        return frees + kept + (1 if not self.careful and self.mistakes_made == 0 else 0)
 
     def _maybe_null(self, states: list[_State]) -> bool:
         return any(self._null_somewhere(states, n) for n in self.sessions + self.ssls)
@@ -822,6 +929,7 @@ class _Generator:
         if issues:
             self.mistakes_left -= 1
             self.mistakes_made += 1
+            self.lent_freed = self.lent_freed or LENT_FREE in issues
         return node, _commit(after)
 
     def _candidates(self, states: list[_State], scope: _Scope, env: Env, tries: int) -> Iterator[Choice]:
@@ -855,21 +963,33 @@ class _Generator:
 
     def _choose_mistake(self, states: list[_State], scope: _Scope, env: Env, progress: float) -> Choice | None:
         """An operation that goes wrong on some path. Interesting kinds first, if need be after
-        a safe step that sets them up; a leak or a NULL pointer only when nothing else is near."""
+        a safe step that sets them up; a leak or a NULL pointer only when nothing else is near.
+        A script whose callback frees what it is lent first tries to make that callback run."""
+        if self.callback == FREES and not self.lent_freed:
+            choice = self._pick_mistake(states, scope, env, progress, PLAIN_MISTAKES, LENT_FREE)
+            choice = choice or self._set_up_mistake(states, scope, env, progress, LENT_FREE)
+            if choice is not None:
+                return choice
         choice = self._pick_mistake(states, scope, env, progress, PLAIN_MISTAKES)
         if choice is None and self.rng.random() < 0.8:
             choice = self._set_up_mistake(states, scope, env, progress)
         return choice or self._pick_mistake(states, scope, env, progress, frozenset())
 
     def _pick_mistake(
-        self, states: list[_State], scope: _Scope, env: Env, progress: float, unwanted: frozenset[str]
+        self,
+        states: list[_State],
+        scope: _Scope,
+        env: Env,
+        progress: float,
+        unwanted: frozenset[str],
+        wanted: str | None = None,
     ) -> Choice | None:
-        """First a kind of mistake by its weight, then one of that kind; one that ends every
-        path early is a last resort."""
+        """First a kind of mistake by its weight, then one of that kind (with the `wanted`
+        issue, if given); one that ends every path early is a last resort."""
         by_kind: dict[str, list[Choice]] = {}
         early_end: list[Choice] = []
         for op, after, issues in self._candidates(states, scope, env, 2 * CANDIDATES):
-            if not issues or _worst(issues) in unwanted:
+            if not issues or _worst(issues) in unwanted or (wanted is not None and wanted not in issues):
                 continue
             if all(s.ended() for s in after) and progress < 0.4:
                 early_end.append((op, after, issues))
@@ -881,7 +1001,9 @@ class _Generator:
         kind = self.rng.choices(kinds, weights=[MISTAKE_WEIGHTS[k] for k in kinds])[0]
         return self.rng.choice(by_kind[kind])
 
-    def _set_up_mistake(self, states: list[_State], scope: _Scope, env: Env, progress: float) -> Choice | None:
+    def _set_up_mistake(
+        self, states: list[_State], scope: _Scope, env: Env, progress: float, wanted: str | None = None
+    ) -> Choice | None:
         """A safe step that leaves more rope (a pointer owning nothing, a cached session),
         then a mistake that trips over it, as one step."""
         for _ in range(4):
@@ -891,7 +1013,7 @@ class _Generator:
             op, after, _ = setup
             if _hazards(after) <= _hazards(states):
                 continue
-            trip = self._pick_mistake(_commit(after), scope, env, progress, PLAIN_MISTAKES)
+            trip = self._pick_mistake(_commit(after), scope, env, progress, PLAIN_MISTAKES, wanted)
             if trip is not None:
                 return _Chain([op, trip[0]]), trip[1], trip[2]
         return None
@@ -915,13 +1037,14 @@ class _Generator:
             makers.append((3.0, self._make_hostname))
         if not scope.body:
             return makers
+        removals = 2.0 if self.callback is not None else 1.0  # calls that may run the remove callback
         makers += [
             (2.0, self._make_idiom),
             (2.0, self._make_get1_session),
             (2.0, self._make_get0_session),
-            (2.0, self._make_add_session),
-            (1.0, self._make_remove_session),
-            (1.0, self._make_flush),
+            (2.0 * removals, self._make_add_session),
+            (1.0 * removals, self._make_remove_session),
+            (1.0 * removals, self._make_flush),
             (1.5, self._make_ssl_free),
             (1.0, self._make_ssl_new),
             (0.8, self._make_ctx_free),
@@ -929,7 +1052,7 @@ class _Generator:
             (1.0, self._make_dup),
             (1.0, self._make_session_new),
             (1.5, self._make_copy_session_id),
-            (0.8, self._make_cache_setting),
+            (0.8 * removals, self._make_cache_setting),
             (0.6, self._make_sleep),
             (0.6, self._make_alias),
             (0.3, self._make_set_null),
@@ -1134,11 +1257,11 @@ class _Generator:
 
     def _attempts(self, count: int = 4) -> Iterator[int]:
         """Tries at a compound statement; a discarded try's mistakes do not count."""
-        saved = (self.mistakes_left, self.mistakes_made)
+        saved = (self.mistakes_left, self.mistakes_made, self.lent_freed)
         for attempt in range(count):
-            self.mistakes_left, self.mistakes_made = saved
+            self.mistakes_left, self.mistakes_made, self.lent_freed = saved
             yield attempt
-        self.mistakes_left, self.mistakes_made = saved
+        self.mistakes_left, self.mistakes_made, self.lent_freed = saved
 
     def _if_nondet(self, states: list[_State]) -> tuple[_If | None, list[_State]]:
         for _ in self._attempts():
@@ -1238,6 +1361,13 @@ class _Generator:
             ops += [self._free_op(name)] * times
         if not self.careful and self.mistakes_made == 0:
             ops = self._cleanup_mistake(ops, states)
+        if self.callback is not None and UNDEFINED in _issues(_apply_all(ops, states, {})):
+            # A context freed once too often before the last `SSL_free` (see `_settle`): the
+            # context's frees go after the connections' instead.
+            ops = [op for op in ops if op.names != ("ctx",)] + [op for op in ops if op.names == ("ctx",)]
+        if self.callback == KEEPS:
+            # Last: the context's end (whichever free it comes with) runs the callback.
+            ops.append(_Op(("SSL_SESSION_free(evicted);",), _nothing))
         return ops
 
     def _free_op(self, name: str) -> _Op:
@@ -1259,6 +1389,11 @@ class _Generator:
 def generate_script(seed: int) -> str:
     """One operation script, the same text for the same seed."""
     return _Generator(seed).script()
+
+
+def is_careful(seed: int) -> bool:
+    """Whether the script for `seed` is written carefully (it makes no mistake on purpose)."""
+    return _Generator(seed).careful
 
 
 def generate_scripts(seed: int, count: int) -> list[tuple[str, str]]:

@@ -574,7 +574,7 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("size", ctx), DEFAULT_CACHE_SIZE)
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
     w.set(("ncached", ctx), 0)
-    for field in ("remove_cb", "new_cb", "get_cb"):
+    for field in ("remove_cb", "new_cb", "get_cb", "dying"):
         w.set((field, ctx), NULL)
     return ctx
 

@@ -221,6 +221,8 @@ def queue_callback(w: World, ctx: int, arg: int, release: int) -> None:
 
 
 def queue_context_end(w: World, ctx: int) -> None:
+    """The callbacks of a context's last flush see it alive; everything else sees it gone."""
+    w.set(("dying", ctx), True)
     _queue(w, "SSL_CTX", ctx, 0, 0)
 
 
@@ -228,6 +230,8 @@ def _queue(w: World, kind: str, ctx: int, arg: int, release: int) -> None:
     if w.get(("draining",)):
         raise NotModelledError("a remove callback whose own calls remove sessions from a cache with a remove callback")
     n = w.get(("pq_n",))
+    # What the callback sees of the cache: the count right after its session left it.
+    w.set(("pq", "count", n), w.get(("ncached", ctx)))
     w.set(("pq", "kind", n), 0 if kind == SESSION else 1)
     w.set(("pq", "ctx", n), ctx)
     w.set(("pq", "arg", n), arg)
@@ -235,16 +239,35 @@ def _queue(w: World, kind: str, ctx: int, arg: int, release: int) -> None:
     w.set(("pq_n",), n + 1)
 
 
+def begin_queued(w: World, i: int) -> None:
+    """Before entry `i`'s callback: the cache as the library leaves it at that moment (its
+    count then), and a context being freed still readable (SSL_CTX_free flushes before it
+    frees the structure, ssl/ssl_lib.c L3454-3458)."""
+    from .objects import ALIVE
+
+    w.set(("draining",), True)
+    if w.value(w.get(("pq", "kind", i))) == 1:
+        return
+    ctx = w.value(w.get(("pq", "ctx", i)))
+    w.set(("pq", "final", i), w.get(("ncached", ctx)))
+    w.set(("ncached", ctx), w.get(("pq", "count", i)))
+    if w.get(("dying", ctx)):
+        w.set(("st", ctx), ALIVE)
+
+
 def finish_queued(w: World, i: int) -> None:
     """After entry `i`'s callback: the cache drops its reference, or the context is gone."""
     from . import refs
     from .objects import DESTROYED
 
+    w.set(("draining",), False)
     ctx = w.value(w.get(("pq", "ctx", i)))
     if w.value(w.get(("pq", "kind", i))) == 1:
-        w.set(("st", ctx), DESTROYED)
-        w.note(ctx, f"{obj(ctx)} is destroyed (after its cache's remove callbacks)")
+        w.set(("dying", ctx), False)
         return
+    w.set(("ncached", ctx), w.get(("pq", "final", i)))
+    if w.get(("dying", ctx)):
+        w.set(("st", ctx), DESTROYED)
     release = w.value(w.get(("pq", "rel", i)))
     if release:
         refs.release(w, release, _cache(ctx), f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")

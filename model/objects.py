@@ -55,7 +55,7 @@ def session_ctx_ref_of(ssl: int) -> tuple[str, int]:
 FINITE_FIELDS = frozenset(
     {"st", "rc", "lib", "lost", "site", "death", "killer", "cached", "nr", "lseq",
      "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "hostseq", "cipher", "hostfreed",
-     "remove_cb", "new_cb", "get_cb"}
+     "remove_cb", "new_cb", "get_cb", "dying"}
 )
 
 # Defaults, OpenSSL 3.0.

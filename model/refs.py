@@ -132,10 +132,7 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
 
 
 def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> None:
-    # A context with a remove callback stays readable while its cache's callbacks run
-    # (SSL_CTX_free flushes before it frees the structure, L3454-3458).
-    dying_with_callbacks = w.kind(o) == CTX and bool(w.get(("remove_cb", o)))
-    w.set(("st", o), ALIVE if dying_with_callbacks else DESTROYED)
+    w.set(("st", o), DESTROYED)
     w.set(("death", o), w.site)
     w.set(("killer", o), _holder_id(w, holder, via))
     w.note(o, f"{obj(o)} is destroyed")
@@ -190,6 +187,8 @@ def _ssl_destroyed(w: World, ssl: int) -> None:
 
 def _ctx_destroyed(w: World, ctx: int) -> None:
     """ssl/ssl_lib.c SSL_CTX_free L3454-3455: the last reference flushes the whole cache."""
+    if w.get(("remove_cb", ctx)):
+        w.set(("dying", ctx), True)  # before the flush queues its callbacks
     cache.flush(w, ctx, 0, "`SSL_CTX_free`")
     if w.get(("remove_cb", ctx)):
         cache.queue_context_end(w, ctx)

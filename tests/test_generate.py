@@ -7,7 +7,7 @@ import random
 import re
 
 import pytest
-from sessref.generate import generate_script, generate_scripts
+from sessref.generate import generate_script, generate_scripts, is_careful
 from sessref.language.parser import parse
 from sessref.language.resolve import resolve
 from sessref.model.api import EFFECTS
@@ -19,15 +19,16 @@ STRING = re.compile(r'"(\\.|[^"\\])*"')
 CALL = re.compile(r"\b([A-Za-z_]\w*)\(")
 NONDETERMINISTIC = re.compile(r"\bif \(|\bwhile \(|\bd2i_SSL_SESSION\(")
 FREE = re.compile(r"(SSL_SESSION_free|SSL_free|SSL_CTX_free)\(\w+\);")
+REGISTERS = "SSL_CTX_sess_set_remove_cb(ctx, on_remove);"
 
-# What the generated scripts may call (besides their own function `f`), and do call somewhere
+# What the generated scripts may call (besides their own functions `f` and `on_remove`), and do call somewhere
 # in the 200 scripts, so that the conformance suite exercises all of it.
 CALLS = frozenset(
     """TLS_method TLS_server_method TLS_client_method SSL_CTX_new SSL_CTX_free SSL_CTX_up_ref
     SSL_new SSL_free SSL_up_ref SSL_clear SSL_SESSION_new SSL_SESSION_free SSL_SESSION_up_ref
     SSL_SESSION_dup SSL_get_session SSL_get0_session SSL_get1_session SSL_set_session
     SSL_copy_session_id SSL_CTX_add_session SSL_CTX_remove_session SSL_CTX_flush_sessions
-    SSL_CTX_sess_set_cache_size SSL_CTX_set_session_cache_mode SSL_SESSION_set1_id
+    SSL_CTX_sess_set_cache_size SSL_CTX_set_session_cache_mode SSL_CTX_sess_set_remove_cb SSL_SESSION_set1_id
     SSL_SESSION_set_time SSL_SESSION_set_timeout SSL_SESSION_get_time SSL_SESSION_get_timeout
     SSL_SESSION_is_resumable SSL_SESSION_set1_hostname SSL_SESSION_get0_hostname
     d2i_SSL_SESSION i2d_SSL_SESSION time sleep printf strlen""".split()
@@ -40,7 +41,13 @@ def _statements(source: str) -> int:
 
 
 def _calls(source: str) -> set[str]:
-    return set(CALL.findall(STRING.sub('""', source))) - {"f"}
+    return set(CALL.findall(STRING.sub('""', source))) - {"f", "on_remove"}
+
+
+def _seed(source: str) -> int:
+    header = HEADER.fullmatch(source.splitlines()[0])
+    assert header, source.splitlines()[0]
+    return int(header.group(1))
 
 
 def _verdict(name: str, source: str) -> str:
@@ -117,3 +124,34 @@ def test_the_verdicts_are_a_mix(verdicts: dict[str, str]) -> None:
     summary = f"{safe}/{COUNT} safe ({safe / COUNT:.0%}), {unsafe} unsafe"
     assert safe and unsafe, summary
     assert 0.35 <= safe / COUNT <= 0.65, summary
+
+
+def test_some_scripts_register_a_remove_callback(scripts: list[tuple[str, str]]) -> None:
+    """About 30%, right after the context is created, with each kind of body; the one that
+    frees what it is lent only where the script makes mistakes."""
+    registering = [(name, source) for name, source in scripts if REGISTERS in source]
+    assert 0.2 * COUNT <= len(registering) <= 0.4 * COUNT, f"{len(registering)}/{COUNT} register a callback"
+    for name, source in registering:
+        lines = source.splitlines()
+        assert lines[lines.index(REGISTERS) - 1].startswith("SSL_CTX *ctx = SSL_CTX_new("), f"{name}:\n{source}"
+        if "SSL_SESSION *evicted = NULL;" in lines:
+            assert lines[-1] == "SSL_SESSION_free(evicted);", f"{name}:\n{source}"
+        if "    SSL_SESSION_free(sess);" in lines:
+            assert not is_careful(_seed(source)), f"{name}:\n{source}"
+    bodies = {
+        "reads": sum("long seen = 0;" in source for _, source in registering),
+        "keeps": sum("SSL_SESSION *evicted = NULL;" in source for _, source in registering),
+        "frees": sum("    SSL_SESSION_free(sess);" in source for _, source in registering),
+    }
+    assert all(bodies.values()), bodies
+
+
+def test_careful_scripts_are_safe_with_a_remove_callback(
+    scripts: list[tuple[str, str]], verdicts: dict[str, str]
+) -> None:
+    """The callback runs on every removal (remove, eviction, flush, the context's end):
+    a careful script that registers one is still safe."""
+    careful = [name for name, source in scripts if REGISTERS in source and is_careful(_seed(source))]
+    assert len(careful) >= 0.05 * COUNT, f"{len(careful)} careful scripts register a callback"
+    unsafe = {name: verdicts[name] for name in careful if verdicts[name] != "safe"}
+    assert not unsafe, unsafe
