@@ -15,7 +15,7 @@ from .advice import advice_for
 from .findings import FileReport, build_report
 from .language.ast import Program, Span
 from .language.errors import InternalError, ParseError, SessrefError, render_error
-from .language.parser import parse, parse_file
+from .language.parser import parse_file
 from .language.resolve import resolve
 from .model.api import EFFECTS
 from .model.rules import RULES, rule_named
@@ -256,7 +256,7 @@ def _conform(args: argparse.Namespace) -> int:
         raise UsageError("nothing to check: give `.sess` files or directories, or --generated N")
     for name, source in scripts:
         try:
-            _load_source(name, source)
+            conform.load(name, source)
         except SessrefError as err:
             sys.stdout.write(render_error(err))
             return EXIT_INPUT
@@ -273,12 +273,6 @@ def _conform(args: argparse.Namespace) -> int:
         for r in disagreeing:
             print(f"saved {conform.save_disagreement(r, Path(args.save))}")
     return EXIT_SAFE if not disagreeing else EXIT_FINDINGS
-
-
-def _load_source(name: str, source: str) -> Program:
-    program = parse(source, name)
-    resolve(program, MODELLED)
-    return program
 
 
 def _error_json(path: Path, err: SessrefError) -> dict:

@@ -137,7 +137,8 @@ def _lines(lines: Iterable[int | None]) -> str:
 # ---- running scripts ---------------------------------------------------------------------
 
 
-def _program(name: str, source: str) -> ast.Program:
+def load(name: str, source: str) -> ast.Program:
+    """Parse and resolve a script against the modelled calls (raises SessrefError)."""
     program = parse(source, name)
     resolve(program, frozenset(EFFECTS))
     return program
@@ -145,7 +146,7 @@ def _program(name: str, source: str) -> ast.Program:
 
 def plan(name: str, source: str, options: Options, max_paths: int = MAX_PATHS, seed: int = 0) -> ScriptResult:
     """The paths to run for one script, each with its reproducer (not yet run)."""
-    program = _program(name, source)
+    program = load(name, source)
     verdict = check(program, options)
     result = ScriptResult(name, source, verdict.verdict)
     if verdict.verdict == UNSAFE:

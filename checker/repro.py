@@ -397,14 +397,14 @@ class _Translator:
                 self.stmt(inner, w, indent + "    ")
             w.script(s.span.end_line, f"{indent}}}")
         elif isinstance(s, ast.If):
-            w.script(line, f"{indent}{mark}if ({self.condition(s.cond)}) {{")
+            w.script(line, f"{indent}{mark}if ({self.expr(s.cond)}) {{")
             self.body(s.then, w, indent)
             if s.orelse is not None:
                 w.script(s.orelse.span.line, f"{indent}}} else {{")
                 self.body(s.orelse, w, indent)
             w.script(s.span.end_line, f"{indent}}}")
         elif isinstance(s, ast.While):
-            cond = self.condition(s.cond)
+            cond = self.expr(s.cond)
             if _calls_in(s.cond):
                 cond = f"({self.marker(s.span)[:-1]}, {cond})"
             w.script(line, f"{indent}while ({cond}) {{")
@@ -412,7 +412,7 @@ class _Translator:
             w.script(s.span.end_line, f"{indent}}}")
         elif isinstance(s, ast.For):
             init = self.for_part(s.init)
-            cond = self.condition(s.cond) if s.cond is not None else ""
+            cond = self.expr(s.cond) if s.cond is not None else ""
             step = self.for_part(s.step)
             w.script(line, f"{indent}{mark}for ({init}; {cond}; {step}) {{")
             self.body(s.body, w, indent)
@@ -437,9 +437,6 @@ class _Translator:
                 self.stmt(inner, w, indent + "    ")
         else:
             self.stmt(s, w, indent + "    ")
-
-    def condition(self, e: ast.Expr) -> str:
-        return self.expr(e)
 
     def assignment(self, a: ast.Assign) -> str:
         target = self.expr(a.target)
@@ -484,9 +481,7 @@ def _has_steps(s: ast.Stmt) -> bool:
     if isinstance(s, ast.Return):
         return s.value is not None and _calls_in(s.value)
     if isinstance(s, ast.For):
-        return any(_calls_in(getattr(p, "init", None) or getattr(p, "value", None)) for p in (s.init,) if p) or (
-            s.cond is not None and _calls_in(s.cond)
-        )
+        return (s.init is not None and _has_steps(s.init)) or (s.cond is not None and _calls_in(s.cond))
     return False
 
 

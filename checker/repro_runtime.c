@@ -356,25 +356,27 @@ static void sr_pair(SSL *client, SSL *server)
     SSL_set_accept_state(server);
 }
 
+/* One handshake step of one end, unless it is done: 0 when that end failed. */
+static int sr_handshake_step(SSL *ssl, int *done)
+{
+    if (*done)
+        return 1;
+    int r = SSL_do_handshake(ssl);
+    if (r == 1) {
+        *done = 1;
+        return 1;
+    }
+    int error = SSL_get_error(ssl, r);
+    return error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
+}
+
 /* Runs both ends until the handshake completes (1) or one end fails (0). */
 static int sr_handshake(SSL *client, SSL *server)
 {
     int client_done = 0, server_done = 0;
     for (int round = 0; round < 64 && !(client_done && server_done); round++) {
-        if (!client_done) {
-            int r = SSL_do_handshake(client);
-            if (r == 1)
-                client_done = 1;
-            else if (SSL_get_error(client, r) != SSL_ERROR_WANT_READ && SSL_get_error(client, r) != SSL_ERROR_WANT_WRITE)
-                return 0;
-        }
-        if (!server_done) {
-            int r = SSL_do_handshake(server);
-            if (r == 1)
-                server_done = 1;
-            else if (SSL_get_error(server, r) != SSL_ERROR_WANT_READ && SSL_get_error(server, r) != SSL_ERROR_WANT_WRITE)
-                return 0;
-        }
+        if (!sr_handshake_step(client, &client_done) || !sr_handshake_step(server, &server_done))
+            return 0;
     }
     return client_done && server_done;
 }

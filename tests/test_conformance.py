@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 from sessref import conform, generate, memcheck, repro
-from sessref.language.parser import parse
-from sessref.language.resolve import resolve
-from sessref.model import api
 from sessref.model.api import EFFECTS, Effect
 from sessref.paths import replay_path
 from sessref.solving import Options
@@ -85,9 +82,7 @@ def test_disagreements_are_saved_as_specs(tmp_path: Path) -> None:
 
 
 def _program(source: str):
-    program = parse(source, "judged.sess")
-    resolve(program, frozenset(api.EFFECTS))
-    return program
+    return conform.load("judged.sess", source)
 
 
 def _backend(source: str):
