@@ -264,5 +264,6 @@ _CONCRETE_OPS = {
     "not": lambda a: not a,
     "neg": lambda a: -a,
     "truth": lambda a: bool(a),
+    "constant": lambda a: a,
     "may_be_object": lambda a: isinstance(a, int) and not isinstance(a, bool) and a > 0,
 }

@@ -411,6 +411,9 @@ class SymbolicBackend(Backend):
             return truth(v[0])
         if name == "neg":
             return OPS["sub"](0, v[0])
+        if name == "constant":
+            values = values_of(v[0])
+            return next(iter(values)) if values is not None and len(values) == 1 else None
         if name == "may_be_object":
             values = values_of(v[0])
             return values is None or any(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in values)

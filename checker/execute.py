@@ -18,14 +18,14 @@ from typing import Any, Callable, Hashable
 from .language import ast
 from .language.errors import InternalError, NotModelledError, ResolveError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
-from .model import api, cache, refs
-from .model.values import NULL, OPAQUE_POINTER, function_pointer, string
+from .model import api, cache, handshake, refs
+from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
 
 Context = tuple  # the dynamic context of a site: (("loop", offset, i) | ("call", offset), ...)
 MAX_CONSTANT_LOOP = 10_000
 # Steps the executor takes on its own (not a call of the script), by their text.
-INTERNAL_STEPS = ("start", "end of statement", "end of script", "remove callback")
+INTERNAL_STEPS = ("start", "end of statement", "end of script", "library callback", "library")
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,9 @@ class Executor:
         self._last_value: Any = None
         self._strings: dict[str, int] = {}
         self._function_index = {name: i for i, name in enumerate(self.functions)}
-        self._remove_callbacks = _registers(program, "SSL_CTX_sess_set_remove_cb")
+        self._queues = _queues(program)
         self._in_callback = False  # callbacks queued by a callback's own calls are refused (cache.py)
+        self._cell_pointers: list[Cell] = []
 
     # ---- the whole script ------------------------------------------------------------
     def run(self) -> State | None:
@@ -323,8 +324,9 @@ class Executor:
 
     def _assign(self, stmt: ast.Assign, state: State, frame: Frame) -> State | None:
         if isinstance(stmt.target, ast.Deref):
-            raise NotModelledError("assigning through a pointer (`*x = ...`) is not modelled yet", stmt.span)
-        cell, ctype = self._lookup(stmt.target.id, frame, stmt.target.span)
+            cell, ctype = self._pointee(stmt.target, state, frame), ast.CType("int", 0)
+        else:
+            cell, ctype = self._lookup(stmt.target.id, frame, stmt.target.span)
         state, value = self._expr(stmt.value, state, frame)
         if state is None:
             return None
@@ -487,9 +489,22 @@ class Executor:
             return state, op(_BINARY[e.op], a, b)
         if isinstance(e, ast.Nondet):
             return state, self.backend.nondet(state, self._label("*", e.span, frame))
-        if isinstance(e, (ast.AddrOf, ast.Deref)):
+        if isinstance(e, ast.Deref):
+            return state, state.cells.get(self._pointee(e, state, frame), 0)
+        if isinstance(e, ast.AddrOf):
             raise NotModelledError("pointers to variables are only modelled as call arguments (`&p`)", e.span)
         raise InternalError(f"unknown expression {type(e).__name__}", getattr(e, "span", None))
+
+    def _pointee(self, e: ast.Deref, state: State, frame: Frame) -> Cell:
+        """The library cell `*p` names: only pointers the library passed (`int *copy`)."""
+        cell, _ = self._lookup(e.target.id, frame, e.target.span)
+        index = cell_pointer_index(self.backend.op("constant", state.cells.get(cell, NULL)))
+        if index is None or index >= len(self._cell_pointers):
+            raise NotModelledError(
+                f"`*{e.target.id}`: only pointers the library passes to a callback (`int *copy`) can be dereferenced",
+                e.span,
+            )
+        return self._cell_pointers[index]
 
     def _declared(self, name: str, frame: Frame) -> bool:
         return name in self.globals or any(name in scope for scope in frame.scopes)
@@ -537,20 +552,23 @@ class Executor:
             args.append(Arg(value, _text(self.program, a.span), var=var))
         state = self._step(state, effect.run, args, frame, call.span, _text(self.program, call.span))
         value = self._last_value
-        if self._remove_callbacks and not self._in_callback:
+        if self._queues and not self._in_callback:
             self._in_callback = True
             try:
                 state = self._library_callbacks(state, frame, call.span)
             finally:
                 self._in_callback = False
+        if effect.deferred and state is not None:
+            value = state.cells.get(("hsret",), -1)
         if effect.returns == "owned" and state is not None:
             self.pending.append(value)
         return state, value
 
     def _library_callbacks(self, state: State | None, frame: Frame, span: ast.Span) -> State | None:
-        """Run the remove callbacks the last step queued (see `model/cache.py`), in order, each
-        followed by what the library does after it. Their steps carry the call's span and a
-        `("callback", i)` context, so that findings point at the call that triggered them."""
+        """Run what the last step queued (see `model/cache.py`), in order: each entry's begin,
+        the script's callback or the library's next stage, and its end. Their steps carry
+        the call's span and a `("callback", i)` context, so that findings point at the call
+        that triggered them. Entries may queue more entries; the loop runs until none is left."""
         i = 0
         while state is not None:
             queued = self.backend.op("lt", i, state.cells.get(("pq_n",), 0))
@@ -558,30 +576,63 @@ class Executor:
             if go is None:
                 break
             inner = Frame(frame.key, frame.func, frame.scopes, frame.context + (("callback", i),))
-            go = self._step(go, _begin_queued(i), [], inner, span, "remove callback")
-            is_callback = self.backend.op("eq", go.cells.get(("pq", "kind", i), 0), 0) if go is not None else False
-            call_it, skip = self.backend.branch(go, is_callback) if go is not None else (None, None)
-            if call_it is not None:
-                call_it = self._step(call_it, _callback_of(i), [], inner, span, "remove callback")
-                function = self._last_value
-                ends = [skip] if skip is not None else []
-                for f in self._callback_functions("SSL_CTX_sess_set_remove_cb"):
-                    match = self.backend.op("eq", function, function_pointer(self._function_index[f.name]))
-                    run, call_it = self.backend.branch(call_it, match) if call_it is not None else (None, None)
-                    if run is not None:
-                        values = [run.cells.get(("pq", "ctx", i), NULL), run.cells.get(("pq", "arg", i), NULL)]
-                        run, _ = self._invoke(f, values, run, inner, span.start)
-                    ends.append(run)
-                ends.append(call_it)
-                go = self.backend.merge([s for s in ends if s is not None])
-            else:
-                go = skip
-            go = self._step(go, _finish_queued(i), [], inner, span, "remove callback")
+            go = self._step(go, _begin_queued(i), [], inner, span, "library callback")
+            ends: list[State | None] = []
+            rest = go
+            for kind, registration in _CALLBACK_KINDS.items():
+                if rest is None:
+                    break
+                this, rest = self.backend.branch(rest, self.backend.op("eq", rest.cells.get(("pq", "kind", i), 0), kind))
+                if this is not None:
+                    ends += self._run_callback(this, i, kind, registration, inner, span)
+            if rest is not None:
+                is_stage = self.backend.op("eq", rest.cells.get(("pq", "kind", i), 0), cache.STAGE)
+                this, rest = self.backend.branch(rest, is_stage)
+                if this is not None:
+                    ends.append(self._step(this, _run_stage(i), [], inner, span, "library"))
+                ends.append(rest)
+            go = self.backend.merge([s for s in ends if s is not None])
+            go = self._step(go, _finish_queued(i), [], inner, span, "library callback")
             state = self.backend.merge([s for s in (go, done) if s is not None])
             i += 1
         if state is not None and i:
             state = self._step(state, _clear_queue, [], frame, span, "end of statement")
         return state
+
+    def _run_callback(self, state: State, i: int, kind: int, registration: str, inner: Frame, span: ast.Span) -> list[State | None]:
+        """The script function registered for queue entry `i`, on the library's arguments;
+        its result goes to ("pq", "ret", i)."""
+        state = self._step(state, _callback_of(i), [], inner, span, "library callback")
+        if state is None:
+            return []
+        function = self._last_value
+        ends: list[State | None] = []
+        rest: State | None = state
+        for f in self._callback_functions(registration):
+            match = self.backend.op("eq", function, function_pointer(self._function_index[f.name]))
+            run, rest = self.backend.branch(rest, match) if rest is not None else (None, None)
+            if run is None:
+                continue
+            cells = run.cells
+            ctx, arg, ssl = (cells.get(("pq", name, i), NULL) for name in ("ctx", "arg", "ssl"))
+            if kind == cache.REMOVED:
+                values = [ctx, arg]
+            elif kind == cache.NEW_SESSION:
+                values = [ssl, arg]
+            else:
+                values = [ssl, OPAQUE_POINTER, cells.get(("pq", "len", i), 0), self._pointer_to(("pq", "copy", i))]
+            run, value = self._invoke(f, values, run, inner, span.start)
+            if run is not None:
+                run = self.backend.write(run, ("pq", "ret", i), value if value is not None else 0)
+            ends.append(run)
+        ends.append(rest)
+        return ends
+
+    def _pointer_to(self, cell: Cell) -> int:
+        """A pointer to a library cell (`&copy` for `get_session_cb`), for `*p = v` in the script."""
+        if cell not in self._cell_pointers:
+            self._cell_pointers.append(cell)
+        return cell_pointer(self._cell_pointers.index(cell))
 
     def _callback_functions(self, registration: str) -> list[ast.FuncDef]:
         wanted = CALLBACK_SIGNATURES[registration]
@@ -633,9 +684,20 @@ _BINARY = {
     "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
     "+": "add", "-": "sub", "|": "bitor", "&": "bitand",
 }
-def _registers(program: ast.Program, registration: str) -> bool:
-    """Whether the script calls `registration` anywhere (only then can callbacks be queued)."""
-    return f"{registration}(" in program.source.replace(" (", "(")
+# The callbacks the library may call, by queue entry kind, and how they are registered.
+_CALLBACK_KINDS = {
+    cache.REMOVED: "SSL_CTX_sess_set_remove_cb",
+    cache.NEW_SESSION: "SSL_CTX_sess_set_new_cb",
+    cache.GET_SESSION: "SSL_CTX_sess_set_get_cb",
+}
+# Calls after which the library may owe the script callbacks or stages.
+_QUEUEING = (*_CALLBACK_KINDS.values(), "SSL_connect", "SSL_accept", "SSL_do_handshake", "SSL_read", "SSL_peek", "SSL_write")
+
+
+def _queues(program: ast.Program) -> bool:
+    """Whether the script calls anything that can queue work (only then is the queue run)."""
+    source = program.source.replace(" (", "(")
+    return any(f"{name}(" in source for name in _QUEUEING)
 
 
 def _begin_queued(i: int) -> Effect:
@@ -643,8 +705,12 @@ def _begin_queued(i: int) -> Effect:
 
 
 def _callback_of(i: int) -> Effect:
-    """The remove callback registered on the context of queue entry `i`."""
-    return lambda w, args: w.get(("remove_cb", w.value(w.get(("pq", "ctx", i)))))
+    """The callback registered for queue entry `i`."""
+    return lambda w, args: cache.callback_of(w, i)
+
+
+def _run_stage(i: int) -> Effect:
+    return lambda w, args: handshake.run_stage(w, i)
 
 
 def _finish_queued(i: int) -> Effect:

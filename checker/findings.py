@@ -92,10 +92,12 @@ class _Names:
                         base = cell[2]
                         taken[base] = taken.get(base, 0) + 1
                         self.names[value] = base if taken[base] == 1 else f"{base}#{taken[base]}"
-        for o, info in backend.registry.info.items():
+        for o, info in sorted(backend.registry.info.items()):
             if o not in self.names:
                 line = backend.sites.by_id[info.site].span.line
-                self.names[o] = f"{_short_kind(info.kind)}@{line}"
+                base = f"{_short_kind(info.kind)}@{line}"
+                taken[base] = taken.get(base, 0) + 1
+                self.names[o] = base if taken[base] == 1 else f"{base}#{taken[base]}"
 
     def __call__(self, o: int) -> str:
         return self.names.get(o, f"object {o}")

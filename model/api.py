@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import cache, refs
+from . import cache, handshake, refs
 from .objects import (
     CLOCK_RANGE,
     CTX,
     DEFAULT_CACHE_MODE,
     DEFAULT_CACHE_SIZE,
     DEFAULT_CTX_TIMEOUT,
+    DEFAULT_NUM_TICKETS,
     SCRIPT,
     SENT_SHUTDOWN,
     SESSION,
@@ -47,15 +48,17 @@ class Effect:
     cite: str
     # What the returned pointer means for the caller: "owned", "borrowed" or "" (not an object).
     returns: str = ""
+    # The call's value is only known once the library's callbacks and stages ran (a handshake).
+    deferred: bool = False
 
 
 EFFECTS: dict[str, Effect] = {}
 
 
-def effect(*names: str, cite: str, returns: str = "") -> Callable:
+def effect(*names: str, cite: str, returns: str = "", deferred: bool = False) -> Callable:
     def register(fn: Callable[[World, list[Arg]], Value]) -> Callable:
         for name in names:
-            EFFECTS[name] = Effect(name, fn, cite, returns)
+            EFFECTS[name] = Effect(name, fn, cite, returns, deferred)
         return fn
 
     return register
@@ -125,6 +128,15 @@ def _new_session_fields(w: World, s: int) -> None:
     w.set(("hostseq", s), 0)
     w.set(("cipher", s), False)
     w.set(("hostfreed", s), False)
+    _not_from_handshake(w, s)
+
+
+def _not_from_handshake(w: World, s: int) -> None:
+    """No peer knows this session's keys, and it has no ticket (decoded sessions are
+    modelled without one)."""
+    w.set(("real", s), False)
+    w.set(("tick", s), False)
+    w.set(("nrwhy", s), 0)
 
 
 # ---- taking and dropping the script's references, for all three kinds ------------------
@@ -181,7 +193,7 @@ def session_dup(w: World, args: list[Arg]) -> Value:
         return NULL
     d = refs.allocate(w, SESSION)
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
-    for field in ("ver", "sid", "nr", "time", "timeout", "cipher"):
+    for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real"):
         w.set((field, d), w.get((field, src)))
     w.set(("hostseq", d), 0)
     _new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
@@ -244,6 +256,7 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
     w.set(("cached", s), 0)
     w.set(("lseq", s), 0)
     w.set(("hostseq", s), 0)
+    _not_from_handshake(w, s)
     _decoded_fields(w, s)
     if target is not None:
         # `*a` and the result are the same single reference.
@@ -281,14 +294,14 @@ _GETTERS = "ssl/ssl_sess.c L957-1114 (reads the session)"
 _reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L957-962", lambda w, s: w.get(("time", s)), True)
 _reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L964-969", lambda w, s: w.get(("timeout", s)), True)
 # Resumable: not marked not_resumable, and an id or a ticket to resume with [verified
-# 3.0.19: a new session is not resumable]. Without a handshake no session has a ticket.
+# 3.0.19: a new session is not resumable].
 _reader(
     "SSL_SESSION_is_resumable",
     "ssl/ssl_sess.c SSL_SESSION_is_resumable L1045-1052",
-    lambda w, s: w.ite(w.eq(w.get(("sid", s)), 0), 0, 0 if w.get(("nr", s)) else 1),
+    lambda w, s: 1 if handshake.resumable(w, s) else 0,
 )
 _reader("SSL_SESSION_get_protocol_version", _GETTERS, lambda w, s: w.get(("ver", s)))
-_reader("SSL_SESSION_has_ticket", _GETTERS + "; only a handshake gives a session a ticket", lambda w, s: 0)
+_reader("SSL_SESSION_has_ticket", _GETTERS + "; only a handshake gives a session a ticket", lambda w, s: 1 if w.get(("tick", s)) else 0)
 _reader("SSL_SESSION_get_ticket_lifetime_hint", _GETTERS, _opaque("ticket lifetime hint", 0, None))
 _reader("SSL_SESSION_get_compress_id", _GETTERS, _opaque("compression id", 0, None))
 _reader("SSL_SESSION_get_max_early_data", _GETTERS, _opaque("max early data", 0, None))
@@ -422,6 +435,7 @@ def ssl_new(w: World, args: list[Arg]) -> Value:
     w.set(("sctx", ssl), ctx)
     w.set(("done", ssl), False)
     w.set(("shut", ssl), 0)
+    handshake.copy_settings(w, ssl, ctx)
     refs.take(w, ctx, ctx_ref_of(ssl), f"{obj(ssl)} takes a reference to {obj(ctx)} (`ssl->ctx`)")
     refs.take(w, ctx, session_ctx_ref_of(ssl), f"{obj(ssl)} takes a second one (`ssl->session_ctx`)")
     return ssl
@@ -446,6 +460,8 @@ def ssl_clear(w: World, args: list[Arg]) -> Value:
     _reads_context(w, ssl, "`SSL_clear`")
     w.set(("done", ssl), False)
     w.set(("shut", ssl), 0)
+    w.set(("hit", ssl), False)
+    w.set(("failed", ssl), False)
     return 1
 
 
@@ -574,8 +590,11 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("size", ctx), DEFAULT_CACHE_SIZE)
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
     w.set(("ncached", ctx), 0)
-    for field in ("remove_cb", "new_cb", "get_cb", "dying"):
+    for field in ("remove_cb", "new_cb", "get_cb", "dying", "opts", "minv", "maxv", "goodc", "goods"):
         w.set((field, ctx), NULL)
+    w.set(("ntick", ctx), DEFAULT_NUM_TICKETS)
+    w.set(("issued12", ctx), False)
+    w.set(("issued13", ctx), False)
     return ctx
 
 
@@ -665,9 +684,106 @@ def _register(name: str, field: str, cite: str) -> None:
 
 
 _register("SSL_CTX_sess_set_remove_cb", "remove_cb", "ssl/ssl_sess.c SSL_CTX_sess_set_remove_cb L1328 (runs at every removal: remove_session_lock L852-856, flush L1206-1207)")
-# Only a handshake runs these (not modelled yet): registering them changes nothing else.
-_register("SSL_CTX_sess_set_new_cb", "new_cb", "ssl/ssl_sess.c SSL_CTX_sess_set_new_cb L1317 (runs in ssl_update_cache)")
-_register("SSL_CTX_sess_set_get_cb", "get_cb", "ssl/ssl_sess.c SSL_CTX_sess_set_get_cb L1340 (runs in server lookups)")
+_register("SSL_CTX_sess_set_new_cb", "new_cb", "ssl/ssl_sess.c SSL_CTX_sess_set_new_cb L1317 (runs in ssl_update_cache, ssl_lib.c L3764-3768)")
+_register("SSL_CTX_sess_set_get_cb", "get_cb", "ssl/ssl_sess.c SSL_CTX_sess_set_get_cb L1340 (runs in server lookups, L543-581)")
+
+
+# ---- handshakes and I/O (the peer is abstract: see handshake.py) ------------------------------
+
+
+def _connection(w: World, arg: Arg, name: str, side: int = 0) -> int:
+    """The `SSL` a handshake or I/O call runs on; its context must be alive. `SSL_connect` and
+    `SSL_accept` set the side when none is set (ssl_lib.c L1730-1748)."""
+    ssl = _object_arg(w, arg, name)
+    _reads_context(w, ssl, f"`{name}`")
+    if side and not w.get(("side", ssl)):
+        w.set(("side", ssl), side)
+    return ssl
+
+
+def _handshake_call(name: str, side: int, cite: str, after: int = -1) -> None:
+    def run(w: World, args: list[Arg]) -> Value:
+        ssl = _connection(w, args[0], name, side)
+        current = w.get(("side", ssl))
+        if not current:
+            # SSL_do_handshake L3916-3919, ssl_read_internal L1823-1826: no side set.
+            w.note(ssl, f"{obj(ssl)} is neither a client nor a server yet: `{name}` returns -1")
+            w.set(("hsret",), -1)
+            return -1
+        if len(args) > 2:
+            w.set(("hs", "wnum", ssl), args[2].value)
+        handshake.handshake(w, ssl, current, after)
+        return -1
+
+    EFFECTS[name] = Effect(name, run, cite, deferred=True)
+
+
+_handshake_call("SSL_connect", handshake.CLIENT, "ssl/ssl_lib.c SSL_connect L1740-1748; statem_clnt.c; ssl_sess.c ssl_update_cache")
+_handshake_call("SSL_accept", handshake.SERVER, "ssl/ssl_lib.c SSL_accept L1730-1738; statem_srvr.c; ssl_sess.c ssl_get_prev_session")
+_handshake_call("SSL_do_handshake", 0, "ssl/ssl_lib.c SSL_do_handshake L3912-3938 (the side must be set)")
+_handshake_call(
+    "SSL_read",
+    0,
+    "ssl/ssl_lib.c ssl_read_internal L1821-1860: the handshake first; a TLS 1.3 client processes tickets "
+    "(statem_clnt.c tls_process_new_session_ticket L2493-2629)",
+    handshake.READ_ON,
+)
+_handshake_call("SSL_peek", 0, "ssl/ssl_lib.c ssl_peek_internal L1951-1990 (as SSL_read)", handshake.READ_ON)
+_handshake_call("SSL_write", 0, "ssl/ssl_lib.c ssl_write_internal L2052-2090: the handshake first", handshake.WRITE_ON)
+
+
+def _set_state(name: str, side: int, cite: str) -> None:
+    def run(w: World, args: list[Arg]) -> Value:
+        ssl = _object_arg(w, args[0], name)
+        w.set(("side", ssl), side)
+        # ossl_statem_clear: back in init, so SSL_free no longer sees a completed connection.
+        w.set(("done", ssl), False)
+        w.set(("failed", ssl), False)
+        w.set(("shut", ssl), 0)
+        return None
+
+    EFFECTS[name] = Effect(name, run, cite)
+
+
+_set_state("SSL_set_connect_state", handshake.CLIENT, "ssl/ssl_lib.c SSL_set_connect_state L3949-3956")
+_set_state("SSL_set_accept_state", handshake.SERVER, "ssl/ssl_lib.c SSL_set_accept_state L3940-3947")
+
+
+@effect("SSL_session_reused", cite="ssl/ssl_lib.c SSL_session_reused L4833-4836: s->hit")
+def ssl_session_reused(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_session_reused")
+    return 1 if w.get(("hit", ssl)) else 0
+
+
+@effect("SSL_CTX_set_options", cite="ssl/ssl_lib.c SSL_CTX_set_options L4936-4939: ors the bits in, returns the new options")
+def ctx_set_options(w: World, args: list[Arg]) -> Value:
+    ctx = _object_arg(w, args[0], "SSL_CTX_set_options")
+    value = w.get(("opts", ctx)) | w.value(args[1].value)
+    w.set(("opts", ctx), value)
+    return value
+
+
+def _proto_bound(name: str, field: str) -> None:
+    def run(w: World, args: list[Arg]) -> Value:
+        ctx = _object_arg(w, args[0], name)
+        version = w.value(args[1].value)
+        if version not in (0, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304):
+            return 0
+        w.set((field, ctx), version)
+        return 1
+
+    EFFECTS[name] = Effect(name, run, "ssl/ssl_lib.c SSL_CTX_ctrl L2566-2577, statem/statem_lib.c ssl_set_version_bound L1698 (0: no bound)")
+
+
+_proto_bound("SSL_CTX_set_min_proto_version", "minv")
+_proto_bound("SSL_CTX_set_max_proto_version", "maxv")
+
+
+@effect("SSL_CTX_set_num_tickets", cite="ssl/ssl_lib.c SSL_CTX_set_num_tickets L4761-4766 (copied into each later SSL)")
+def ctx_set_num_tickets(w: World, args: list[Arg]) -> Value:
+    ctx = _object_arg(w, args[0], "SSL_CTX_set_num_tickets")
+    w.set(("ntick", ctx), w.value(args[1].value))
+    return 1
 
 
 # ---- the C library -----------------------------------------------------------------------
@@ -725,4 +841,5 @@ def start(w: World, args: list[Arg]) -> Value:
     """Before the first step: the clock reads some moment in `CLOCK_RANGE`."""
     w.set(("clock",), w.fresh_int("start time", *CLOCK_RANGE))
     w.set(("lseq",), 0)
+    w.set(("idseq",), 0)
     return None

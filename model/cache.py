@@ -162,11 +162,11 @@ def _evict(w: World, ctx: int) -> None:
             return
         tail = order[-1]
         w.note(tail, f"{obj(ctx)}'s cache is full: {obj(tail)} expires soonest and is evicted")
-        if not remove(w, ctx, tail, "cache-full eviction"):
+        if not remove(w, ctx, tail, "cache-full eviction", why=5):
             return
 
 
-def remove(w: World, ctx: int, c: int, who: str) -> bool:
+def remove(w: World, ctx: int, c: int, who: str, why: int = 1) -> bool:
     """`remove_session_lock(ctx, c)`: drop the cached object under `c`'s key (which may be
     another object); mark `c` (the argument) not resumable, found or not. An empty id does
     nothing at all."""
@@ -179,12 +179,12 @@ def remove(w: World, ctx: int, c: int, who: str) -> bool:
     if found:
         _unlink(w, ctx, found, who)
         w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
-    w.set(("nr", c), True)
+    _mark_not_resumable(w, c, why)
     if w.get(("remove_cb", ctx)):
         # L852-856: the callback gets `c` (borrowed, found or not), then the cache's reference goes.
         queue_callback(w, ctx, c, found)
     elif found:
-        refs.release(w, found, _cache(ctx), f"{obj(ctx)}'s session cache drops {obj(found)}")
+        refs.release(w, found, _cache(ctx), text=f"{obj(ctx)}'s session cache drops {obj(found)}")
     return bool(found)
 
 
@@ -200,53 +200,93 @@ def flush(w: World, ctx: int, t, who: str) -> None:
             break
         _unlink(w, ctx, s, who)
         w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
-        w.set(("nr", s), True)
+        _mark_not_resumable(w, s, 5)
         if w.get(("remove_cb", ctx)):
             # L1206-1207: the callback runs in the loop; the references go after it (L1225).
             queue_callback(w, ctx, s, s)
         else:
-            refs.release(w, s, _cache(ctx), f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
+            refs.release(w, s, _cache(ctx), text=f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
 
 
-# ---- the remove callback --------------------------------------------------------------
-# The library calls `remove_session_cb(ctx, s)` in the middle of a call. An effect cannot
-# run script code, so it queues the call: ("pq_n",) entries, each ("pq", "kind", i) (SESSION
-# for a callback then the cache's release of ("pq", "rel", i); CTX for the end of a context's
-# destruction), ("pq", "ctx", i) and ("pq", "arg", i). The executor runs the callbacks right
-# after the step, in order (`Executor._library_callbacks`), then `finish_queued`.
+def _mark_not_resumable(w: World, s: int, why: int) -> None:
+    """`not_resumable = 1`, and why (`handshake.NR_REASONS`), for `stale-session`."""
+    if not w.get(("nr", s)):
+        w.set(("nrwhy", s), why)
+    w.set(("nr", s), True)
+
+
+# ---- what the library owes the script: callbacks, and the rest of a call ------------------
+# The library calls the script's callbacks in the middle of a call. An effect cannot run
+# script code, so it queues them: ("pq_n",) entries, each with ("pq", "kind", i):
+#   REMOVED      remove_session_cb(ctx, arg), then the cache releases ("pq", "rel", i);
+#   CTX_END      the end of a context's destruction (its last flush's callbacks are done);
+#   NEW_SESSION  new_session_cb(ssl, arg) with the library's +1, then -1 if it returns 0;
+#   GET_SESSION  get_session_cb(ssl, id, len, &copy), whose result the next stage reads;
+#   STAGE        the rest of a handshake (`handshake.STAGES[code]`), once the callbacks
+#                queued before it have run.
+# The executor runs the entries in order after the call's step (`Executor._library_callbacks`):
+# `begin_queued`, the callback or stage, `finish_queued`.
+
+REMOVED, CTX_END, NEW_SESSION, GET_SESSION, STAGE = 1, 2, 3, 4, 5
+CALLBACK_FIELD = {REMOVED: "remove_cb", NEW_SESSION: "new_cb", GET_SESSION: "get_cb"}
 
 
 def queue_callback(w: World, ctx: int, arg: int, release: int) -> None:
-    _queue(w, SESSION, ctx, arg, release)
+    _queue(w, REMOVED, ctx, arg, release=release)
 
 
 def queue_context_end(w: World, ctx: int) -> None:
     """The callbacks of a context's last flush see it alive; everything else sees it gone."""
     w.set(("dying", ctx), True)
-    _queue(w, "SSL_CTX", ctx, 0, 0)
+    _queue(w, CTX_END, ctx, 0)
 
 
-def _queue(w: World, kind: str, ctx: int, arg: int, release: int) -> None:
-    if w.get(("draining",)):
-        raise NotModelledError("a remove callback whose own calls remove sessions from a cache with a remove callback")
-    n = w.get(("pq_n",))
-    # What the callback sees of the cache: the count right after its session left it.
-    w.set(("pq", "count", n), w.get(("ncached", ctx)))
-    w.set(("pq", "kind", n), 0 if kind == SESSION else 1)
-    w.set(("pq", "ctx", n), ctx)
-    w.set(("pq", "arg", n), arg)
-    w.set(("pq", "rel", n), release)
-    w.set(("pq_n",), n + 1)
+def queue_new_session(w: World, ctx: int, ssl: int, s: int) -> None:
+    _queue(w, NEW_SESSION, ctx, s, ssl=ssl)
+
+
+def queue_get_session(w: World, ctx: int, ssl: int, length) -> None:
+    _queue(w, GET_SESSION, ctx, 0, ssl=ssl, length=length)
+
+
+def queue_stage(w: World, code: int, arg: int, n: int) -> None:
+    _queue(w, STAGE, 0, arg, code=code, n=n)
+
+
+def _queue(w: World, kind: int, ctx: int, arg: int, release: int = 0, ssl: int = 0, length=0, code: int = 0, n: int = 0) -> None:
+    if w.get(("cbkind",)):
+        raise NotModelledError("a callback whose own calls make the library call back into the script")
+    i = w.get(("pq_n",))
+    # What a remove callback sees of the cache: the count right after its session left it.
+    w.set(("pq", "count", i), w.get(("ncached", ctx)) if ctx else 0)
+    for field, value in (("kind", kind), ("ctx", ctx), ("arg", arg), ("rel", release), ("ssl", ssl),
+                         ("len", length), ("code", code), ("n", n), ("copy", 1), ("ret", 0)):
+        w.set(("pq", field, i), value)
+    w.set(("pq_n",), i + 1)
+
+
+def entry_kind(w: World, i: int) -> int:
+    return w.value(w.get(("pq", "kind", i)))
 
 
 def begin_queued(w: World, i: int) -> None:
-    """Before entry `i`'s callback: the cache as the library leaves it at that moment (its
-    count then), and a context being freed still readable (SSL_CTX_free flushes before it
-    frees the structure, ssl/ssl_lib.c L3454-3458)."""
+    """Before entry `i`: for a remove callback, the cache as the library leaves it at that
+    moment (its count then), and a context being freed still readable (SSL_CTX_free flushes
+    before it frees the structure, ssl/ssl_lib.c L3454-3458); for `new_session_cb`, the
+    library's extra reference (ssl_lib.c L3764-3765)."""
+    from . import refs
     from .objects import ALIVE
 
-    w.set(("draining",), True)
-    if w.value(w.get(("pq", "kind", i))) == 1:
+    kind = entry_kind(w, i)
+    if kind in CALLBACK_FIELD:
+        w.set(("cbkind",), kind)
+        w.set(("cbarg",), w.value(w.get(("pq", "arg", i))))
+    if kind == NEW_SESSION:
+        s = w.value(w.get(("pq", "arg", i)))
+        ssl = w.value(w.get(("pq", "ssl", i)))
+        refs.use(w, s, "the library up-refs, for `new_session_cb`,", holder=("slot", ssl))
+        refs.take(w, s, ("new-cb", ssl), f"the library takes a reference to {obj(s)} for `new_session_cb`")
+    if kind != REMOVED:
         return
     ctx = w.value(w.get(("pq", "ctx", i)))
     w.set(("pq", "final", i), w.get(("ncached", ctx)))
@@ -255,19 +295,65 @@ def begin_queued(w: World, i: int) -> None:
         w.set(("st", ctx), ALIVE)
 
 
+def callback_of(w: World, i: int):
+    """The script function registered for entry `i` (0: none, or not a callback)."""
+    kind = entry_kind(w, i)
+    field = CALLBACK_FIELD.get(kind)
+    if field is None:
+        return 0
+    return w.get((field, w.value(w.get(("pq", "ctx", i)))))
+
+
 def finish_queued(w: World, i: int) -> None:
-    """After entry `i`'s callback: the cache drops its reference, or the context is gone."""
+    """After entry `i`: the cache drops its reference, the context is gone, or the library
+    does what the callback's result asks."""
     from . import refs
     from .objects import DESTROYED
 
-    w.set(("draining",), False)
+    w.set(("cbkind",), 0)
+    w.set(("cbarg",), 0)
+    kind = entry_kind(w, i)
     ctx = w.value(w.get(("pq", "ctx", i)))
-    if w.value(w.get(("pq", "kind", i))) == 1:
+    if kind == CTX_END:
         w.set(("dying", ctx), False)
+    elif kind == NEW_SESSION:
+        _after_new_session(w, i)
+    elif kind == GET_SESSION:
+        ssl = w.value(w.get(("pq", "ssl", i)))
+        w.set(("hs", "got", ssl), w.get(("pq", "ret", i)))
+        w.set(("hs", "copy", ssl), w.get(("pq", "copy", i)))
+    elif kind == REMOVED:
+        w.set(("ncached", ctx), w.get(("pq", "final", i)))
+        if w.get(("dying", ctx)):
+            w.set(("st", ctx), DESTROYED)
+        release = w.value(w.get(("pq", "rel", i)))
+        if release:
+            refs.release(w, release, _cache(ctx), text=f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")
+
+
+def _after_new_session(w: World, i: int) -> None:
+    """ssl_lib.c L3764-3768: returning 0 makes the library drop its reference; returning 1
+    gives it to the callback, which must keep the session somewhere to free it later."""
+    from . import refs
+    from .rules import CALLBACK_OWNERSHIP
+
+    s = w.value(w.get(("pq", "arg", i)))
+    ssl = w.value(w.get(("pq", "ssl", i)))
+    if not w.test(w.get(("pq", "ret", i))):
+        refs.release(w, s, ("new-cb", ssl), text=f"`new_session_cb` returned 0: the library drops its reference to {obj(s)}")
         return
-    w.set(("ncached", ctx), w.get(("pq", "final", i)))
-    if w.get(("dying", ctx)):
-        w.set(("st", ctx), DESTROYED)
-    release = w.value(w.get(("pq", "rel", i)))
-    if release:
-        refs.release(w, release, _cache(ctx), f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")
+    w.set(("lib", s), w.get(("lib", s)) - 1)
+    w.set(("lost", s), False)
+    w.note(s, f"`new_session_cb` returned 1: the script owns the library's extra reference to {obj(s)}")
+    if w.get(("st", s)) != DESTROYED_STATE and not any(w.value(w.get(c)) == s for c in w.live_variables()):
+        w.set(("lost", s), True)
+        w.finding(
+            CALLBACK_OWNERSHIP,
+            f"`new_session_cb` returned 1, so it owns a reference to {obj(s)}, but it kept the session "
+            "nowhere: that reference is never released. Return 1 only after storing the session "
+            "(and free it when the store lets go); return 0 if it only serialised it",
+            (s,),
+        )
+
+
+DESTROYED_STATE = 2

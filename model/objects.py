@@ -15,8 +15,15 @@ A session also has ("cached", s) the context whose cache holds it (0: none), its
 ("host", s) which hostname buffer it has (0: none; each new hostname frees the old
 buffer and counts up, ("hostseq", s) the last number used), ("cipher", s) whether it has a
 cipher, ("hostfreed", s) whether the script freed its hostname (a `get0` pointer) already.
+A session made by a handshake has ("real", s) (a peer knows its keys, so it can resume it)
+and ("tick", s) when it carries a ticket; ("nrwhy", s) says why it was marked not resumable.
 An `SSL` has ("slot", l) its session, ("ctx", l)/("sctx", l) its two contexts,
-("done", l) a completed handshake, ("shut", l) its shutdown flags.
+("done", l) a completed handshake, ("shut", l) its shutdown flags, ("side", l) client (1) or
+server (2) once set, ("proto", l) the negotiated version, ("hit", l) whether it resumed, and
+the settings copied from its context at `SSL_new`: ("opts", l), ("minv", l)/("maxv", l),
+("ntick", l). A context also has ("goodc", c)/("goods", c), its completed handshakes (for the
+automatic flush), and ("issued12", c)/("issued13", c), whether it issued tickets of that
+version (only then can a client offer one: the ticket keys are the context's own).
 An `SSL_CTX` has ("mode", c), ("size", c), ("timeout", c), ("ncached", c) and its callbacks
 ("remove_cb", c), ("new_cb", c), ("get_cb", c) (a script function, or 0). The queue of
 remove callbacks the library owes the script is described in `cache.py`.
@@ -55,7 +62,8 @@ def session_ctx_ref_of(ssl: int) -> tuple[str, int]:
 FINITE_FIELDS = frozenset(
     {"st", "rc", "lib", "lost", "site", "death", "killer", "cached", "nr", "lseq",
      "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "hostseq", "cipher", "hostfreed",
-     "remove_cb", "new_cb", "get_cb", "dying"}
+     "remove_cb", "new_cb", "get_cb", "dying", "nrwhy", "tick", "real", "side", "failed", "hit", "proto", "hsafter",
+     "opts", "minv", "maxv", "ntick", "goodc", "goods", "issued12", "issued13"}
 )
 
 # Defaults, OpenSSL 3.0.
@@ -75,6 +83,10 @@ CACHE_NO_INTERNAL_LOOKUP = 0x0100
 CACHE_NO_INTERNAL_STORE = 0x0200
 CACHE_UPDATE_TIME = 0x0400
 SENT_SHUTDOWN = 1
+# include/openssl/ssl.h SSL_OP_NO_TICKET.
+OP_NO_TICKET = 1 << 14
+# ssl/ssl_lib.c SSL_CTX_new_ex L3399: num_tickets = 2.
+DEFAULT_NUM_TICKETS = 2
 
 # time_t is 64 bits; a time + timeout beyond this sets `timeout_ovf` (never expires).
 TIME_T_MAX = 2**63 - 1

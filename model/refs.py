@@ -22,7 +22,15 @@ from .objects import (
     session_ctx_ref_of,
     slot_of,
 )
-from .rules import BORROWED_FREE, DANGLING_REFERENCE, DOUBLE_FREE, LEAK, NULL_DEREFERENCE, USE_AFTER_FREE
+from .rules import (
+    BORROWED_FREE,
+    CALLBACK_OWNERSHIP,
+    DANGLING_REFERENCE,
+    DOUBLE_FREE,
+    LEAK,
+    NULL_DEREFERENCE,
+    USE_AFTER_FREE,
+)
 from .world import Arg, Cell, World, obj
 
 Holder = tuple
@@ -40,6 +48,10 @@ def describe_holder(holder: Holder) -> str:
         return f"{obj(holder[1])} (its `ctx`)"
     if kind == "ssl-session-ctx":
         return f"{obj(holder[1])} (its `session_ctx`)"
+    if kind == "handshake":
+        return f"{obj(holder[1])}'s handshake"
+    if kind == "new-cb":
+        return f"the library, for `new_session_cb` on {obj(holder[1])}"
     return str(holder)
 
 
@@ -49,12 +61,12 @@ def _holder_id(w: World, holder: Holder, via: Cell | None) -> int:
     return KILLED_BY_LIBRARY if holder[0] != "script" else -2
 
 
-def allocate(w: World, kind: str) -> int:
-    """A new object with one reference, owned by the script."""
+def allocate(w: World, kind: str, holder: Holder = SCRIPT) -> int:
+    """A new object with one reference, owned by the script or by a library holder."""
     o = w.new_object(kind)
     w.set(("st", o), ALIVE)
     w.set(("rc", o), 1)
-    w.set(("lib", o), 0)
+    w.set(("lib", o), 0 if holder == SCRIPT else 1)
     w.set(("site", o), w.site)
     w.set(("lost", o), False)
     w.note(o, f"{obj(o)} is allocated: count 1")
@@ -115,7 +127,14 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
     rc = w.get(("rc", o))
     lib = w.get(("lib", o))
     if holder == SCRIPT:
-        if rc - lib <= 0:
+        if rc - lib <= 0 and _lent_to_callback(w, o):
+            w.finding(
+                CALLBACK_OWNERSHIP,
+                f"the callback releases {obj(o)}, which the library only lent it: "
+                f"{_callback_contract(w)}",
+                (o,),
+            )
+        elif rc - lib <= 0:
             w.finding(
                 BORROWED_FREE,
                 f"the script releases a reference to {obj(o)} that it never owned",
@@ -129,6 +148,18 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
     w.note(o, f"{text or describe_holder(holder) + ' releases its reference'}: count {rc}")
     if rc == 0:
         _destroy(w, o, holder, via, lib)
+
+
+def _lent_to_callback(w: World, o: int) -> bool:
+    return bool(w.get(("cbkind",))) and w.get(("cbarg",)) == o
+
+
+def _callback_contract(w: World) -> str:
+    if w.get(("cbkind",)) == cache.NEW_SESSION:
+        return ("`new_session_cb` owns the library's extra reference only if it returns 1; "
+                "return 0 (the library then drops it) or return 1 and free it later, but not both")
+    return ("`remove_session_cb` is a notification without a reference; the cache drops its own "
+            "reference right after the callback returns")
 
 
 def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> None:
@@ -163,7 +194,7 @@ def _library_holders_text(w: World, o: int) -> str:
             if w.get(("st", ssl)) == ALIVE and w.get(("slot", ssl)) == o:
                 names.append(describe_holder(("slot", ssl)))
         for i in range(w.get(("pq_n",))):
-            if w.get(("pq", "rel", i)) == o:
+            if w.get(("pq", "kind", i)) == cache.REMOVED and w.get(("pq", "rel", i)) == o:
                 ctx = w.get(("pq", "ctx", i))
                 names.append(describe_holder(("cache", ctx)) + " (it drops its reference after the remove callback)")
     elif w.kind(o) == CTX:
@@ -206,7 +237,7 @@ def clear_bad_session(w: World, ssl: int) -> bool:
         return False
     session = w.get(("slot", ssl))
     w.note(session, f"{obj(ssl)} closed without `SSL_shutdown`: {obj(session)} is bad")
-    cache.remove(w, w.get(("sctx", ssl)), session, "the bad-session cleanup")
+    cache.remove(w, w.get(("sctx", ssl)), session, "the bad-session cleanup", why=2)
     return True
 
 

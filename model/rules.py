@@ -41,6 +41,20 @@ CACHE_CORRUPTION = Rule(
     crash=True,
 )
 
+CALLBACK_OWNERSHIP = Rule(
+    "SR008",
+    "callback-ownership",
+    "a session callback breaks its reference contract (new_session_cb, get_session_cb's `*copy`, remove_session_cb)",
+    crash=False,
+)
+STALE_SESSION = Rule(
+    "SR009",
+    "stale-session",
+    "a session the library marked not resumable is offered for resumption",
+    crash=False,
+    severity="warning",
+)
+
 RULES: tuple[Rule, ...] = (
     USE_AFTER_FREE,
     DOUBLE_FREE,
@@ -49,6 +63,8 @@ RULES: tuple[Rule, ...] = (
     BORROWED_FREE,
     NULL_DEREFERENCE,
     CACHE_CORRUPTION,
+    CALLBACK_OWNERSHIP,
+    STALE_SESSION,
 )
 
 

@@ -63,3 +63,17 @@ def function_index(value: int) -> int | None:
     if isinstance(value, int) and _FUNCTION_BASE - 1_000_000 < value <= _FUNCTION_BASE:
         return _FUNCTION_BASE - value
     return None
+
+
+_CELL_BASE = -4_000_000_000
+
+
+def cell_pointer(index: int) -> int:
+    """A pointer the library passes into a callback (`&copy`), to the `index`-th such cell."""
+    return _CELL_BASE - index
+
+
+def cell_pointer_index(value) -> int | None:
+    if isinstance(value, int) and _CELL_BASE - 1_000_000 < value <= _CELL_BASE:
+        return _CELL_BASE - value
+    return None

@@ -1,0 +1,588 @@
+"""Handshakes and I/O from one side's point of view, with an abstract peer.
+
+What the peer does is a choice the solver explores: which protocol version it negotiates,
+whether it resumes the session the client offers, what a client offers a server, how many
+TLS 1.3 tickets arrive, whether it aborts with a fatal alert. Each choice has a label below;
+`sessref.repro` drives a real peer to take the same ones.
+
+The library runs callbacks in the middle of these calls (`new_session_cb`,
+`get_session_cb`, `remove_session_cb`). An effect cannot run script code, so a handshake is
+cut into *stages* at every callback: a stage does what the library does up to a callback,
+queues the callback (see `cache.py`) and, when the library has more to do afterwards,
+queues the next stage as a continuation. The executor runs the queue in order.
+
+Sources are OpenSSL 3.0.22: ssl/statem/statem_clnt.c, statem_srvr.c, statem_lib.c,
+extensions_srvr.c, ssl/ssl_sess.c and ssl/ssl_lib.c, line numbers as in
+`../shared/openssl-session-semantics.md` sections 1d, 1e and 2.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from . import cache, refs
+from .objects import (
+    CACHE_CLIENT,
+    CACHE_NO_AUTO_CLEAR,
+    CACHE_NO_INTERNAL_LOOKUP,
+    CACHE_NO_INTERNAL_STORE,
+    CACHE_SERVER,
+    DEFAULT_CTX_TIMEOUT,
+    OP_NO_TICKET,
+    SESSION,
+    slot_of,
+)
+from .rules import STALE_SESSION
+from .world import World, obj
+
+CLIENT, SERVER = 1, 2
+TLS1_2, TLS1_3 = 0x0303, 0x0304
+# Session ids the handshake makes (random 32 bytes in the library) are distinct numbers
+# from here on; a decoded session may still carry one of them (stored bytes, decoded again).
+_HANDSHAKE_IDS = 1 << 40
+MAX_TICKETS_PER_READ = 2
+TICKET_LIFETIME_MAX = 7 * 24 * 3600  # RFC 8446 4.6.1; 3.0.22 caps the client's hint at 7 days
+
+# The peer's choices (labels are also what `repro` reads back).
+PEER_TLS13 = "the peer negotiates TLS 1.3"
+PEER_ABORTS_EARLY = "the peer aborts before its hello"
+PEER_RESUMES = "the peer resumes the offered session"
+PEER_SENDS_TLS12_TICKET = "the server sends a TLS 1.2 ticket"
+PEER_ABORTS = "the peer aborts the handshake with a fatal alert"
+CLIENT_OFFERS_TICKET = "the client offers a ticket"
+CLIENT_OFFERS_ID = "the client offers a session id"
+CLIENT_ID_IS_CACHED = "the client's session id is cache entry"
+TICKET_ARRIVES = "a TLS 1.3 ticket arrives"
+TICKET_LIFETIME = "the ticket's lifetime"
+PEER_ALERT_ON_READ = "the peer sends a fatal alert"
+DATA_ARRIVES = "application data arrives"
+
+# Why a session was marked not resumable, for `stale-session` (("nrwhy", s)).
+NR_REMOVED, NR_UNCLEAN, NR_SINGLE_USE, NR_ALERT, NR_FLUSHED = 1, 2, 3, 4, 5
+NR_REASONS = {
+    NR_REMOVED: "`SSL_CTX_remove_session` removed it",
+    NR_UNCLEAN: "its connection ended without `SSL_shutdown` (the bad-session cleanup)",
+    NR_SINGLE_USE: "a TLS 1.3 session is single use and it resumed a connection already",
+    NR_ALERT: "a fatal alert ended its connection",
+    NR_FLUSHED: "it was evicted or flushed from a session cache",
+}
+
+
+def handshake_holder(ssl: int) -> tuple:
+    return ("handshake", ssl)
+
+
+def new_cb_holder(ssl: int) -> tuple:
+    return ("new-cb", ssl)
+
+
+# ---- the connection's settings ----------------------------------------------------------
+
+
+def copy_settings(w: World, ssl: int, ctx: int) -> None:
+    """ssl/ssl_lib.c SSL_new L705-713: options, version bounds and ticket count are copied
+    from the context; changing the context later does not change this `SSL`."""
+    for field in ("opts", "minv", "maxv", "ntick"):
+        w.set((field, ssl), w.get((field, ctx)))
+    w.set(("side", ssl), 0)
+    w.set(("failed", ssl), False)
+    w.set(("hit", ssl), False)
+    w.set(("proto", ssl), 0)
+
+
+def _allowed(w: World, ssl: int, version: int) -> bool:
+    lo, hi = w.get(("minv", ssl)), w.get(("maxv", ssl))
+    return (lo == 0 or not w.test(w.lt(version, lo))) and (hi == 0 or not w.test(w.lt(hi, version)))
+
+
+def _negotiate(w: World, ssl: int) -> int:
+    """The version the peer picks among those this side allows (TLS 1.2 and 1.3 modelled)."""
+    allowed = [v for v in (TLS1_2, TLS1_3) if _allowed(w, ssl, v)]
+    if len(allowed) == 2:
+        return TLS1_3 if w.choose(PEER_TLS13) else TLS1_2
+    return allowed[0] if allowed else 0
+
+
+def _fresh_id(w: World) -> int:
+    n = w.get(("idseq",)) + 1
+    w.set(("idseq",), n)
+    return _HANDSHAKE_IDS + n
+
+
+def _session_timeout(w: World, ssl: int):
+    """ssl_get_new_session L469-474: the session context's timeout, or the method's 7200 s."""
+    t = w.get(("timeout", w.get(("sctx", ssl))))
+    return w.ite(w.eq(t, 0), DEFAULT_CTX_TIMEOUT, t)
+
+
+def _replace_slot(w: World, ssl: int, new: int, why: str) -> None:
+    """The slot takes `new` (count 1, already the slot's) and drops the old session."""
+    old = w.get(("slot", ssl))
+    w.set(("slot", ssl), new)
+    w.note(new, f"{obj(ssl)}'s slot takes {obj(new)} ({why})")
+    if old:
+        refs.release(w, old, slot_of(ssl), text=f"{obj(ssl)}'s slot drops {obj(old)} ({why})")
+
+
+def _new_session(w: World, ssl: int, why: str, version: int = 0, sid: int = 0) -> int:
+    """ssl/ssl_sess.c ssl_get_new_session L458-512: a fresh session in the slot."""
+    s = refs.allocate(w, SESSION, holder=slot_of(ssl))
+    for field, value in (("cached", 0), ("lseq", 0), ("host", 0), ("hostseq", 0), ("hostfreed", False),
+                         ("nr", False), ("nrwhy", 0), ("tick", False), ("real", True)):
+        w.set((field, s), value)
+    w.set(("ver", s), version)
+    w.set(("sid", s), sid)
+    w.set(("cipher", s), True)
+    w.set(("time", s), w.get(("clock",)))
+    w.set(("timeout", s), _session_timeout(w, ssl))
+    _replace_slot(w, ssl, s, why)
+    return s
+
+
+def _dup_into_slot(w: World, ssl: int, why: str) -> int:
+    """ssl_session_dup(slot, 0) replaces the slot (tickets): same fields, a new object."""
+    src = w.get(("slot", ssl))
+    refs.use(w, src, "the library copies", holder=slot_of(ssl))
+    d = refs.allocate(w, SESSION, holder=slot_of(ssl))
+    for field in ("ver", "sid", "time", "timeout", "cipher", "tick", "real"):
+        w.set((field, d), w.get((field, src)))
+    for field, value in (("cached", 0), ("lseq", 0), ("hostseq", 0), ("hostfreed", False), ("nr", False), ("nrwhy", 0)):
+        w.set((field, d), value)
+    w.set(("host", d), 0)
+    if w.get(("host", src)):
+        w.set(("hostseq", d), 1)
+        w.set(("host", d), 1)
+    _replace_slot(w, ssl, d, why)
+    return d
+
+
+def resumable(w: World, s: int) -> bool:
+    """ssl/ssl_sess.c SSL_SESSION_is_resumable L1045-1052: not marked, and an id or a ticket."""
+    return not w.get(("nr", s)) and (w.get(("tick", s)) or not cache.has_empty_id(w, s))
+
+
+# ---- queueing the rest of a call ----------------------------------------------------------
+# A stage is `fn(w, ssl, n)`; `_then` runs it now when nothing waits in the queue, else
+# queues it behind the callbacks this stage queued.
+
+STAGES: list[Callable[[World, int, int], None]] = []
+
+
+def stage(fn: Callable[[World, int, int], None]) -> Callable[[World, int, int], None]:
+    STAGES.append(fn)
+    return fn
+
+
+def _then(w: World, mark: int, fn: Callable[[World, int, int], None], ssl: int, n: int = 0) -> None:
+    if w.get(("pq_n",)) > mark:
+        cache.queue_stage(w, STAGES.index(fn), ssl, n)
+    else:
+        fn(w, ssl, n)
+
+
+def run_stage(w: World, i: int) -> None:
+    """Queue entry `i` is a stage: run it."""
+    code = w.value(w.get(("pq", "code", i)))
+    STAGES[code](w, w.value(w.get(("pq", "arg", i))), w.value(w.get(("pq", "n", i))))
+
+
+def _result(w: World, value) -> None:
+    """The call's return value, read by the executor once the queue is empty."""
+    w.set(("hsret",), value)
+
+
+# ---- the handshake ---------------------------------------------------------------------------
+
+
+def handshake(w: World, ssl: int, side: int, after: int = -1) -> None:
+    """SSL_do_handshake (ssl/ssl_lib.c L3912-3938) on a connection whose side is set; `after`
+    is the stage to run once it succeeded (`SSL_read` reading on), if any."""
+    if w.get(("failed", ssl)):
+        # statem.c state_machine: a connection in the error state returns -1 at once.
+        w.note(ssl, f"{obj(ssl)} failed earlier: the call returns -1")
+        _result(w, -1)
+        return
+    if w.get(("done", ssl)):
+        _result(w, 1)
+        if after >= 0:
+            STAGES[after](w, ssl, 0)
+        return
+    version = _negotiate(w, ssl)
+    if not version:
+        w.note(ssl, f"{obj(ssl)} allows no protocol version the model knows: the handshake fails")
+        _result(w, -1)
+        return
+    w.set(("proto", ssl), version)
+    w.set(("hsafter", ssl), after)
+    if side == CLIENT:
+        _client_hello(w, ssl)
+    else:
+        _server_hello(w, ssl)
+
+
+def _fatal_alert(w: World, ssl: int) -> None:
+    """ssl/s3_msg.c ssl3_send_alert L57-59 and rec_layer_s3.c L1599-1608 (sent or received):
+    `SSL_CTX_remove_session(session_ctx, session)`. The connection is in error: it is "in
+    init" again, so `SSL_free` does not treat its session as bad."""
+    s = w.get(("slot", ssl))
+    w.note(ssl, f"a fatal alert ends {obj(ssl)}'s connection")
+    w.set(("done", ssl), False)
+    w.set(("failed", ssl), True)
+    if s:
+        cache.remove(w, w.get(("sctx", ssl)), s, "the fatal alert", why=NR_ALERT)
+    _result(w, -1)
+
+
+def _client_hello(w: World, ssl: int) -> None:
+    """statem_clnt.c tls_construct_client_hello L1109-1117: a slot session that is not
+    resumable, or of a version this side does not allow, is replaced by a fresh one."""
+    s = w.get(("slot", ssl))
+    offered = 0
+    if s:
+        refs.use(w, s, "the ClientHello reads the session in", holder=slot_of(ssl))
+        version_ok = w.test(w.lt(0x0300, w.get(("ver", s)))) and _allowed(w, ssl, w.get(("ver", s)))
+        if resumable(w, s) and version_ok:
+            offered = s
+        elif w.get(("nr", s)):
+            why = NR_REASONS.get(w.value(w.get(("nrwhy", s))), "it was marked not resumable")
+            w.finding(
+                STALE_SESSION,
+                f"{obj(s)} is offered for resumption but is not resumable ({why}): "
+                "the connection does a full handshake",
+                (s,),
+            )
+    if not offered:
+        _new_session(w, ssl, "a fresh session for the ClientHello")
+    if w.choose(PEER_ABORTS_EARLY):
+        _fatal_alert(w, ssl)
+        return
+    version = w.get(("proto", ssl))
+    mark = w.get(("pq_n",))
+    if offered and w.get(("real", offered)) and w.test(w.eq(w.get(("ver", offered)), version)) and w.choose(PEER_RESUMES):
+        w.set(("hit", ssl), True)
+        w.note(offered, f"the server resumes {obj(offered)}: {obj(ssl)}'s slot keeps it")
+    else:
+        w.set(("hit", ssl), False)
+        if offered:
+            # L1567-1581: declined; the old session is not marked and stays where it is cached.
+            _new_session(w, ssl, "the server declined the offered session")
+        s = w.get(("slot", ssl))
+        w.set(("ver", s), version)
+        if version == TLS1_2:
+            # The id from the ServerHello, or SHA-256 of the ticket (L2597-2629).
+            w.set(("sid", s), _fresh_id(w))
+            w.set(("tick", s), w.choose(PEER_SENDS_TLS12_TICKET))
+    if w.choose(PEER_ABORTS):
+        _fatal_alert(w, ssl)
+        return
+    _then(w, mark, _client_finished, ssl)
+
+
+@stage
+def _client_finished(w: World, ssl: int, n: int) -> None:
+    """statem_lib.c tls_finish_handshake L1102-1122: TLS 1.3 with CLIENT mode removes the
+    session from the cache (single use: a resumed one is marked not resumable); TLS 1.2
+    updates the cache. Then `sess_connect_good` counts the handshake."""
+    w.set(("done", ssl), True)
+    sctx = w.get(("sctx", ssl))
+    s = w.get(("slot", ssl))
+    mark = w.get(("pq_n",))
+    due = _auto_flush_due(w, sctx, CLIENT)
+    if w.get(("proto", ssl)) == TLS1_3:
+        if w.get(("mode", sctx)) & CACHE_CLIENT:
+            cache.remove(w, sctx, s, "the TLS 1.3 single-use rule", why=NR_SINGLE_USE)
+    else:
+        _update_cache(w, ssl, CLIENT, due)
+    w.set(("goodc", sctx), w.get(("goodc", sctx)) + 1)
+    _result(w, 1)
+    _then(w, mark, _after_handshake, ssl)
+
+
+def _auto_flush_due(w: World, ctx: int, side: int) -> bool:
+    """ssl_lib.c ssl_update_cache L3771-3781: every 256th handshake (low 8 bits all set)."""
+    count = w.get(("goodc" if side == CLIENT else "goods", ctx))
+    return isinstance(count, int) and count & 0xFF == 0xFF
+
+
+def _update_cache(w: World, ssl: int, side: int, flush_due: bool) -> None:
+    """ssl/ssl_lib.c ssl_update_cache L3711-3782."""
+    s = w.get(("slot", ssl))
+    if cache.has_empty_id(w, s) or w.get(("nr", s)):
+        return
+    sctx = w.get(("sctx", ssl))
+    mode = w.get(("mode", sctx))
+    bit = CACHE_CLIENT if side == CLIENT else CACHE_SERVER
+    tls13 = w.get(("proto", ssl)) == TLS1_3
+    if mode & bit and (not w.get(("hit", ssl)) or tls13):
+        stores = not tls13 or side == CLIENT or w.get(("remove_cb", sctx)) or w.get(("opts", ssl)) & OP_NO_TICKET
+        if not mode & CACHE_NO_INTERNAL_STORE and stores:
+            cache.add(w, sctx, s)
+        if w.get(("new_cb", sctx)):
+            cache.queue_new_session(w, sctx, ssl, s)
+    if not mode & CACHE_NO_AUTO_CLEAR and mode & bit and flush_due:
+        cache.queue_stage(w, STAGES.index(_auto_flush), sctx, 0)
+
+
+@stage
+def _auto_flush(w: World, sctx: int, n: int) -> None:
+    cache.flush(w, sctx, w.get(("clock",)), "the automatic flush (every 255 handshakes)")
+
+
+@stage
+def _after_handshake(w: World, ssl: int, n: int) -> None:
+    after = w.get(("hsafter", ssl))
+    if after >= 0:
+        STAGES[after](w, ssl, 0)
+
+
+# ---- the server -----------------------------------------------------------------------------
+
+
+def _server_hello(w: World, ssl: int) -> None:
+    """ssl/ssl_sess.c ssl_get_prev_session L603-739: what the client offers decides the lookup."""
+    version = w.get(("proto", ssl))
+    sctx = w.get(("sctx", ssl))
+    tls13 = version == TLS1_3
+    if tls13 and w.get(("slot", ssl)):
+        # L612-616: TLS 1.3 drops the slot before looking at the PSK.
+        old = w.get(("slot", ssl))
+        w.set(("slot", ssl), 0)
+        refs.release(w, old, slot_of(ssl), text=f"TLS 1.3: {obj(ssl)}'s slot drops {obj(old)} before the lookup")
+    stateful = bool(w.get(("opts", ssl)) & OP_NO_TICKET)
+    issued = w.get(("issued13" if tls13 else "issued12", sctx))
+    if not stateful and issued and w.choose(CLIENT_OFFERS_TICKET):
+        # t1_lib.c tls_decrypt_ticket L1902-1928: a new object, never cached by this step.
+        s = refs.allocate(w, SESSION, holder=handshake_holder(ssl))
+        for field, value in (("cached", 0), ("lseq", 0), ("host", 0), ("hostseq", 0), ("hostfreed", False),
+                             ("nr", False), ("nrwhy", 0), ("tick", False), ("real", True), ("cipher", True)):
+            w.set((field, s), value)
+        w.set(("ver", s), version)
+        w.set(("sid", s), _fresh_id(w))
+        w.set(("time", s), w.get(("clock",)))
+        w.set(("timeout", s), _session_timeout(w, ssl))
+        w.note(s, f"the client's ticket decrypts to a new session {obj(s)}")
+        _consider(w, ssl, s, 0)
+        return
+    if (tls13 and not stateful) or not w.choose(CLIENT_OFFERS_ID):
+        _consider(w, ssl, 0, 0)
+        return
+    # lookup_sess_in_cache L514-584: the internal cache (same version), then the callback.
+    if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_LOOKUP:
+        candidates = [m for m in cache.members(w, sctx) if w.test(w.eq(w.get(("ver", m)), version))]
+        for k, m in enumerate(candidates):
+            if w.choose(f"{CLIENT_ID_IS_CACHED} {k + 1}"):
+                refs.use(w, m, "the server's cache lookup compares the key of", holder=("cache", sctx))
+                refs.take(w, m, handshake_holder(ssl), f"the lookup finds {obj(m)} in {obj(sctx)}'s cache and takes a reference")
+                _consider(w, ssl, m, 1)
+                return
+    if w.get(("get_cb", sctx)):
+        mark = w.get(("pq_n",))
+        cache.queue_get_session(w, sctx, ssl, w.fresh_int("the offered session id's length", 1, 32))
+        _then(w, mark, _after_get_session, ssl)
+        return
+    _consider(w, ssl, 0, 1)
+
+
+@stage
+def _after_get_session(w: World, ssl: int, n: int) -> None:
+    """L543-581: what `get_session_cb` returned, and its `*copy` flag."""
+    from .rules import CALLBACK_OWNERSHIP
+
+    r = w.value(w.get(("hs", "got", ssl)))
+    copy = w.test(w.get(("hs", "copy", ssl)))
+    sctx = w.get(("sctx", ssl))
+    if not r:
+        _consider(w, ssl, 0, 1)
+        return
+    refs.use(w, r, "the library reads the session `get_session_cb` returned,")
+    owned_before = w.get(("rc", r)) - w.get(("lib", r))
+    if not copy:
+        # The callback hands over one of its references.
+        if owned_before <= 0:
+            w.finding(
+                CALLBACK_OWNERSHIP,
+                f"`get_session_cb` set `*copy = 0`, handing over a reference to {obj(r)}, but the script "
+                "owns none: the library will release a reference nobody took",
+                (r,),
+            )
+        w.set(("lib", r), w.get(("lib", r)) + 1)
+        _retag(w, r, handshake_holder(ssl), f"`*copy = 0`: the callback's reference to {obj(r)} passes to the library")
+        if owned_before == 1 and _reachable(w, r):
+            w.finding(
+                CALLBACK_OWNERSHIP,
+                f"`get_session_cb` set `*copy = 0` on {obj(r)} while the script still keeps it: that "
+                "was the script's only reference, and the library releases it when the connection "
+                "lets go of the session, so the kept pointer dangles. Up-ref it first, or leave `*copy = 1`",
+                (r,),
+            )
+    if w.get(("nr", r)):
+        # L548-553: a non-resumable result is ignored; with copy 0 its reference is freed.
+        w.note(r, f"{obj(r)} is not resumable: the library ignores it")
+        if not copy:
+            refs.release(w, r, handshake_holder(ssl))
+        _consider(w, ssl, 0, 1)
+        return
+    if copy:
+        refs.take(w, r, handshake_holder(ssl), f"`*copy` is 1: the library takes its own reference to {obj(r)}")
+        if owned_before > 0 and not _reachable(w, r):
+            w.set(("lost", r), True)
+            w.finding(
+                CALLBACK_OWNERSHIP,
+                f"`get_session_cb` returned {obj(r)} with `*copy` left at 1, so the library took its own "
+                "reference; the callback's reference is not kept anywhere and is never released. "
+                "Set `*copy = 0` to hand it over",
+                (r,),
+            )
+    mark = w.get(("pq_n",))
+    if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_STORE:
+        cache.add(w, sctx, r)
+    _then(w, mark, _consider_found, ssl, r)
+
+
+def _retag(w: World, o: int, holder: tuple, text: str) -> None:
+    w.note(o, f"{text}: count {w.get(('rc', o))}")
+
+
+def _reachable(w: World, o: int) -> bool:
+    return any(w.value(w.get(cell)) == o for cell in w.live_variables())
+
+
+@stage
+def _consider_found(w: World, ssl: int, r: int) -> None:
+    _consider(w, ssl, r, 1)
+
+
+def _consider(w: World, ssl: int, found: int, from_cache: int) -> None:
+    """ssl_get_prev_session L666-739: a found session is resumed unless its version differs
+    or it expired (an expired one found by id leaves the cache); otherwise a new session."""
+    sctx = w.get(("sctx", ssl))
+    version = w.get(("proto", ssl))
+    mark = w.get(("pq_n",))
+    accepted = False
+    if found:
+        if not w.test(w.eq(w.get(("ver", found)), version)):
+            w.note(found, f"{obj(found)} has another protocol version: not resumed")
+        elif cache.expired(w, found, w.get(("clock",))):
+            w.note(found, f"{obj(found)} has expired: not resumed")
+            if from_cache:
+                cache.remove(w, sctx, found, "the expired-session lookup", why=NR_REMOVED)
+        else:
+            accepted = True
+        if not accepted:
+            refs.release(w, found, handshake_holder(ssl), text=f"the lookup drops its reference to {obj(found)}")
+    _then(w, mark, _server_resume if accepted else _server_full, ssl, found)
+
+
+@stage
+def _server_resume(w: World, ssl: int, found: int) -> None:
+    """L710-717: the slot takes over the lookup's reference; the object is shared with the cache."""
+    old = w.get(("slot", ssl))
+    w.set(("slot", ssl), found)
+    w.note(found, f"{obj(ssl)} resumes {obj(found)}: the lookup's reference becomes the slot's")
+    if old:
+        refs.release(w, old, slot_of(ssl))
+    w.set(("hit", ssl), True)
+    _server_finish(w, ssl, found)
+
+
+@stage
+def _server_full(w: World, ssl: int, n: int) -> None:
+    """ssl_get_new_session(s, 1): a new session; a TLS 1.2 server gives it a 32-byte id only
+    when no ticket will be issued (ssl_generate_session_id L408-411)."""
+    version = w.get(("proto", ssl))
+    sid = _fresh_id(w) if version == TLS1_2 and w.get(("opts", ssl)) & OP_NO_TICKET else 0
+    _new_session(w, ssl, "a new session for a full handshake", version, sid)
+    w.set(("hit", ssl), False)
+    _server_finish(w, ssl, 0)
+
+
+def _server_finish(w: World, ssl: int, n: int) -> None:
+    if w.choose(PEER_ABORTS):
+        _fatal_alert(w, ssl)
+        return
+    w.set(("done", ssl), True)
+    sctx = w.get(("sctx", ssl))
+    _result(w, 1)
+    if w.get(("proto", ssl)) == TLS1_3:
+        _server_ticket(w, ssl, 0)
+        return
+    if not w.get(("opts", ssl)) & OP_NO_TICKET:
+        w.set(("issued12", sctx), True)
+    mark = w.get(("pq_n",))
+    # statem_lib.c L1095-1101: TLS 1.2 updates the cache at the end; `sess_accept_good` is
+    # counted on `s->ctx` after it.
+    _update_cache(w, ssl, SERVER, _auto_flush_due(w, sctx, SERVER))
+    ctx = w.get(("ctx", ssl))
+    w.set(("goods", ctx), w.get(("goods", ctx)) + 1)
+    _then(w, mark, _after_handshake, ssl)
+
+
+@stage
+def _server_ticket(w: World, ssl: int, k: int) -> None:
+    """statem_srvr.c tls_construct_new_session_ticket L3937-3947, L4027-4035: each TLS 1.3
+    ticket after the first, or after a resumption, goes with a copy of the session; the
+    session gets an id, then `ssl_update_cache(SERVER)` runs once per ticket."""
+    count = w.get(("ntick", ssl))
+    if not w.test(w.lt(k, count)):
+        ctx = w.get(("ctx", ssl))
+        w.set(("goods", ctx), w.get(("goods", ctx)) + 1)
+        _after_handshake(w, ssl, 0)
+        return
+    if k > 0 or w.get(("hit", ssl)):
+        _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
+    s = w.get(("slot", ssl))
+    w.set(("sid", s), _fresh_id(w))
+    sctx = w.get(("sctx", ssl))
+    if not w.get(("opts", ssl)) & OP_NO_TICKET:
+        w.set(("issued13", sctx), True)
+    mark = w.get(("pq_n",))
+    _update_cache(w, ssl, SERVER, _auto_flush_due(w, sctx, SERVER))
+    _then(w, mark, _server_ticket, ssl, k + 1)
+
+
+# ---- reading: TLS 1.3 tickets arrive on the client -------------------------------------------
+
+
+@stage
+def _read_on(w: World, ssl: int, n: int) -> None:
+    """After the handshake, `SSL_read`/`SSL_peek` process what the peer sent."""
+    if w.get(("side", ssl)) == CLIENT and w.get(("proto", ssl)) == TLS1_3:
+        _client_ticket(w, ssl, 0)
+    else:
+        _read_data(w, ssl, 0)
+
+
+@stage
+def _client_ticket(w: World, ssl: int, k: int) -> None:
+    """statem_clnt.c tls_process_new_session_ticket L2493-2517, L2597-2629: every TLS 1.3
+    ticket replaces the slot with a copy carrying the ticket, then `ssl_update_cache(CLIENT)`."""
+    if k >= MAX_TICKETS_PER_READ or not w.choose(f"{TICKET_ARRIVES} ({k + 1})"):
+        _read_data(w, ssl, 0)
+        return
+    s = _dup_into_slot(w, ssl, "a TLS 1.3 ticket arrived")
+    w.set(("tick", s), True)
+    w.set(("sid", s), _fresh_id(w))
+    w.set(("time", s), w.get(("clock",)))
+    w.set(("timeout", s), w.fresh_int(f"{TICKET_LIFETIME} ({k + 1})", 0, TICKET_LIFETIME_MAX))
+    sctx = w.get(("sctx", ssl))
+    mark = w.get(("pq_n",))
+    _update_cache(w, ssl, CLIENT, _auto_flush_due(w, sctx, CLIENT))
+    _then(w, mark, _client_ticket, ssl, k + 1)
+
+
+@stage
+def _read_data(w: World, ssl: int, n: int) -> None:
+    if w.choose(PEER_ALERT_ON_READ):
+        _fatal_alert(w, ssl)
+        return
+    _result(w, w.fresh_int("bytes read", 1, None) if w.choose(DATA_ARRIVES) else -1)
+
+
+@stage
+def _write_on(w: World, ssl: int, n: int) -> None:
+    """`SSL_write` after the handshake: the peer reads; the call writes everything."""
+    _result(w, w.get(("hs", "wnum", ssl)))
+
+
+READ_ON = STAGES.index(_read_on)
+WRITE_ON = STAGES.index(_write_on)
