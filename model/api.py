@@ -135,6 +135,7 @@ def _not_from_handshake(w: World, s: int) -> None:
     """No peer knows this session's keys, and it has no ticket (decoded sessions are
     modelled without one)."""
     w.set(("real", s), False)
+    w.set(("origin", s), 0)
     w.set(("tick", s), False)
     w.set(("nrwhy", s), 0)
 
@@ -193,7 +194,7 @@ def session_dup(w: World, args: list[Arg]) -> Value:
         return NULL
     d = refs.allocate(w, SESSION)
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
-    for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real"):
+    for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real", "origin"):
         w.set((field, d), w.get((field, src)))
     w.set(("hostseq", d), 0)
     _new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname

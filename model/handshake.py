@@ -56,6 +56,11 @@ TICKET_ARRIVES = "a TLS 1.3 ticket arrives"
 TICKET_LIFETIME = "the ticket's lifetime"
 PEER_ALERT_ON_READ = "the peer sends a fatal alert"
 DATA_ARRIVES = "application data arrives"
+PEER_KNOWS = "the client offered the id of the session the callback returned"
+# Facts the reproducer needs up front, recorded as choices with one possible value.
+NEGOTIATED = "the negotiated version"
+OFFERED = "the client offers the session"
+PEER_HOLDS = "the peer holds"
 
 # Why a session was marked not resumable, for `stale-session` (("nrwhy", s)).
 NR_REMOVED, NR_UNCLEAN, NR_SINGLE_USE, NR_ALERT, NR_FLUSHED = 1, 2, 3, 4, 5
@@ -135,6 +140,7 @@ def _new_session(w: World, ssl: int, why: str, version: int = 0, sid: int = 0) -
     w.set(("cipher", s), True)
     w.set(("time", s), w.get(("clock",)))
     w.set(("timeout", s), _session_timeout(w, ssl))
+    w.set(("origin", s), w.get(("sctx", ssl)) if w.get(("side", ssl)) == SERVER else 0)
     _replace_slot(w, ssl, s, why)
     return s
 
@@ -144,7 +150,7 @@ def _dup_into_slot(w: World, ssl: int, why: str) -> int:
     src = w.get(("slot", ssl))
     refs.use(w, src, "the library copies", holder=slot_of(ssl))
     d = refs.allocate(w, SESSION, holder=slot_of(ssl))
-    for field in ("ver", "sid", "time", "timeout", "cipher", "tick", "real"):
+    for field in ("ver", "sid", "time", "timeout", "cipher", "tick", "real", "origin"):
         w.set((field, d), w.get((field, src)))
     for field, value in (("cached", 0), ("lseq", 0), ("hostseq", 0), ("hostfreed", False), ("nr", False), ("nrwhy", 0)):
         w.set((field, d), value)
@@ -212,8 +218,10 @@ def handshake(w: World, ssl: int, side: int, after: int = -1) -> None:
         w.note(ssl, f"{obj(ssl)} allows no protocol version the model knows: the handshake fails")
         _result(w, -1)
         return
+    w.fresh_int(NEGOTIATED, version, version)
     w.set(("proto", ssl), version)
     w.set(("hsafter", ssl), after)
+    w.set(("hs", "keys", ssl), True)
     if side == CLIENT:
         _client_hello(w, ssl)
     else:
@@ -271,10 +279,12 @@ def _client_hello(w: World, ssl: int) -> None:
         if version == TLS1_2:
             # The id from the ServerHello, or SHA-256 of the ticket (L2597-2629).
             w.set(("sid", s), _fresh_id(w))
-            w.set(("tick", s), w.choose(PEER_SENDS_TLS12_TICKET))
     if w.choose(PEER_ABORTS):
         _fatal_alert(w, ssl)
         return
+    if version == TLS1_2 and not w.get(("hit", ssl)):
+        s = w.get(("slot", ssl))
+        w.set(("tick", s), w.choose(PEER_SENDS_TLS12_TICKET))
     _then(w, mark, _client_finished, ssl)
 
 
@@ -360,6 +370,7 @@ def _server_hello(w: World, ssl: int) -> None:
         w.set(("sid", s), _fresh_id(w))
         w.set(("time", s), w.get(("clock",)))
         w.set(("timeout", s), _session_timeout(w, ssl))
+        w.set(("origin", s), sctx)
         w.note(s, f"the client's ticket decrypts to a new session {obj(s)}")
         _consider(w, ssl, s, 0)
         return
@@ -371,10 +382,13 @@ def _server_hello(w: World, ssl: int) -> None:
         candidates = [m for m in cache.members(w, sctx) if w.test(w.eq(w.get(("ver", m)), version))]
         for k, m in enumerate(candidates):
             if w.choose(f"{CLIENT_ID_IS_CACHED} {k + 1}"):
+                w.fresh_int(OFFERED, m, m)
+                w.set(("hs", "keys", ssl), bool(w.get(("real", m))) and w.get(("origin", m)) == sctx)
                 refs.use(w, m, "the server's cache lookup compares the key of", holder=("cache", sctx))
                 refs.take(w, m, handshake_holder(ssl), f"the lookup finds {obj(m)} in {obj(sctx)}'s cache and takes a reference")
                 _consider(w, ssl, m, 1)
                 return
+    w.set(("hs", "keys", ssl), False)  # an id no session of this context has
     if w.get(("get_cb", sctx)):
         mark = w.get(("pq_n",))
         cache.queue_get_session(w, sctx, ssl, w.fresh_int("the offered session id's length", 1, 32))
@@ -433,6 +447,13 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "Set `*copy = 0` to hand it over",
                 (r,),
             )
+    # Whether the client offered this very session's id (so that it has its keys): only a
+    # session this context's handshakes made, and not one the internal lookup would have found.
+    lookup = not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_LOOKUP
+    cached = lookup and any(m == r or cache.same_key(w, m, r) for m in cache.members(w, sctx))
+    knows = bool(w.get(("real", r))) and w.get(("origin", r)) == sctx and not cached and w.choose(PEER_KNOWS)
+    w.fresh_int(OFFERED, r if knows else 0, r if knows else 0)
+    w.set(("hs", "keys", ssl), knows)
     mark = w.get(("pq_n",))
     if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_STORE:
         cache.add(w, sctx, r)
@@ -497,6 +518,12 @@ def _server_full(w: World, ssl: int, n: int) -> None:
 
 
 def _server_finish(w: World, ssl: int, n: int) -> None:
+    """The client completes the handshake, or aborts it; a resumed session whose keys the
+    client does not have (an id it made up, another session from the callback) fails."""
+    if w.get(("hit", ssl)) and not w.get(("hs", "keys", ssl)):
+        w.note(ssl, f"the client does not have the keys of the session {obj(ssl)} resumed: the handshake fails")
+        _fatal_alert(w, ssl)
+        return
     if w.choose(PEER_ABORTS):
         _fatal_alert(w, ssl)
         return
@@ -508,6 +535,9 @@ def _server_finish(w: World, ssl: int, n: int) -> None:
         return
     if not w.get(("opts", ssl)) & OP_NO_TICKET:
         w.set(("issued12", sctx), True)
+    s = w.get(("slot", ssl))
+    if not w.get(("hit", ssl)) and not cache.has_empty_id(w, s):
+        w.fresh_int(PEER_HOLDS, s, s)
     mark = w.get(("pq_n",))
     # statem_lib.c L1095-1101: TLS 1.2 updates the cache at the end; `sess_accept_good` is
     # counted on `s->ctx` after it.
@@ -532,6 +562,7 @@ def _server_ticket(w: World, ssl: int, k: int) -> None:
         _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
     s = w.get(("slot", ssl))
     w.set(("sid", s), _fresh_id(w))
+    w.fresh_int(PEER_HOLDS, s, s)
     sctx = w.get(("sctx", ssl))
     if not w.get(("opts", ssl)) & OP_NO_TICKET:
         w.set(("issued13", sctx), True)

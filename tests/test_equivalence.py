@@ -92,3 +92,50 @@ def test_encoding_agrees_with_enumeration_with_a_remove_callback(body: str, sour
     )
     source = source.replace(PRELUDE, callback + PRELUDE + "SSL_CTX_sess_set_remove_cb(ctx, on_remove);\n", 1)
     _assert_encoding_agrees_with_enumeration(source)
+
+
+HANDSHAKE_PRELUDE = """SSL_SESSION *kept = NULL;
+int on_new(SSL *ssl, SSL_SESSION *sess) { NEW_BODY }
+SSL_SESSION *on_get(SSL *ssl, const unsigned char *id, int len, int *copy) { GET_BODY }
+SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_BOTH);
+SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+SSL_CTX_sess_set_new_cb(ctx, on_new);
+SSL_CTX_sess_set_get_cb(ctx, on_get);
+SSL *l1 = SSL_new(ctx);
+SSL *l2 = SSL_new(ctx);
+SSL_SESSION *a = NULL;
+SSL_SESSION *t = NULL;
+"""
+NEW_BODIES = (
+    "return 0;",
+    "if (kept == NULL) { kept = sess; return 1; } return 0;",
+    "if (*) { SSL_SESSION_free(kept); kept = sess; return 1; } return 0;",
+)
+GET_BODIES = (
+    "return kept;",
+    "*copy = 0; return kept;",
+    "if (kept != NULL) { SSL_SESSION_up_ref(kept); *copy = 0; } return kept;",
+)
+handshake_statement = st.one_of(
+    st.builds("SSL_connect({});".format, ssl),
+    st.builds("SSL_accept({});".format, ssl),
+    st.builds("SSL_read({}, NULL, 0);".format, ssl),
+    st.builds("SSL_shutdown({});".format, ssl),
+    st.builds("SSL_free({});".format, ssl),
+    st.builds("{} = SSL_new(ctx);".format, ssl),
+    st.builds("t = SSL_get_session({});".format, ssl),
+    st.builds("a = SSL_get1_session({});".format, ssl),
+    st.builds("SSL_set_session({}, a);".format, ssl),
+    st.just("SSL_SESSION_free(a);"),
+    st.just("SSL_SESSION_get_time(t);"),
+    st.just("SSL_CTX_flush_sessions(ctx, 0);"),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(NEW_BODIES), st.sampled_from(GET_BODIES), st.lists(handshake_statement, min_size=1, max_size=4))
+def test_encoding_agrees_with_enumeration_with_handshakes(new_body: str, get_body: str, statements: list[str]) -> None:
+    """The same, with handshakes (an abstract peer), tickets, and new/get session callbacks."""
+    prelude = HANDSHAKE_PRELUDE.replace("NEW_BODY", new_body).replace("GET_BODY", get_body)
+    _assert_encoding_agrees_with_enumeration(prelude + "\n".join(statements) + "\n")
