@@ -137,14 +137,14 @@ class ConcreteWorld(StepWorld):
     def __init__(self, backend: "ConcreteBackend", cells: dict, site: int, live: list[Cell], record: TraceStep):
         super().__init__(backend, site, live)
         self.cells = cells
-        self.record = record
+        self.step_record = record
 
     def get(self, cell: Cell) -> Any:
         return self.cells.get(cell, 0)
 
     def set(self, cell: Cell, value: Any) -> None:
         self.cells[cell] = value
-        self.record.writes[cell] = value
+        self.step_record.writes[cell] = value
 
     def value(self, v: Any) -> Any:
         return v
@@ -157,6 +157,9 @@ class ConcreteWorld(StepWorld):
 
     def fresh_int(self, label: str, lo: int | None = None, hi: int | None = None) -> Any:
         return self.backend.oracle.integer(site_label(self.backend.sites, self._site, label), lo, hi)
+
+    def record(self, label: str, value: int) -> None:
+        self.backend.oracle.asked.append((site_label(self.backend.sites, self._site, label), int(value)))
 
     def add(self, a: Any, b: Any) -> Any:
         return a + b
@@ -172,13 +175,13 @@ class ConcreteWorld(StepWorld):
 
     def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
         f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace) - 1)
-        self.record.findings.append(f)
+        self.step_record.findings.append(f)
         self.backend.findings.append(f)
         if rule.crash:
             raise PathEnds(rule.name)
 
     def note(self, obj: int, text: str) -> None:
-        self.record.notes.append((obj, text))
+        self.step_record.notes.append((obj, text))
 
 
 class ConcreteBackend(Backend):

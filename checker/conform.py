@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import memcheck, repro
-from .concrete import ConcreteBackend
+from .concrete import ConcreteBackend, Finding
 from .language import ast
 from .language.parser import parse
 from .language.resolve import resolve
 from .model.api import EFFECTS
+from .model.objects import ALIVE
 from .model.rules import CACHE_CORRUPTION, DOUBLE_FREE, NULL_DEREFERENCE, USE_AFTER_FREE
 from .paths import enumerate_paths
 from .solving import UNSAFE, Options, Replay, check, replay
@@ -86,7 +87,10 @@ def judge(backend: ConcreteBackend, result: memcheck.RunResult) -> tuple[bool, s
         return False, f"the model finds no memory error on this path; valgrind: {first.what} at line {first.line}"
     if result.fatal_signal:
         return False, f"the program died of {result.fatal_signal}"
-    leaked = {line_of(backend.registry.info[o].site) for f in backend.findings if f.rule.name == "leak" for o in f.objs}
+    # A callback that keeps a reference nowhere (`new_session_cb` returning 1, `*copy` left
+    # at 1 on a fresh session) is reported as `callback-ownership`: a leak all the same.
+    leaks = [f for f in backend.findings if f.rule.name in ("leak", "callback-ownership") and _lost_for_good(backend, f)]
+    leaked = {line_of(backend.registry.info[o].site) for f in leaks for o in f.objs}
     # A lost block is an object's when libssl allocated it at a line where the path allocates objects.
     allocating = {line_of(info.site) for info in backend.registry.info.values()}
     object_leaks = [leak for leak in result.leaks if leak.from_libssl and leak.line in allocating]
@@ -214,8 +218,18 @@ def conform(
     return results
 
 
+def _lost_for_good(backend: ConcreteBackend, finding: Finding) -> bool:
+    """A leak finding, or a callback-ownership one whose object the script never releases."""
+    if finding.rule.name == "leak":
+        return True
+    cells: dict = {}
+    for step in backend.trace:
+        cells.update(step.writes)
+    return all(cells.get(("st", o)) == ALIVE and cells.get(("lost", o)) for o in finding.objs)
+
+
 ROW_ORDER = ("use-after-free", "double-free", "dangling-reference", "leak", "borrowed-free", "null-dereference",
-             "cache-corruption", "safe")
+             "cache-corruption", "callback-ownership", "stale-session", "safe")
 
 
 def agreement_table(results: list[ScriptResult]) -> str:

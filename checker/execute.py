@@ -596,7 +596,8 @@ class Executor:
             state = self.backend.merge([s for s in (go, done) if s is not None])
             i += 1
         if state is not None and i:
-            state = self._step(state, _clear_queue, [], frame, span, "end of statement")
+            after = Frame(frame.key, frame.func, frame.scopes, frame.context + (("callback", i),))
+            state = self._step(state, _clear_queue, [], after, span, "end of statement")
         return state
 
     def _run_callback(self, state: State, i: int, kind: int, registration: str, inner: Frame, span: ast.Span) -> list[State | None]:

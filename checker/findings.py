@@ -12,6 +12,7 @@ from .advice import advice_for
 from .concrete import ConcreteBackend, TraceStep
 from .execute import INTERNAL_STEPS
 from .language import ast
+from .model import handshake
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
 from .model.rules import Rule
 from .solving import Counterexample, Verdict
@@ -196,6 +197,10 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
     return ObjectState(names(o), kind, status, count, tuple(holders))
 
 
+# Facts recorded for reproducers that the path's text says otherwise (`World.record`).
+_RECORDED = (handshake.OFFERED, handshake.PEER_HOLDS)
+
+
 def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ...]:
     """The path in words, in the order it was taken: each `if (*)` taken or not (with its loop
     iteration), each `while (*)`'s iterations, each input and library outcome."""
@@ -204,7 +209,7 @@ def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ..
     loop_counts: dict[tuple, list] = {}  # loop -> [span, iterations, index in result]
     for label, value in backend.oracle.asked:
         what, _, where = label.partition("@")
-        if what == "start time" and not _uses_time(program):
+        if what == "start time" and not _uses_time(program) or what in _RECORDED:
             continue
         line, col = (int(x) for x in where.split("/")[0].split(":"))
         span = _span_at(program, line, col)

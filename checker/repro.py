@@ -22,6 +22,7 @@ from .execute import INTERNAL_STEPS, choice_label
 from .language import ast
 from .language.errors import NotModelledError
 from .language.prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .model import handshake
 from .model.objects import ALIVE, CTX
 from .solving import Replay
 
@@ -39,6 +40,21 @@ REALIZED = frozenset(
         "new session id",
     }
 )
+# The peer's choices (model/handshake.py): the reproducer's peer takes them.
+_PEER_CHOICES = tuple(
+    getattr(handshake, name)
+    for name in ("PEER_TLS13", "PEER_ABORTS_EARLY", "PEER_RESUMES", "PEER_SENDS_TLS12_TICKET", "PEER_ABORTS",
+                 "CLIENT_OFFERS_TICKET", "CLIENT_OFFERS_ID", "CLIENT_ID_IS_CACHED", "TICKET_ARRIVES",
+                 "PEER_ALERT_ON_READ", "DATA_ARRIVES", "PEER_KNOWS", "NEGOTIATED", "OFFERED", "PEER_HOLDS")
+)
+# Calls the runtime runs against the peer (`sr_tls`), with their code there.
+TLS_CALLS = {"SSL_connect": 0, "SSL_accept": 1, "SSL_do_handshake": 2, "SSL_read": 3, "SSL_peek": 4, "SSL_write": 5}
+
+
+def _realized(what: str) -> bool:
+    return what in REALIZED or what.startswith(_PEER_CHOICES)
+
+
 # Static method tables: nothing to check.
 _METHODS = frozenset({"TLS_method", "TLS_client_method", "TLS_server_method", "SSLv23_method", "SSLv23_client_method",
                       "SSLv23_server_method"})
@@ -113,9 +129,13 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
         if held is not None and not _inside_callbacks(site.context, held[1]):
             events.append(held[0])
             held = None
+        if held is not None and ("hsret",) in step.writes and held[0].label.startswith("hsresult@"):
+            # A handshake's result is only known once its stages ran.
+            value = int(step.writes[("hsret",)])
+            held = (Event(held[0].label, value, f"returns {value}"), held[1])
         events += [_choice_event(label, value) for label, value in asked[done : step.asked_from]]
         inside = asked[step.asked_from : step.asked_to]
-        events += [_choice_event(label, value) for label, value in inside if _what(label) in REALIZED]
+        events += [_choice_event(label, value) for label, value in inside if _realized(_what(label))]
         done = max(done, step.asked_to)
         crashed_here = backend.crashed and index == len(backend.trace) - 1
         if crashed_here:
@@ -127,9 +147,17 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
             continue
         name = _call_name(site.text)
         kind = "" if name in _METHODS else _result_kind(name)
+        if name in TLS_CALLS:
+            value = int(step.writes.get(("hsret",), -1))
+            event = Event(choice_label("hsresult", site.span, site.context), value, f"`{site.text}` returns {value}")
+            if held is not None:
+                events.append(event)
+            else:
+                held = (event, site.context)
+            continue
         if not kind or step.value is None:
             continue
-        opaque = any(_what(label) not in REALIZED for label, _ in inside)
+        opaque = any(not _realized(_what(label)) for label, _ in inside)
         value = int(step.value)
         if kind == "pointer":
             value = int(value != 0)
@@ -326,12 +354,18 @@ class _Translator:
             inner = f'sr_set1_id({", ".join(args)}, "{at}")'
         elif c.func == "sleep":
             inner = f"(sr_sleep({args[0]}), 0)"
+        elif c.func in TLS_CALLS:
+            num = args[2] if c.func == "SSL_write" else "0"
+            inner = f'sr_tls({TLS_CALLS[c.func]}, {args[0]}, "{at}", (int)({num}))'
         else:
             inner = f"{c.func}({', '.join(args)})"
         if self.allocation_failures and c.func in ALLOCATORS:
             inner = f'(sr_allocation("{at}"), {inner})'
         kind = "" if c.func in _METHODS else _result_kind(c.func)
+        if c.func in TLS_CALLS:
+            kind = "checked"
         wrapped = {
+            "checked": inner,
             "object": f'sr_object({inner}, "{at}")',
             "pointer": f'sr_pointer({inner}, "{at}")',
             "int": f'sr_int({inner}, "{at}")',
@@ -341,7 +375,7 @@ class _Translator:
             audit = f'sr_audit_caches("{at}");'
             if kind == "":
                 return f'({{ {audit} {wrapped}; sr_stop_after("{at}"); }})'
-            temp = "long long" if kind == "int" else "void *"
+            temp = "long long" if kind in ("int", "checked") else "void *"
             return f'({{ {audit} {temp} sr_result = {wrapped}; sr_stop_after("{at}"); sr_result; }})'
         return wrapped
 

@@ -44,18 +44,33 @@ static void sr_mismatch(const char *message)
     sr_status = 3;
 }
 
-/* Whether the next event is `what@at` (then `/context` or the end). */
-static int sr_next_is(const char *what, const char *at)
+/* Events a handshake took out of turn (see `sr_find`): the sequential reader skips them. */
+static unsigned char *sr_used;
+
+static void sr_skip_used(void)
 {
-    if (sr_pos >= sr_path_length)
-        return 0;
-    const char *label = sr_path[sr_pos].label;
+    while (sr_used != NULL && sr_pos < sr_path_length && sr_used[sr_pos])
+        sr_pos++;
+}
+
+/* Whether `label` is `what@at` (then `/context` or the end). */
+static int sr_label_is(const char *label, const char *what, const char *at)
+{
     size_t n = strlen(what);
     if (strncmp(label, what, n) != 0 || label[n] != '@')
         return 0;
     label += n + 1;
     n = strlen(at);
     return strncmp(label, at, n) == 0 && (label[n] == '\0' || label[n] == '/');
+}
+
+/* Whether the next event is `what@at`. */
+static int sr_next_is(const char *what, const char *at)
+{
+    sr_skip_used();
+    if (sr_pos >= sr_path_length)
+        return 0;
+    return sr_label_is(sr_path[sr_pos].label, what, at);
 }
 
 static long long sr_take(const char *what, const char *at, long long otherwise)
@@ -387,6 +402,350 @@ static void sr_peer_free(void)
     EVP_PKEY_free(sr_peer_key());
 }
 
+/* ---- handshakes: the script's SSL against a real peer ----
+ * Each handshake gets a fresh peer SSL joined to the script's SSL by a BIO pair. The peer
+ * takes the path's choices, which the model recorded among this call's events (they are
+ * taken out of turn, before the callbacks the call runs): the version, whether a server
+ * resumes, TLS 1.2 tickets, what a client offers, TLS 1.3 tickets sent one by one when the
+ * script reads, and a fatal alert at the model's point. Peer names are the model's labels
+ * (model/handshake.py). */
+
+enum { SR_CONNECT, SR_ACCEPT, SR_DO_HANDSHAKE, SR_READ, SR_PEEK, SR_WRITE };
+
+struct sr_conn {
+    SSL *ssl;
+    SSL *peer;
+    SSL_CTX *temporary; /* a peer context made for one handshake (a declining server) */
+};
+static struct sr_conn sr_conns[256];
+static int sr_conn_count;
+
+/* Sessions the peer client received, and the script session (model object) each pairs with. */
+struct sr_held {
+    SSL_SESSION *session;
+    long long object;
+    SSL_CTX *issuer;
+};
+static struct sr_held sr_held[512];
+static int sr_held_count;
+static SSL_CTX *sr_issuer;
+static SSL_CTX *sr_peer_server, *sr_peer_client, *sr_stranger;
+
+/* The index of this call's result event: the end of the events the call may take. */
+static size_t sr_window_end(const char *at)
+{
+    for (size_t i = sr_pos; i < sr_path_length; i++)
+        if (!sr_used[i] && sr_label_is(sr_path[i].label, "hsresult", at))
+            return i;
+    return sr_path_length;
+}
+
+/* Takes the first unused `what@at` event before `end`, out of turn. */
+static int sr_find(size_t end, const char *what, const char *at, long long *value)
+{
+    for (size_t i = sr_pos; i < end; i++)
+        if (!sr_used[i] && sr_label_is(sr_path[i].label, what, at)) {
+            sr_used[i] = 1;
+            if (value != NULL)
+                *value = sr_path[i].value;
+            return 1;
+        }
+    return 0;
+}
+
+static long long sr_flag(size_t end, const char *what, const char *at)
+{
+    long long value = 0;
+    sr_find(end, what, at, &value);
+    return value;
+}
+
+static int sr_peer_new_session(SSL *ssl, SSL_SESSION *session)
+{
+    (void)ssl;
+    if (sr_held_count >= (int)(sizeof sr_held / sizeof sr_held[0]))
+        return 0;
+    sr_held[sr_held_count].session = session;
+    sr_held[sr_held_count].object = 0;
+    sr_held[sr_held_count].issuer = sr_issuer;
+    sr_held_count++;
+    return 1; /* the peer keeps it */
+}
+
+static SSL_CTX *sr_server_peer(void)
+{
+    if (sr_peer_server == NULL) {
+        sr_peer_server = sr_peer_context(1);
+        SSL_CTX_set_timeout(sr_peer_server, 1L << 30); /* sleeps in the script never expire its sessions */
+    }
+    return sr_peer_server;
+}
+
+static SSL_CTX *sr_client_peer(void)
+{
+    if (sr_peer_client == NULL) {
+        sr_peer_client = sr_peer_context(0);
+        SSL_CTX_set_session_cache_mode(sr_peer_client, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(sr_peer_client, sr_peer_new_session);
+    }
+    return sr_peer_client;
+}
+
+static struct sr_conn *sr_conn_of(SSL *ssl)
+{
+    for (int i = 0; i < sr_conn_count; i++)
+        if (sr_conns[i].ssl == ssl)
+            return &sr_conns[i];
+    if (sr_conn_count >= (int)(sizeof sr_conns / sizeof sr_conns[0]))
+        return NULL;
+    sr_conns[sr_conn_count].ssl = ssl;
+    return &sr_conns[sr_conn_count++];
+}
+
+/* Frees a peer end as after a clean close, so that its session stays resumable. */
+static void sr_peer_ssl_free(SSL *peer)
+{
+    if (peer != NULL)
+        SSL_set_shutdown(peer, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(peer);
+}
+
+static void sr_conn_reset(struct sr_conn *c)
+{
+    sr_peer_ssl_free(c->peer);
+    c->peer = NULL;
+    SSL_CTX_free(c->temporary);
+    c->temporary = NULL;
+}
+
+/* A fatal alert record (handshake_failure) arriving at `ssl`: written into the peer's end. */
+static void sr_send_alert(SSL *peer)
+{
+    static const unsigned char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+    BIO_write(SSL_get_wbio(peer), alert, sizeof alert);
+}
+
+/* Only the first record the peer sent reaches the script's SSL, then a fatal alert. */
+static void sr_first_record_then_alert(SSL *ssl, SSL *peer)
+{
+    unsigned char buffer[1 << 16];
+    int n = BIO_read(SSL_get_rbio(ssl), buffer, sizeof buffer);
+    if (n >= 5) {
+        int length = 5 + (buffer[3] << 8 | buffer[4]);
+        BIO_write(SSL_get_wbio(peer), buffer, length < n ? length : n);
+    }
+    sr_send_alert(peer);
+}
+
+/* One handshake step of each end until both are done or one fails. */
+static void sr_drive(SSL *ssl, SSL *peer)
+{
+    int mine = 0, theirs = 0;
+    for (int round = 0; round < 64 && !(mine && theirs); round++) {
+        if (!sr_handshake_step(ssl, &mine) || !sr_handshake_step(peer, &theirs))
+            return;
+    }
+}
+
+static int sr_is_tls13(long long version)
+{
+    return version == TLS1_3_VERSION;
+}
+
+/* A session for the peer client that `ssl`'s context never issued: from a stranger server. */
+static SSL_SESSION *sr_stranger_session(long long version)
+{
+    for (int i = sr_held_count - 1; i >= 0; i--)
+        if (sr_held[i].issuer == sr_stranger && SSL_SESSION_get_protocol_version(sr_held[i].session) == version)
+            return sr_held[i].session;
+    if (sr_stranger == NULL) {
+        sr_stranger = sr_peer_context(1);
+        SSL_CTX_set_options(sr_stranger, SSL_OP_NO_TICKET);
+    }
+    SSL *server = SSL_new(sr_stranger), *client = SSL_new(sr_client_peer());
+    SSL_set_min_proto_version(server, (int)version);
+    SSL_set_max_proto_version(server, (int)version);
+    sr_pair(client, server);
+    SSL_CTX *saved = sr_issuer;
+    sr_issuer = sr_stranger;
+    sr_handshake(client, server);
+    unsigned char byte;
+    SSL_read(client, &byte, 1); /* TLS 1.3 tickets */
+    sr_issuer = saved;
+    sr_peer_ssl_free(client);
+    sr_peer_ssl_free(server);
+    return sr_stranger_session(version);
+}
+
+/* What the peer client offers a script server. */
+static void sr_client_offer(SSL *ssl, SSL *peer, size_t end, const char *at, long long version)
+{
+    SSL_CTX *issuer = SSL_get_SSL_CTX(ssl);
+    long long object = 0;
+    if (sr_flag(end, "the client offers a ticket", at)) {
+        for (int i = sr_held_count - 1; i >= 0; i--)
+            if (sr_held[i].issuer == issuer && SSL_SESSION_get_protocol_version(sr_held[i].session) == version
+                && SSL_SESSION_has_ticket(sr_held[i].session)) {
+                SSL_set_session(peer, sr_held[i].session);
+                return;
+            }
+        sr_mismatch("the path has the client offer a ticket the peer never got");
+        return;
+    }
+    if (!sr_flag(end, "the client offers a session id", at))
+        return;
+    sr_flag(end, "the client offered the id of the session the callback returned", at);
+    sr_find(end, "the client offers the session", at, &object);
+    for (int i = 0; object > 0 && i < sr_held_count; i++)
+        if (sr_held[i].object == object) {
+            SSL_set_session(peer, sr_held[i].session);
+            return;
+        }
+    /* An id the peer has no keys for: a stranger's session, carrying the id of the
+     * script's session when the path names one. */
+    SSL_SESSION *made = SSL_SESSION_dup(sr_stranger_session(version));
+    if (object > 0 && object < (long long)(sizeof sr_objects / sizeof sr_objects[0]) && sr_objects[object] != NULL) {
+        unsigned int length;
+        const unsigned char *id = SSL_SESSION_get_id(sr_objects[object], &length);
+        SSL_SESSION_set1_id(made, id, length);
+    }
+    SSL_set_session(peer, made);
+    SSL_SESSION_free(made);
+}
+
+/* A handshake the model says happens in this call; returns after the point the model
+ * stops at (done, or failed); the script's own call then runs. */
+static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, long long version)
+{
+    struct sr_conn *c = sr_conn_of(ssl);
+    if (c == NULL)
+        return;
+    sr_conn_reset(c);
+    sr_flag(end, "the peer negotiates TLS 1.3", at); /* the version itself came with "the negotiated version" */
+    int server = call == SR_ACCEPT || (call != SR_CONNECT && SSL_is_server(ssl));
+    long long resumes = sr_flag(end, "the peer resumes the offered session", at);
+    SSL_CTX *peer_ctx;
+    if (server) {
+        peer_ctx = sr_client_peer();
+        SSL_use_certificate(ssl, sr_peer_certificate());
+        SSL_use_PrivateKey(ssl, sr_peer_key());
+    } else if (resumes || SSL_get_session(ssl) == NULL) {
+        peer_ctx = sr_server_peer();
+    } else {
+        peer_ctx = c->temporary = sr_peer_context(1); /* new ticket keys, empty cache: it declines */
+    }
+    c->peer = SSL_new(peer_ctx);
+    SSL_set_min_proto_version(c->peer, (int)version);
+    SSL_set_max_proto_version(c->peer, (int)version);
+    if (server) {
+        sr_pair(c->peer, ssl);
+        sr_client_offer(ssl, c->peer, end, at, version);
+    } else {
+        sr_pair(ssl, c->peer);
+        SSL_set_num_tickets(c->peer, 0); /* TLS 1.3 tickets come when the script reads */
+        long long ticket = 1;
+        if (sr_find(end, "the server sends a TLS 1.2 ticket", at, &ticket) && !ticket)
+            SSL_set_options(c->peer, SSL_OP_NO_TICKET);
+    }
+    int mine = 0, theirs = 0;
+    if (!server && sr_flag(end, "the peer aborts before its hello", at)) {
+        sr_handshake_step(ssl, &mine);
+        sr_send_alert(c->peer);
+        return;
+    }
+    if (sr_flag(end, "the peer aborts the handshake with a fatal alert", at)) {
+        if (server) {
+            sr_handshake_step(c->peer, &theirs);
+            sr_handshake_step(ssl, &mine);
+            sr_send_alert(c->peer);
+        } else {
+            sr_handshake_step(ssl, &mine);
+            sr_handshake_step(c->peer, &theirs);
+            sr_first_record_then_alert(ssl, c->peer);
+        }
+        return;
+    }
+    SSL_CTX *saved = sr_issuer;
+    int first = sr_held_count;
+    sr_issuer = SSL_get_SSL_CTX(ssl);
+    sr_drive(ssl, c->peer);
+    if (server) {
+        unsigned char byte;
+        SSL_read(c->peer, &byte, 1); /* the peer client takes the TLS 1.3 tickets */
+        long long object;
+        for (int i = first; i < sr_held_count && sr_find(end, "the peer holds", at, &object); i++)
+            sr_held[i].object = object;
+    }
+    sr_issuer = saved;
+}
+
+/* After the handshake: what the peer sends before the script reads. */
+static void sr_peer_sends(SSL *ssl, size_t end, const char *at)
+{
+    struct sr_conn *c = sr_conn_of(ssl);
+    if (c == NULL || c->peer == NULL)
+        return;
+    if (sr_flag(end, "a TLS 1.3 ticket arrives (1)", at)) {
+        SSL_new_session_ticket(c->peer);
+        SSL_do_handshake(c->peer);
+        if (sr_flag(end, "a TLS 1.3 ticket arrives (2)", at)) {
+            SSL_new_session_ticket(c->peer);
+            SSL_do_handshake(c->peer);
+        }
+    }
+    if (sr_flag(end, "the peer sends a fatal alert", at))
+        sr_send_alert(c->peer);
+    else if (sr_flag(end, "application data arrives", at))
+        SSL_write(c->peer, "x", 1);
+}
+
+/* `SSL_connect`, `SSL_accept`, `SSL_do_handshake`, `SSL_read`, `SSL_peek`, `SSL_write`: the
+ * real call, with the peer doing what the path says; the result is the model's (a length
+ * the model leaves open), after checking that success and failure agree. */
+static int sr_tls(int call, SSL *ssl, const char *at, int num)
+{
+    size_t end = sr_window_end(at);
+    long long model = end < sr_path_length ? sr_path[end].value : -1;
+    long long version = 0;
+    if (ssl != NULL && sr_find(end, "the negotiated version", at, &version))
+        sr_handshake_now(call, ssl, end, at, version);
+    if (ssl != NULL && (call == SR_READ || call == SR_PEEK))
+        sr_peer_sends(ssl, end, at);
+    static unsigned char buffer[1 << 14];
+    int real;
+    switch (call) {
+    case SR_CONNECT: real = SSL_connect(ssl); break;
+    case SR_ACCEPT: real = SSL_accept(ssl); break;
+    case SR_DO_HANDSHAKE: real = SSL_do_handshake(ssl); break;
+    case SR_READ: real = SSL_read(ssl, buffer, sizeof buffer); break;
+    case SR_PEEK: real = SSL_peek(ssl, buffer, sizeof buffer); break;
+    default: real = SSL_write(ssl, buffer, num > 0 && num < (int)sizeof buffer ? num : 1); break;
+    }
+    if (end >= sr_path_length)
+        return real; /* the path ends inside this call */
+    sr_used[end] = 1;
+    if ((real > 0) != (model > 0)) {
+        char message[160];
+        snprintf(message, sizeof message, "the call %s (%d), the model expected it to %s (%lld)",
+                 real > 0 ? "succeeded" : "failed", real, model > 0 ? "succeed" : "fail", model);
+        sr_mismatch(message);
+    }
+    return (int)model;
+}
+
+static void sr_peers_free(void)
+{
+    for (int i = 0; i < sr_conn_count; i++)
+        sr_conn_reset(&sr_conns[i]);
+    for (int i = 0; i < sr_held_count; i++)
+        SSL_SESSION_free(sr_held[i].session);
+    SSL_CTX_free(sr_peer_server);
+    SSL_CTX_free(sr_peer_client);
+    SSL_CTX_free(sr_stranger);
+    sr_conn_count = sr_held_count = 0;
+    sr_peer_server = sr_peer_client = sr_stranger = NULL;
+}
+
 /* A library that loops on corrupted memory would hang the run: SESSREF_ALARM=N seconds
  * ends it (the conformance suite sets it). */
 static void sr_alarm(int signal_number)
@@ -401,6 +760,7 @@ static void sr_alarm(int signal_number)
 
 static void sr_start(void)
 {
+    sr_used = calloc(sr_path_length + 1, 1);
     const char *alarm_seconds = getenv("SESSREF_ALARM");
     if (alarm_seconds != NULL && atoi(alarm_seconds) > 0) {
         signal(SIGALRM, sr_alarm);
@@ -420,9 +780,13 @@ static void sr_scrub_stack(void)
     memset((unsigned char *)area, 0, sizeof area);
 }
 
+static void sr_peers_free(void);
+
 static void sr_finish(void)
 {
     sr_audit_caches("end");
+    sr_peers_free();
+    sr_skip_used();
     sr_scrub_stack();
     sr_forget_globals();
     memset(sr_objects, 0, sizeof sr_objects);

@@ -17,6 +17,7 @@ from .objects import (
     DEFAULT_CACHE_SIZE,
     DEFAULT_CTX_TIMEOUT,
     DEFAULT_NUM_TICKETS,
+    DEFAULT_OPTIONS,
     SCRIPT,
     SENT_SHUTDOWN,
     SESSION,
@@ -591,8 +592,9 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("size", ctx), DEFAULT_CACHE_SIZE)
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
     w.set(("ncached", ctx), 0)
-    for field in ("remove_cb", "new_cb", "get_cb", "dying", "opts", "minv", "maxv", "goodc", "goods"):
+    for field in ("remove_cb", "new_cb", "get_cb", "dying", "minv", "maxv", "goodc", "goods"):
         w.set((field, ctx), NULL)
+    w.set(("opts", ctx), DEFAULT_OPTIONS)
     w.set(("ntick", ctx), DEFAULT_NUM_TICKETS)
     w.set(("issued12", ctx), False)
     w.set(("issued13", ctx), False)

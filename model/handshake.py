@@ -41,7 +41,6 @@ TLS1_2, TLS1_3 = 0x0303, 0x0304
 # from here on; a decoded session may still carry one of them (stored bytes, decoded again).
 _HANDSHAKE_IDS = 1 << 40
 MAX_TICKETS_PER_READ = 2
-TICKET_LIFETIME_MAX = 7 * 24 * 3600  # RFC 8446 4.6.1; 3.0.22 caps the client's hint at 7 days
 
 # The peer's choices (labels are also what `repro` reads back).
 PEER_TLS13 = "the peer negotiates TLS 1.3"
@@ -53,11 +52,10 @@ CLIENT_OFFERS_TICKET = "the client offers a ticket"
 CLIENT_OFFERS_ID = "the client offers a session id"
 CLIENT_ID_IS_CACHED = "the client's session id is cache entry"
 TICKET_ARRIVES = "a TLS 1.3 ticket arrives"
-TICKET_LIFETIME = "the ticket's lifetime"
 PEER_ALERT_ON_READ = "the peer sends a fatal alert"
 DATA_ARRIVES = "application data arrives"
 PEER_KNOWS = "the client offered the id of the session the callback returned"
-# Facts the reproducer needs up front, recorded as choices with one possible value.
+# Facts of a path the reproducer needs up front (`World.record`).
 NEGOTIATED = "the negotiated version"
 OFFERED = "the client offers the session"
 PEER_HOLDS = "the peer holds"
@@ -218,7 +216,7 @@ def handshake(w: World, ssl: int, side: int, after: int = -1) -> None:
         w.note(ssl, f"{obj(ssl)} allows no protocol version the model knows: the handshake fails")
         _result(w, -1)
         return
-    w.fresh_int(NEGOTIATED, version, version)
+    w.record(NEGOTIATED, version)
     w.set(("proto", ssl), version)
     w.set(("hsafter", ssl), after)
     w.set(("hs", "keys", ssl), True)
@@ -382,7 +380,7 @@ def _server_hello(w: World, ssl: int) -> None:
         candidates = [m for m in cache.members(w, sctx) if w.test(w.eq(w.get(("ver", m)), version))]
         for k, m in enumerate(candidates):
             if w.choose(f"{CLIENT_ID_IS_CACHED} {k + 1}"):
-                w.fresh_int(OFFERED, m, m)
+                w.record(OFFERED, m)
                 w.set(("hs", "keys", ssl), bool(w.get(("real", m))) and w.get(("origin", m)) == sctx)
                 refs.use(w, m, "the server's cache lookup compares the key of", holder=("cache", sctx))
                 refs.take(w, m, handshake_holder(ssl), f"the lookup finds {obj(m)} in {obj(sctx)}'s cache and takes a reference")
@@ -452,7 +450,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
     lookup = not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_LOOKUP
     cached = lookup and any(m == r or cache.same_key(w, m, r) for m in cache.members(w, sctx))
     knows = bool(w.get(("real", r))) and w.get(("origin", r)) == sctx and not cached and w.choose(PEER_KNOWS)
-    w.fresh_int(OFFERED, r if knows else 0, r if knows else 0)
+    w.record(OFFERED, r if knows else 0)
     w.set(("hs", "keys", ssl), knows)
     mark = w.get(("pq_n",))
     if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_STORE:
@@ -537,7 +535,7 @@ def _server_finish(w: World, ssl: int, n: int) -> None:
         w.set(("issued12", sctx), True)
     s = w.get(("slot", ssl))
     if not w.get(("hit", ssl)) and not cache.has_empty_id(w, s):
-        w.fresh_int(PEER_HOLDS, s, s)
+        w.record(PEER_HOLDS, s)
     mark = w.get(("pq_n",))
     # statem_lib.c L1095-1101: TLS 1.2 updates the cache at the end; `sess_accept_good` is
     # counted on `s->ctx` after it.
@@ -562,7 +560,7 @@ def _server_ticket(w: World, ssl: int, k: int) -> None:
         _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
     s = w.get(("slot", ssl))
     w.set(("sid", s), _fresh_id(w))
-    w.fresh_int(PEER_HOLDS, s, s)
+    w.record(PEER_HOLDS, s)
     sctx = w.get(("sctx", ssl))
     if not w.get(("opts", ssl)) & OP_NO_TICKET:
         w.set(("issued13", sctx), True)
@@ -585,7 +583,7 @@ def _read_on(w: World, ssl: int, n: int) -> None:
 
 @stage
 def _client_ticket(w: World, ssl: int, k: int) -> None:
-    """statem_clnt.c tls_process_new_session_ticket L2493-2517, L2597-2629: every TLS 1.3
+    """statem_clnt.c tls_process_new_session_ticket L2493-2520, L2597-2629: every TLS 1.3
     ticket replaces the slot with a copy carrying the ticket, then `ssl_update_cache(CLIENT)`."""
     if k >= MAX_TICKETS_PER_READ or not w.choose(f"{TICKET_ARRIVES} ({k + 1})"):
         _read_data(w, ssl, 0)
@@ -593,8 +591,9 @@ def _client_ticket(w: World, ssl: int, k: int) -> None:
     s = _dup_into_slot(w, ssl, "a TLS 1.3 ticket arrived")
     w.set(("tick", s), True)
     w.set(("sid", s), _fresh_id(w))
+    # L2519-2520: the time is reset; the timeout stays the copied one (the lifetime hint
+    # is kept apart, in `ext.tick_lifetime_hint`).
     w.set(("time", s), w.get(("clock",)))
-    w.set(("timeout", s), w.fresh_int(f"{TICKET_LIFETIME} ({k + 1})", 0, TICKET_LIFETIME_MAX))
     sctx = w.get(("sctx", ssl))
     mark = w.get(("pq_n",))
     _update_cache(w, ssl, CLIENT, _auto_flush_due(w, sctx, CLIENT))

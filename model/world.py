@@ -66,6 +66,10 @@ class World(ABC):
     def fresh_int(self, label: str, lo: int | None = None, hi: int | None = None) -> Value:
         """An opaque integer (a decoded session's time, an id), optionally bounded."""
 
+    def record(self, label: str, value: int) -> None:  # noqa: B027 (a no-op unless overridden)
+        """A fact of the path a reproducer needs (which session a client offers): kept
+        with the concrete path's choices; the encoding has nothing to do."""
+
     # -- arithmetic on possibly symbolic integers -------------------------------------
     @abstractmethod
     def add(self, a: Value, b: Value) -> Value: ...
