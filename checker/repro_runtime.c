@@ -594,6 +594,12 @@ static void sr_client_offer(SSL *ssl, SSL *peer, size_t end, const char *at, lon
     }
     if (!sr_flag(end, "the client offers a session id", at))
         return;
+    char label[64];
+    for (int k = 1; k <= 64; k++) {
+        snprintf(label, sizeof label, "the client's session id is cache entry %d", k);
+        if (sr_flag(end, label, at))
+            break;
+    }
     sr_flag(end, "the client offered the id of the session the callback returned", at);
     sr_find(end, "the client offers the session", at, &object);
     for (int i = 0; object > 0 && i < sr_held_count; i++)
@@ -673,8 +679,13 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
         unsigned char byte;
         SSL_read(c->peer, &byte, 1); /* the peer client takes the TLS 1.3 tickets */
         long long object;
-        for (int i = first; i < sr_held_count && sr_find(end, "the peer holds", at, &object); i++)
-            sr_held[i].object = object;
+        int i = first;
+        while (sr_find(end, "the peer holds", at, &object)) {
+            if (i < sr_held_count)
+                sr_held[i++].object = object;
+            else
+                sr_mismatch("the peer received fewer sessions than the model gave it");
+        }
     }
     sr_issuer = saved;
 }

@@ -464,6 +464,7 @@ def ssl_clear(w: World, args: list[Arg]) -> Value:
     w.set(("shut", ssl), 0)
     w.set(("hit", ssl), False)
     w.set(("failed", ssl), False)
+    w.set(("pend", ssl), False)
     return 1
 
 
@@ -715,6 +716,7 @@ def _handshake_call(name: str, side: int, cite: str, after: int = -1) -> None:
             return -1
         if len(args) > 2:
             w.set(("hs", "wnum", ssl), args[2].value)
+        w.set(("peeking", ssl), name == "SSL_peek")
         handshake.handshake(w, ssl, current, after)
         return -1
 

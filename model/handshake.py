@@ -89,6 +89,7 @@ def copy_settings(w: World, ssl: int, ctx: int) -> None:
         w.set((field, ssl), w.get((field, ctx)))
     w.set(("side", ssl), 0)
     w.set(("failed", ssl), False)
+    w.set(("pend", ssl), False)
     w.set(("hit", ssl), False)
     w.set(("proto", ssl), 0)
 
@@ -549,8 +550,12 @@ def _server_finish(w: World, ssl: int, n: int) -> None:
 def _server_ticket(w: World, ssl: int, k: int) -> None:
     """statem_srvr.c tls_construct_new_session_ticket L3937-3947, L4027-4035: each TLS 1.3
     ticket after the first, or after a resumption, goes with a copy of the session; the
-    session gets an id, then `ssl_update_cache(SERVER)` runs once per ticket."""
+    session gets an id, then `ssl_update_cache(SERVER)` runs once per ticket. A resumed
+    connection sends one ticket at most (ossl_statem_server_write_transition L524-535)
+    [found by `sessref conform`: a resumed TLS 1.3 handshake gave the peer one ticket]."""
     count = w.get(("ntick", ssl))
+    if w.get(("hit", ssl)):
+        count = w.ite(w.lt(count, 1), count, 1)
     if not w.test(w.lt(k, count)):
         ctx = w.get(("ctx", ssl))
         w.set(("goods", ctx), w.get(("goods", ctx)) + 1)
@@ -574,7 +579,12 @@ def _server_ticket(w: World, ssl: int, k: int) -> None:
 
 @stage
 def _read_on(w: World, ssl: int, n: int) -> None:
-    """After the handshake, `SSL_read`/`SSL_peek` process what the peer sent."""
+    """After the handshake, `SSL_read`/`SSL_peek` process what the peer sent. Data an
+    `SSL_peek` left in the buffer comes first, before any record behind it."""
+    if w.get(("pend", ssl)):
+        _result(w, w.fresh_int("bytes read", 1, None))
+        w.set(("pend", ssl), w.get(("peeking", ssl)))
+        return
     if w.get(("side", ssl)) == CLIENT and w.get(("proto", ssl)) == TLS1_3:
         _client_ticket(w, ssl, 0)
     else:
@@ -605,7 +615,11 @@ def _read_data(w: World, ssl: int, n: int) -> None:
     if w.choose(PEER_ALERT_ON_READ):
         _fatal_alert(w, ssl)
         return
-    _result(w, w.fresh_int("bytes read", 1, None) if w.choose(DATA_ARRIVES) else -1)
+    if w.choose(DATA_ARRIVES):
+        _result(w, w.fresh_int("bytes read", 1, None))
+        w.set(("pend", ssl), w.get(("peeking", ssl)))  # `SSL_peek` leaves it there
+    else:
+        _result(w, -1)
 
 
 @stage

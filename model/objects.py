@@ -62,7 +62,7 @@ def session_ctx_ref_of(ssl: int) -> tuple[str, int]:
 FINITE_FIELDS = frozenset(
     {"st", "rc", "lib", "lost", "site", "death", "killer", "cached", "nr", "lseq",
      "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "hostseq", "cipher", "hostfreed",
-     "remove_cb", "new_cb", "get_cb", "dying", "nrwhy", "tick", "real", "origin", "side", "failed", "hit", "proto", "hsafter",
+     "remove_cb", "new_cb", "get_cb", "dying", "nrwhy", "tick", "real", "origin", "side", "failed", "pend", "peeking", "hit", "proto", "hsafter",
      "opts", "minv", "maxv", "ntick", "goodc", "goods", "issued12", "issued13"}
 )
 
