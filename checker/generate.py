@@ -24,7 +24,22 @@ relies on the cache's reference, and any session that may have left it may be th
 callback keeps, so a careful script never relies on that reference either. The verdict is
 the checker's, not this model's.
 
-The same seed gives the same text: all randomness comes from one `random.Random(seed)`.
+About 40% of the scripts drive handshakes instead (`_HandshakeGenerator`), chosen by a
+random number of their own so that the other scripts stay what they were. A client context
+connects, reads (a TLS 1.3 ticket replaces the session), saves its session and offers it to
+a second connection, with `SSL_session_reused` branches; a server context accepts two or
+three connections in sequence. Both may register `new_session_cb` (keeping the session in a
+global `stored`, freed at the very end, or only reading it) and a server `get_session_cb`
+(returning `stored`, with `*copy` left at 1 or after an up-ref with `*copy = 0`). They
+sometimes pin the protocol version and make at most three handshake or I/O calls. The
+mistakes: a callback that keeps nothing after returning 1, frees what it is given, or hands
+over a reference it does not own; a borrowed session pointer read after `SSL_read` or
+`SSL_free`; a borrowed session freed; a session offered without checking it is resumable; a
+saved session replaced without freeing it; a cleanup with a free too many or too few. No
+callback calls anything that would make the library call back into the script.
+
+The same seed gives the same text: all randomness comes from `random.Random(seed)` (and
+the choice of kind from a second generator seeded from `seed`).
 """
 
 from __future__ import annotations
@@ -1528,23 +1543,25 @@ class _HandshakeGenerator:
         pin = self._pin()
         new_cb = rng.random() < 0.55
         resume = rng.random() < 0.7
-        possible = [M_BORROWED_AFTER_FREE, M_SAVED_BORROWED, M_CLEANUP_EXTRA, M_CLEANUP_MISSING]
+        read = rng.random() < 0.6
+        if resume and read and rng.random() < 0.3:
+            resume = False  # three handshake calls multiply the paths: fewer of them
+        possible = [M_SAVED_BORROWED, M_CLEANUP_EXTRA, M_CLEANUP_MISSING]
         if pin != "tls12":
             possible.append(M_BORROWED_ACROSS_READ)
         if new_cb:
             possible += [M_NEW_KEEPS_NOTHING, M_NEW_FREES]
         if resume:
             possible += [M_UNGUARDED_RESUME, M_REUSED_LEAK]
+        else:
+            possible.append(M_BORROWED_AFTER_FREE)  # a saved session would keep it alive
         self._choose_mistakes(possible)
         m = self.mistakes
         # What makes each mistake show on some path: the callback runs on a TLS 1.2 handshake
         # or a TLS 1.3 ticket (read), a session is marked stale only once it has an id.
-        needs_ticket_or_12 = bool(m & {M_NEW_KEEPS_NOTHING, M_NEW_FREES, M_UNGUARDED_RESUME})
-        read = rng.random() < 0.6 or M_BORROWED_ACROSS_READ in m or (needs_ticket_or_12 and pin == "tls13")
-        if resume and read and rng.random() < 0.3 and not m & {M_BORROWED_ACROSS_READ}:
-            resume = False  # three handshake calls multiply the paths: fewer of them
-            m.discard(M_UNGUARDED_RESUME)
-            m.discard(M_REUSED_LEAK)
+        if m & {M_NEW_KEEPS_NOTHING, M_NEW_FREES, M_UNGUARDED_RESUME} and pin == "tls13":
+            read = True
+        read = read or M_BORROWED_ACROSS_READ in m
         new_kind = None
         if new_cb:
             if M_NEW_KEEPS_NOTHING in m:
@@ -1568,10 +1585,11 @@ class _HandshakeGenerator:
         out.append("SSL *ssl = SSL_new(ctx);")
         out += self._handshake("ssl", "SSL_connect")
         # The saved session: owned (get1), or borrowed by mistake; before or after the read.
-        saved = resume or rng.random() < 0.5 or m & {M_SAVED_BORROWED, M_CLEANUP_EXTRA, M_CLEANUP_MISSING}
+        saved = resume or bool(m & {M_SAVED_BORROWED, M_CLEANUP_EXTRA}) or rng.random() < 0.5
+        saved = saved and M_BORROWED_AFTER_FREE not in m
         get = "SSL_get_session" if M_SAVED_BORROWED in m else "SSL_get1_session"
         save_line = f"SSL_SESSION *saved = {get}(ssl);"
-        save_early = saved and read and rng.random() < 0.3
+        save_early = saved and read and M_BORROWED_ACROSS_READ not in m and rng.random() < 0.3
         if save_early:
             out.append(save_line)
         peek_lines: list[str] = []
@@ -1621,8 +1639,8 @@ class _HandshakeGenerator:
         rng.shuffle(frees)
         frees.insert(rng.randint(0, len(frees)), "SSL_CTX_free(ctx);")
         if M_CLEANUP_EXTRA in m:
-            at = frees.index("SSL_SESSION_free(saved);") if saved else 0
-            frees.insert(rng.randint(at + 1, len(frees)), "SSL_SESSION_free(saved);")
+            twice = "SSL_SESSION_free(saved);" if saved else "SSL_CTX_free(ctx);"
+            frees.insert(rng.randint(frees.index(twice) + 1, len(frees)), twice)
         if M_CLEANUP_MISSING in m:
             frees.pop(rng.randrange(len(frees)))
         if stored:
@@ -1638,7 +1656,8 @@ class _HandshakeGenerator:
         no_ticket = get_cb or rng.random() < 0.4
         no_internal = rng.random() < (0.6 if get_cb else 0.2)
         tickets = None if no_ticket or rng.random() < 0.7 else rng.choice((0, 1, 2))
-        count = rng.choice((2, 3))
+        # Three connections with a callback on every lookup take the solver long: pinned only.
+        count = rng.choice((2, 3)) if pin else 2
         possible = [M_BORROWED_AFTER_FREE, M_SAVED_BORROWED, M_GET1_LEAK, M_CLEANUP_EXTRA, M_CLEANUP_MISSING]
         # The new callback runs where a session gets an id: with SSL_OP_NO_TICKET, or TLS 1.3 tickets.
         new_runs = no_ticket or (pin != "tls12" and tickets != 0)
@@ -1680,6 +1699,8 @@ class _HandshakeGenerator:
         wants_saved = bool(m & {M_SAVED_BORROWED, M_GET1_LEAK, M_CLEANUP_EXTRA}) or rng.random() < 0.4
         saver = rng.choice(names[:-1]) if wants_saved else None
         peeker = rng.choice(names) if M_BORROWED_AFTER_FREE in m or rng.random() < 0.3 else None
+        if M_BORROWED_AFTER_FREE in m and peeker == saver:
+            peeker = names[-1]  # a saved session would keep it alive
         reader = rng.choice(names[:-1]) if count == 2 and rng.random() < 0.3 else None
         reused = names[-1] if rng.random() < 0.4 else None
         for name in names:

@@ -671,6 +671,11 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
         }
         return;
     }
+    /* Taken before the handshake runs the script's callbacks, which read the events after. */
+    long long holds[64];
+    int hold_count = 0;
+    while (hold_count < 64 && sr_find(end, "the peer holds", at, &holds[hold_count]))
+        hold_count++;
     SSL_CTX *saved = sr_issuer;
     int first = sr_held_count;
     sr_issuer = SSL_get_SSL_CTX(ssl);
@@ -678,14 +683,10 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
     if (server) {
         unsigned char byte;
         SSL_read(c->peer, &byte, 1); /* the peer client takes the TLS 1.3 tickets */
-        long long object;
-        int i = first;
-        while (sr_find(end, "the peer holds", at, &object)) {
-            if (i < sr_held_count)
-                sr_held[i++].object = object;
-            else
-                sr_mismatch("the peer received fewer sessions than the model gave it");
-        }
+        if (sr_held_count - first < hold_count)
+            sr_mismatch("the peer received fewer sessions than the model gave it");
+        for (int i = 0; i < hold_count && first + i < sr_held_count; i++)
+            sr_held[first + i].object = holds[i];
     }
     sr_issuer = saved;
 }

@@ -20,9 +20,12 @@ CALL = re.compile(r"\b([A-Za-z_]\w*)\(")
 NONDETERMINISTIC = re.compile(r"\bif \(|\bwhile \(|\bd2i_SSL_SESSION\(")
 FREE = re.compile(r"(SSL_SESSION_free|SSL_free|SSL_CTX_free)\(\w+\);")
 REGISTERS = "SSL_CTX_sess_set_remove_cb(ctx, on_remove);"
+HANDSHAKE = re.compile(r"\b(SSL_connect|SSL_accept|SSL_do_handshake|SSL_read|SSL_peek|SSL_write)\(")
+REGISTERS_NEW = "SSL_CTX_sess_set_new_cb(ctx, on_new);"
+REGISTERS_GET = "SSL_CTX_sess_set_get_cb(ctx, on_get);"
 
-# What the generated scripts may call (besides their own functions `f` and `on_remove`), and do call somewhere
-# in the 200 scripts, so that the conformance suite exercises all of it.
+# What the generated scripts may call (besides their own functions `f`, `on_remove`, `on_new` and `on_get`), and
+# do call somewhere in the 200 scripts, so that the conformance suite exercises all of it.
 CALLS = frozenset(
     """TLS_method TLS_server_method TLS_client_method SSL_CTX_new SSL_CTX_free SSL_CTX_up_ref
     SSL_new SSL_free SSL_up_ref SSL_clear SSL_SESSION_new SSL_SESSION_free SSL_SESSION_up_ref
@@ -31,7 +34,11 @@ CALLS = frozenset(
     SSL_CTX_sess_set_cache_size SSL_CTX_set_session_cache_mode SSL_CTX_sess_set_remove_cb SSL_SESSION_set1_id
     SSL_SESSION_set_time SSL_SESSION_set_timeout SSL_SESSION_get_time SSL_SESSION_get_timeout
     SSL_SESSION_is_resumable SSL_SESSION_set1_hostname SSL_SESSION_get0_hostname
-    d2i_SSL_SESSION i2d_SSL_SESSION time sleep printf strlen""".split()
+    d2i_SSL_SESSION i2d_SSL_SESSION time sleep printf strlen
+    SSL_connect SSL_accept SSL_do_handshake SSL_read SSL_peek SSL_write SSL_shutdown SSL_session_reused
+    SSL_set_connect_state SSL_set_accept_state SSL_CTX_set_options SSL_CTX_set_num_tickets
+    SSL_CTX_set_min_proto_version SSL_CTX_set_max_proto_version SSL_CTX_sess_set_new_cb
+    SSL_CTX_sess_set_get_cb""".split()
 )
 
 
@@ -41,7 +48,7 @@ def _statements(source: str) -> int:
 
 
 def _calls(source: str) -> set[str]:
-    return set(CALL.findall(STRING.sub('""', source))) - {"f", "on_remove"}
+    return set(CALL.findall(STRING.sub('""', source))) - {"f", "on_remove", "on_new", "on_get"}
 
 
 def _seed(source: str) -> int:
@@ -129,8 +136,10 @@ def test_the_verdicts_are_a_mix(verdicts: dict[str, str]) -> None:
 def test_some_scripts_register_a_remove_callback(scripts: list[tuple[str, str]]) -> None:
     """About 30%, right after the context is created, with each kind of body; the one that
     frees what it is lent only where the script makes mistakes."""
-    registering = [(name, source) for name, source in scripts if REGISTERS in source]
-    assert 0.2 * COUNT <= len(registering) <= 0.4 * COUNT, f"{len(registering)}/{COUNT} register a callback"
+    others = [(name, source) for name, source in scripts if not HANDSHAKE.search(source)]
+    registering = [(name, source) for name, source in others if REGISTERS in source]
+    share = len(registering) / len(others)
+    assert 0.2 <= share <= 0.4, f"{len(registering)}/{len(others)} scripts without handshakes register a callback"
     for name, source in registering:
         lines = source.splitlines()
         assert lines[lines.index(REGISTERS) - 1].startswith("SSL_CTX *ctx = SSL_CTX_new("), f"{name}:\n{source}"
@@ -155,3 +164,89 @@ def test_careful_scripts_are_safe_with_a_remove_callback(
     assert len(careful) >= 0.05 * COUNT, f"{len(careful)} careful scripts register a callback"
     unsafe = {name: verdicts[name] for name in careful if verdicts[name] != "safe"}
     assert not unsafe, unsafe
+
+
+# ---- handshakes -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeded() -> list[tuple[str, str]]:
+    """The scripts of seeds 0 to 199, named by their seed."""
+    return [(f"seed_{seed}", generate_script(seed)) for seed in range(COUNT)]
+
+
+def test_some_scripts_have_handshakes(seeded: list[tuple[str, str]]) -> None:
+    """About 40%, with at most three handshake or I/O calls each (each multiplies the paths),
+    clients and servers, the new and get session callbacks, pinned versions."""
+    with_handshakes = [(name, source) for name, source in seeded if HANDSHAKE.search(source)]
+    assert 0.3 * COUNT <= len(with_handshakes) <= 0.5 * COUNT, f"{len(with_handshakes)}/{COUNT} have handshakes"
+    for name, source in with_handshakes:
+        assert len(HANDSHAKE.findall(source)) <= 3, f"{name}:\n{source}"
+        assert 5 <= _statements(source) <= 25, f"{name} has {_statements(source)} statements:\n{source}"
+        assert REGISTERS not in source, f"{name}:\n{source}"
+    texts = [source for _, source in with_handshakes]
+    for needed in (
+        "SSL_connect(",
+        "SSL_accept(",
+        "SSL_do_handshake(",
+        "SSL_read(",
+        "SSL_shutdown(",
+        "SSL_session_reused(",
+        "SSL_set_session(ssl2, saved);",
+        "TLS_client_method()",
+        "TLS_server_method()",
+        "SSL_OP_NO_TICKET",
+        "SSL_SESS_CACHE_CLIENT",
+        "SSL_SESS_CACHE_NO_INTERNAL",
+        "SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);",
+        "SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);",
+        REGISTERS_NEW,
+        REGISTERS_GET,
+        "int on_new(SSL *ssl, SSL_SESSION *sess) {",
+        "SSL_SESSION *on_get(SSL *ssl, const unsigned char *id, int len, int *copy) {",
+        "    *copy = 0;",
+        "    stored = sess;",
+    ):
+        assert any(needed in text for text in texts), f"no script with handshakes has {needed!r}"
+
+
+def test_the_session_callbacks(seeded: list[tuple[str, str]]) -> None:
+    """Each callback is defined when it is registered and registered when it is defined; what
+    `new_session_cb` keeps in `stored` is freed last; the callbacks' mistakes are in scripts
+    with mistakes only."""
+    registering = {"new": 0, "get": 0}
+    for name, source in seeded:
+        lines = source.splitlines()
+        new, get = REGISTERS_NEW in lines, REGISTERS_GET in lines
+        registering["new"] += new
+        registering["get"] += get
+        assert new == any(line.startswith("int on_new(") for line in lines), f"{name}:\n{source}"
+        assert get == any(line.startswith("SSL_SESSION *on_get(") for line in lines), f"{name}:\n{source}"
+        if "    stored = sess;" in lines:
+            assert lines[-1] == "SSL_SESSION_free(stored);", f"{name}:\n{source}"
+        mistaken_callback = "    SSL_SESSION_free(sess);" in lines and new
+        mistaken_callback |= "    return 1;" in lines and "    stored = sess;" not in lines
+        if mistaken_callback:
+            assert not is_careful(_seed(source)), f"{name}:\n{source}"
+    assert registering["new"] >= 0.1 * COUNT and registering["get"] >= 0.02 * COUNT, registering
+
+
+@pytest.fixture(scope="module")
+def seeded_verdicts(seeded: list[tuple[str, str]]) -> dict[str, str]:
+    return {name: _verdict(name, source) for name, source in seeded if HANDSHAKE.search(source)}
+
+
+def test_scripts_with_handshakes_parse_resolve_and_are_decided(seeded_verdicts: dict[str, str]) -> None:
+    """No "not modelled" error (a callback that makes the library call back), no unknown."""
+    undecided = {name: v for name, v in seeded_verdicts.items() if v not in ("safe", "unsafe")}
+    assert not undecided, undecided
+
+
+def test_careful_scripts_with_handshakes_are_safe(seeded_verdicts: dict[str, str]) -> None:
+    """And each mistake shows on some path of the peer's choices."""
+    wrong = {
+        name: v for name, v in seeded_verdicts.items() if v != ("safe" if is_careful(int(name[5:])) else "unsafe")
+    }
+    assert not wrong, wrong
+    safe = sum(v == "safe" for v in seeded_verdicts.values())
+    assert 0.3 <= safe / len(seeded_verdicts) <= 0.7, f"{safe}/{len(seeded_verdicts)} safe"
