@@ -36,6 +36,19 @@ _NOTES: dict[str, tuple[str, ...]] = {
         "a session carries the list links and key of one cache: use it with one `SSL_CTX` only, "
         "and do not change its id while it is cached (SSL_set_session.pod, d2i_SSL_SESSION.pod)",
     ),
+    "callback-ownership": (
+        "the session callbacks have reference contracts (SSL_CTX_sess_set_get_cb.pod, ssl/ssl_lib.c "
+        "ssl_update_cache L3764-3768, ssl/ssl_sess.c lookup_sess_in_cache L543-581): `new_session_cb` "
+        "gets a reference the library took for it and keeps it only by returning 1; "
+        "`get_session_cb`'s `*copy = 0` hands one of the callback's references to the library, "
+        "`*copy = 1` makes the library take its own; `remove_session_cb` gets no reference at all",
+    ),
+    "stale-session": (
+        "not a memory error: the library marks a session not resumable when its connection ends "
+        "without `SSL_shutdown`, on a fatal alert, when a cache evicts or flushes it, when "
+        "`SSL_CTX_remove_session` names it, and after one TLS 1.3 resumption; offering it again "
+        "silently costs a full handshake (SSL_get_session.pod, SSL_CTX_sess_set_get_cb.pod)",
+    ),
 }
 
 _HELP: dict[str, str] = {
@@ -45,6 +58,8 @@ _HELP: dict[str, str] = {
     "leak": "release the reference with the matching free call on every path, including early returns",
     "borrowed-free": "use `SSL_get1_session` (which gives you a reference you must free) instead of `SSL_get_session`, or do not free the pointer",
     "null-dereference": "check the pointer for NULL before this call (`SSL_get1_session` returns NULL when the slot is empty; allocation and decoding may fail)",
+    "callback-ownership": "in `new_session_cb`, return 1 only after storing the session (free it when the store lets go), else return 0 and do not free it; in `get_session_cb`, set `*copy = 0` only on a reference you hand over (`SSL_SESSION_up_ref` a stored session first); in `remove_session_cb`, never free the session",
+    "stale-session": "shut connections down with `SSL_shutdown` before `SSL_free`, keep the newest session (`new_session_cb` in TLS 1.3), and check `SSL_SESSION_is_resumable` before offering a saved session",
     "cache-corruption": "cache a session in one context only; to move it, `SSL_CTX_remove_session` it from the first; decode into a fresh pointer (`d2i_SSL_SESSION(NULL, ...)`)",
 }
 

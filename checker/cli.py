@@ -231,6 +231,9 @@ _EXPECT = {
     "dangling-reference": "no error at {file}:{line} itself; the holder left dangling fails later (see its own finding)",
     "borrowed-free": "no error at {file}:{line} itself: the free was not yours to make, and a later release "
     "by the real owner is what fails",
+    "callback-ownership": "no error at {file}:{line} itself: a reference the callback kept nowhere shows as "
+    '"definitely lost"; a lent session freed in the callback fails when the library lets go of it',
+    "stale-session": "no memory error: the handshake at {file}:{line} does not resume (`SSL_session_reused` is 0)",
 }
 
 

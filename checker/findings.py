@@ -153,6 +153,8 @@ def _primary_label(rule: Rule) -> str:
         "borrowed-free": "releases a reference the script does not own",
         "null-dereference": "NULL is dereferenced here",
         "cache-corruption": "the cache is corrupted here",
+        "callback-ownership": "the callback breaks its reference contract here",
+        "stale-session": "a session that is not resumable is offered here",
     }.get(rule.name, rule.summary)
 
 
