@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sessref import conform, generate, memcheck, repro
+from sessref.model import handshake
 from sessref.model.api import EFFECTS, Effect
 from sessref.paths import replay_path
 from sessref.solving import Options
@@ -64,6 +65,48 @@ def test_a_wrong_model_is_caught(toolchain: None, monkeypatch: pytest.MonkeyPatc
     assert result.verdict == "unsafe"
     assert not result.agreed
     assert any("valgrind finds no memory error" in c.reason for c in result.checks)
+
+
+TLS13_BORROWED = """SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+SSL *ssl = SSL_new(ctx);
+if (SSL_connect(ssl) == 1) {
+    SSL_SESSION *s = SSL_get_session(ssl);
+    SSL_read(ssl, NULL, 0);
+    long t = SSL_SESSION_get_time(s);
+}
+SSL_shutdown(ssl);
+SSL_free(ssl);
+SSL_CTX_free(ctx);
+"""
+
+
+def test_tls13_tickets_replace_the_session_in_the_real_library(toolchain: None) -> None:
+    """A real TLS 1.3 handshake: the tickets the peer sends destroy the session a borrowed
+    pointer still points at, as the model says."""
+    [result] = conform.conform([("tls13_borrowed.sess", TLS13_BORROWED)], max_paths=64)
+    assert result.verdict == "unsafe"
+    assert result.agreed, _table_if_not_agreed([result])
+    assert [c.row for c in result.checks] == ["use-after-free"]
+
+
+def test_a_wrong_handshake_model_is_caught(toolchain: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Negative control: a model in which a TLS 1.3 ticket updates the session in place
+    (as the manual's wording suggests) misses the use after free the real library has."""
+
+    def in_place(w, ssl, k):
+        if k >= 1 or not w.choose(f"{handshake.TICKET_ARRIVES} ({k + 1})"):
+            handshake._read_data(w, ssl, 0)
+            return
+        s = w.get(("slot", ssl))
+        w.set(("tick", s), True)
+        handshake._read_data(w, ssl, 0)
+
+    monkeypatch.setattr(handshake, "_client_ticket", in_place)
+    [result] = conform.conform([("tls13_in_place.sess", TLS13_BORROWED)], max_paths=64)
+    assert result.verdict == "safe"
+    assert not result.agreed
+    assert any("Invalid read" in c.reason or "valgrind" in c.reason for c in result.checks if not c.agreed)
 
 
 def test_disagreements_are_saved_as_specs(tmp_path: Path) -> None:
