@@ -472,11 +472,39 @@ static int sr_peer_new_session(SSL *ssl, SSL_SESSION *session)
     return 1; /* the peer keeps it */
 }
 
+/* The peer server's ticket keys, fixed, so that it can be told to renew a ticket. */
+static int sr_renew_ticket;
+
+static int sr_ticket_keys(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cipher,
+                          EVP_MAC_CTX *mac, int encrypt)
+{
+    static unsigned char key[32] = "sessref peer ticket key, fixed!";
+    static unsigned char mac_key[32] = "sessref peer ticket mac, fixed!";
+    OSSL_PARAM params[3];
+    (void)ssl;
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, mac_key, sizeof mac_key);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+    if (encrypt) {
+        memset(name, 's', 16);
+        memset(iv, 7, 16);
+        EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key, iv);
+        EVP_MAC_CTX_set_params(mac, params);
+        return 1;
+    }
+    if (name[0] != 's')
+        return 0;
+    EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key, iv);
+    EVP_MAC_CTX_set_params(mac, params);
+    return sr_renew_ticket ? 2 : 1; /* 2: accept and send a new ticket */
+}
+
 static SSL_CTX *sr_server_peer(void)
 {
     if (sr_peer_server == NULL) {
         sr_peer_server = sr_peer_context(1);
         SSL_CTX_set_timeout(sr_peer_server, 1L << 30); /* sleeps in the script never expire its sessions */
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(sr_peer_server, sr_ticket_keys);
     }
     return sr_peer_server;
 }
@@ -652,6 +680,12 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
         long long ticket = 1;
         if (sr_find(end, "the server sends a TLS 1.2 ticket", at, &ticket) && !ticket)
             SSL_set_options(c->peer, SSL_OP_NO_TICKET);
+        long long renew = 0;
+        int resumed = sr_find(end, "the server renews the ticket", at, &renew);
+        sr_renew_ticket = (int)renew;
+        SSL_SESSION *offered = SSL_get_session(ssl);
+        if (resumed && !renew && offered != NULL && !SSL_SESSION_has_ticket(offered))
+            SSL_set_options(c->peer, SSL_OP_NO_TICKET); /* resumed by id: no first ticket either */
     }
     int mine = 0, theirs = 0;
     if (!server && sr_flag(end, "the peer aborts before its hello", at)) {

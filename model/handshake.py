@@ -47,6 +47,7 @@ PEER_TLS13 = "the peer negotiates TLS 1.3"
 PEER_ABORTS_EARLY = "the peer aborts before its hello"
 PEER_RESUMES = "the peer resumes the offered session"
 PEER_SENDS_TLS12_TICKET = "the server sends a TLS 1.2 ticket"
+PEER_RENEWS_TICKET = "the server renews the ticket"
 PEER_ABORTS = "the peer aborts the handshake with a fatal alert"
 CLIENT_OFFERS_TICKET = "the client offers a ticket"
 CLIENT_OFFERS_ID = "the client offers a session id"
@@ -284,7 +285,27 @@ def _client_hello(w: World, ssl: int) -> None:
     if version == TLS1_2 and not w.get(("hit", ssl)):
         s = w.get(("slot", ssl))
         w.set(("tick", s), w.choose(PEER_SENDS_TLS12_TICKET))
+    elif version == TLS1_2 and w.choose(PEER_RENEWS_TICKET):
+        _renew_ticket(w, ssl)
     _then(w, mark, _client_finished, ssl)
+
+
+def _renew_ticket(w: World, ssl: int) -> None:
+    """statem_clnt.c tls_process_new_session_ticket L2493-2520: a ticket in a resumed TLS 1.2
+    handshake (a renewed one, or a first one for a session resumed by id [found by `sessref
+    conform`: the real server sends one when the client supports tickets]) replaces the
+    slot with a copy; with CLIENT mode the old session leaves
+    the cache first (marked not resumable, the remove callback runs). The copy is not
+    announced: the handshake resumed, so `ssl_update_cache` skips it."""
+    old = w.get(("slot", ssl))
+    sctx = w.get(("sctx", ssl))
+    refs.use(w, old, "the library copies", holder=slot_of(ssl))
+    if w.get(("mode", sctx)) & CACHE_CLIENT:
+        cache.remove(w, sctx, old, "the ticket renewal", why=NR_REMOVED)
+    s = _dup_into_slot(w, ssl, "the server renewed the ticket")
+    w.set(("tick", s), True)
+    w.set(("sid", s), _fresh_id(w))
+    w.set(("time", s), w.get(("clock",)))
 
 
 @stage
