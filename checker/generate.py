@@ -1606,7 +1606,7 @@ class _HandshakeGenerator:
             if peek_lines and rng.random() < 0.5:
                 out += peek_lines  # read before the I/O: nothing changes in between
                 peek_lines = []
-            out += self._io("ssl", tickets=True)
+            out += self._io("ssl", tickets=pin != "tls12")  # TLS 1.2: no ticket to wait for
         out += peek_lines
         if saved and not save_early:
             out.append(save_line)
@@ -1703,7 +1703,7 @@ class _HandshakeGenerator:
         peeker = rng.choice(names) if M_BORROWED_AFTER_FREE in m or rng.random() < 0.3 else None
         if M_BORROWED_AFTER_FREE in m and peeker == saver:
             peeker = names[-1]  # a saved session would keep it alive
-        reader = rng.choice(names[:-1]) if count == 2 and rng.random() < 0.3 else None
+        reader = rng.choice(names[:-1]) if count == 2 and pin and rng.random() < 0.3 else None
         reused = names[-1] if rng.random() < 0.4 else None
         for name in names:
             out.append(f"SSL *{name} = SSL_new(ctx);")

@@ -500,6 +500,15 @@ def _consider(w: World, ssl: int, found: int, from_cache: int) -> None:
     version = w.get(("proto", ssl))
     mark = w.get(("pq_n",))
     accepted = False
+    if found and version == TLS1_3 and not w.get(("hs", "keys", ssl)):
+        # extensions_srvr.c tls_parse_ctos_psk L1195-1243: TLS 1.3 checks the PSK binder with
+        # the found session's keys before any version or expiry check; a client without them
+        # fails the handshake [found by `sessref conform`: a get_session_cb returning another
+        # session for a TLS 1.3 ticket].
+        w.note(found, f"the client cannot prove it has the keys of {obj(found)} (the PSK binder): the handshake fails")
+        refs.release(w, found, handshake_holder(ssl), text=f"the lookup drops its reference to {obj(found)}")
+        _fatal_alert(w, ssl)
+        return
     if found:
         if not w.test(w.eq(w.get(("ver", found)), version)):
             w.note(found, f"{obj(found)} has another protocol version: not resumed")
