@@ -692,7 +692,7 @@ _CALLBACK_KINDS = {
     cache.GET_SESSION: "SSL_CTX_sess_set_get_cb",
 }
 # Calls after which the library may owe the script callbacks or stages.
-_QUEUEING = (*_CALLBACK_KINDS.values(), "SSL_connect", "SSL_accept", "SSL_do_handshake", "SSL_read", "SSL_peek", "SSL_write")
+_QUEUEING = (*_CALLBACK_KINDS.values(), "SSL_connect", "SSL_accept", "SSL_do_handshake", "SSL_read", "SSL_peek", "SSL_write", "SSL_shutdown")
 
 
 def _queues(program: ast.Program) -> bool:

@@ -43,12 +43,13 @@ REALIZED = frozenset(
 # The peer's choices (model/handshake.py): the reproducer's peer takes them.
 _PEER_CHOICES = tuple(
     getattr(handshake, name)
-    for name in ("PEER_TLS13", "PEER_ABORTS_EARLY", "PEER_RESUMES", "PEER_SENDS_TLS12_TICKET", "PEER_RENEWS_TICKET", "PEER_ABORTS",
+    for name in ("PEER_TLS13", "PEER_ABORTS_EARLY", "PEER_RESUMES", "PEER_SENDS_TLS12_TICKET", "PEER_RENEWS_TICKET", "PEER_NOT_TLS", "PEER_ABORTS",
                  "CLIENT_OFFERS_TICKET", "CLIENT_OFFERS_ID", "CLIENT_ID_IS_CACHED", "TICKET_ARRIVES",
-                 "PEER_ALERT_ON_READ", "DATA_ARRIVES", "PEER_KNOWS", "NEGOTIATED", "OFFERED", "PEER_HOLDS")
+                 "PEER_ALERT_ON_READ", "DATA_ARRIVES", "PEER_CLOSES", "PEER_KNOWS", "NEGOTIATED", "OFFERED", "PEER_HOLDS")
 )
 # Calls the runtime runs against the peer (`sr_tls`), with their code there.
-TLS_CALLS = {"SSL_connect": 0, "SSL_accept": 1, "SSL_do_handshake": 2, "SSL_read": 3, "SSL_peek": 4, "SSL_write": 5}
+TLS_CALLS = {"SSL_connect": 0, "SSL_accept": 1, "SSL_do_handshake": 2, "SSL_read": 3, "SSL_peek": 4, "SSL_write": 5,
+             "SSL_shutdown": 6}
 
 
 def _realized(what: str) -> bool:

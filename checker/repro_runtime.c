@@ -410,7 +410,7 @@ static void sr_peer_free(void)
  * script reads, and a fatal alert at the model's point. Peer names are the model's labels
  * (model/handshake.py). */
 
-enum { SR_CONNECT, SR_ACCEPT, SR_DO_HANDSHAKE, SR_READ, SR_PEEK, SR_WRITE };
+enum { SR_CONNECT, SR_ACCEPT, SR_DO_HANDSHAKE, SR_READ, SR_PEEK, SR_WRITE, SR_SHUTDOWN };
 
 struct sr_conn {
     SSL *ssl;
@@ -690,7 +690,12 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
     int mine = 0, theirs = 0;
     if (!server && sr_flag(end, "the peer aborts before its hello", at)) {
         sr_handshake_step(ssl, &mine);
-        sr_send_alert(c->peer);
+        if (sr_flag(end, "the peer does not speak TLS", at)) {
+            static const char junk[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+            BIO_write(SSL_get_wbio(c->peer), junk, sizeof junk - 1);
+        } else {
+            sr_send_alert(c->peer);
+        }
         return;
     }
     if (sr_flag(end, "the peer aborts the handshake with a fatal alert", at)) {
@@ -743,6 +748,8 @@ static void sr_peer_sends(SSL *ssl, size_t end, const char *at)
         sr_send_alert(c->peer);
     else if (sr_flag(end, "application data arrives", at))
         SSL_write(c->peer, "x", 1);
+    else if (sr_flag(end, "the peer's close_notify arrives", at))
+        SSL_shutdown(c->peer);
 }
 
 /* `SSL_connect`, `SSL_accept`, `SSL_do_handshake`, `SSL_read`, `SSL_peek`, `SSL_write`: the
@@ -755,7 +762,7 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     long long version = 0;
     if (ssl != NULL && sr_find(end, "the negotiated version", at, &version))
         sr_handshake_now(call, ssl, end, at, version);
-    if (ssl != NULL && (call == SR_READ || call == SR_PEEK))
+    if (ssl != NULL && (call == SR_READ || call == SR_PEEK || call == SR_SHUTDOWN))
         sr_peer_sends(ssl, end, at);
     static unsigned char buffer[1 << 14];
     int real;
@@ -765,6 +772,7 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     case SR_DO_HANDSHAKE: real = SSL_do_handshake(ssl); break;
     case SR_READ: real = SSL_read(ssl, buffer, sizeof buffer); break;
     case SR_PEEK: real = SSL_peek(ssl, buffer, sizeof buffer); break;
+    case SR_SHUTDOWN: real = SSL_shutdown(ssl); break;
     default: real = SSL_write(ssl, buffer, num > 0 && num < (int)sizeof buffer ? num : 1); break;
     }
     if (end >= sr_path_length)

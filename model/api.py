@@ -19,7 +19,6 @@ from .objects import (
     DEFAULT_NUM_TICKETS,
     DEFAULT_OPTIONS,
     SCRIPT,
-    SENT_SHUTDOWN,
     SESSION,
     SESSION_NEW_TIMEOUT,
     SSL,
@@ -530,15 +529,19 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
     return 1
 
 
-@effect("SSL_shutdown", cite="ssl/ssl_lib.c SSL_shutdown L2086-2110: in init it fails (-1); otherwise sets SSL_SENT_SHUTDOWN")
+@effect(
+    "SSL_shutdown",
+    cite="ssl/ssl_lib.c SSL_shutdown L2086-2110 (uninitialized or in init: -1, nothing marked); s3_lib.c ssl3_shutdown L4785-4833",
+    deferred=True,
+)
 def ssl_shutdown(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_shutdown")
     if not w.get(("done", ssl)):
         w.note(ssl, f"{obj(ssl)} has not completed a handshake: `SSL_shutdown` fails, nothing is marked")
+        w.set(("hsret",), -1)
         return -1
-    w.set(("shut", ssl), w.get(("shut", ssl)) | SENT_SHUTDOWN)
-    w.note(ssl, f"{obj(ssl)} sends close_notify: its session stays resumable at `SSL_free`")
-    return 1 if w.choose("peer's close_notify already received") else 0
+    handshake.shutdown(w, ssl)
+    return -1
 
 
 @effect("SSL_set_shutdown", cite="ssl/ssl_lib.c SSL_set_shutdown L4246-4249")

@@ -29,6 +29,8 @@ from .objects import (
     CACHE_SERVER,
     DEFAULT_CTX_TIMEOUT,
     OP_NO_TICKET,
+    RECEIVED_SHUTDOWN,
+    SENT_SHUTDOWN,
     SESSION,
     slot_of,
 )
@@ -48,6 +50,7 @@ PEER_ABORTS_EARLY = "the peer aborts before its hello"
 PEER_RESUMES = "the peer resumes the offered session"
 PEER_SENDS_TLS12_TICKET = "the server sends a TLS 1.2 ticket"
 PEER_RENEWS_TICKET = "the server renews the ticket"
+PEER_NOT_TLS = "the peer does not speak TLS"
 PEER_ABORTS = "the peer aborts the handshake with a fatal alert"
 CLIENT_OFFERS_TICKET = "the client offers a ticket"
 CLIENT_OFFERS_ID = "the client offers a session id"
@@ -55,6 +58,7 @@ CLIENT_ID_IS_CACHED = "the client's session id is cache entry"
 TICKET_ARRIVES = "a TLS 1.3 ticket arrives"
 PEER_ALERT_ON_READ = "the peer sends a fatal alert"
 DATA_ARRIVES = "application data arrives"
+PEER_CLOSES = "the peer's close_notify arrives"
 PEER_KNOWS = "the client offered the id of the session the callback returned"
 # Facts of a path the reproducer needs up front (`World.record`).
 NEGOTIATED = "the negotiated version"
@@ -262,6 +266,13 @@ def _client_hello(w: World, ssl: int) -> None:
     if not offered:
         _new_session(w, ssl, "a fresh session for the ClientHello")
     if w.choose(PEER_ABORTS_EARLY):
+        if w.choose(PEER_NOT_TLS):
+            # "wrong version number": SSLfatal with SSL_AD_NO_ALERT, so no alert and no
+            # removal; the session stays resumable [verified 3.0.22].
+            w.note(ssl, f"the peer's answer is not TLS: {obj(ssl)}'s handshake fails without an alert")
+            w.set(("failed", ssl), True)
+            _result(w, -1)
+            return
         _fatal_alert(w, ssl)
         return
     version = w.get(("proto", ssl))
@@ -610,11 +621,16 @@ def _server_ticket(w: World, ssl: int, k: int) -> None:
 @stage
 def _read_on(w: World, ssl: int, n: int) -> None:
     """After the handshake, `SSL_read`/`SSL_peek` process what the peer sent. Data an
-    `SSL_peek` left in the buffer comes first, before any record behind it."""
+    `SSL_peek` left in the buffer comes first, before any record behind it. After the
+    peer's close_notify a read returns 0 (ssl_lib.c ssl_read_internal L1828-1831)."""
+    if w.get(("shut", ssl)) & RECEIVED_SHUTDOWN:
+        _result(w, 0)
+        return
     if w.get(("pend", ssl)):
         _result(w, w.fresh_int("bytes read", 1, None))
         w.set(("pend", ssl), w.get(("peeking", ssl)))
         return
+    w.set(("hs", "then", ssl), STAGES.index(_read_data))
     if w.get(("side", ssl)) == CLIENT and w.get(("proto", ssl)) == TLS1_3:
         _client_ticket(w, ssl, 0)
     else:
@@ -626,7 +642,7 @@ def _client_ticket(w: World, ssl: int, k: int) -> None:
     """statem_clnt.c tls_process_new_session_ticket L2493-2520, L2597-2629: every TLS 1.3
     ticket replaces the slot with a copy carrying the ticket, then `ssl_update_cache(CLIENT)`."""
     if k >= MAX_TICKETS_PER_READ or not w.choose(f"{TICKET_ARRIVES} ({k + 1})"):
-        _read_data(w, ssl, 0)
+        STAGES[w.value(w.get(("hs", "then", ssl)))](w, ssl, 0)
         return
     s = _dup_into_slot(w, ssl, "a TLS 1.3 ticket arrived")
     w.set(("tick", s), True)
@@ -654,8 +670,42 @@ def _read_data(w: World, ssl: int, n: int) -> None:
 
 @stage
 def _write_on(w: World, ssl: int, n: int) -> None:
-    """`SSL_write` after the handshake: the peer reads; the call writes everything."""
+    """`SSL_write` after the handshake writes everything; after `SSL_shutdown` it fails
+    (ssl_lib.c ssl_write_internal L2059-2063)."""
+    if w.get(("shut", ssl)) & SENT_SHUTDOWN:
+        _result(w, -1)
+        return
     _result(w, w.get(("hs", "wnum", ssl)))
+
+
+def shutdown(w: World, ssl: int) -> None:
+    """ssl/s3_lib.c ssl3_shutdown L4785-4833: the first call sends close_notify and returns 1
+    only if the peer's arrived already; a later call reads (a TLS 1.3 client processes the
+    tickets in the way [verified 3.0.22]) and returns 1 once the peer's close_notify came,
+    else -1 (want read)."""
+    shut = w.get(("shut", ssl))
+    if not shut & SENT_SHUTDOWN:
+        w.set(("shut", ssl), shut | SENT_SHUTDOWN)
+        w.note(ssl, f"{obj(ssl)} sends close_notify: its session stays resumable at `SSL_free`")
+        _result(w, 1 if shut & RECEIVED_SHUTDOWN else 0)
+        return
+    if shut & RECEIVED_SHUTDOWN:
+        _result(w, 1)
+        return
+    w.set(("hs", "then", ssl), STAGES.index(_shutdown_read))
+    if w.get(("side", ssl)) == CLIENT and w.get(("proto", ssl)) == TLS1_3:
+        _client_ticket(w, ssl, 0)
+    else:
+        _shutdown_read(w, ssl, 0)
+
+
+@stage
+def _shutdown_read(w: World, ssl: int, n: int) -> None:
+    if w.choose(PEER_CLOSES):
+        w.set(("shut", ssl), w.get(("shut", ssl)) | RECEIVED_SHUTDOWN)
+        _result(w, 1)
+    else:
+        _result(w, -1)
 
 
 READ_ON = STAGES.index(_read_on)
