@@ -7,6 +7,7 @@ Exit codes: 0 safe, 1 findings, 2 bad input or usage, 3 unknown (solver gave up)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -318,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL if isinstance(err, InternalError) else EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`sessref check ... | head`)
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (no flush error at exit)
+        except OSError:
+            pass
+        return 0
     except Exception as exc:  # a bug in sessref: say so, without a traceback
         sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\nplease report this with the script that caused it\n")
         return EXIT_INTERNAL
