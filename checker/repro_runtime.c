@@ -796,6 +796,10 @@ static void sr_peers_free(void)
     SSL_CTX_free(sr_peer_server);
     SSL_CTX_free(sr_peer_client);
     SSL_CTX_free(sr_stranger);
+    /* Forget the script's objects too: a leaked one must not stay reachable from here. */
+    memset(sr_conns, 0, sizeof sr_conns);
+    memset(sr_held, 0, sizeof sr_held);
+    sr_issuer = NULL;
     sr_conn_count = sr_held_count = 0;
     sr_peer_server = sr_peer_client = sr_stranger = NULL;
 }
