@@ -325,6 +325,7 @@ class Executor:
     def _assign(self, stmt: ast.Assign, state: State, frame: Frame) -> State | None:
         if isinstance(stmt.target, ast.Deref):
             cell, ctype = self._pointee(stmt.target, state, frame), ast.CType("int", 0)
+            state = self.backend.write(state, ("cbsite", "copy"), self._site_of(stmt.span, frame, "*copy"))
         else:
             cell, ctype = self._lookup(stmt.target.id, frame, stmt.target.span)
         state, value = self._expr(stmt.value, state, frame)
@@ -439,6 +440,9 @@ class Executor:
         return out
 
     def _return(self, stmt: ast.Return, state: State, frame: Frame) -> Flow:
+        if self._in_callback and frame.func is not None:
+            # Where a callback returned, for findings about its contract (`handshake.callback_site`).
+            state = self.backend.write(state, ("cbsite", "return"), self._site_of(stmt.span, frame, "return"))
         if stmt.value is not None:
             state, value = self._expr(stmt.value, state, frame)
             if state is None:
@@ -494,6 +498,9 @@ class Executor:
         if isinstance(e, ast.AddrOf):
             raise NotModelledError("pointers to variables are only modelled as call arguments (`&p`)", e.span)
         raise InternalError(f"unknown expression {type(e).__name__}", getattr(e, "span", None))
+
+    def _site_of(self, span: ast.Span, frame: Frame, text: str) -> int:
+        return self.backend.sites.intern(Site(span, frame.context, text))
 
     def _pointee(self, e: ast.Deref, state: State, frame: Frame) -> Cell:
         """The library cell `*p` names: only pointers the library passed (`int *copy`)."""

@@ -86,10 +86,15 @@ class _Names:
     def __init__(self, backend: ConcreteBackend, program: ast.Program):
         self.names: dict[int, str] = {}
         taken: dict[str, int] = {}
-        for step in backend.trace:
-            for cell, value in step.writes.items():
-                if cell[0] == "var" and isinstance(value, int) and value > 0 and value not in self.names:
-                    if value in backend.registry.info:
+        pointers = self.pointers = _object_variables(program)
+        # The script's own variables first (globals and the body's), then functions' (a
+        # callback's `sess` names a session only when no script variable ever held it).
+        for in_body in (True, False):
+            for step in backend.trace:
+                for cell, value in step.writes.items():
+                    if cell[0] != "var" or (cell[2], cell[3]) not in pointers or (cell[1] == "main") != in_body:
+                        continue
+                    if isinstance(value, int) and value > 0 and value not in self.names and value in backend.registry.info:
                         base = cell[2]
                         taken[base] = taken.get(base, 0) + 1
                         self.names[value] = base if taken[base] == 1 else f"{base}#{taken[base]}"
@@ -107,6 +112,29 @@ class _Names:
         return re.sub(r"\{#(\d+)\}", lambda m: f"`{self(int(m.group(1)))}`", text)
 
 
+def _object_variables(program: ast.Program) -> set[tuple[str, int]]:
+    """(name, declaration offset) of every variable or parameter that holds an object
+    pointer: only these name objects or count as holders (an `int` may equal an object's id)."""
+    found: set[tuple[str, int]] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, (ast.VarDecl, ast.Param)) and _is_object_type(node.ctype):
+            found.add((node.name, node.span.start))
+        if isinstance(node, (list, tuple)):
+            for item in node:
+                visit(item)
+        elif hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                visit(getattr(node, name))
+
+    visit(program.items)
+    return found
+
+
+def _is_object_type(ctype: ast.CType) -> bool:
+    return ctype.pointers == 1 and ctype.base in ("SSL_SESSION", "SSL", "SSL_CTX")
+
+
 def _short_kind(kind: str) -> str:
     return {SESSION: "session", SSL: "ssl", CTX: "ctx"}.get(kind, kind)
 
@@ -117,15 +145,22 @@ def _finding(program: ast.Program, cx: Counterexample) -> ReportedFinding:
     trace = backend.trace[: cx.finding.step + 1]
     involved = set(cx.finding.objs)
     labels: list[Label] = []
+    inside: list[str] = []
     for step in trace[:-1]:
         site = backend.sites.by_id[step.site]
-        if site.text in INTERNAL_STEPS or site.span.line == 0:
+        if (site.text in INTERNAL_STEPS and site.text not in ("library callback", "library")) or site.span.line == 0:
             continue
         texts = [names.fill(text) for o, text in step.notes if o in involved]
         if texts and site.span != cx.span:
             labels.append(Label(site.span, "; ".join(dict.fromkeys(texts))))
+        elif texts and site.text in ("library callback", "library"):
+            inside += texts  # what the library did inside the very call the finding is at
+    last = backend.sites.by_id[trace[-1].site]
+    if last.text in ("library callback", "library"):
+        inside += [names.fill(text) for o, text in trace[-1].notes if o in involved and "is destroyed" not in text]
     message = names.fill(cx.finding.message)
-    labels.append(Label(cx.span, _primary_label(cx.rule), primary=True))
+    primary = "; ".join([*dict.fromkeys(inside[-2:]), _primary_label(cx.rule)])
+    labels.append(Label(cx.span, primary, primary=True))
     note, help_text = advice_for(cx.rule, message)
     steps = _steps(program, backend, trace, names)
     choices = _choices(program, backend)
@@ -165,11 +200,14 @@ def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep
     for step in trace:
         cells.update(step.writes)
         site = backend.sites.by_id[step.site]
-        if site.text in INTERNAL_STEPS or site.span.line == 0:
+        text = site.text
+        if site.text in ("library callback", "library") and any(c[0] in ("rc", "st") for c in step.writes):
+            text = "(the library, inside this call)"  # what it does around a callback
+        elif site.text in INTERNAL_STEPS or site.span.line == 0:
             continue
         states = tuple(_object_state(cells, o, backend, names) for o in objects)
         notes = tuple(dict.fromkeys(names.fill(text) for _, text in step.notes))
-        rows.append(PathStep(len(rows) + 1, site.span, site.text, notes, states))
+        rows.append(PathStep(len(rows) + 1, site.span, text, notes, states))
     return tuple(rows)
 
 
@@ -181,7 +219,7 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
     holders: list[str] = []
     if st == ALIVE:
         script = count - cells.get(("lib", o), 0)
-        pointers = sorted({cell[2] for cell, v in cells.items() if cell[0] == "var" and v == o})
+        pointers = sorted({cell[2] for cell, v in cells.items() if cell[0] == "var" and v == o and (cell[2], cell[3]) in names.pointers})
         if script > 0:
             times = f"x{script}" if script > 1 else ""
             holders.append(f"script{times}({', '.join(pointers) or 'no variable'})")
@@ -194,6 +232,11 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
                 holders.append(f"{names(ssl)}(x2)")
         if kind == SESSION and cells.get(("cached", o)):
             holders.append(f"cache({names(cells[('cached', o)])})")
+        known = sum(1 for h in holders if h.startswith(("slot(", "cache("))) + 2 * sum(1 for h in holders if h.endswith("(x2)"))
+        extra = cells.get(("lib", o), 0) - known
+        if extra > 0:
+            # A handshake's lookup, `new_session_cb`'s extra reference, a cache release to come.
+            holders.append("library" + (f"(x{extra})" if extra > 1 else ""))
         if script <= 0 and pointers:
             holders.append(f"borrowed by {', '.join(pointers)}")
     return ObjectState(names(o), kind, status, count, tuple(holders))
@@ -226,6 +269,10 @@ def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ..
             text = f"{at}: `if (*)` {'taken' if value else 'not taken'}"
         elif what == "start time":
             text = f"the clock starts at {value}"
+        elif what == handshake.NEGOTIATED:
+            text = f"{at}: the peer negotiates TLS 1.{value - 0x0301}"
+        elif what == handshake.PEER_TLS13:
+            continue  # said by the negotiated version
         elif isinstance(value, bool):
             text = f"{at}: {what}: {'yes' if value else 'no'}"
         else:

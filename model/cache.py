@@ -279,6 +279,8 @@ def begin_queued(w: World, i: int) -> None:
 
     kind = entry_kind(w, i)
     if kind in CALLBACK_FIELD:
+        w.set(("cbsite", "return"), 0)
+        w.set(("cbsite", "copy"), 0)
         w.set(("cbkind",), kind)
         w.set(("cbarg",), w.value(w.get(("pq", "arg", i))))
     if kind == NEW_SESSION:
@@ -334,7 +336,7 @@ def finish_queued(w: World, i: int) -> None:
 def _after_new_session(w: World, i: int) -> None:
     """ssl_lib.c L3764-3768: returning 0 makes the library drop its reference; returning 1
     gives it to the callback, which must keep the session somewhere to free it later."""
-    from . import refs
+    from . import handshake, refs
     from .rules import CALLBACK_OWNERSHIP
 
     s = w.value(w.get(("pq", "arg", i)))
@@ -353,6 +355,7 @@ def _after_new_session(w: World, i: int) -> None:
             "nowhere: that reference is never released. Return 1 only after storing the session "
             "(and free it when the store lets go); return 0 if it only serialised it",
             (s,),
+            site=handshake.callback_site(w, "return"),
         )
 
 

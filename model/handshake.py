@@ -69,7 +69,7 @@ PEER_HOLDS = "the peer holds"
 NR_REMOVED, NR_UNCLEAN, NR_SINGLE_USE, NR_ALERT, NR_FLUSHED = 1, 2, 3, 4, 5
 NR_REASONS = {
     NR_REMOVED: "`SSL_CTX_remove_session` removed it",
-    NR_UNCLEAN: "its connection ended without `SSL_shutdown` (the bad-session cleanup)",
+    NR_UNCLEAN: "its connection ended without `SSL_shutdown`, so the bad-session cleanup removed it",
     NR_SINGLE_USE: "a TLS 1.3 session is single use and it resumed a connection already",
     NR_ALERT: "a fatal alert ended its connection",
     NR_FLUSHED: "it was evicted or flushed from a session cache",
@@ -293,10 +293,13 @@ def _client_hello(w: World, ssl: int) -> None:
     if w.choose(PEER_ABORTS):
         _fatal_alert(w, ssl)
         return
-    if version == TLS1_2 and not w.get(("hit", ssl)):
+    # A client with SSL_OP_NO_TICKET sends no session_ticket extension, so no TLS 1.2
+    # server sends it a ticket (t1_lib.c tls_use_ticket; found by a spec's conform run).
+    tickets = version == TLS1_2 and not w.get(("opts", ssl)) & OP_NO_TICKET
+    if tickets and not w.get(("hit", ssl)):
         s = w.get(("slot", ssl))
         w.set(("tick", s), w.choose(PEER_SENDS_TLS12_TICKET))
-    elif version == TLS1_2 and w.choose(PEER_RENEWS_TICKET):
+    elif tickets and w.choose(PEER_RENEWS_TICKET):
         _renew_ticket(w, ssl)
     _then(w, mark, _client_finished, ssl)
 
@@ -449,6 +452,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 f"`get_session_cb` set `*copy = 0`, handing over a reference to {obj(r)}, but the script "
                 "owns none: the library will release a reference nobody took",
                 (r,),
+                site=callback_site(w, "copy"),
             )
         w.set(("lib", r), w.get(("lib", r)) + 1)
         _retag(w, r, handshake_holder(ssl), f"`*copy = 0`: the callback's reference to {obj(r)} passes to the library")
@@ -459,6 +463,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "was the script's only reference, and the library releases it when the connection "
                 "lets go of the session, so the kept pointer dangles. Up-ref it first, or leave `*copy = 1`",
                 (r,),
+                site=callback_site(w, "copy"),
             )
     if w.get(("nr", r)):
         # L548-553: a non-resumable result is ignored; with copy 0 its reference is freed.
@@ -477,6 +482,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "reference; the callback's reference is not kept anywhere and is never released. "
                 "Set `*copy = 0` to hand it over",
                 (r,),
+                site=callback_site(w, "return"),
             )
     # Whether the client offered this very session's id (so that it has its keys): only a
     # session this context's handshakes made, and not one the internal lookup would have found.
@@ -489,6 +495,13 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
     if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_STORE:
         cache.add(w, sctx, r)
     _then(w, mark, _consider_found, ssl, r)
+
+
+def callback_site(w: World, what: str):
+    """Where the last callback broke its contract: its `return`, or its `*copy = ...` (the
+    executor records both); None (the current step) when it did neither."""
+    site = w.value(w.get(("cbsite", what))) if what == "copy" else None
+    return site or w.value(w.get(("cbsite", "return"))) or None
 
 
 def _retag(w: World, o: int, holder: tuple, text: str) -> None:

@@ -158,8 +158,9 @@ def _callback_contract(w: World) -> str:
     if w.get(("cbkind",)) == cache.NEW_SESSION:
         return ("`new_session_cb` owns the library's extra reference only if it returns 1; "
                 "return 0 (the library then drops it) or return 1 and free it later, but not both")
-    return ("`remove_session_cb` is a notification without a reference; the cache drops its own "
-            "reference right after the callback returns")
+    return ("`remove_session_cb` is a notification without a reference; whoever holds the session "
+            "(the cache, which drops its reference right after the callback, or the connection) "
+            "still owns its reference")
 
 
 def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> None:
