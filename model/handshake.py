@@ -288,18 +288,25 @@ def _client_hello(w: World, ssl: int) -> None:
         s = w.get(("slot", ssl))
         w.set(("ver", s), version)
         if version == TLS1_2:
-            # The id from the ServerHello, or SHA-256 of the ticket (L2597-2629).
-            w.set(("sid", s), _fresh_id(w))
+            # A server that will send a ticket sends an empty id in its ServerHello
+            # (ssl_generate_session_id L408-411): the id is SHA-256 of the ticket, when it
+            # comes (L2597-2629); otherwise it is the ServerHello's [found by conform: an
+            # abort after the ServerHello removed nothing from the cache].
+            ticket = not w.get(("opts", ssl)) & OP_NO_TICKET and w.choose(PEER_SENDS_TLS12_TICKET)
+            w.set(("hs", "ticket", ssl), ticket)
+            if not ticket:
+                w.set(("sid", s), _fresh_id(w))
     if w.choose(PEER_ABORTS):
         _fatal_alert(w, ssl)
         return
     # A client with SSL_OP_NO_TICKET sends no session_ticket extension, so no TLS 1.2
     # server sends it a ticket (t1_lib.c tls_use_ticket; found by a spec's conform run).
     tickets = version == TLS1_2 and not w.get(("opts", ssl)) & OP_NO_TICKET
-    if tickets and not w.get(("hit", ssl)):
+    if version == TLS1_2 and not w.get(("hit", ssl)) and w.get(("hs", "ticket", ssl)):
         s = w.get(("slot", ssl))
-        w.set(("tick", s), w.choose(PEER_SENDS_TLS12_TICKET))
-    elif tickets and w.choose(PEER_RENEWS_TICKET):
+        w.set(("tick", s), True)
+        w.set(("sid", s), _fresh_id(w))
+    elif tickets and w.get(("hit", ssl)) and w.choose(PEER_RENEWS_TICKET):
         _renew_ticket(w, ssl)
     _then(w, mark, _client_finished, ssl)
 
