@@ -555,7 +555,7 @@ def build(
     for line in _header(program, title, c_file):
         w.plain(line)
     for line in ('#pragma GCC diagnostic ignored "-Wunused-function"', '#pragma GCC diagnostic ignored "-Wunused-variable"',
-                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/evp.h>", "#include <openssl/core_names.h>", "#include <openssl/x509.h>", "#include <stdint.h>", "#include <stdio.h>",
+                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/evp.h>", "#include <openssl/x509.h>", "#include <stdint.h>", "#include <stdio.h>",
                  "#include <stdlib.h>", "#include <string.h>", "#include <time.h>", "#include <signal.h>", "#include <unistd.h>", ""):
         w.plain(line)
     w.plain("/* The path, in order: what@line:col/context, the value, what it means. */")

@@ -9,6 +9,8 @@
  * The library sees the counterexample's clock: `time()` is defined here, so libssl's
  * calls to it (a new session's time, cache timeouts) read `sr_clock`.
  */
+#include <openssl/core_names.h> /* the peer's ticket keys */
+
 /* Under valgrind, what the program does is also written into valgrind's own log, in
  * order with its errors: a tool reading the log knows the script line of each error. */
 #if defined(__has_include)
