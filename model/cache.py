@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 
 from ..language.errors import NotModelledError
-from .objects import CACHE_UPDATE_TIME, SESSION, TIME_T_MAX
+from .objects import CACHE_UPDATE_TIME, DESTROYED, SESSION, TIME_T_MAX
 from .rules import CACHE_CORRUPTION
 from .world import World, obj
 
@@ -310,7 +310,6 @@ def finish_queued(w: World, i: int) -> None:
     """After entry `i`: the cache drops its reference, the context is gone, or the library
     does what the callback's result asks."""
     from . import refs
-    from .objects import DESTROYED
 
     w.set(("cbkind",), 0)
     w.set(("cbarg",), 0)
@@ -347,7 +346,7 @@ def _after_new_session(w: World, i: int) -> None:
     w.set(("lib", s), w.get(("lib", s)) - 1)
     w.set(("lost", s), False)
     w.note(s, f"`new_session_cb` returned 1: the script owns the library's extra reference to {obj(s)}")
-    if w.get(("st", s)) != DESTROYED_STATE and not any(w.value(w.get(c)) == s for c in w.live_variables()):
+    if w.get(("st", s)) != DESTROYED and not handshake.reachable(w, s):
         w.set(("lost", s), True)
         w.finding(
             CALLBACK_OWNERSHIP,
@@ -358,5 +357,3 @@ def _after_new_session(w: World, i: int) -> None:
             site=handshake.callback_site(w, "return"),
         )
 
-
-DESTROYED_STATE = 2

@@ -462,8 +462,8 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 site=callback_site(w, "copy"),
             )
         w.set(("lib", r), w.get(("lib", r)) + 1)
-        _retag(w, r, handshake_holder(ssl), f"`*copy = 0`: the callback's reference to {obj(r)} passes to the library")
-        if owned_before == 1 and _reachable(w, r):
+        w.note(r, f"`*copy = 0`: the callback's reference to {obj(r)} passes to the library: count {w.get(('rc', r))}")
+        if owned_before == 1 and reachable(w, r):
             w.finding(
                 CALLBACK_OWNERSHIP,
                 f"`get_session_cb` set `*copy = 0` on {obj(r)} while the script still keeps it: that "
@@ -481,7 +481,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
         return
     if copy:
         refs.take(w, r, handshake_holder(ssl), f"`*copy` is 1: the library takes its own reference to {obj(r)}")
-        if owned_before > 0 and not _reachable(w, r):
+        if owned_before > 0 and not reachable(w, r):
             w.set(("lost", r), True)
             w.finding(
                 CALLBACK_OWNERSHIP,
@@ -514,11 +514,8 @@ def callback_site(w: World, what: str):
     return site or w.value(w.get(("cbsite", "return"))) or None
 
 
-def _retag(w: World, o: int, holder: tuple, text: str) -> None:
-    w.note(o, f"{text}: count {w.get(('rc', o))}")
-
-
-def _reachable(w: World, o: int) -> bool:
+def reachable(w: World, o: int) -> bool:
+    """Whether a variable in scope (a global, the caller's locals) still points at `o`."""
     return any(w.value(w.get(cell)) == o for cell in w.live_variables())
 
 
