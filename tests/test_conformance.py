@@ -41,7 +41,7 @@ def _table_if_not_agreed(results: list[conform.ScriptResult]) -> str:
 
 def test_specs_agree_with_the_library(toolchain: None) -> None:
     scripts = [(str(p), p.read_text()) for p in SPECS]
-    # Every counterexample; 6 sampled paths per safe script (the README's figure: 32).
+    # Every counterexample; 6 sampled paths per safe script (the README's figure: 8).
     results = conform.conform(scripts, max_paths=6)
     assert all(r.verdict in ("safe", "unsafe") for r in results)
     assert all(r.agreed for r in results), _table_if_not_agreed(results)
@@ -51,7 +51,7 @@ def test_specs_agree_with_the_library(toolchain: None) -> None:
 def test_generated_scripts_agree_with_the_library(toolchain: None) -> None:
     """200 generated scripts, about 40% with handshakes and callbacks. Each counterexample
     runs; a safe script runs 3 sampled paths here to keep CI short (the README's figure runs
-    32 per script: `sessref conform --generated 200 --seed 0`)."""
+    8 per script: `sessref conform --generated 200 --seed 0 --max-paths 8`)."""
     scripts = generate.generate_scripts(0, GENERATED)
     results = conform.conform(scripts, seed=0, max_paths=3)
     assert len(results) == GENERATED
