@@ -1562,14 +1562,7 @@ class _HandshakeGenerator:
         if m & {M_NEW_KEEPS_NOTHING, M_NEW_FREES, M_UNGUARDED_RESUME} and pin == "tls13":
             read = True
         read = read or M_BORROWED_ACROSS_READ in m
-        new_kind = None
-        if new_cb:
-            if M_NEW_KEEPS_NOTHING in m:
-                new_kind = NEW_KEEPS_NOTHING
-            elif M_NEW_FREES in m:
-                new_kind = NEW_FREES
-            else:
-                new_kind = rng.choice((NEW_STORES, NEW_STORES, NEW_READS))
+        new_kind = _new_cb_kind(rng, m, careful_kinds=(NEW_STORES, NEW_STORES, NEW_READS)) if new_cb else None
         out = self.lines
         if new_kind is not None:
             out += self._new_cb_lines(new_kind, False)
@@ -1669,14 +1662,7 @@ class _HandshakeGenerator:
             possible.append(M_GET_STEALS)
         self._choose_mistakes(possible)
         m = self.mistakes
-        new_kind = None
-        if new_cb:
-            if M_NEW_KEEPS_NOTHING in m:
-                new_kind = NEW_KEEPS_NOTHING
-            elif M_NEW_FREES in m:
-                new_kind = NEW_FREES
-            else:
-                new_kind = NEW_STORES if get_cb else rng.choice((NEW_STORES, NEW_STORES, NEW_READS))
+        new_kind = _new_cb_kind(rng, m, careful_kinds=(NEW_STORES,) if get_cb else (NEW_STORES, NEW_STORES, NEW_READS)) if new_cb else None
         out = self.lines
         if get_cb:
             out.append("SSL_SESSION *stored = NULL;")
@@ -1747,3 +1733,12 @@ def generate_scripts(seed: int, count: int) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     seeds = [rng.getrandbits(31) for _ in range(count)]
     return [(f"gen_{i:04d}", generate_script(s)) for i, s in enumerate(seeds)]
+
+
+def _new_cb_kind(rng: random.Random, mistakes: set, careful_kinds: tuple) -> str:
+    """What the new-session callback does: the mistake chosen, if any, else a careful kind."""
+    if M_NEW_KEEPS_NOTHING in mistakes:
+        return NEW_KEEPS_NOTHING
+    if M_NEW_FREES in mistakes:
+        return NEW_FREES
+    return careful_kinds[0] if len(careful_kinds) == 1 else rng.choice(careful_kinds)

@@ -650,11 +650,16 @@ def _read_on(w: World, ssl: int, n: int) -> None:
         _result(w, w.fresh_int("bytes read", 1, None))
         w.set(("pend", ssl), w.get(("peeking", ssl)))
         return
-    w.set(("hs", "then", ssl), STAGES.index(_read_data))
+    _read_records(w, ssl, _read_data)
+
+
+def _read_records(w: World, ssl: int, then: Callable[[World, int, int], None]) -> None:
+    """Reading: a TLS 1.3 client first processes the tickets that arrived, then `then`."""
+    w.set(("hs", "then", ssl), STAGES.index(then))
     if w.get(("side", ssl)) == CLIENT and w.get(("proto", ssl)) == TLS1_3:
         _client_ticket(w, ssl, 0)
     else:
-        _read_data(w, ssl, 0)
+        then(w, ssl, 0)
 
 
 @stage
@@ -712,11 +717,7 @@ def shutdown(w: World, ssl: int) -> None:
     if shut & RECEIVED_SHUTDOWN:
         _result(w, 1)
         return
-    w.set(("hs", "then", ssl), STAGES.index(_shutdown_read))
-    if w.get(("side", ssl)) == CLIENT and w.get(("proto", ssl)) == TLS1_3:
-        _client_ticket(w, ssl, 0)
-    else:
-        _shutdown_read(w, ssl, 0)
+    _read_records(w, ssl, _shutdown_read)
 
 
 @stage
