@@ -31,7 +31,10 @@ class ObjectState:
     kind: str
     status: str  # "alive", "destroyed" or "-" (not allocated yet)
     count: int
-    holders: tuple[str, ...]
+    holders: tuple[str, ...]  # for display: `script x2(s, t)`, `slot(ssl)`, `cache(ctx)`, `library`
+    # The same, structured: (kind, name, references) with kind one of "script", "slot",
+    # "cache", "ssl" (an `SSL`'s two context references), "library", "borrowed".
+    holdings: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,30 +219,43 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
     st = cells.get(("st", o), 0)
     status = "alive" if st == ALIVE else "destroyed" if st == DESTROYED else "-"
     count = cells.get(("rc", o), 0)
-    holders: list[str] = []
+    holdings: list[tuple[str, str, int]] = []
     if st == ALIVE:
         script = count - cells.get(("lib", o), 0)
         pointers = sorted({cell[2] for cell, v in cells.items() if cell[0] == "var" and v == o and (cell[2], cell[3]) in names.pointers})
         if script > 0:
-            times = f"x{script}" if script > 1 else ""
-            holders.append(f"script{times}({', '.join(pointers) or 'no variable'})")
+            holdings.append(("script", ", ".join(pointers) or "no variable", script))
         for ssl in backend.registry.of_kind(SSL):
             if cells.get(("st", ssl)) != ALIVE:
                 continue
             if kind == SESSION and cells.get(("slot", ssl)) == o:
-                holders.append(f"slot({names(ssl)})")
+                holdings.append(("slot", names(ssl), 1))
             if kind == CTX and cells.get(("ctx", ssl)) == o:
-                holders.append(f"{names(ssl)}(x2)")
+                holdings.append(("ssl", names(ssl), 2))
         if kind == SESSION and cells.get(("cached", o)):
-            holders.append(f"cache({names(cells[('cached', o)])})")
-        known = sum(1 for h in holders if h.startswith(("slot(", "cache("))) + 2 * sum(1 for h in holders if h.endswith("(x2)"))
-        extra = cells.get(("lib", o), 0) - known
+            holdings.append(("cache", names(cells[("cached", o)]), 1))
+        extra = cells.get(("lib", o), 0) - sum(n for k, _, n in holdings if k != "script")
         if extra > 0:
             # A handshake's lookup, `new_session_cb`'s extra reference, a cache release to come.
-            holders.append("library" + (f"(x{extra})" if extra > 1 else ""))
+            holdings.append(("library", "library", extra))
         if script <= 0 and pointers:
-            holders.append(f"borrowed by {', '.join(pointers)}")
-    return ObjectState(names(o), kind, status, count, tuple(holders))
+            holdings.append(("borrowed", ", ".join(pointers), 0))
+    holders = tuple(_holder_text(h) for h in holdings)
+    return ObjectState(names(o), kind, status, count, holders, tuple(holdings))
+
+
+def _holder_text(holding: tuple[str, str, int]) -> str:
+    kind, name, n = holding
+    times = f"x{n}" if n > 1 else ""
+    if kind == "script":
+        return f"script{times}({name})"
+    if kind == "ssl":
+        return f"{name}(x2)"
+    if kind == "library":
+        return f"library{'(' + times + ')' if times else ''}"
+    if kind == "borrowed":
+        return f"borrowed by {name}"
+    return f"{kind}({name})"
 
 
 # Facts recorded for reproducers that the path's text says otherwise (`World.record`).
