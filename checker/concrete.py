@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable
 
-from .execute import Backend, Effect, Sites, State, choice_label
+from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State, choice_label
 from .language import ast
 from .model.objects import KINDS
 from .model.rules import Rule
@@ -195,6 +195,7 @@ class ConcreteBackend(Backend):
         self.crashed = False
         self.assumption_failed = False
         self.bounded = False
+        self.iterations: list[int] = []  # for each loop iteration run, the index of its first step
         self._interned: dict[Hashable, int] = {}
 
     def intern(self, key: Hashable) -> int:
@@ -251,6 +252,16 @@ class ConcreteBackend(Backend):
 
     def bound_reached(self, state: State, loop: ast.Span) -> None:
         self.bounded = True
+
+    def iteration(self, state: State, loop: ast.Span) -> None:
+        self.iterations.append(len(self.trace))
+
+    def path_length(self, finding: Finding) -> tuple[int, int]:
+        """How long the path to `finding` is, as the solver minimises it: (loop iterations
+        begun, steps a report shows) up to the finding's step."""
+        iterations = sum(1 for index in self.iterations if index <= finding.step)
+        steps = sum(1 for step in self.trace[: finding.step + 1] if self.sites.by_id[step.site].text not in INTERNAL_STEPS)
+        return iterations, steps
 
 
 _CONCRETE_OPS = {

@@ -21,7 +21,7 @@ import z3
 
 from . import symvalues
 from .concrete import Objects, StepWorld, site_label
-from .execute import Backend, Effect, Sites, State
+from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State
 from .language import ast
 from .model.objects import FINITE_FIELDS, KINDS
 from .model.rules import Rule
@@ -61,6 +61,7 @@ class Candidate:
     guard: Any
     message: str
     objs: tuple[int, ...]
+    step: int  # index of the step it happens in (`SymbolicBackend.steps`)
 
 
 class SymbolicState(State):
@@ -203,7 +204,8 @@ class ForkingWorld(StepWorld):
 
     def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
         guard = AND(self.pc, *self.guards)
-        self.findings.append(Candidate(rule, self._site if site is None else site, guard, message, objs))
+        step = len(self.backend.steps) - 1
+        self.findings.append(Candidate(rule, self._site if site is None else site, guard, message, objs, step))
         if rule.crash:
             raise PathEnds(rule.name)
 
@@ -221,6 +223,10 @@ class SymbolicBackend(Backend):
         self.candidates: list[Candidate] = []
         self.choices: dict[str, z3.ExprRef] = {}
         self.bounded: list = []  # conditions under which a loop bound was reached
+        # The path condition of every step and of every loop iteration, in execution order:
+        # what the solver counts to find the shortest counterexample. (step index, pc, shown)
+        self.steps: list[tuple[Any, bool]] = []
+        self.iterations: list[tuple[int, Any]] = []  # (index of the next step, pc)
         self._fresh = 0
         self.logic = Logic()
         symvalues.use(self.logic)
@@ -292,6 +298,7 @@ class SymbolicBackend(Backend):
 
     def step(self, state: State, fn: Effect, args: list[Arg], site: int, live: list[Cell]) -> tuple[State | None, Any]:
         assert isinstance(state, SymbolicState)
+        self.steps.append((state.pc, self.sites.by_id[site].text not in INTERNAL_STEPS))
         outcomes: list[Outcome] = []
         pending: list[tuple] = [()]
         while pending:
@@ -422,6 +429,28 @@ class SymbolicBackend(Backend):
     def bound_reached(self, state: State, loop: ast.Span) -> None:
         assert isinstance(state, SymbolicState)
         self.bounded.append(state.pc)
+
+    def iteration(self, state: State, loop: ast.Span) -> None:
+        assert isinstance(state, SymbolicState)
+        self.iterations.append((len(self.steps), state.pc))
+
+    def path_length(self, upto: int) -> list[tuple[Any, int]]:
+        """The length of a path up to step `upto` as weighted path conditions (pc, weight):
+        loop iterations first (each outweighs every step), then the steps shown in a report.
+        Steps under the same condition are counted together."""
+        shown = sum(1 for _, visible in self.steps[: upto + 1] if visible)
+        per_iteration = shown + 1
+        weights: dict[Any, int] = {}
+        pcs: dict[Any, Any] = {}
+        for pc, visible in self.steps[: upto + 1]:
+            if visible:
+                weights[int(pc)] = weights.get(int(pc), 0) + 1
+                pcs[int(pc)] = pc
+        for index, pc in self.iterations:
+            if index <= upto:
+                weights[int(pc)] = weights.get(int(pc), 0) + per_iteration
+                pcs[int(pc)] = pc
+        return [(pcs[k], w) for k, w in weights.items()]
 
 
 def _cap(key: Cell) -> int | None:

@@ -120,6 +120,9 @@ class Backend(ABC):
     def bound_reached(self, state: State, loop: ast.Span) -> None:
         """A `while` loop could still run after its last unrolled iteration."""
 
+    def iteration(self, state: State, loop: ast.Span) -> None:
+        """A loop's body is about to run once more (counted to find the shortest path)."""
+
 
 @dataclass
 class Flow:
@@ -427,6 +430,7 @@ class Executor:
                         raise ResolveError(f"this loop runs more than {MAX_CONSTANT_LOOP} times", stmt.span)
                     self.backend.bound_reached(go, stmt.span)
                     break
+                self.backend.iteration(go, stmt.span)
                 body = self._stmt(stmt.body, go, inner)
                 exits += body.breaks
                 out.returns += body.returns

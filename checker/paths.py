@@ -22,6 +22,8 @@ class PathResult:
     findings: frozenset  # (rule name, span start, span end)
     assumption_failed: bool
     bounded: bool = False  # cut where a loop wanted more iterations than explored
+    # How long the path is up to the first occurrence of each finding: (iterations, steps).
+    lengths: tuple = ()
 
 
 def enumerate_paths(program: ast.Program, options: Options = Options(), limit: int | None = None) -> Iterator[PathResult]:
@@ -31,11 +33,12 @@ def enumerate_paths(program: ast.Program, options: Options = Options(), limit: i
         prefix = stack.pop()
         backend = ConcreteBackend(Oracle(prefix), options.allocation_failures)
         Executor(program, backend, options.unroll, options.allocation_failures).run()
-        found = frozenset(
-            (f.rule.name, backend.sites.by_id[f.site].span.start, backend.sites.by_id[f.site].span.end)
-            for f in backend.findings
-        )
-        yield PathResult(prefix, found, backend.assumption_failed, backend.bounded)
+        lengths: dict[tuple, tuple[int, int]] = {}
+        for f in backend.findings:
+            span = backend.sites.by_id[f.site].span
+            lengths.setdefault((f.rule.name, span.start, span.end), backend.path_length(f))
+        found = frozenset(lengths)
+        yield PathResult(prefix, found, backend.assumption_failed, backend.bounded, tuple(lengths.items()))
         seen += 1
         if limit is not None and seen >= limit:
             return
@@ -48,13 +51,21 @@ def enumerate_paths(program: ast.Program, options: Options = Options(), limit: i
 
 def all_findings(program: ast.Program, options: Options = Options(), limit: int | None = None) -> tuple[set, bool]:
     """Every (rule, span) some path reports, and whether all paths were seen (not cut by `limit`)."""
-    result: set = set()
+    shortest, complete = shortest_paths(program, options, limit)
+    return set(shortest), complete
+
+
+def shortest_paths(program: ast.Program, options: Options = Options(), limit: int | None = None) -> tuple[dict, bool]:
+    """For every (rule, span) some path reports, the shortest path to it as (iterations,
+    steps); and whether all paths were seen (not cut by `limit`)."""
+    result: dict = {}
     count = 0
     for path in enumerate_paths(program, options, None if limit is None else limit + 1):
         count += 1
         if limit is not None and count > limit:
             return result, False
-        result |= path.findings
+        for key, length in path.lengths:
+            result[key] = min(result.get(key, length), length)
     return result, True
 
 

@@ -44,6 +44,9 @@ class Counterexample:
     finding: Finding  # the finding as the replay saw it
     replay: Replay
     answers: dict[str, Any]  # the solver's choices, by label
+    # The solver proved no shorter path shows this finding (fewest loop iterations, then
+    # fewest steps); False when it ran out of time first.
+    minimal: bool = True
 
 
 @dataclass
@@ -107,10 +110,12 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
         hit = [key for key, cs in remaining.items() if any(_holds(model, backend.logic.to_z3(c.guard)) for c in cs)]
         if not hit:
             raise InternalError("the solver's model satisfies no finding it was asked about")
-        answers = {label: _value(model, var) for label, var in backend.choices.items()}
-        run = replay(program, answers, options)
         for key in hit:
-            found.append(_match(run, key, remaining.pop(key), answers, backend))
+            cands = remaining.pop(key)
+            shortest, minimal = _shortest(solver, backend, cands, model, options.timeout_ms)
+            answers = {label: _value(shortest, var) for label, var in backend.choices.items()}
+            run = replay(program, answers, options)
+            found.append(_match(run, key, cands, answers, backend, minimal))
     bounded = _feasible(solver, backend.logic.to_z3(OR(backend.bounded))) if backend.bounded else False
     # Only a safe verdict can be vacuous: where every path crashes, the crashes are the findings.
     vacuous = not found and (end is None or not _feasible(solver, backend.logic.to_z3(end.pc)))
@@ -119,6 +124,46 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
     if reason:
         return Verdict(UNKNOWN, found, bounded, reason, stats, vacuous)
     return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats, vacuous)
+
+
+def _shortest(
+    solver: z3.Solver, backend: SymbolicBackend, cands: list[Candidate], model: z3.ModelRef, timeout_ms: int
+) -> tuple[z3.ModelRef, bool]:
+    """The model of a shortest path to one of `cands`: fewest loop iterations, then fewest
+    steps before the finding. The solver searches the length bound (first `best - 1`, which
+    usually proves the first answer minimal, then by halves). Gives the best model found and
+    whether it is proven minimal."""
+    costs = []
+    for c in cands:
+        terms = [(backend.logic.to_z3(pc), w) for pc, w in backend.path_length(c.step)]
+        costs.append((backend.logic.to_z3(c.guard), terms))
+
+    def cost(m: z3.ModelRef) -> int:
+        return min(
+            sum(w for pc, w in terms if _holds(m, pc)) for guard, terms in costs if _holds(m, guard)
+        )
+
+    def within(bound: int) -> Any:
+        return z3.Or([z3.And(g, z3.PbLe(t, bound) if t else z3.BoolVal(True)) for g, t in costs])
+
+    best, lowest = cost(model), 0
+    bound = best - 1
+    solver.push()
+    solver.set("timeout", max(timeout_ms // 4, 1000))
+    try:
+        while lowest <= bound:
+            answer, shorter = _ask(solver, within(bound))
+            if answer == UNKNOWN:
+                return model, False
+            if answer == UNSAFE:
+                model, best = shorter, cost(shorter)
+            else:
+                lowest = bound + 1
+            bound = (lowest + best - 1) // 2
+    finally:
+        solver.set("timeout", timeout_ms)
+        solver.pop()
+    return model, True
 
 
 def _ask(solver: z3.Solver, query: Any) -> tuple[str, z3.ModelRef | None]:
@@ -150,12 +195,14 @@ def _value(model: z3.ModelRef, var: z3.ExprRef) -> Any:
     return z3.is_true(v) if z3.is_bool(v) else v.as_long()
 
 
-def _match(run: Replay, key: tuple, cands: list[Candidate], answers: dict[str, Any], sym: SymbolicBackend) -> Counterexample:
+def _match(
+    run: Replay, key: tuple, cands: list[Candidate], answers: dict[str, Any], sym: SymbolicBackend, minimal: bool
+) -> Counterexample:
     rule_id, (start, end) = key
     for f in run.backend.findings:
         span = run.backend.sites.by_id[f.site].span
         if f.rule.id == rule_id and (span.start, span.end) == (start, end):
-            return Counterexample(f.rule, span, f, run, answers)
+            return Counterexample(f.rule, span, f, run, answers, minimal)
     span = sym.sites.by_id[cands[0].site].span
     raise InternalError(
         f"the replay of the counterexample for {cands[0].rule.name} at {span} does not reproduce it "

@@ -1,0 +1,97 @@
+"""Counterexamples are shortest paths: the fewest loop iterations, then the fewest steps
+before the finding, as the solver proves (`solving._shortest`); reports show only the steps
+that touch the finding's objects unless the full trace is asked for."""
+
+from __future__ import annotations
+
+import pytest
+from sessref.findings import build_report
+from sessref.language.parser import parse
+from sessref.language.resolve import resolve
+from sessref.model.api import EFFECTS
+from sessref.paths import shortest_paths
+from sessref.solving import Options, check
+
+PRELUDE = """SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+SSL *ssl = SSL_new(ctx);
+SSL_SESSION *s = SSL_SESSION_new();
+SSL_set_session(ssl, s);
+SSL_SESSION_free(s);
+"""
+EPILOGUE = "SSL_free(ssl);\nSSL_CTX_free(ctx);\n"
+
+# Each loop can reach these findings in its first iteration, and in every later one (the
+# borrowed free's second iteration is also a use after free, which needs two).
+LOOPS = {
+    "borrowed free in a branch": (
+        "while (*) { if (*) { SSL_SESSION *t = SSL_get_session(ssl); SSL_SESSION_free(t); } }",
+        {"borrowed-free", "dangling-reference"},
+    ),
+    "borrowed free after unrelated work": (
+        """while (*) {
+    SSL_SESSION *d = SSL_SESSION_dup(s);
+    SSL_SESSION_free(d);
+    if (*) { SSL_SESSION_free(SSL_get_session(ssl)); }
+}""",
+        {"borrowed-free", "dangling-reference"},
+    ),
+    "leak in a later branch": (
+        "while (*) { SSL_SESSION *c = SSL_get1_session(ssl); if (*) { continue; } SSL_SESSION_free(c); }",
+        {"leak"},
+    ),
+    "nested loops": ("while (*) { while (*) { if (*) { SSL_SESSION *k = SSL_SESSION_new(); } } }", {"leak"}),
+}
+
+
+def _verdict(source: str, unroll: int = 4):
+    program = parse(source, "minimal.sess")
+    resolve(program, frozenset(EFFECTS))
+    return program, check(program, Options(unroll=unroll))
+
+
+@pytest.mark.parametrize("name", sorted(LOOPS))
+@pytest.mark.parametrize("unroll", [1, 2, 4, 6])
+def test_a_finding_reachable_after_one_iteration_is_reported_after_one(name: str, unroll: int) -> None:
+    loop, rules = LOOPS[name]
+    program, verdict = _verdict(PRELUDE + loop + "\n" + EPILOGUE, unroll)
+    assert rules <= {cx.rule.name for cx in verdict.counterexamples}, verdict.verdict
+    shortest, complete = shortest_paths(program, Options(unroll=unroll), limit=20_000)
+    assert complete or unroll > 2  # nested loops unrolled 4 times have too many paths to enumerate
+    for cx in verdict.counterexamples:
+        iterations, steps = cx.replay.backend.path_length(cx.finding)
+        assert cx.minimal
+        if cx.rule.name in rules:
+            # One iteration of each loop the finding sits in: never four.
+            assert iterations == loop.count("while"), (cx.rule.name, iterations)
+        # And whatever the finding, no path the interpreter enumerates is shorter.
+        if complete:
+            assert (iterations, steps) == shortest[(cx.rule.name, cx.span.start, cx.span.end)]
+
+
+def test_a_finding_after_the_loop_takes_no_iteration() -> None:
+    source = PRELUDE + "while (*) { SSL_SESSION_up_ref(s); SSL_SESSION_free(s); }\nSSL_SESSION_free(s);\n" + EPILOGUE
+    _, verdict = _verdict(source)
+    [cx] = [c for c in verdict.counterexamples if c.rule.name == "dangling-reference"]
+    assert cx.replay.backend.path_length(cx.finding)[0] == 0
+
+
+def test_branches_that_do_not_lead_to_the_finding_are_skipped() -> None:
+    source = PRELUDE + "if (*) { SSL_SESSION *a = SSL_SESSION_dup(s); SSL_SESSION_free(a); }\n" \
+        "if (*) { SSL_SESSION *b = SSL_SESSION_new(); SSL_SESSION_free(b); }\n" \
+        "SSL_SESSION_free(SSL_get_session(ssl));\n" + EPILOGUE
+    _, verdict = _verdict(source)
+    for cx in verdict.counterexamples:
+        assert not any(value for label, value in cx.answers.items() if label.startswith("*@")), cx.answers
+
+
+def test_a_finding_needing_three_iterations_gets_exactly_three() -> None:
+    # With the script's reference back (`up_ref`), the first free in the loop is the script's
+    # own; the second frees the slot's reference (borrowed, and `s` is destroyed); the third
+    # releases it again.
+    source = PRELUDE + "SSL_SESSION_up_ref(s);\nwhile (*) { SSL_SESSION_free(SSL_get_session(ssl)); }\n" + EPILOGUE
+    _, verdict = _verdict(source)
+    iterations = {
+        (cx.rule.name, cx.span.line): cx.replay.backend.path_length(cx.finding)[0] for cx in verdict.counterexamples
+    }
+    assert iterations[("borrowed-free", 7)] == 2
+    assert iterations[("double-free", 7)] == 3
