@@ -47,6 +47,9 @@ def _arguments() -> argparse.ArgumentParser:
     chk.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
     chk.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
     chk.add_argument("--timeout", type=float, default=30.0, help="solver time limit per file, seconds")
+    chk.add_argument(
+        "--full-trace", action="store_true", help="show every step of each counterexample, not only those that touch its objects"
+    )
     rep = sub.add_parser("repro", help="write a C program that replays a counterexample against the real OpenSSL")
     rep.add_argument("file", help="a `.sess` script")
     rep.add_argument("--finding", help="which counterexample: its number in the report (1, 2, ...) or a rule (SR002, double-free)")
@@ -86,11 +89,11 @@ def script_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def check_file(path: Path, options: Options) -> FileReport:
+def check_file(path: Path, options: Options, full_trace: bool = False) -> FileReport:
     """Parse, resolve and decide one script. Raises SessrefError for bad input."""
     program = _load(path)
     verdict = check(program, options)
-    return build_report(program, verdict, options.unroll)
+    return build_report(program, verdict, options.unroll, full_trace)
 
 
 def _exit_code(report: FileReport) -> int:
@@ -110,7 +113,7 @@ def _check(args: argparse.Namespace) -> int:
     lines: list[str] = []
     for path in files:
         try:
-            report = check_file(path, options)
+            report = check_file(path, options, args.full_trace)
         except SessrefError as err:
             outcome = EXIT_INTERNAL if isinstance(err, InternalError) else EXIT_INPUT
             errors.append(_error_json(path, err))

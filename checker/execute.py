@@ -120,6 +120,7 @@ class Backend(ABC):
     def bound_reached(self, state: State, loop: ast.Span) -> None:
         """A `while` loop could still run after its last unrolled iteration."""
 
+    @abstractmethod
     def iteration(self, state: State, loop: ast.Span) -> None:
         """A loop's body is about to run once more (counted to find the shortest path)."""
 

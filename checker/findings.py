@@ -44,6 +44,7 @@ class PathStep:
     call: str
     notes: tuple[str, ...]
     objects: tuple[ObjectState, ...]
+    index: int = 0  # in the replay's trace
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class ReportedFinding:
     help: str
     choices: tuple[Choice, ...]
     steps: tuple[PathStep, ...]
+    # Steps of the path left out of `steps` because they touch none of the finding's objects
+    # (0 with the full trace), and whether the solver proved the path a shortest one.
+    hidden_steps: int = 0
+    minimal: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,9 @@ class FileReport:
     findings: tuple[ReportedFinding, ...]
 
 
-def build_report(program: ast.Program, verdict: Verdict, unroll: int) -> FileReport:
-    findings = tuple(_finding(program, cx) for cx in verdict.counterexamples)
+def build_report(program: ast.Program, verdict: Verdict, unroll: int, full_trace: bool = False) -> FileReport:
+    """`full_trace`: every step of each counterexample, not only those that touch its objects."""
+    findings = tuple(_finding(program, cx, full_trace) for cx in verdict.counterexamples)
     return FileReport(
         program.file, program.source, verdict.verdict, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings
     )
@@ -142,7 +148,7 @@ def _short_kind(kind: str) -> str:
     return {SESSION: "session", SSL: "ssl", CTX: "ctx"}.get(kind, kind)
 
 
-def _finding(program: ast.Program, cx: Counterexample) -> ReportedFinding:
+def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> ReportedFinding:
     backend = cx.replay.backend
     names = _Names(backend, program)
     trace = backend.trace[: cx.finding.step + 1]
@@ -166,8 +172,20 @@ def _finding(program: ast.Program, cx: Counterexample) -> ReportedFinding:
     labels.append(Label(cx.span, primary, primary=True))
     note, help_text = advice_for(cx.rule, message)
     steps = _steps(program, backend, trace, names)
-    choices = _choices(program, backend)
-    return ReportedFinding(cx.rule, message, cx.span, tuple(_dedupe(labels)), note, help_text, choices, steps)
+    shown = steps if full_trace or not involved else _touching(steps, backend, trace, involved, names)
+    choices = _choices(program, backend, trace[-1].asked_to)
+    return ReportedFinding(
+        cx.rule,
+        message,
+        cx.span,
+        tuple(_dedupe(labels)),
+        note,
+        help_text,
+        choices,
+        shown,
+        len(steps) - len(shown),
+        cx.minimal,
+    )
 
 
 def _dedupe(labels: list[Label]) -> list[Label]:
@@ -196,11 +214,36 @@ def _primary_label(rule: Rule) -> str:
     }.get(rule.name, rule.summary)
 
 
+def _touching(
+    steps: tuple[PathStep, ...], backend: ConcreteBackend, trace: list[TraceStep], involved: set[int], names: _Names
+) -> tuple[PathStep, ...]:
+    """The steps that change or describe the finding's objects or the `SSL`s and contexts that
+    held them (and the finding's own step), with a column for each of those objects."""
+    shown = {names(o) for o in involved}
+    for step in steps:
+        for state in step.objects:
+            if state.name in {names(o) for o in involved}:
+                shown |= {name for kind, name, _ in state.holdings if kind in ("slot", "cache", "ssl")}
+    objects = {o for o in backend.registry.info if names(o) in shown}
+    touched = set()
+    for index, step in enumerate(trace):
+        if any(o in objects for o, _ in step.notes) or any(
+            cell[0] in ("rc", "st", "lib", "cached") and cell[1] in objects or cell[0] == "slot" and value in objects
+            for cell, value in step.writes.items()
+        ):
+            touched.add(index)
+    return tuple(
+        PathStep(s.number, s.span, s.call, s.notes, tuple(o for o in s.objects if o.name in shown), s.index)
+        for s in steps
+        if s.index in touched or s is steps[-1]
+    )
+
+
 def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep], names: _Names) -> tuple[PathStep, ...]:
     cells: dict = {}
     rows: list[PathStep] = []
     objects = sorted(backend.registry.info)
-    for step in trace:
+    for index, step in enumerate(trace):
         cells.update(step.writes)
         site = backend.sites.by_id[step.site]
         text = site.text
@@ -210,7 +253,7 @@ def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep
             continue
         states = tuple(_object_state(cells, o, backend, names) for o in objects)
         notes = tuple(dict.fromkeys(names.fill(text) for _, text in step.notes))
-        rows.append(PathStep(len(rows) + 1, site.span, text, notes, states))
+        rows.append(PathStep(len(rows) + 1, site.span, text, notes, states, index))
     return tuple(rows)
 
 
@@ -262,13 +305,14 @@ def _holder_text(holding: tuple[str, str, int]) -> str:
 _RECORDED = (handshake.OFFERED, handshake.PEER_HOLDS)
 
 
-def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ...]:
-    """The path in words, in the order it was taken: each `if (*)` taken or not (with its loop
-    iteration), each `while (*)`'s iterations, each input and library outcome."""
+def _choices(program: ast.Program, backend: ConcreteBackend, upto: int) -> tuple[Choice, ...]:
+    """The path in words up to the finding (the first `upto` answers), in the order it was
+    taken: each `if (*)` taken or not (with its loop iteration), each `while (*)`'s
+    iterations, each input and library outcome."""
     loops = _loop_conditions(program)
     result: list[Choice | None] = []
-    loop_counts: dict[tuple, list] = {}  # loop -> [span, iterations, index in result]
-    for label, value in backend.oracle.asked:
+    loop_counts: dict[tuple, list] = {}  # loop -> [span, iterations, index in result, still inside]
+    for label, value in backend.oracle.asked[:upto]:
         what, _, where = label.partition("@")
         if what == "start time" and not _uses_time(program) or what in _RECORDED:
             continue
@@ -276,9 +320,10 @@ def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ..
         span = _span_at(program, line, col)
         if what == "*" and (line, col) in loops:
             if (line, col) not in loop_counts:
-                loop_counts[(line, col)] = [span, 0, len(result)]
+                loop_counts[(line, col)] = [span, 0, len(result), False]
                 result.append(None)
             loop_counts[(line, col)][1] += bool(value)
+            loop_counts[(line, col)][3] = bool(value)
             continue
         at = f"line {line}{_iteration(where)}"
         if what == "*":
@@ -294,8 +339,11 @@ def _choices(program: ast.Program, backend: ConcreteBackend) -> tuple[Choice, ..
         else:
             text = f"{at}: {what} = {value}"
         result.append(Choice(span, text))
-    for (line, _col), (span, go, index) in loop_counts.items():
-        result[index] = Choice(span, f"line {line}: `while (*)` runs {go} iteration(s)")
+    for (line, _col), (span, go, index, inside) in loop_counts.items():
+        if inside:
+            result[index] = Choice(span, f"line {line}: `while (*)` runs {go} iteration(s), the finding is in the last")
+        else:
+            result[index] = Choice(span, f"line {line}: `while (*)` runs {go} iteration(s)")
     return tuple(c for c in result if c is not None)
 
 

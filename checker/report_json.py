@@ -32,6 +32,8 @@ def _finding(f: ReportedFinding) -> dict[str, Any]:
         "notes": list(f.notes),
         "help": f.help,
         "path": {
+            "hidden_steps": f.hidden_steps,
+            "minimal": f.minimal,
             "choices": [{"span": _span(c.span), "text": c.text} for c in f.choices],
             "steps": [
                 {
@@ -40,7 +42,14 @@ def _finding(f: ReportedFinding) -> dict[str, Any]:
                     "call": s.call,
                     "notes": list(s.notes),
                     "objects": [
-                        {"name": o.name, "kind": o.kind, "status": o.status, "count": o.count, "holders": list(o.holders)}
+                        {
+                            "name": o.name,
+                            "kind": o.kind,
+                            "status": o.status,
+                            "count": o.count,
+                            "holders": list(o.holders),
+                            "holdings": [{"kind": k, "name": n, "references": r} for k, n, r in o.holdings],
+                        }
                         for o in s.objects
                         if o.status != "-"
                     ],

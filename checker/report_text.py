@@ -94,6 +94,8 @@ def _table(f: ReportedFinding) -> str:
     out = ["counterexample, step by step (each object's count after the step = its holders):"]
     for r in rows:
         out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    if f.hidden_steps:
+        out.append(f"  ({f.hidden_steps} step(s) that touch none of these objects are not shown: `--full-trace` shows them)")
     return "\n".join(out) + "\n"
 
 

@@ -5,6 +5,7 @@ that touch the finding's objects unless the full trace is asked for."""
 from __future__ import annotations
 
 import pytest
+from sessref.cli import main
 from sessref.findings import build_report
 from sessref.language.parser import parse
 from sessref.language.resolve import resolve
@@ -95,3 +96,39 @@ def test_a_finding_needing_three_iterations_gets_exactly_three() -> None:
     }
     assert iterations[("borrowed-free", 7)] == 2
     assert iterations[("double-free", 7)] == 3
+
+
+UNRELATED = PRELUDE + """SSL *other = SSL_new(ctx);
+SSL_SESSION *x = SSL_SESSION_new();
+SSL_set_session(other, x);
+SSL_SESSION_free(x);
+SSL_free(other);
+SSL_SESSION_free(SSL_get_session(ssl));
+""" + EPILOGUE
+
+
+def test_the_report_shows_only_the_steps_that_touch_the_finding_objects() -> None:
+    program, verdict = _verdict(UNRELATED)
+    short = build_report(program, verdict, 4)
+    full = build_report(program, verdict, 4, full_trace=True)
+    for brief, whole in zip(short.findings, full.findings):
+        assert whole.hidden_steps == 0
+        assert brief.hidden_steps == len(whole.steps) - len(brief.steps) > 0
+        assert brief.steps[-1].number == whole.steps[-1].number  # the finding's own step stays
+        shown_lines = {step.span.line for step in brief.steps}
+        assert not shown_lines & {7, 8, 9, 10}  # `other` and `x` never touch `s`
+        assert {o.name for step in brief.steps for o in step.objects} <= {"s", "ssl"}
+        # Step numbers are those of the full trace, so the two can be read side by side.
+        numbers = {step.number: step.call for step in whole.steps}
+        assert all(numbers[step.number] == step.call for step in brief.steps)
+
+
+def test_full_trace_on_the_command_line(tmp_path, capsys) -> None:
+    script = tmp_path / "unrelated.sess"
+    script.write_text(UNRELATED)
+    assert main(["check", str(script)]) == 1
+    brief = capsys.readouterr().out
+    assert main(["check", "--full-trace", str(script)]) == 1
+    whole = capsys.readouterr().out
+    assert "`--full-trace` shows them" in brief and "`--full-trace` shows them" not in whole
+    assert "SSL_set_session(other, x)" in whole and "SSL_set_session(other, x)" not in brief
