@@ -27,6 +27,7 @@ class Options:
     unroll: int = 4
     allocation_failures: bool = False
     timeout_ms: int = 30_000
+    shortest: bool = True  # minimise each counterexample (off only to measure what it costs)
 
 
 @dataclass
@@ -112,7 +113,9 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
             raise InternalError("the solver's model satisfies no finding it was asked about")
         for key in hit:
             cands = remaining.pop(key)
-            shortest, minimal = _shortest(solver, backend, cands, model, options.timeout_ms)
+            shortest, minimal = (
+                _shortest(solver, backend, cands, model, options.timeout_ms) if options.shortest else (model, False)
+            )
             answers = {label: _value(shortest, var) for label, var in backend.choices.items()}
             run = replay(program, answers, options)
             found.append(_match(run, key, cands, answers, backend, minimal))
