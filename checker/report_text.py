@@ -20,9 +20,7 @@ def render(report: FileReport, summary: bool = True) -> str:
             "that cannot hold or at a crash, so only what happens before that was checked\n"
         )
     if report.findings:
-        rules = sorted({(f.rule.name, f.rule.id) for f in report.findings})
-        for name, rid in rules:
-            out.append(f"For more information about this finding, try `sessref explain {name}` ({rid}).")
+        out += _explain_pointers(report.findings)
         out.append("")
     if summary:
         out.append(summary_line(report))
@@ -41,6 +39,21 @@ def summary_line(report: FileReport) -> str:
         counts[f.rule.name] = counts.get(f.rule.name, 0) + 1
     detail = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
     return f"{report.file}: unsafe: {len(report.findings)} finding(s): {detail}"
+
+
+def _explain_pointers(findings: tuple[ReportedFinding, ...]) -> list[str]:
+    """One line per rule reported, pointing at its `sessref explain` page."""
+    counts: dict[tuple[str, str], int] = {}
+    for f in findings:
+        counts[(f.rule.name, f.rule.id)] = counts.get((f.rule.name, f.rule.id), 0) + 1
+    out = []
+    for (name, rid), n in sorted(counts.items()):
+        if len(counts) == 1:
+            what = "this finding" if n == 1 else "these findings"
+        else:
+            what = f"the {name} finding" + ("s" if n > 1 else "")
+        out.append(f"For more information about {what}, try `sessref explain {name}` ({rid}).")
+    return out
 
 
 def _finding(f: ReportedFinding, lines: list[str]) -> str:
