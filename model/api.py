@@ -298,7 +298,7 @@ _reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L964-
 # 3.0.19: a new session is not resumable].
 _reader(
     "SSL_SESSION_is_resumable",
-    "ssl/ssl_sess.c SSL_SESSION_is_resumable L1045-1052",
+    "ssl/ssl_sess.c SSL_SESSION_is_resumable L1106-1114",
     lambda w, s: 1 if handshake.resumable(w, s) else 0,
 )
 _reader("SSL_SESSION_get_protocol_version", _GETTERS, lambda w, s: w.get(("ver", s)))
@@ -330,7 +330,7 @@ for _name in ("SSL_SESSION_get0_alpn_selected", "SSL_SESSION_get0_ticket"):
     _reader(_name, _GETTERS + "; the out-pointer points into the session (borrowed)", lambda w, s: None)
 _reader("SSL_SESSION_get0_ticket_appdata", _GETTERS, _opaque("appdata result", 0, 1))
 def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
-    """ssl/ssl_sess.c SSL_SESSION_set1_hostname L1016-1027: frees the old hostname, copies the new one."""
+    """ssl/ssl_sess.c SSL_SESSION_set1_hostname L1018-1028: frees the old hostname, copies the new one."""
     if w.get(("hostfreed", s)):
         w.finding(DOUBLE_FREE, f"`SSL_SESSION_set1_hostname` frees the old hostname of {obj(s)}, which the script already freed", (s,))
     _new_hostname(w, s, w.value(args[1].value) != NULL)
@@ -343,7 +343,7 @@ def _set_cipher(w: World, args: list[Arg], s: int) -> Value:
     return 1
 
 
-_reader("SSL_SESSION_set1_hostname", "ssl/ssl_sess.c SSL_SESSION_set1_hostname L1016-1027", _set_hostname, with_args=True)
+_reader("SSL_SESSION_set1_hostname", "ssl/ssl_sess.c SSL_SESSION_set1_hostname L1018-1028", _set_hostname, with_args=True)
 _reader("SSL_SESSION_set_cipher", "ssl/ssl_sess.c SSL_SESSION_set_cipher L1088-1092", _set_cipher, with_args=True)
 for _name in (
     "SSL_SESSION_set1_alpn_selected",
@@ -357,7 +357,7 @@ for _name in (
 
 
 def _key_setter(field: str) -> Callable[[World, list[Arg], int], Value]:
-    """`SSL_SESSION_set1_id` / `set_protocol_version` change the cache key (L1054-1067, L1000-1004).
+    """`SSL_SESSION_set1_id` / `set_protocol_version` change the cache key (ssl/ssl_sess.c L924-935, L996-1000).
     An id given as a string literal is known: equal literals give equal keys."""
 
     def run(w: World, args: list[Arg], s: int) -> Value:
@@ -383,7 +383,7 @@ def _key_setter(field: str) -> Callable[[World, list[Arg], int], Value]:
     return run
 
 
-_reader("SSL_SESSION_set1_id", "ssl/ssl_sess.c SSL_SESSION_set1_id L1054-1067", _key_setter("sid"), with_args=True)
+_reader("SSL_SESSION_set1_id", "ssl/ssl_sess.c SSL_SESSION_set1_id L924-935", _key_setter("sid"), with_args=True)
 _reader(
     "SSL_SESSION_set_protocol_version",
     "ssl/ssl_sess.c SSL_SESSION_set_protocol_version L1000-1004",

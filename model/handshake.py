@@ -167,7 +167,7 @@ def _dup_into_slot(w: World, ssl: int, why: str) -> int:
 
 
 def resumable(w: World, s: int) -> bool:
-    """ssl/ssl_sess.c SSL_SESSION_is_resumable L1045-1052: not marked, and an id or a ticket."""
+    """ssl/ssl_sess.c SSL_SESSION_is_resumable L1106-1114: not marked, and an id or a ticket."""
     return not w.get(("nr", s)) and (w.get(("tick", s)) or not cache.has_empty_id(w, s))
 
 

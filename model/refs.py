@@ -176,7 +176,7 @@ def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> No
         )
     kind = w.kind(o)
     if kind == SESSION and w.get(("hostfreed", o)):
-        # ssl/ssl_sess.c SSL_SESSION_free L885: OPENSSL_free(ss->ext.hostname) [verified 3.0.19].
+        # ssl/ssl_sess.c SSL_SESSION_free L879 (3.0.22): OPENSSL_free(ss->ext.hostname).
         w.finding(DOUBLE_FREE, f"destroying {obj(o)} frees its hostname, which the script already freed", (o,))
     if kind == SSL:
         _ssl_destroyed(w, o)
@@ -227,7 +227,7 @@ def _ctx_destroyed(w: World, ctx: int) -> None:
 
 
 def session_is_open(w: World, ssl: int) -> bool:
-    """ssl/ssl_lib.c ssl_clear_bad_session L3900-3911 (3.0.22): a session is "bad" when the
+    """ssl/ssl_sess.c ssl_clear_bad_session L1228-1235 (3.0.22): a session is "bad" when the
     handshake completed (not in init, not before) and no close_notify was sent."""
     return bool(w.get(("slot", ssl))) and bool(w.get(("done", ssl))) and not (w.get(("shut", ssl)) & SENT_SHUTDOWN)
 
