@@ -67,6 +67,7 @@ class ReportedFinding:
     # (0 with the full trace), and whether the solver proved the path a shortest one.
     hidden_steps: int = 0
     minimal: bool = True
+    objects: tuple[str, ...] = ()  # the names of the objects the finding is about
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> Repo
         shown,
         len(steps) - len(shown),
         cx.minimal,
+        tuple(names(o) for o in cx.finding.objs),
     )
 
 

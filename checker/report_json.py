@@ -27,6 +27,7 @@ def _finding(f: ReportedFinding) -> dict[str, Any]:
         "name": f.rule.name,
         "severity": f.rule.severity,
         "message": f.message,
+        "objects": list(f.objects),
         "span": _span(f.span),
         "labels": [{"span": _span(lab.span), "text": lab.text, "primary": lab.primary} for lab in f.labels],
         "notes": list(f.notes),
