@@ -11,15 +11,25 @@ import os
 import sys
 from pathlib import Path
 
-from . import conform, generate, memcheck, report_json, report_text, repro
-from .advice import advice_for
+from . import (
+    conform,
+    explain,
+    generate,
+    memcheck,
+    report_github,
+    report_html,
+    report_json,
+    report_sarif,
+    report_text,
+    repro,
+)
 from .findings import FileReport, build_report
 from .language.ast import Program, Span
 from .language.errors import InternalError, ParseError, SessrefError, render_error
 from .language.parser import parse_file
 from .language.resolve import resolve
 from .model.api import EFFECTS
-from .model.rules import RULES, rule_named
+from .model.rules import rule_named
 from .paths import parse_path_choices, replay_path
 from .solving import Options, check
 
@@ -43,12 +53,27 @@ def _arguments() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     chk = sub.add_parser("check", help="prove scripts safe or show counterexamples")
     chk.add_argument("paths", nargs="+", help="`.sess` files or directories holding them")
-    chk.add_argument("--format", choices=("text", "json"), default="text")
+    chk.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "github"),
+        default="text",
+        help="sarif: a SARIF 2.1.0 log for GitHub code scanning; github: GitHub Actions annotations",
+    )
     chk.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
     chk.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
     chk.add_argument("--timeout", type=float, default=30.0, help="solver time limit per file, seconds")
     chk.add_argument(
         "--full-trace", action="store_true", help="show every step of each counterexample, not only those that touch its objects"
+    )
+    chk.add_argument(
+        "--no-fixes", action="store_true", help="do not look for verified fixes (each candidate edit costs one more check)"
+    )
+    chk.add_argument("--html", metavar="PATH", help="also write each counterexample as a timeline, in one self-contained HTML page")
+    chk.add_argument(
+        "--svg",
+        metavar="PATH",
+        help="also write each counterexample's timeline as an SVG: PATH for the first, then PATH-2.svg, PATH-3.svg... "
+        "in order across the files (with no finding, PATH alone gives each file's verdict)",
     )
     rep = sub.add_parser("repro", help="write a C program that replays a counterexample against the real OpenSSL")
     rep.add_argument("file", help="a `.sess` script")
@@ -72,8 +97,8 @@ def _arguments() -> argparse.ArgumentParser:
     con.add_argument("--save", metavar="DIR", help="keep each disagreeing script in DIR as a regression spec")
     con.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
     con.add_argument("--allocation-failures", action="store_true", help="also run paths where allocations fail")
-    exp = sub.add_parser("explain", help="what a rule checks and why")
-    exp.add_argument("rule", nargs="?", help="rule ID (SR002) or name (double-free)")
+    exp = sub.add_parser("explain", help="a rule's page: what it checks, why it is unsafe, an example and its fix")
+    exp.add_argument("rule", nargs="?", help="rule ID (SR002) or name (double-free), any case; without it, the list of rules")
     return parser
 
 
@@ -89,11 +114,12 @@ def script_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def check_file(path: Path, options: Options, full_trace: bool = False) -> FileReport:
-    """Parse, resolve and decide one script. Raises SessrefError for bad input."""
+def check_file(path: Path, options: Options, full_trace: bool = False, fixes: bool = True) -> FileReport:
+    """Parse, resolve and decide one script. Raises SessrefError for bad input. `fixes`: look
+    for an edit of the script that verifies, for each finding (`fixes.py`)."""
     program = _load(path)
     verdict = check(program, options)
-    return build_report(program, verdict, options.unroll, full_trace)
+    return build_report(program, verdict, options.unroll, full_trace, options if fixes else None)
 
 
 def _exit_code(report: FileReport) -> int:
@@ -107,13 +133,16 @@ def _check(args: argparse.Namespace) -> int:
     files = script_files(args.paths)
     if not files:
         raise UsageError("no `.sess` files found")
+    for output in (args.html, args.svg):
+        if output:
+            _writable(output)
     reports: list[FileReport] = []
     errors: list[dict] = []
     code = EXIT_SAFE
     lines: list[str] = []
     for path in files:
         try:
-            report = check_file(path, options, args.full_trace)
+            report = check_file(path, options, args.full_trace, not args.no_fixes)
         except SessrefError as err:
             outcome = EXIT_INTERNAL if isinstance(err, InternalError) else EXIT_INPUT
             errors.append(_error_json(path, err))
@@ -135,6 +164,10 @@ def _check(args: argparse.Namespace) -> int:
             code = outcome
     if args.format == "json":
         sys.stdout.write(report_json.render(reports, errors))
+    elif args.format == "sarif":
+        sys.stdout.write(report_sarif.render(reports, errors))
+    elif args.format == "github":
+        sys.stdout.write(report_github.render(reports, errors))
     else:
         if len(files) > 1:
             sys.stdout.write("\n")
@@ -145,7 +178,37 @@ def _check(args: argparse.Namespace) -> int:
                 f"{len(files)} file(s): {counts['safe']} safe, {counts['unsafe']} unsafe, "
                 f"{counts['unknown']} unknown, {len(errors)} error(s)\n"
             )
+    if not _write_pictures(args, reports, errors) and _SEVERITY[EXIT_INPUT] > _SEVERITY[code]:
+        code = EXIT_INPUT
     return code
+
+
+def _writable(path: str) -> None:
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {path}: no such directory: {folder}")
+    if Path(path).is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+
+
+def _write_pictures(args: argparse.Namespace, reports: list[FileReport], errors: list[dict]) -> bool:
+    """The `--html` page and `--svg` files, said on stderr; False when one could not be written."""
+    outputs: list[tuple[Path, str]] = []
+    if args.html:
+        outputs.append((Path(args.html), report_html.render(reports, errors)))
+    if args.svg:
+        documents = report_html.svg_documents(reports)
+        outputs += zip(report_html.svg_paths(Path(args.svg), len(documents)), documents)
+    written = True
+    for path, text in outputs:
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            sys.stderr.write(f"error: cannot write {path}: {exc.strerror or exc}\n")
+            written = False
+        else:
+            sys.stderr.write(f"wrote {path}\n")
+    return written
 
 
 def _load(path: Path) -> Program:
@@ -294,18 +357,16 @@ def _error_json(path: Path, err: SessrefError) -> dict:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    """Without a rule, the list of rules; with one (ID or name, any case), its page."""
     if not args.rule:
-        for rule in RULES:
-            print(f"{rule.id}  {rule.name:<20} {rule.summary}")
+        sys.stdout.write(explain.rule_list())
         return EXIT_SAFE
     rule = rule_named(args.rule)
     if rule is None:
-        raise UsageError(f"unknown rule `{args.rule}`; `sessref explain` lists them")
-    notes, help_text = advice_for(rule, "")
-    print(f"{rule.id} {rule.name} ({rule.severity})\n\n{rule.summary}.\n")
-    for note in notes:
-        print(f"note: {note}")
-    print(f"help: {help_text}")
+        guess = explain.did_you_mean(args.rule)
+        hint = f" (did you mean `{guess}`?)" if guess else ""
+        raise UsageError(f"unknown rule `{args.rule}`{hint}; `sessref explain` lists the rules")
+    sys.stdout.write(explain.render_page(rule))
     return EXIT_SAFE
 
 
