@@ -5,17 +5,18 @@ holders after each step. Emitters (`report_text`, `report_json`) only format thi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .advice import advice_for
 from .concrete import ConcreteBackend, TraceStep
 from .execute import INTERNAL_STEPS
+from .fixes import Fix, verified_fixes
 from .language import ast
 from .model import handshake
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
 from .model.rules import Rule
-from .solving import Counterexample, Verdict
+from .solving import Counterexample, Options, Verdict
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class ReportedFinding:
     hidden_steps: int = 0
     minimal: bool = True
     objects: tuple[str, ...] = ()  # the names of the objects the finding is about
+    fix: Fix | None = None  # an edit of the script, checked to verify (`fixes.py`)
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,15 @@ class FileReport:
     findings: tuple[ReportedFinding, ...]
 
 
-def build_report(program: ast.Program, verdict: Verdict, unroll: int, full_trace: bool = False) -> FileReport:
-    """`full_trace`: every step of each counterexample, not only those that touch its objects."""
+def build_report(
+    program: ast.Program, verdict: Verdict, unroll: int, full_trace: bool = False, fixes: Options | None = None
+) -> FileReport:
+    """`full_trace`: every step of each counterexample, not only those that touch its objects.
+    `fixes`: the options to check candidate fixes with (None: no fixes)."""
     findings = tuple(_finding(program, cx, full_trace) for cx in verdict.counterexamples)
+    if fixes is not None:
+        found = verified_fixes(program, verdict, fixes)
+        findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, found))
     return FileReport(
         program.file, program.source, verdict.verdict, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings
     )

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .findings import FileReport, ReportedFinding
+from .fixes import Fix
 from .language.ast import Span
 
 SCHEMA = "sessref-report/1"
@@ -21,6 +22,18 @@ def _span(span: Span) -> dict[str, Any]:
     }
 
 
+def _fix(fix: Fix | None) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {
+        "description": fix.description,
+        "diff": fix.diff,
+        "lines": list(fix.lines),
+        "verified_by": fix.verified_by,
+        "verification": fix.verification,
+    }
+
+
 def _finding(f: ReportedFinding) -> dict[str, Any]:
     return {
         "rule": f.rule.id,
@@ -32,6 +45,7 @@ def _finding(f: ReportedFinding) -> dict[str, Any]:
         "labels": [{"span": _span(lab.span), "text": lab.text, "primary": lab.primary} for lab in f.labels],
         "notes": list(f.notes),
         "help": f.help,
+        "fix": _fix(f.fix),
         "path": {
             "hidden_steps": f.hidden_steps,
             "minimal": f.minimal,

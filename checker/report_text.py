@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .findings import FileReport, Label, ReportedFinding
+from .fixes import Fix
 
 WIDTH = 34  # call column of the step table
 
@@ -10,8 +11,9 @@ WIDTH = 34  # call column of the step table
 def render(report: FileReport, summary: bool = True) -> str:
     out: list[str] = []
     lines = report.source.split("\n")
+    shown: dict[str, str] = {}  # each fix's diff: the finding that showed it first
     for finding in report.findings:
-        out.append(_finding(finding, lines))
+        out.append(_finding(finding, lines, shown))
     if report.verdict == "unknown":
         out.append(f"warning: could not decide `{report.file}`: {report.reason}\n")
     if report.vacuous:
@@ -56,9 +58,10 @@ def _explain_pointers(findings: tuple[ReportedFinding, ...]) -> list[str]:
     return out
 
 
-def _finding(f: ReportedFinding, lines: list[str]) -> str:
+def _finding(f: ReportedFinding, lines: list[str], shown: dict[str, str] | None = None) -> str:
     level = f.rule.severity
-    gutter = len(str(max(label.span.line for label in f.labels)))
+    fix_lines = [row.line for row in f.fix.rows] if f.fix is not None else []
+    gutter = len(str(max([label.span.line for label in f.labels] + fix_lines)))
     pad = " " * gutter
     out = [f"{level}[{f.rule.name}]: {f.message}", f"{pad}--> {f.span}", f"{pad} |"]
     previous = None
@@ -76,11 +79,31 @@ def _finding(f: ReportedFinding, lines: list[str]) -> str:
         out.append(f"{pad} = note: {note}")
     if f.help:
         out.append(f"{pad} = help: {f.help}")
+    if f.fix is not None:
+        shown = {} if shown is None else shown
+        out += _fix(f.fix, gutter, shown.get(f.fix.diff))
+        shown.setdefault(f.fix.diff, f"the {f.rule.name} at line {f.span.line}")
     if f.choices:
         out.append(f"{pad} = path: " + "; ".join(c.text for c in f.choices))
     out.append("")
     out.append(_table(f))
     return "\n".join(out) + "\n"
+
+
+def _fix(fix: Fix, gutter: int, shown_for: str | None) -> list[str]:
+    """A verified fix as a diff of the edited lines, with a couple of lines of context
+    (rustc's suggestion diffs); only named when an earlier finding showed the same edit."""
+    pad = " " * gutter
+    if shown_for is not None:
+        return [f"{pad} = help: verified fix: {fix.description} (the edit shown above for {shown_for}; {fix.verification})"]
+    out = [f"{pad} = help: verified fix: {fix.description}", f"{pad} |"]
+    for row in fix.rows:
+        if row.mark == "...":
+            out.append(f"{pad}...")
+        else:
+            out.append(f"{str(row.line).rjust(gutter)} {'|' if row.mark == ' ' else row.mark} {row.text}".rstrip())
+    out += [f"{pad} |", f"{pad} = note: the fix is verified: {fix.verification}"]
+    return out
 
 
 def _underline(label: Label, lines: list[str]) -> str:

@@ -775,7 +775,7 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     case SR_READ: real = SSL_read(ssl, buffer, sizeof buffer); break;
     case SR_PEEK: real = SSL_peek(ssl, buffer, sizeof buffer); break;
     case SR_SHUTDOWN: real = SSL_shutdown(ssl); break;
-    default: real = SSL_write(ssl, buffer, num > 0 && num < (int)sizeof buffer ? num : 1); break;
+    default: real = SSL_write(ssl, buffer, num >= 0 && num < (int)sizeof buffer ? num : 1); break; /* 0: an error */
     }
     if (end >= sr_path_length)
         return real; /* the path ends inside this call */

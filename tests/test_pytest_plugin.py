@@ -169,9 +169,9 @@ def options_used(monkeypatch: pytest.MonkeyPatch) -> list[Options]:
     """The options each check of an in-process run was given."""
     seen: list[Options] = []
 
-    def recording(path: Path, options: Options):  # type: ignore[no-untyped-def]
+    def recording(path: Path, options: Options, **keywords):  # type: ignore[no-untyped-def]
         seen.append(options)
-        return check_file(path, options)
+        return check_file(path, options, **keywords)
 
     monkeypatch.setattr(plugin, "check_file", recording)
     return seen
@@ -330,3 +330,25 @@ def test_the_hook_entry_exits_1_on_findings_and_0_when_safe() -> None:
         return subprocess.run([executable, *arguments, *files], cwd=ROOT, capture_output=True).returncode
 
     assert (run(safe), run(unsafe), run(safe, unsafe)) == (0, 1, 1)
+
+
+def test_fixes_are_computed_only_for_a_failing_script(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[bool] = []
+
+    def recording(path: Path, options: Options, fixes: bool = True, **keywords):  # type: ignore[no-untyped-def]
+        asked.append(fixes)
+        return check_file(path, options, fixes=fixes, **keywords)
+
+    monkeypatch.setattr(plugin, "check_file", recording)
+    pytester.makeini("[pytest]\nsessref_paths = *.sess\n")
+    pytester.makefile(".sess", good=SAFE)
+    assert pytester.runpytest().ret == 0
+    assert asked == [False]
+
+
+def test_a_failing_script_shows_its_verified_fix(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsessref_paths = *.sess\n")
+    pytester.makefile(".sess", bad=DOUBLE_FREE.replace("//~", "// "))
+    result = pytester.runpytest()
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*verified fix*"])
