@@ -86,7 +86,7 @@ def _finding(f: ReportedFinding, lines: list[str], shown: dict[str, str] | None 
     if f.choices:
         out.append(f"{pad} = path: " + "; ".join(c.text for c in f.choices))
     out.append("")
-    out.append(_table(f))
+    out.append(_table(f).rstrip("\n"))
     return "\n".join(out) + "\n"
 
 
