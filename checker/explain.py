@@ -248,12 +248,10 @@ def _blocks(markdown: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def render_page(rule: Rule) -> str:
-    """The page as plain text for a terminal: prose wrapped to `WIDTH` columns, scripts
-    verbatim (indented by four spaces)."""
+def page_sections(rule: Rule) -> tuple[tuple[str, str], ...]:
+    """The page's sections in order, as (heading, Markdown)."""
     page = page_for(rule)
-    out = [f"{rule.id} {rule.name} ({rule.severity})", _fill(rule.summary)]
-    sections = (
+    return (
         ("What it checks", page.what_it_checks),
         ("Why it is unsafe", page.why_it_is_unsafe),
         ("Example", page.example),
@@ -263,7 +261,13 @@ def render_page(rule: Rule) -> str:
         ("Rests on", page.rests_on),
         ("Limits of the model", page.limits),
     )
-    for heading, markdown in sections:
+
+
+def render_page(rule: Rule) -> str:
+    """The page as plain text for a terminal: prose wrapped to `WIDTH` columns, scripts
+    verbatim (indented by four spaces)."""
+    out = [f"{rule.id} {rule.name} ({rule.severity})", _fill(rule.summary)]
+    for heading, markdown in page_sections(rule):
         out += ["", heading, "-" * len(heading)]
         previous = ""
         for kind, text in _blocks(markdown):

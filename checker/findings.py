@@ -293,19 +293,20 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
             holdings.append(("library", "library", extra))
         if script <= 0 and pointers:
             holdings.append(("borrowed", ", ".join(pointers), 0))
-    holders = tuple(_holder_text(h) for h in holdings)
+    holders = tuple(holder_text(*h) for h in holdings)
     return ObjectState(names(o), kind, status, count, holders, tuple(holdings))
 
 
-def _holder_text(holding: tuple[str, str, int]) -> str:
-    kind, name, n = holding
-    times = f"x{n}" if n > 1 else ""
+def holder_text(kind: str, name: str, references: int = 1) -> str:
+    """A holder as reports write it: `script(s)`, `script x2(s)`, `slot(ssl)`, `cache(ctx)`,
+    `ssl(x2)`, `library`, `borrowed by s`."""
+    times = f" x{references}" if references > 1 else ""
     if kind == "script":
         return f"script{times}({name})"
     if kind == "ssl":
         return f"{name}(x2)"
     if kind == "library":
-        return f"library{'(' + times + ')' if times else ''}"
+        return f"library{times}"
     if kind == "borrowed":
         return f"borrowed by {name}"
     return f"{kind}({name})"

@@ -14,6 +14,7 @@ from typing import Any
 from .findings import FileReport, ReportedFinding
 from .report_svg import CSS as TIMELINE_CSS
 from .report_svg import MONO, SANS, Timeline, finding_svg, verdicts_svg
+from .report_text import unsafe_summary
 
 PAGE_CSS = f"""
 :root {{ color-scheme: light; }}
@@ -151,11 +152,7 @@ def _verdict_text(report: FileReport) -> str:
         return text
     if report.verdict == "unknown":
         return f"unknown: {report.reason or 'the solver gave up'} (this is not a proof of safety)"
-    counts: dict[str, int] = {}
-    for f in report.findings:
-        counts[f.rule.name] = counts.get(f.rule.name, 0) + 1
-    detail = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
-    return f"unsafe: {len(report.findings)} finding(s): {detail}"
+    return unsafe_summary(report)
 
 
 def _inline(text: str) -> str:

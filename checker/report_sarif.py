@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import __version__
-from .explain import page_for, render_page
+from .explain import page_for, page_sections, render_page
 from .findings import FileReport, ObjectState, PathStep, ReportedFinding
 from .language.ast import Span
 from .model.rules import RULES, Rule
@@ -105,19 +105,8 @@ def relative_path(file: str, root: Path) -> str | None:
 def _rule_help(rule: Rule) -> tuple[str, str]:
     """A rule's help as (text, Markdown): its page in `explain/`, as `sessref explain`
     prints it and as written."""
-    page = page_for(rule)
-    sections = (
-        ("What it checks", page.what_it_checks),
-        ("Why it is unsafe", page.why_it_is_unsafe),
-        ("Example", page.example),
-        ("Fixed", page.fixed),
-        ("Help", page.help),
-        ("Note", "\n".join(f"- {note}" for note in page.notes)),
-        ("Rests on", page.rests_on),
-        ("Limits of the model", page.limits),
-    )
     markdown = [f"**{rule.id} {rule.name}** ({rule.severity}): {_sentence(rule.summary)}"]
-    markdown += [f"## {heading}\n\n{body}" for heading, body in sections]
+    markdown += [f"## {heading}\n\n{body}" for heading, body in page_sections(rule)]
     return render_page(rule), "\n\n".join(markdown) + "\n"
 
 

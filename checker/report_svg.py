@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-from .findings import FileReport, ObjectState, PathStep, ReportedFinding
+from .findings import FileReport, ObjectState, PathStep, ReportedFinding, holder_text
 from .textfit import Line, Measure, mono_width, sans_width
 
 SANS = (
@@ -65,20 +65,6 @@ SMALL_CODE = Measure(11)
 PROSE = Measure(11.5)
 BOLD_PROSE = Measure(11.5, bold=True)
 BAND = Measure(10.5)
-
-
-def holder_label(kind: str, name: str, references: int = 1) -> str:
-    """A holder as the text report writes it: `script(s)`, `slot(ssl)`, `ssl(x2)`..."""
-    times = f" x{references}" if references > 1 else ""
-    if kind == "script":
-        return f"script{times}({name})"
-    if kind == "ssl":
-        return f"{name}(x2)"
-    if kind == "library":
-        return f"library{times}"
-    if kind == "borrowed":
-        return f"borrowed by {name}"
-    return f"{kind}({name})"
 
 
 @dataclass
@@ -248,7 +234,7 @@ class Timeline:
         return need
 
     def _band_lines(self, lane: _Lane, run: _Run) -> list[Line]:
-        return BAND.wrap(holder_label(run.kind, run.name, run.refs[0]), lane.tracks[run.track] - 8)[:3]
+        return BAND.wrap(holder_text(run.kind, run.name, run.refs[0]), lane.tracks[run.track] - 8)[:3]
 
     def _fault_offset(self, i: int) -> float:
         """How far below row `i`'s event the finding's mark goes: clear of a destruction
@@ -477,14 +463,14 @@ class Timeline:
         ink = HOLDERS[run.kind][2]
         released = run.last + 1 < len(self.rows)
         until = str(self.rows[run.last + 1].step.number) if released else "end"
-        label = holder_label(run.kind, run.name)
+        label = holder_text(run.kind, run.name)
         attrs = (
             f'class="band" data-holder="{escape(label)}" data-kind="{run.kind}" data-object="{escape(lane.name)}" '
             f'data-from-step="{self.rows[run.first].step.number}" data-to-step="{until}"'
         )
         held = f"from step {self.rows[run.first].step.number}" + (f" to step {until}" if released else " to the end")
         out = [
-            f"<g {attrs}><title>{escape(holder_label(run.kind, run.name, max(run.refs)))}: {escape(lane.name)}, {held}</title>",
+            f"<g {attrs}><title>{escape(holder_text(run.kind, run.name, max(run.refs)))}: {escape(lane.name)}, {held}</title>",
             band_box(run.kind, x, y0, w, max(y1 - y0, 2)),
         ]
         if released:
@@ -710,7 +696,7 @@ def _assign_tracks(lane: _Lane) -> None:
         ends[track] = run.last + 1
         run.track = track
         holder_track[(run.kind, run.name)] = track
-        label = holder_label(run.kind, run.name, run.refs[0])
+        label = holder_text(run.kind, run.name, run.refs[0])
         widest = max(BAND.line(line) for line in BAND.wrap(label, BAND_WRAP)) + 14
         lane.tracks[track] = max(lane.tracks[track], 52.0, widest)
 

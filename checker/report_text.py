@@ -36,11 +36,16 @@ def summary_line(report: FileReport) -> str:
         return f"{report.file}: safe{bound}{vacuous}"
     if report.verdict == "unknown":
         return f"{report.file}: unknown ({report.reason})"
+    return f"{report.file}: {unsafe_summary(report)}"
+
+
+def unsafe_summary(report: FileReport) -> str:
+    """`unsafe: 3 finding(s): 1 borrowed-free, 2 double-free`."""
     counts: dict[str, int] = {}
     for f in report.findings:
         counts[f.rule.name] = counts.get(f.rule.name, 0) + 1
     detail = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
-    return f"{report.file}: unsafe: {len(report.findings)} finding(s): {detail}"
+    return f"unsafe: {len(report.findings)} finding(s): {detail}"
 
 
 def _explain_pointers(findings: tuple[ReportedFinding, ...]) -> list[str]:

@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 from sessref import report_html
 from sessref.cli import check_file, main
-from sessref.findings import FileReport, ReportedFinding
-from sessref.report_svg import holder_label
+from sessref.findings import FileReport, ReportedFinding, holder_text
 from sessref.solving import Options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +128,7 @@ def check_timeline(svg: ET.Element, report: FileReport, f: ReportedFinding) -> N
     lanes = groups(svg, "lane")
     assert [lane.get("data-object") for lane in lanes] == alive_objects(f)
     expected_bands = {
-        (o.name, holder_label(kind, name))
+        (o.name, holder_text(kind, name))
         for s in f.steps
         for o in s.objects
         if o.status == "alive"
