@@ -196,6 +196,8 @@ class ConcreteBackend(Backend):
         self.assumption_failed = False
         self.bounded = False
         self.iterations: list[int] = []  # for each loop iteration run, the index of its first step
+        # Every value a variable took, in order (a step's `writes` keeps only the last).
+        self.assignments: list[tuple[Cell, Any]] = []
         self._interned: dict[Hashable, int] = {}
 
     def intern(self, key: Hashable) -> int:
@@ -223,6 +225,8 @@ class ConcreteBackend(Backend):
 
     def write(self, state: State, cell: Cell, value: Any) -> State:
         state.cells[cell] = value
+        if cell[0] == "var":
+            self.assignments.append((cell, value))
         if self.trace:  # a variable takes the value of the step before: show it there
             self.trace[-1].writes[cell] = value
         return state

@@ -108,14 +108,13 @@ class _Names:
         # The script's own variables first (globals and the body's), then functions' (a
         # callback's `sess` names a session only when no script variable ever held it).
         for in_body in (True, False):
-            for step in backend.trace:
-                for cell, value in step.writes.items():
-                    if cell[0] != "var" or (cell[2], cell[3]) not in pointers or (cell[1] == "main") != in_body:
-                        continue
-                    if isinstance(value, int) and value > 0 and value not in self.names and value in backend.registry.info:
-                        base = cell[2]
-                        taken[base] = taken.get(base, 0) + 1
-                        self.names[value] = base if taken[base] == 1 else f"{base}#{taken[base]}"
+            for cell, value in backend.assignments:
+                if (cell[2], cell[3]) not in pointers or (cell[1] == "main") != in_body:
+                    continue
+                if isinstance(value, int) and value > 0 and value not in self.names and value in backend.registry.info:
+                    base = cell[2]
+                    taken[base] = taken.get(base, 0) + 1
+                    self.names[value] = base if taken[base] == 1 else f"{base}#{taken[base]}"
         for o, info in sorted(backend.registry.info.items()):
             if o not in self.names:
                 line = backend.sites.by_id[info.site].span.line
