@@ -23,6 +23,7 @@ from . import (
     report_text,
     repro,
 )
+from .expectations_check import compare
 from .findings import FileReport, build_report
 from .language.ast import Program, Span
 from .language.errors import InternalError, ParseError, SessrefError, render_error
@@ -67,6 +68,11 @@ def _arguments() -> argparse.ArgumentParser:
     )
     chk.add_argument(
         "--no-fixes", action="store_true", help="do not look for verified fixes (each candidate edit costs one more check)"
+    )
+    chk.add_argument(
+        "--expect",
+        action="store_true",
+        help="hold each script's findings against its `//~` annotations: a script passes (exit 0) when they match",
     )
     chk.add_argument("--html", metavar="PATH", help="also write each counterexample as a timeline, in one self-contained HTML page")
     chk.add_argument(
@@ -160,6 +166,10 @@ def _check(args: argparse.Namespace) -> int:
             if args.format == "text":
                 sys.stdout.write(report_text.render(report, summary=False))
                 lines.append(report_text.summary_line(report))
+            if args.expect:
+                outcome, held = _held_to_annotations(report)
+                if args.format == "text":
+                    lines[-1] += held
         if _SEVERITY[outcome] > _SEVERITY[code]:
             code = outcome
     if args.format == "json":
@@ -181,6 +191,16 @@ def _check(args: argparse.Namespace) -> int:
     if not _write_pictures(args, reports, errors) and _SEVERITY[EXIT_INPUT] > _SEVERITY[code]:
         code = EXIT_INPUT
     return code
+
+
+def _held_to_annotations(report: FileReport) -> tuple[int, str]:
+    """`--expect`: the outcome is whether the findings are the `//~` annotations."""
+    comparison = compare(report)  # a malformed annotation raises, pointing at it
+    if comparison.holds:
+        return EXIT_SAFE, " (as annotated)"
+    if report.verdict == "unknown":
+        return EXIT_UNKNOWN, "; " + "; ".join(comparison.problems)
+    return EXIT_FINDINGS, "; not as annotated: " + "; ".join(comparison.problems)
 
 
 def _writable(path: str) -> None:

@@ -159,3 +159,20 @@ def test_vacuous_safety_is_said(tmp_path: Path) -> None:
     r = run("check", "v.sess", cwd=tmp_path)
     assert r.returncode == 0
     assert "vacuous" in r.stdout and "no path reaches the end" in r.stdout
+
+
+def test_expect_holds_findings_against_the_annotations(tmp_path, capsys) -> None:
+    from sessref.cli import main
+
+    annotated = tmp_path / "annotated.sess"
+    annotated.write_text("SSL_SESSION *s = SSL_SESSION_new();\nSSL_SESSION_free(s);\nSSL_SESSION_free(s);  //~ double-free\n")
+    wrong = tmp_path / "wrong.sess"
+    wrong.write_text(annotated.read_text().replace("double-free", "leak"))
+    unannotated = tmp_path / "plain.sess"
+    unannotated.write_text(annotated.read_text().replace("  //~ double-free", ""))
+    assert main(["check", "--expect", str(annotated)]) == 0
+    assert "(as annotated)" in capsys.readouterr().out
+    assert main(["check", "--expect", str(wrong)]) == 1
+    assert "missing leak at line 3; unexpected double-free at line 3" in capsys.readouterr().out
+    assert main(["check", "--expect", str(unannotated)]) == 1
+    assert main(["check", str(annotated)]) == 1  # without --expect, findings are findings
