@@ -438,8 +438,9 @@ class SymbolicBackend(Backend):
         """The length of a path up to step `upto` as weighted path conditions (pc, weight):
         loop iterations first (each outweighs every step), then the steps shown in a report.
         Steps under the same condition are counted together."""
-        shown = sum(1 for _, visible in self.steps[: upto + 1] if visible)
-        per_iteration = shown + 1
+        # One weight for every finding, so that paths to different candidates of the same
+        # finding compare: more than any path's steps.
+        per_iteration = sum(1 for _, visible in self.steps if visible) + 1
         weights: dict[Any, int] = {}
         pcs: dict[Any, Any] = {}
         for pc, visible in self.steps[: upto + 1]:

@@ -3,7 +3,7 @@ proves reachable are exactly those some path of the concrete interpreter reports
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from sessref.language.parser import parse
 from sessref.paths import shortest_paths
@@ -60,6 +60,9 @@ script = st.lists(statement, min_size=1, max_size=7).map(lambda xs: PRELUDE + "\
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(script)
+@example(
+    source=PRELUDE + '\n'.join(['if (*) { SSL_SESSION_up_ref(a); } else { SSL_SESSION_free(a); }', 'if (*) { SSL_SESSION_free(b); SSL_SESSION_free(a); } else { a = NULL; SSL_CTX_flush_sessions(ctx, 0); }', 'while (*) { SSL_free(l1); SSL_SESSION_set1_id(a, "p", 1); }', 'while (*) { SSL_free(l1); SSL_SESSION_free(a); }']) + '\n',
+)  # two candidates of one finding, in different iterations, must compare (shortest paths)
 def test_encoding_agrees_with_enumeration(source: str) -> None:
     _assert_encoding_agrees_with_enumeration(source)
 
