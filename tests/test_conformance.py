@@ -41,8 +41,8 @@ def _table_if_not_agreed(results: list[conform.ScriptResult]) -> str:
 
 def test_specs_agree_with_the_library(toolchain: None) -> None:
     scripts = [(str(p), p.read_text()) for p in SPECS]
-    # Every counterexample; 6 sampled paths per safe script (the README's figure: 8).
-    results = conform.conform(scripts, max_paths=6)
+    # Every counterexample; 4 sampled paths per safe script, to keep CI short (the README's figure: 8).
+    results = conform.conform(scripts, max_paths=4)
     assert all(r.verdict in ("safe", "unsafe") for r in results)
     assert all(r.agreed for r in results), _table_if_not_agreed(results)
     assert sum(len(r.checks) for r in results) >= len(results)
