@@ -15,16 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from .cli import check_file
-from .expectations_check import compare
-from .language.errors import SessrefError, render_error
-from .report_text import render
-from .solving import Options
+# The checker (z3, lark) is imported only when a script runs: pytest imports this plugin in
+# every run wherever sessref is installed, and most runs check no script.
+
+
+def check_file(path: Path, options, **keywords):  # type: ignore[no-untyped-def]
+    from .cli import check_file as check
+
+    return check(path, options, **keywords)
 
 
 @dataclass(frozen=True)
 class _Settings:
-    options: Options
+    unroll: int
+    allocation_failures: bool
+    timeout_ms: int
     collect_all: bool  # `--sessref`
     files: frozenset[Path]  # what `sessref_paths` names, resolved
     directories: tuple[Path, ...]
@@ -73,13 +78,15 @@ def pytest_configure(config: pytest.Config) -> None:
     timeout = _number(config, "sessref_timeout", float)
     if timeout <= 0:
         raise pytest.UsageError(f"sessref: sessref_timeout must be more than 0 seconds, not {timeout}")
-    options = Options(
-        unroll=unroll,
-        allocation_failures=bool(config.getini("sessref_allocation_failures")),
-        timeout_ms=int(timeout * 1000),
-    )
     files, directories = _named_paths(config)
-    config.stash[_SETTINGS] = _Settings(options, bool(config.getoption("--sessref")), files, directories)
+    config.stash[_SETTINGS] = _Settings(
+        unroll,
+        bool(config.getini("sessref_allocation_failures")),
+        int(timeout * 1000),
+        bool(config.getoption("--sessref")),
+        files,
+        directories,
+    )
 
 
 def _named_paths(config: pytest.Config) -> tuple[frozenset[Path], tuple[Path, ...]]:
@@ -140,7 +147,13 @@ class SessrefItem(pytest.Item):
     """Checks one script with the options of the run and holds it against its annotations."""
 
     def runtest(self) -> None:
-        options = self.config.stash[_SETTINGS].options
+        from .expectations_check import compare
+        from .language.errors import SessrefError, render_error
+        from .report_text import render
+        from .solving import Options
+
+        settings = self.config.stash[_SETTINGS]
+        options = Options(settings.unroll, settings.allocation_failures, settings.timeout_ms)
         try:
             report = check_file(Path(_shown(self.path)), options, fixes=False)
             comparison = compare(report)
