@@ -224,8 +224,8 @@ class SymbolicBackend(Backend):
         self.choices: dict[str, z3.ExprRef] = {}
         self.bounded: list = []  # conditions under which a loop bound was reached
         # The path condition of every step and of every loop iteration, in execution order:
-        # what the solver counts to find the shortest counterexample. (step index, pc, shown)
-        self.steps: list[tuple[Any, bool]] = []
+        # what the solver counts to find the shortest counterexample.
+        self.steps: list[tuple[Any, bool]] = []  # (pc, shown in a report)
         self.iterations: list[tuple[int, Any]] = []  # (index of the next step, pc)
         self._fresh = 0
         self.logic = Logic()

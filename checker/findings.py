@@ -228,10 +228,11 @@ def _touching(
 ) -> tuple[PathStep, ...]:
     """The steps that change or describe the finding's objects or the `SSL`s and contexts that
     held them (and the finding's own step), with a column for each of those objects."""
-    shown = {names(o) for o in involved}
+    involved_names = {names(o) for o in involved}
+    shown = set(involved_names)
     for step in steps:
         for state in step.objects:
-            if state.name in {names(o) for o in involved}:
+            if state.name in involved_names:
                 shown |= {name for kind, name, _ in state.holdings if kind in ("slot", "cache", "ssl")}
     objects = {o for o in backend.registry.info if names(o) in shown}
     touched = set()

@@ -98,6 +98,7 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
     solver.set("timeout", options.timeout_ms)
     solver.add(*backend.defs)
     found: list[Counterexample] = []
+    runs: dict[tuple, Replay] = {}
     remaining = dict(groups)
     reason = ""
     while remaining:
@@ -117,8 +118,10 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
                 _shortest(solver, backend, cands, model, options.timeout_ms) if options.shortest else (model, False)
             )
             answers = {label: _value(shortest, var) for label, var in backend.choices.items()}
-            run = replay(program, answers, options)
-            found.append(_match(run, key, cands, answers, backend, minimal))
+            path = tuple(answers.items())
+            if path not in runs:  # findings on the same path share one replay
+                runs[path] = replay(program, answers, options)
+            found.append(_match(runs[path], key, cands, answers, backend, minimal))
     bounded = _feasible(solver, backend.logic.to_z3(OR(backend.bounded))) if backend.bounded else False
     # Only a safe verdict can be vacuous: where every path crashes, the crashes are the findings.
     vacuous = not found and (end is None or not _feasible(solver, backend.logic.to_z3(end.pc)))
