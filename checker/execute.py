@@ -35,6 +35,7 @@ class Site:
     span: ast.Span
     context: Context
     text: str  # the call or statement as written
+    callee: str = ""  # the function a call step calls (from the syntax tree)
 
     @property
     def key(self) -> tuple:
@@ -227,11 +228,11 @@ class Executor:
         return list(dict.fromkeys(cells + self.in_flight))
 
     def _step(
-        self, state: State | None, fn: Effect, args: list[Arg], frame: Frame, span: ast.Span, text: str
+        self, state: State | None, fn: Effect, args: list[Arg], frame: Frame, span: ast.Span, text: str, callee: str = ""
     ) -> State | None:
         if state is None:
             return None
-        site = self.backend.sites.intern(Site(span, frame.context, text))
+        site = self.backend.sites.intern(Site(span, frame.context, text, callee))
         new_state, value = self.backend.step(state, fn, args, site, self._live(frame))
         self._last_value = value
         return new_state
@@ -562,7 +563,7 @@ class Executor:
                 return None, None
             var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
             args.append(Arg(value, _text(self.program, a.span), var=var))
-        state = self._step(state, effect.run, args, frame, call.span, _text(self.program, call.span))
+        state = self._step(state, effect.run, args, frame, call.span, _text(self.program, call.span), call.func)
         value = self._last_value
         if self._queues and not self._in_callback:
             self._in_callback = True
@@ -709,8 +710,7 @@ _QUEUEING = (*_CALLBACK_KINDS.values(), "SSL_connect", "SSL_accept", "SSL_do_han
 
 def _queues(program: ast.Program) -> bool:
     """Whether the script calls anything that can queue work (only then is the queue run)."""
-    source = program.source.replace(" (", "(")
-    return any(f"{name}(" in source for name in _QUEUEING)
+    return not ast.called_names(program).isdisjoint(_QUEUEING)
 
 
 def _begin_queued(i: int) -> Effect:

@@ -365,7 +365,8 @@ def _iteration(where: str) -> str:
 
 
 def _uses_time(program: ast.Program) -> bool:
-    return any(word in program.source for word in ("time(", "sleep(", "flush_sessions", "_set_time"))
+    names = ast.called_names(program)
+    return any(name.endswith(("time", "sleep")) or "flush_sessions" in name for name in names)
 
 
 def _loop_conditions(program: ast.Program) -> set[tuple[int, int]]:

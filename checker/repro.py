@@ -146,7 +146,7 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
             continue
         if site.text in INTERNAL_STEPS:
             continue
-        name = _call_name(site.text)
+        name = site.callee or _call_name(site.text)
         kind = "" if name in _METHODS else _result_kind(name)
         if name in TLS_CALLS:
             value = int(step.writes.get(("hsret",), -1))

@@ -219,3 +219,23 @@ class Program:
     source: str
     items: tuple[VarDecl | FuncDef | Stmt, ...]
     functions: dict[str, FuncDef] = field(default_factory=dict, compare=False, hash=False)
+
+
+def walk(node: object):
+    """Every syntax node under `node` (itself included), in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (list, tuple)):
+            stack.extend(reversed(current))
+            continue
+        if not hasattr(current, "__dataclass_fields__") or isinstance(current, (Span, CType)):
+            continue
+        yield current
+        children = [getattr(current, name) for name in current.__dataclass_fields__ if name not in ("span", "source", "functions")]
+        stack.extend(reversed(children))
+
+
+def called_names(program: Program) -> set[str]:
+    """The names of every function the script calls (from the syntax tree, never its text)."""
+    return {n.func for n in walk(program.items) if isinstance(n, Call)}
