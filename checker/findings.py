@@ -82,6 +82,7 @@ class FileReport:
     unroll: int
     reason: str
     findings: tuple[ReportedFinding, ...]
+    notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
 
 
 def build_report(
@@ -94,7 +95,8 @@ def build_report(
         found = verified_fixes(program, verdict, fixes)
         findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, found))
     return FileReport(
-        program.file, program.source, verdict.verdict, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings
+        program.file, program.source, verdict.verdict, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings,
+        program.notes,
     )
 
 

@@ -24,6 +24,8 @@ def render(report: FileReport, summary: bool = True) -> str:
     if report.findings:
         out += _explain_pointers(report.findings)
         out.append("")
+    if report.notes:
+        out += [f"note: {n}" for n in report.notes] + [""]
     if summary:
         out.append(summary_line(report))
     return "\n".join(out).rstrip("\n") + "\n"
