@@ -71,8 +71,12 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
     blocks: list[tuple[ast.Span, ast.Block]] = []
     for name in names:
         func = unit.functions[name]
-        text, assumed = _context(unit, name)
-        block = lowerer.synthetic_block(text, func.name_span, f"`{name}`", _parsable(unit, text))  # type: ignore[attr-defined]
+        text, after_at, assumed = _context(unit, name)
+        body_span = func.body.span
+        closing = ast.Span(unit.file, body_span.end_line, max(body_span.end_column - 1, 1), body_span.end_line,
+                           body_span.end_column, body_span.end - 1, body_span.end)
+        block = lowerer.synthetic_block(text, func.name_span, f"`{name}`", _parsable(unit, text),  # type: ignore[attr-defined]
+                                        ((after_at, closing),))
         blocks.append((func.name_span, block))
         entries.append(Entry(name, unit.info[name].kind, tuple(assumed)))
     body: ast.Stmt | None = None
@@ -120,7 +124,9 @@ def _file_span(unit: CUnit) -> ast.Span:
     return ast.Span(unit.file, 1, 1, 1, 1, 0, 0)
 
 
-def _context(unit: CUnit, name: str) -> tuple[str, list[str]]:
+def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
+    """The entry context's code, where its part after the function returns starts, and
+    what it assumes (in words)."""
     info = unit.info[name]
     func = unit.functions[name]
     notes = info.annotations
@@ -163,7 +169,10 @@ def _context(unit: CUnit, name: str) -> tuple[str, list[str]]:
                                "after the call)")
         elif ctype.base == "SSL":
             lines.append(f"{ref} = SSL_new(ctx0);")
-            assumed.append(f"`{cell}` is an `SSL` of the caller's")
+            held = f"{_ident(cell)}_session"
+            lines.append(f"if (__sessref_any()) {{ SSL_SESSION *{held} = SSL_SESSION_new(); "
+                         f"SSL_set_session({ref}, {held}); SSL_SESSION_free({held}); }}")
+            assumed.append(f"`{cell}` is an `SSL` of the caller's; its slot may hold a session")
         else:
             lines.append(f"{ref} = ctx0;")
             assumed.append(f"`{cell}` is the caller's `SSL_CTX`")
@@ -174,8 +183,8 @@ def _context(unit: CUnit, name: str) -> tuple[str, list[str]]:
             state = notes.get(p.name, "")
             if c.pointers == 1 and c.base == "SSL":
                 lines.append(f"SSL *{p.name} = SSL_new(ctx0);")
-                lines.append(f"if (__sessref_any()) {{ SSL_SESSION *held_{p.name} = SSL_SESSION_new(); "
-                             f"SSL_set_session({p.name}, held_{p.name}); SSL_SESSION_free(held_{p.name}); }}")
+                lines.append(f"if (__sessref_any()) {{ SSL_SESSION *{p.name}_session = SSL_SESSION_new(); "
+                             f"SSL_set_session({p.name}, {p.name}_session); SSL_SESSION_free({p.name}_session); }}")
                 after.append(f"{RELEASE}({p.name});")
                 assumed.append(f"`{p.name}` is an `SSL` the caller owns; its slot may hold a session")
             elif c.pointers == 1 and c.base == "SSL_CTX":
@@ -232,7 +241,7 @@ def _context(unit: CUnit, name: str) -> tuple[str, list[str]]:
         lines.append("if (SSL_connect(ssl0) == 1) { if (__sessref_any()) SSL_shutdown(ssl0); }")
         lines.append("SSL_free(ssl0);")
         assumed.append("the library runs it in a client cache: at an unclean close and at `SSL_CTX_free`")
-    for cell in cells:
+    for cell in cells if name != "main" else ():  # after `main`, the process ends: what is held leaks
         ctype = unit.cells[cell]
         if ctype.base == "SSL_SESSION":
             if notes.get(cell) != "borrowed":
@@ -241,13 +250,13 @@ def _context(unit: CUnit, name: str) -> tuple[str, list[str]]:
             after.append(f"{RELEASE}({names[cell]});")
     if kind == "remove_session_cb":
         lines.append("SSL_CTX_free(ctx0);")
-        lines += after
-    else:
-        lines += after
-        lines.append(f"{RELEASE}(ctx0);")
+    before = "\n".join(lines) + "\n"
+    if kind != "remove_session_cb":
+        after.append(f"{RELEASE}(ctx0);")
+    lines += after
     if kind != "plain" and info.registered == "":
         assumed.insert(0, f"run as a `{kind}` (its signature; annotate `plain` otherwise)")
-    return "\n".join(lines), assumed
+    return "\n".join(lines), len(before), assumed
 
 
 def _parsable(unit: CUnit, text: str) -> str:
@@ -265,4 +274,5 @@ def _parsable(unit: CUnit, text: str) -> str:
 
 
 def _ident(cell: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in cell)
+    text = cell.replace("->", "_").replace(".", "_").replace("[?]", "_any").replace("*", "")
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in text)

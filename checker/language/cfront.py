@@ -87,6 +87,7 @@ class CFunction:
     annotations: dict[str, str] = field(default_factory=dict)  # `/* sessref: sess owned */`
     events: list[tuple[str, str]] = field(default_factory=list)  # (cell, "read"|"write"), in order
     callees: list[str] = field(default_factory=list)
+    call_spans: dict[str, ast.Span] = field(default_factory=dict)  # the first call of each callee
 
 
 @dataclass
@@ -142,18 +143,21 @@ class _Anchored(_Text):
     the program's source, so reports quote them, but it is shown at an anchor in the file;
     each node gets its own column there so that choices stay distinct."""
 
-    def __init__(self, file: str, source: str, base: int, anchor: ast.Span, columns: dict) -> None:
+    def __init__(self, file: str, source: str, base: int, anchor: ast.Span, columns: dict,
+                 later: tuple[tuple[int, ast.Span], ...] = ()) -> None:
         super().__init__(file, source, base)
-        self.anchor = anchor
+        self.anchors = ((0, anchor), *later)  # (from this character of `source` on, shown here)
         self.columns = columns  # shared per anchor line: start offset -> column
 
     def span(self, start_byte: int, end_byte: int) -> ast.Span:
-        start, end = self.char(start_byte) + self.base, self.char(end_byte) + self.base
-        key = (self.anchor.line, start)
+        local = self.char(start_byte)
+        anchor = [a for at, a in self.anchors if at <= local][-1]
+        start, end = local + self.base, self.char(end_byte) + self.base
+        key = (anchor.line, start)
         if key not in self.columns:
-            self.columns[key] = self.anchor.column + sum(1 for k in self.columns if k[0] == self.anchor.line)
+            self.columns[key] = anchor.column + sum(1 for k in self.columns if k[0] == anchor.line)
         col = self.columns[key]
-        return ast.Span(self.file, self.anchor.line, col, self.anchor.line, col + 1, start, end)
+        return ast.Span(self.file, anchor.line, col, anchor.line, col + 1, start, end)
 
 
 # ---- parsing --------------------------------------------------------------------------
@@ -382,7 +386,7 @@ class _Lowerer:
         branches, current = [], node
         while current is not None:
             alt = current.child_by_field_name("alternative")
-            body = [c for c in current.named_children if c is not alt and c.type not in (
+            body = [c for c in current.named_children if c != alt and c.type not in (
                 "identifier", "preproc_defined", "binary_expression", "unary_expression", "number_literal",
                 "parenthesized_expression", "call_expression", "preproc_arg")
                 and c != current.child_by_field_name("condition") and c != current.child_by_field_name("name")]
@@ -1007,6 +1011,7 @@ class _Lowerer:
         self.counter += 1
         entry = f"switch#{self.counter}"
         segments: list[list[ast.Stmt]] = []
+        labels: list[ast.Span] = []  # each case's own span: its choice is its own
         default = None
         self.scopes.append({})
         for case in body.named_children:
@@ -1017,11 +1022,12 @@ class _Lowerer:
                     segments[-1] += self.stmt(case)
                 continue
             value = case.child_by_field_name("value")
+            labels.append(self.span(case))
             if value is None:
                 default = len(segments)
             stmts: list[ast.Stmt] = []
             for c in case.named_children:
-                if c is value:
+                if value is not None and c == value:
                     continue
                 stmts += self.stmt(c)
             segments.append(stmts)
@@ -1031,7 +1037,7 @@ class _Lowerer:
         for i in reversed(range(n)):
             if i == default:
                 continue
-            choose = ast.If(ast.Nondet(sp), ast.Assign(ast.Name(entry, sp), ast.IntLit(i, sp), sp), choose, sp)
+            choose = ast.If(ast.Nondet(labels[i]), ast.Assign(ast.Name(entry, sp), ast.IntLit(i, sp), sp), choose, sp)
         guarded = [ast.If(ast.Binary("<=", ast.Name(entry, sp), ast.IntLit(i, sp), sp), ast.Block(tuple(seg), sp), None, sp)
                    for i, seg in enumerate(segments) if seg]
         once = ast.For(None, None, None, ast.Block((*guarded, ast.Break(sp)), sp), sp, unbounded=True)
@@ -1375,6 +1381,7 @@ class _Lowerer:
             return self.expand(name, node, arg_nodes, pre)
         if name in self.function_nodes and not self.local(name):
             self.cur.callees.append(name)
+            self.cur.call_spans.setdefault(name, sp)
             self.cur.events.append((f"call:{name}", "call"))
             proto_params = list(self.param_types(self.function_nodes[name]).values())
             args = [self.fit(self.arg(a, pre), proto_params[i] if i < len(proto_params) else None)
@@ -1430,11 +1437,14 @@ class _Lowerer:
                 return ast.Unknown((), sp)
         ret = prototype(name).ret if status == "neutral" and prototype(name) else None
         parts = tuple(a for a in args if _has_call(a))
-        if ret is not None and ret.base in OBJECTS and ret.pointers == 1:
-            return ast.Cond(ast.Unknown(parts, sp), ast.NullLit(sp), ast.NullLit(sp), sp) if parts else ast.NullLit(sp)
         result = ast.Unknown(parts, sp)
         if status == "unknown":
             self.helper_results[id(result)] = shown
+        elif ret is not None and ret.base in OBJECTS and ret.pointers == 1:
+            # An OpenSSL function the model has no effect for that returns an object: a
+            # session is a new reference or NULL (`PEM_read_bio_SSL_SESSION`), as for helpers.
+            self.helper_results[id(result)] = shown
+            return self.fit(result, (ret.base, 1))
         return result
 
     def kill_fields(self, arg_nodes, sp) -> list[ast.Stmt]:
@@ -1444,10 +1454,17 @@ class _Lowerer:
             root = self.path_of(a)
             if root is None:
                 continue
+            owner = self.type_of(a, self.flat_scope(), self.fname)
+            fields = self.structs.get(owner[0].removeprefix("struct ")) if owner and owner[1] == 1 else None
+            for name, (base, ptr) in (fields or {}).items():
+                b, p = self.resolve_typedef(base) if base not in OBJECTS else (base, 0)
+                b, p = self.alias_bases.get(b, (b, 0))[0], p + ptr + self.alias_bases.get(b, (b, 0))[1]
+                if b in OBJECTS and p == 1:
+                    self.cells.setdefault(f"{root}->{name}", ast.CType(b, 1))
             for path in list(self.cells):
                 if path.startswith(root + "->") or path.startswith(root + "."):
+                    self.cur.events.append((path, "read"))  # the holder dies with what it holds
                     out.append(ast.Assign(ast.Name(path, sp), ast.NullLit(sp), sp))
-                    self.cur.events.append((path, "write"))
         return out
 
     def is_tracked_expr(self, e: ast.Expr) -> bool:
@@ -1514,7 +1531,8 @@ class _Lowerer:
 
     # -- synthetic code: the entry context --
 
-    def synthetic_block(self, text: str, anchor: ast.Span, context: str, parsable: str | None = None) -> ast.Block:
+    def synthetic_block(self, text: str, anchor: ast.Span, context: str, parsable: str | None = None,
+                        later: tuple[tuple[int, ast.Span], ...] = ()) -> ast.Block:
         """Lower C text written by sessref (an entry context), shown at `anchor`, its text
         appended to the program's source. `parsable`: the same text, as long, with names
         that are not C replaced (see `centry._parsable`)."""
@@ -1527,7 +1545,9 @@ class _Lowerer:
         base = len(self.source) + sum(len(s) for s in self.synthetic)
         self.synthetic.append(wrapper)
         saved = (self.cur_text, getattr(self, "cur", None), getattr(self, "scopes", None), getattr(self, "fname", ""))
-        self.cur_text = _Anchored(self.file, wrapper, base, anchor, self.columns)
+        prefix = len("void __sessref_entry(void) {\n")
+        self.cur_text = _Anchored(self.file, wrapper, base, anchor, self.columns,
+                                  tuple((at + prefix, a) for at, a in later))
         self.cur = CFunction("__sessref_entry")
         self.scopes, self.fname, self.copy_param = [{}], "__sessref_entry", None
         try:
@@ -1553,10 +1573,10 @@ class _Lowerer:
             for callee in self.info[name].callees:
                 if state.get(callee) == 1:
                     cycle = path[path.index(callee):] + [callee] if callee in path else [name, callee]
-                    node = self.function_nodes[name]
-                    raise self.error("recursion is not supported: " + " -> ".join(f"`{c}`" for c in cycle),
-                                     node.child_by_field_name("declarator"), label="in this function",
-                                     help="sessref follows calls of the file's functions; unroll the recursion")
+                    raise ParseError("recursion is not supported: " + " -> ".join(f"`{c}`" for c in cycle),
+                                     self.info[name].call_spans[callee], label="this call closes the cycle",
+                                     help="sessref follows calls of the file's functions; unroll the recursion",
+                                     source=self.source)
                 if callee not in state:
                     visit(callee, path + [callee])
             state[name] = 2
