@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import (
@@ -26,7 +26,8 @@ from . import (
 )
 from .expectations_check import compare
 from .findings import FileReport, build_report
-from .language.ast import Program, Span
+from .language.ast import Call, FuncDef, Name, Program, Span, walk
+from .language.imports import has_includes, load_with_includes
 from .language.errors import InternalError, ParseError, SessrefError, render_error
 from .language.centry import load_c
 from .language.parser import parse_file
@@ -270,6 +271,11 @@ def _load(path: Path, c_input: CInput = CInput()) -> Program:
         program = load_c(str(path), MODELLED, dict(c_input.defines), c_input.undefines,
                          list(c_input.functions) if c_input.functions else None)
         return program
+    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    if has_includes(text):
+        program, script = load_with_includes(str(path), text, MODELLED)
+        resolve(script, MODELLED)
+        return _with_unrun_warning(program, script)
     program = parse_file(str(path))
     if not program.items:
         raise ParseError(
@@ -279,7 +285,22 @@ def _load(path: Path, c_input: CInput = CInput()) -> Program:
             source=program.source,
         )
     resolve(program, MODELLED)
-    return program
+    return _with_unrun_warning(program, program)
+
+
+def _with_unrun_warning(program: Program, script: Program) -> Program:
+    """No vacuous verdicts: the script's own functions that nothing calls or registers are
+    named (they were not checked)."""
+    used = {n.func for n in walk(script.items) if isinstance(n, Call)}
+    used |= {n.id for n in walk(script.items) if isinstance(n, Name)}
+    own = [f for f in script.items if isinstance(f, FuncDef) and f.body.stmts and f.name != "main"]
+    unrun = [f.name for f in own if f.name not in used]
+    if not unrun:
+        return program
+    names = ", ".join(f"`{n}`" for n in unrun)
+    warning = f"warning: {names} {'is' if len(unrun) == 1 else 'are'} defined but never run: nothing here checks " + \
+        ("it" if len(unrun) == 1 else "them") + " (call or register it, or check the C file itself)"
+    return replace(program, notes=(*program.notes, warning))
 
 
 def _repro(args: argparse.Namespace) -> int:

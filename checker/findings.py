@@ -83,6 +83,7 @@ class FileReport:
     reason: str
     findings: tuple[ReportedFinding, ...]
     notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
+    sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
 
 
 def build_report(
@@ -96,7 +97,7 @@ def build_report(
         findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, found))
     return FileReport(
         program.file, program.source, verdict.verdict, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings,
-        program.notes,
+        program.notes, program.sources,
     )
 
 

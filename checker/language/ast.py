@@ -260,6 +260,8 @@ class Program:
     functions: dict[str, FuncDef] = field(default_factory=dict, compare=False, hash=False)
     # What the checker assumed to read the file (C input: neutral helpers, entry contexts).
     notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    # Other files whose spans the program holds (`#include "tls.c"`): (file, its text).
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
 
 
 def walk(node: object):

@@ -207,20 +207,23 @@ def _strip(node):
 
 
 def lower_c(file: str, source: str, modelled: frozenset[str], defines: dict[str, int | None] | None = None,
-            undefines: Iterable[str] = ()) -> CUnit:
-    """Parse and lower a C file. Raises ParseError (with file:line:col) on what it cannot take."""
-    return _Lowerer(file, source, modelled, defines or {}, frozenset(undefines)).run()
+            undefines: Iterable[str] = (), base: int = 0) -> CUnit:
+    """Parse and lower a C file. Raises ParseError (with file:line:col) on what it cannot take.
+    `base`: where the file's text starts in the program's source (an imported file follows
+    the script that imports it)."""
+    return _Lowerer(file, source, modelled, defines or {}, frozenset(undefines), base).run()
 
 
 class _Lowerer:
     def __init__(self, file: str, source: str, modelled: frozenset[str], defines: dict[str, int | None],
-                 undefines: frozenset[str]) -> None:
+                 undefines: frozenset[str], base: int = 0) -> None:
         self.file = file
+        self.base = base
         self.source = source
         self.modelled = modelled
         self.defines = defines
         self.undefines = undefines
-        self.text = _Text(file, source)
+        self.text = _Text(file, source, base)
         self.typedefs: dict[str, Type] = {}
         self.structs: dict[str, dict[str, Type]] = {}  # struct tag or typedef -> field -> type
         self.macros: dict[str, tuple[list[str], str]] = {}  # function-like #define
@@ -1512,7 +1515,7 @@ class _Lowerer:
             self.note(f"the macro `{name}` (line {node.start_point[0] + 1}) does not expand to C sessref reads: "
                       "assumed neutral", key=f"macro:{name}")
             return ast.Unknown((), self.span(node))
-        base = len(self.source) + sum(len(s) for s in self.synthetic)
+        base = self.base + len(self.source) + sum(len(s) for s in self.synthetic)
         self.synthetic.append(wrapper)
         saved = self.cur_text
         self.cur_text = _Anchored(self.file, wrapper, base, self.span(node), self.columns)
@@ -1542,7 +1545,7 @@ class _Lowerer:
         if bad is not None:
             raise ParseError(f"internal: the entry context of {context} does not parse at byte {bad.start_byte}: "
                              f"{wrapper[max(0, bad.start_byte - 40):bad.end_byte + 40]!r}", anchor, source=self.source)
-        base = len(self.source) + sum(len(s) for s in self.synthetic)
+        base = self.base + len(self.source) + sum(len(s) for s in self.synthetic)
         self.synthetic.append(wrapper)
         saved = (self.cur_text, getattr(self, "cur", None), getattr(self, "scopes", None), getattr(self, "fname", ""))
         prefix = len("void __sessref_entry(void) {\n")
