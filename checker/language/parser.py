@@ -51,6 +51,7 @@ from .ast import (
     VarDecl,
     While,
 )
+from . import cint
 from .errors import ParseError
 
 MAX_NESTING = 200  # `{` and `(` open at once
@@ -312,7 +313,7 @@ def _unexpected_token(
 
 # ---- AST construction ------------------------------------------------------------------
 
-_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)[uUlL]{0,3}")
+_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)(?:[uU](?:ll|LL|[lL])?|(?:ll|LL|[lL])[uU]?)?")
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
                    "\\": "\\", '"': '"', "'": "'", "?": "?"}
@@ -401,8 +402,12 @@ class _Builder:
         return _Piece(CType(base.value, stars, const), whole)
 
     def on_base_type(self, c: list[Token]) -> _Piece:
-        text = " ".join(str(w) for w in c)
-        return _Piece("unsigned int" if text == "unsigned" else text, self.whole(c))
+        words = [str(w) for w in c]
+        name = cint.canonical(words)
+        if len(words) > 1 and cint.int_type(name) is None:
+            raise ParseError(f"`{' '.join(words)}` is not a C integer type", self.whole(c),
+                             label="not a type")
+        return _Piece(name, self.whole(c))
 
     # -- statements --
 
@@ -465,6 +470,9 @@ class _Builder:
     def on_subtract_assign(self, c: list[Any]) -> Assign:
         return Assign(self.target(c[0]), c[2], self.whole(c), "-=")
 
+    def on_compound_assign(self, c: list[Any]) -> Assign:
+        return Assign(self.target(c[0]), c[2], self.whole(c), str(c[1]))
+
     def on_increment(self, c: list[Any]) -> Assign:
         return Assign(self.target(c[0]), IntLit(1, self.token_span(c[1])), self.whole(c), "+=")
 
@@ -492,6 +500,9 @@ class _Builder:
     def on_negate(self, c: list[Any]) -> Unary:
         return Unary("-", c[1], self.whole(c))
 
+    def on_complement(self, c: list[Any]) -> Unary:
+        return Unary("~", c[1], self.whole(c))
+
     def on_nondet(self, c: list[Token]) -> Nondet:
         return Nondet(self.whole(c))
 
@@ -511,10 +522,12 @@ class _Builder:
             what = ("octal numbers are not supported" if re.fullmatch(r"0[0-9]+", str(tok))
                     else f"invalid number `{tok}`")
             raise ParseError(what, self.token_span(tok), label="write it in decimal or 0x hex")
-        value = int(m.group(1), 0)
-        if value > MAX_NUMBER:
+        digits = m.group(1)
+        value = int(digits, 0)
+        ctype = cint.literal_type(value, str(tok)[len(digits):], decimal=not digits[:2].lower() == "0x")
+        if value > MAX_NUMBER or ctype is None:
             raise ParseError("number too large", self.token_span(tok), label="more than 64 bits")
-        return IntLit(value, self.whole(c))
+        return IntLit(value, self.whole(c), ctype.name)
 
     def on_string(self, c: list[Token]) -> StrLit:
         return StrLit("".join(self.decode_string(tok) for tok in c), self.whole(c))
