@@ -438,10 +438,11 @@ def _z3_binary(op: str, t: cint.IntType, x: z3.ArithRef, y: z3.ArithRef) -> tupl
     defined (None: always)."""
     if op in ("add", "sub"):
         r = x + y if op == "add" else x - y
-        if t is cint.BOOL:  # not reached: operands are promoted to int at least
-            return _wrap_term(r, None, None, t), None
         lo, hi = (2 * t.min, 2 * t.max) if op == "add" else (t.min - t.max, t.max - t.min)
         return _wrap_term(r, lo, hi, t), None
+    linear = _with_constant(op, t, x, y)
+    if linear is not None:
+        return linear, None
     ok: z3.BoolRef | None = None
     if op in ("div", "rem"):
         ok = y != 0
@@ -471,6 +472,60 @@ def _z3_binary(op: str, t: cint.IntType, x: z3.ArithRef, y: z3.ArithRef) -> tupl
     else:
         raise ValueError(op)
     return z3.BV2Int(r, is_signed=t.signed), ok
+
+
+def _power_of_two(n: int) -> int | None:
+    return n.bit_length() - 1 if n > 0 and n & (n - 1) == 0 else None
+
+
+def _with_constant(op: str, t: cint.IntType, x: z3.ArithRef, y: z3.ArithRef) -> z3.ArithRef | None:
+    """The common cases with one constant operand (`flags & MASK`, `n >> 3`, `n / 10`, `x | 0`)
+    in linear integer arithmetic, which Z3 decides far better than the bridge between
+    integers and bit-vectors. None: no such case; the caller uses bit-vectors."""
+    if z3.is_int_value(x) and not z3.is_int_value(y) and op in ("mul", "bitand", "bitor", "bitxor"):
+        x, y = y, x  # commutative: the constant second
+    if not z3.is_int_value(y):
+        return None
+    c = y.as_long()
+    signed_c = c - t.modulus if not t.signed and c >= 1 << (t.bits - 1) else c  # the bits, signed
+    ones = -1 if t.signed else t.max  # every bit set, in `t`
+    if op == "mul":
+        lo, hi = sorted((t.min * c, t.max * c))
+        return _wrap_term(x * c, lo, hi, t)
+    if op in ("div", "rem") and c != 0 and not (t.signed and c == -1):
+        d = abs(c)
+        q = z3.If(x >= 0, x / d, -((-x) / d))  # `/` of Ints by a positive constant floors
+        q = q if c > 0 else -q
+        return q if op == "div" else x - c * q
+    if op in ("shl", "shr") and 0 <= c < t.bits:
+        if op == "shr":
+            return x / (1 << c)  # floor division: sign bits shift in, as gcc does
+        return _wrap_term(x * (1 << c), t.min << c, t.max << c, t)
+    if op == "bitand":
+        if signed_c == 0:
+            return z3.IntVal(0)
+        if signed_c == -1:
+            return x
+        low = _power_of_two(signed_c + 1)
+        if low is not None:  # a mask of the low bits
+            return x % (1 << low)
+        high = _power_of_two(-signed_c)
+        if high is not None:  # the low bits cleared
+            return x - x % (1 << high)
+    if op == "bitor":
+        if signed_c == 0:
+            return x
+        if signed_c == -1:
+            return z3.IntVal(ones)
+        low = _power_of_two(signed_c + 1)
+        if low is not None:  # the low bits set
+            return x - x % (1 << low) + (1 << low) - 1
+    if op == "bitxor":
+        if signed_c == 0:
+            return x
+        if signed_c == -1:  # ~x
+            return _wrap_term(-x - 1, -t.max - 1, -t.min - 1, t)
+    return None
 
 
 def arith(op: str, t: cint.IntType, a: Any, b: Any, unknown) -> Any:

@@ -26,6 +26,7 @@ from sessref.language.errors import ParseError
 from sessref.language.parser import parse
 from sessref.language.resolve import resolve
 from sessref.model.api import EFFECTS
+from sessref.solving import Options, check
 from sessref.symvalues import term
 
 VARIABLE_TYPES = [
@@ -295,3 +296,44 @@ def test_bad_integer_type_names_are_input_errors() -> None:
         parse("short char x;\n", "bad.sess")
     with pytest.raises(ParseError):
         parse("int x = 18446744073709551616;\n", "bad.sess")
+
+
+def _verdict(source: str):
+    program = parse(source, "script.sess")
+    resolve(program, frozenset(EFFECTS))
+    return check(program, Options())
+
+
+def test_undefined_results_are_unknown_values_not_a_safe_verdict() -> None:
+    # `10 / zero` and `1 << 32` are undefined in C (a trap for the division on x86_64): the
+    # result is any value of its type, so both outcomes of the test are explored. (Not a
+    # spec: a reproducer of it would trap instead of running the library.)
+    source = """int zero = 0;
+int d = 10 / zero;
+int sh = 1 << 32;
+SSL_SESSION *s = SSL_SESSION_new();
+if (d == 3 && sh == 5) {
+    SSL_SESSION_free(s);
+}
+SSL_SESSION_free(s);
+"""
+    verdict = _verdict(source)
+    assert [(c.rule.name, c.span.line) for c in verdict.counterexamples] == [("double-free", 8)]
+    assert verdict.counterexamples[0].answers["the value of `10 / zero`@2:9"] == 3
+
+
+def test_unknown_operands_keep_c_meaning() -> None:
+    # The issue's script: an unknown `long`, through `|`, stays negative where it was.
+    source = """long x;
+long y = x | 0;
+unsigned char c = x;
+SSL_SESSION *s = SSL_SESSION_new();
+if (y < 0 && c == 255 && (y >> 63) == -1 && y % 1000 == -1) {
+    SSL_SESSION_free(s);
+}
+SSL_SESSION_free(s);
+"""
+    verdict = _verdict(source)
+    assert [(c.rule.name, c.span.line) for c in verdict.counterexamples] == [("double-free", 8)]
+    x = verdict.counterexamples[0].answers["`x`@1:1"]
+    assert x < 0 and x % 256 == 255 and -(-x % 1000) == -1
