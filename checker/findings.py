@@ -366,7 +366,7 @@ def _iteration(where: str) -> str:
 
 def _uses_time(program: ast.Program) -> bool:
     names = ast.called_names(program)
-    return any(name.endswith(("time", "sleep")) or "flush_sessions" in name for name in names)
+    return any(name.endswith(("time", "sleep")) or "flush_sessions" in name or "_set_time" in name for name in names)
 
 
 def _loop_conditions(program: ast.Program) -> set[tuple[int, int]]:
