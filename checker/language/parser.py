@@ -85,12 +85,13 @@ def parse(source: str, file: str) -> Program:
     """Parse a whole script; raise ParseError (with a span) on the first problem."""
     try:
         _check_characters(source, file)
-        openers = _check_nesting(source, file)
+        text = _preprocess(source, file)
+        openers = _check_nesting(text, file)
         with _lock:
             parser = _parser()
             _BUILDER.reset(file)
             try:
-                items: list[Any] = parser.parse(source)  # type: ignore[assignment]
+                items: list[Any] = parser.parse(text)  # type: ignore[assignment]
             except UnexpectedInput as exc:
                 raise _syntax_error(exc, source, file, openers) from None
             finally:
@@ -178,6 +179,53 @@ def _check_nesting(source: str, file: str) -> list[int]:
         elif char in "})" and open_at:
             open_at.pop()
     return open_at
+
+
+# Comments and strings (skipped), and preprocessor lines: a `#` first on its line.
+_DIRECTIVES = re.compile(
+    r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"?|^[ \t]*#(?:\\\n|[^\n])*', re.MULTILINE
+)
+_INCLUDE = re.compile(r'[ \t]*#[ \t]*include[ \t]*(?:<([^>\n]*)>|"([^"\n]*)")[ \t]*(?://[^\n]*|/\*.*?\*/)?[ \t]*\Z')
+
+
+def _preprocess(source: str, file: str) -> str:
+    """`#include <...>` lines (OpenSSL and system headers: the script's calls are known
+    without them) become blanks of the same length, so every span stays where it was.
+    Other directives are refused: sessref runs no preprocessor."""
+    blanked: list[tuple[int, int]] = []
+    for m in _DIRECTIVES.finditer(source):
+        text = m.group()
+        if not text.lstrip(" \t").startswith("#"):
+            continue
+        at = m.start() + text.index("#")
+        include = _INCLUDE.match(text)
+        if include is not None and include.group(1) is not None:
+            blanked.append((m.start(), m.end()))
+            continue
+        if include is not None:
+            raise ParseError(
+                f'`#include "{include.group(2)}"` is not supported: sessref reads one script at a time',
+                _span_at(source, file, at, len(text.rstrip()) - text.index("#")),
+                label="a quoted include",
+                help="paste the functions the script needs from that file into the script",
+            )
+        word = re.match(r"#[ \t]*(\w*)", text[text.index("#"):])
+        name = word.group(1) if word else ""
+        raise ParseError(
+            f"preprocessor directive `#{name}` is not supported: sessref runs no preprocessor",
+            _span_at(source, file, at, 1 + len(name) if name else 1),
+            label="a preprocessor line",
+            help="`#include <...>` of OpenSSL and system headers is accepted and ignored; for anything else, "
+            "write the code the preprocessor would produce (a constant's value, the branch of an `#if` that applies)",
+        )
+    if not blanked:
+        return source
+    out, last = [], 0
+    for start, end in blanked:
+        out += [source[last:start], re.sub(r"[^\n]", " ", source[start:end])]
+        last = end
+    out.append(source[last:])
+    return "".join(out)
 
 
 # ---- syntax errors ------------------------------------------------------------------
