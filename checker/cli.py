@@ -1,7 +1,7 @@
 """The `sessref` command line: `check`, `repro`, `conform` and `explain`.
 
-Exit codes: 0 safe, 1 findings, 2 bad input or usage, 3 unknown (solver gave up),
-4 internal error. With several files the most serious outcome wins (2, 1, 3, 0).
+Exit codes: 0 safe (warnings alone included, unless `--deny` makes them errors), 1 errors
+found, 2 bad input or usage, 3 unknown (solver gave up), 4 internal error. With several files the most serious outcome wins (2, 1, 3, 0).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from . import (
     repro,
 )
 from .expectations_check import compare
-from .findings import FileReport, build_report
+from .findings import DENY_WARNINGS, FileReport, build_report
 from .language.ast import Call, FuncDef, Name, Program, Span, walk
 from .language.imports import has_includes, load_with_includes
 from .language.errors import InternalError, ParseError, SessrefError, render_error
@@ -71,6 +71,14 @@ def _arguments() -> argparse.ArgumentParser:
     )
     chk.add_argument(
         "--no-fixes", action="store_true", help="do not look for verified fixes (each candidate edit costs one more check; only the text and json reports show them)"
+    )
+    chk.add_argument(
+        "--deny",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="make warnings errors: `warnings` for all, or a warning rule's name or ID (repeatable, comma-separated); "
+        "without it, warnings are printed and the exit code stays 0",
     )
     chk.add_argument(
         "--expect",
@@ -138,15 +146,34 @@ class CInput:
     functions: tuple[str, ...] | None = None
 
 
-def check_file(path: Path, options: Options, full_trace: bool = False, fixes: bool = True,
-               c_input: CInput = CInput()) -> FileReport:
+def check_file(
+    path: Path, options: Options, full_trace: bool = False, fixes: bool = True, deny: frozenset[str] = frozenset(),
+    c_input: CInput = CInput(),
+) -> FileReport:
     """Parse, resolve and decide one script or C file. Raises SessrefError for bad input.
-    `fixes`: look for an edit of the script that verifies, for each finding (`fixes.py`)."""
+    `fixes`: look for an edit of the script that verifies, for each finding (`fixes.py`).
+    `deny`: the warnings that count as errors (`deny_set`). `c_input`: how C files are read."""
     program = _load(path, c_input)
     verdict = check(program, options)
     if path.suffix in C_SUFFIXES:
         fixes = False  # candidate edits are script edits (`fixes.py`); not for C yet
-    return build_report(program, verdict, options.unroll, full_trace, options if fixes else None)
+    return build_report(program, verdict, options.unroll, full_trace, options if fixes else None, deny)
+
+
+def deny_set(values: list[str], what: str = "--deny") -> frozenset[str]:
+    """`warnings` and warning rules (names or IDs, any case) as rule names; raises UsageError."""
+    names: set[str] = set()
+    for value in (v.strip() for item in values for v in item.replace(",", " ").split()):
+        if value.lower() == DENY_WARNINGS:
+            names.add(DENY_WARNINGS)
+            continue
+        rule = rule_named(value)
+        if rule is None:
+            raise UsageError(f"{what} {value}: not a rule (`sessref explain` lists them) nor `warnings`")
+        if rule.severity != "warning":
+            raise UsageError(f"{what} {value}: {rule.name} is already an error")
+        names.add(rule.name)
+    return frozenset(names)
 
 
 def _exit_code(report: FileReport) -> int:
@@ -159,6 +186,7 @@ def _check(args: argparse.Namespace) -> int:
     options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures, timeout_ms=int(args.timeout * 1000))
     c_input = CInput(tuple(_define(d) for d in args.defines), tuple(args.undefines),
                      tuple(args.function) if args.function else None)
+    deny = deny_set(args.deny)
     files = script_files(args.paths)
     if not files:
         raise UsageError("no `.sess` files found")
@@ -173,7 +201,7 @@ def _check(args: argparse.Namespace) -> int:
     fixes = not args.no_fixes and args.format in ("text", "json")
     for path in files:
         try:
-            report = check_file(path, options, args.full_trace, fixes, c_input)
+            report = check_file(path, options, args.full_trace, fixes, deny, c_input)
         except SessrefError as err:
             outcome = EXIT_INTERNAL if isinstance(err, InternalError) else EXIT_INPUT
             errors.append(_error_json(path, err))
@@ -209,8 +237,10 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write("\n".join(lines) + "\n")
         if len(files) > 1:
             counts = {v: sum(1 for r in reports if r.verdict == v) for v in ("safe", "unsafe", "unknown")}
+            warned = sum(1 for r in reports if r.verdict == "safe" and r.warnings)
+            with_warnings = f" ({warned} with warnings)" if warned else ""
             sys.stdout.write(
-                f"{len(files)} file(s): {counts['safe']} safe, {counts['unsafe']} unsafe, "
+                f"{len(files)} file(s): {counts['safe']} safe{with_warnings}, {counts['unsafe']} unsafe, "
                 f"{counts['unknown']} unknown, {len(errors)} error(s)\n"
             )
     if not _write_pictures(args, reports, errors) and _SEVERITY[EXIT_INPUT] > _SEVERITY[code]:

@@ -48,6 +48,7 @@ class Name:
 class IntLit:
     value: int
     span: Span
+    ctype: str = "int"  # its C type by value and suffix (`cint.literal_type`)
 
 
 @dataclass(frozen=True)
@@ -94,14 +95,14 @@ class Deref:
 
 @dataclass(frozen=True)
 class Unary:
-    op: str  # "!" or "-"
+    op: str  # "!", "-" or "~"
     operand: "Expr"
     span: Span
 
 
 @dataclass(frozen=True)
 class Binary:
-    op: str  # "||" "&&" "|" "&" "==" "!=" "<" "<=" ">" ">=" "+" "-"
+    op: str  # "||" "&&" "|" "^" "&" "==" "!=" "<" "<=" ">" ">=" "<<" ">>" "+" "-" "*" "/" "%"
     left: "Expr"
     right: "Expr"
     span: Span
@@ -144,7 +145,8 @@ class VarDecl:
 
 @dataclass(frozen=True)
 class Assign:
-    """`x = e;`, `*copy = 0;`, and `i++`/`i--`/`i += n` (op "+=" / "-=" with the amount)."""
+    """`x = e;`, `*copy = 0;`, `i++`/`i--`/`i += n` (op "+=" / "-=" with the amount), and
+    the other compound assignments (op "*=", "|=", "<<=", ...)."""
 
     target: Name | Deref
     value: Expr

@@ -40,10 +40,11 @@ from .ast import (
     VarDecl,
     While,
 )
+from . import cint
 from .errors import NotModelledError, ResolveError
 from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, PROTOTYPES, SCALAR_TYPES
 
-INTEGERS = frozenset(SCALAR_TYPES)  # interchangeable with each other
+INTEGERS = frozenset(SCALAR_TYPES) | frozenset(cint.TYPES)  # interchangeable with each other
 CHARS = frozenset({"char", "unsigned char"})  # `char c;` is a small integer
 NUMBERS = INTEGERS | CHARS  # the non-pointer types a variable may have
 BUFFERS = frozenset({"char", "unsigned char", "void"})  # `char *`, `unsigned char *`, `void *` mix
@@ -112,6 +113,10 @@ def fits(value: TypeInfo, target: CType) -> bool:
     if target_is_void_ptr or (have.base == "void" and have.pointers == 1):
         return True
     return have.pointers == target.pointers and _same_pointee(have.base, target.base)
+
+
+def _int_of(t: TypeInfo) -> cint.IntType:
+    return (cint.int_type(t.ctype.base) if t.ctype is not None and not t.ctype.pointers else None) or cint.INT
 
 
 def const_value(expr: Expr) -> int | None:
@@ -191,7 +196,7 @@ class _Resolver:
         self.functions = program.functions
         builtins = _Scope(None)
         for name in CONSTANTS:
-            builtins.names[name] = _Symbol(name, CType("int"), "constant")
+            builtins.names[name] = _Symbol(name, CType(cint.constant_type(name).name), "constant")
         for name, ctype in BUILTIN_VARIABLES.items():
             builtins.names[name] = _Symbol(name, ctype, "builtin")
         self.globals = _Scope(builtins)
@@ -506,7 +511,7 @@ class _Resolver:
 
     def expr(self, e: Expr) -> TypeInfo:
         if isinstance(e, IntLit):
-            return TypeInfo("scalar", CType("int"), zero=e.value == 0)
+            return TypeInfo("scalar", CType(e.ctype), zero=e.value == 0)
         if isinstance(e, StrLit):
             return TypeInfo("pointer", CType("char", 1, True))
         if isinstance(e, NullLit):
@@ -526,10 +531,12 @@ class _Resolver:
             return self.deref(e)
         if isinstance(e, Unary):
             operand = self.as_value(self.expr(e.operand), e.operand)
-            if e.op == "-" and operand.kind != "scalar":
-                raise self.error(f"`-` needs an integer, found `{operand}`", e.span,
+            if e.op in ("-", "~") and operand.kind != "scalar":
+                raise self.error(f"`{e.op}` needs an integer, found `{operand}`", e.span,
                                  label=f"this is `{operand}`")
-            return INT
+            if e.op == "!":
+                return INT
+            return TypeInfo("scalar", CType(cint.promote(_int_of(operand)).name))
         if isinstance(e, Binary):  # operands resolved here: one stack frame per level
             left = self.as_value(self.expr(e.left), e.left)
             right = self.as_value(self.expr(e.right), e.right)
@@ -552,7 +559,10 @@ class _Resolver:
             bad = left if left.kind != "scalar" else right
             raise self.error(f"`{e.op}` needs integers, found `{bad}`", e.span,
                              label=f"`{left}` {e.op} `{right}`")
-        return INT
+        if e.op in ("<", "<=", ">", ">="):
+            return INT
+        t = cint.result_type(cint.OPERATORS[e.op], _int_of(left), _int_of(right))
+        return TypeInfo("scalar", CType(t.name))
 
     def address_of(self, e: AddrOf) -> TypeInfo:
         name = e.target.id
