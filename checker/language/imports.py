@@ -52,7 +52,8 @@ def load_with_includes(path: str, source: str, modelled: frozenset[str]) -> tupl
         line = source[: m.start()].count("\n") + 1
         span = ast.Span(path, line, 1, line, m.end() - m.start() + 1, m.start(), m.end())
         if not target.exists():
-            raise ParseError(f"cannot include `{name}`: no such file", span, label="not found", source=source)
+            raise ParseError(f"cannot include `{name}`: no such file", span, label="not found", source=source,
+                             help="`#include \"file.c\"` imports a C file's functions; the path is relative to the script")
         try:
             text = target.read_text(encoding="utf-8")
         except UnicodeDecodeError:
