@@ -236,3 +236,55 @@ def test_lowering_error_names_unknown_construct_position() -> None:
     with pytest.raises(ParseError) as err:
         _lower("void f(void) {\n  int x = ;\n}\n")
     assert err.value.span is not None and err.value.span.line == 2
+
+
+def test_script_includes_real_c_functions_and_reports_c_lines(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "tls.c").write_text(
+        "static SSL_SESSION *saved;\n"
+        "int remember(SSL *ssl) {\n"
+        "    SSL_SESSION *s = SSL_get1_session(ssl);\n"
+        "    if (s == NULL) return 0;\n"
+        "    saved = s;\n"
+        "    return 1;\n"
+        "}\n"
+        "void forget(void) { SSL_SESSION_free(saved); saved = NULL; }\n"
+    )
+    script = tmp_path / "two.sess"
+    body = (
+        '#include "src/tls.c"\n'
+        "SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());\n"
+        "SSL *ssl = SSL_new(ctx);\n"
+        "if (SSL_connect(ssl) == 1) { remember(ssl); %s }\n"
+        "SSL_free(ssl);\n"
+        "forget();\n"
+        "SSL_CTX_free(ctx);\n"
+    )
+    script.write_text(body % "")
+    assert check_file(script, Options(), fixes=False).verdict == "safe"
+    script.write_text(body % "remember(ssl);")
+    report = check_file(script, Options(), fixes=False)
+    assert [(f.span.file, f.span.line, f.rule.name) for f in report.findings] == [(str(tmp_path / "src" / "tls.c"), 8, "leak")]
+
+
+def test_unrun_script_function_is_a_warning(tmp_path: Path) -> None:
+    script = tmp_path / "unrun.sess"
+    script.write_text("int helper(SSL *ssl) { return 0; }\nSSL_SESSION *s = SSL_SESSION_new();\nSSL_SESSION_free(s);\n")
+    report = check_file(script, Options(), fixes=False)
+    assert report.verdict == "safe" and any("`helper`" in n and "never run" in n for n in report.notes)
+
+
+@pytest.mark.slow
+def test_five_thousand_lines_twenty_functions_within_budget(tmp_path: Path) -> None:
+    import sys
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    import cthroughput
+
+    path = tmp_path / "big.c"
+    path.write_text(cthroughput.generate(5000, 20))
+    started = time.process_time()
+    report = check_file(path, Options(), fixes=False)
+    assert report.verdict == "safe"
+    assert time.process_time() - started < 10

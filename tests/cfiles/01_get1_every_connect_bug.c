@@ -1,7 +1,6 @@
 // A client that reuses its last session: it asks for a new reference at every connect
 // and never drops it (curl 2010: `SSL_get1_session` each connect, the extra ref kept).
 #include <openssl/ssl.h>
-#include "log.h"
 
 typedef struct {
     SSL *handle;

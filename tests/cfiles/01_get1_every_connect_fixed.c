@@ -2,7 +2,6 @@
 // The fix of 01_get1_every_connect_bug.c: the session is only looked at, so the
 // borrowing getter is enough (no reference to drop).
 #include <openssl/ssl.h>
-#include "log.h"
 
 typedef struct {
     SSL *handle;
