@@ -101,6 +101,15 @@ class Unary:
 
 
 @dataclass(frozen=True)
+class Cast:
+    """`(unsigned long)n`: a conversion to an integer type."""
+
+    ctype: CType
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
 class Binary:
     op: str  # "||" "&&" "|" "^" "&" "==" "!=" "<" "<=" ">" ">=" "<<" ">>" "+" "-" "*" "/" "%"
     left: "Expr"
@@ -108,7 +117,7 @@ class Binary:
     span: Span
 
 
-Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Binary]
+Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Cast, Binary]
 
 
 # ---- statements --------------------------------------------------------------

@@ -1,0 +1,947 @@
+/*
+ * sessref reproducer for /tmp/cint/e.sess
+ * counterexample 1 of 1: double-free (SR002) at line 8
+ *
+ * It runs the script's path against the installed OpenSSL: every `*` and input takes
+ * the value the path needs (the table `sr_path`), and each call's result is checked
+ * against the model. `[sessref] line N` on stderr says which script line runs.
+ *
+ *   cc -g -O0 -o e-repro e-repro.c -lssl -lcrypto
+ *   valgrind --leak-check=full ./e-repro
+ */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#include <openssl/ssl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <signal.h>
+#include <unistd.h>
+
+/* The path, in order: what@line:col/context, the value, what it means. */
+struct sr_event {
+    const char *label;
+    long long value;
+    const char *comment;
+};
+
+static const struct sr_event sr_path[] = {
+    {"start time@1:1", 1700000000LL, "the clock reads this when the script starts"},
+    {"`x`@1:1", -65025LL, "line 1: input `x` = -65025"},
+    {"object@4:18", 1LL, "`SSL_SESSION_new()` returns object #1"},
+    {"stop@8:1", 0LL, "double-free"},
+    {NULL, 0, NULL}
+};
+static const size_t sr_path_length = 4;
+static const char *const sr_literals[] = {
+    NULL
+};
+static const size_t sr_literal_count = 0;
+static void *sr_opaque_pointer;
+#define SR_AUDIT_SCALE 1048576LL
+
+/* ---- sessref runtime: follows the counterexample's path --------------------------------
+ *
+ * `sr_path` (above) lists, in order, every choice the path makes and every
+ * value the model predicts: `*` conditions, inputs, what the library decides on its own
+ * (a decoding succeeds, an allocation fails) and what each call returns. The script's
+ * code takes its choices from it, and each call's result is compared with the model's:
+ * a difference is printed as a "model mismatch" and makes the program exit with 3.
+ *
+ * The library sees the counterexample's clock: `time()` is defined here, so libssl's
+ * calls to it (a new session's time, cache timeouts) read `sr_clock`.
+ */
+#include <openssl/core_names.h> /* the peer's ticket keys */
+
+/* Under valgrind, what the program does is also written into valgrind's own log, in
+ * order with its errors: a tool reading the log knows the script line of each error. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define SR_TELL VALGRIND_PRINTF
+#endif
+#endif
+#ifndef SR_TELL
+#define SR_TELL(...) ((void)0)
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+static size_t sr_pos;
+static int sr_status;
+static int sr_line;
+static time_t sr_clock = 1700000000;
+static void *sr_objects[4096];
+
+time_t time(time_t *out)
+{
+    if (out != NULL)
+        *out = sr_clock;
+    return sr_clock;
+}
+
+static void sr_finish(void);
+
+static void sr_mismatch(const char *message)
+{
+    fprintf(stderr, "[sessref] line %d: model mismatch: %s\n", sr_line, message);
+    SR_TELL("sessref mismatch %d: %s\n", sr_line, message);
+    sr_status = 3;
+}
+
+/* Events a handshake took out of turn (see `sr_find`): the sequential reader skips them. */
+static unsigned char *sr_used;
+
+static void sr_skip_used(void)
+{
+    while (sr_used != NULL && sr_pos < sr_path_length && sr_used[sr_pos])
+        sr_pos++;
+}
+
+/* Whether `label` is `what@at` (then `/context` or the end). */
+static int sr_label_is(const char *label, const char *what, const char *at)
+{
+    size_t n = strlen(what);
+    if (strncmp(label, what, n) != 0 || label[n] != '@')
+        return 0;
+    label += n + 1;
+    n = strlen(at);
+    return strncmp(label, at, n) == 0 && (label[n] == '\0' || label[n] == '/');
+}
+
+/* Whether the next event is `what@at`. */
+static int sr_next_is(const char *what, const char *at)
+{
+    sr_skip_used();
+    if (sr_pos >= sr_path_length)
+        return 0;
+    return sr_label_is(sr_path[sr_pos].label, what, at);
+}
+
+static long long sr_take(const char *what, const char *at, long long otherwise)
+{
+    if (!sr_next_is(what, at))
+        return otherwise;
+    return sr_path[sr_pos++].value;
+}
+
+/* A `*` condition or an input: the path must have it, else the program left the path. */
+static long long sr_choice(const char *what, const char *at)
+{
+    if (!sr_next_is(what, at)) {
+        fprintf(stderr, "[sessref] line %d: the program left the counterexample's path (no choice for `%s` at %s)\n",
+                sr_line, what, at);
+        SR_TELL("sessref left %d: no choice for %s at %s\n", sr_line, what, at);
+        sr_status = 3;
+        sr_finish();
+    }
+    return sr_path[sr_pos++].value;
+}
+
+static void sr_at(int line, const char *text)
+{
+    sr_line = line;
+    if (RUNNING_ON_VALGRIND)
+        SR_TELL("sessref line %d: %s\n", line, text);
+    else
+        fprintf(stderr, "[sessref] line %d: %s\n", line, text);
+}
+
+/* An object pointer the model knows as object `k` (0: NULL). */
+static void *sr_object(void *real, const char *at)
+{
+    if (!sr_next_is("object", at))
+        return real;
+    long long k = sr_path[sr_pos++].value;
+    char message[128];
+    if (k <= 0 || k >= (long long)(sizeof sr_objects / sizeof sr_objects[0])) {
+        if (real != NULL)
+            sr_mismatch("the call returned an object, the model expected NULL");
+        return real;
+    }
+    snprintf(message, sizeof message, "the call returned %s, the model expected object #%lld",
+             real == NULL ? "NULL" : "another object", k);
+    if (real == NULL)
+        sr_mismatch(message);
+    else if (sr_objects[k] == NULL)
+        sr_objects[k] = real;
+    else if (sr_objects[k] != real)
+        sr_mismatch(message);
+    return real;
+}
+
+/* Any other pointer: the model knows whether it is NULL. */
+static void *sr_pointer(const void *real, const char *at)
+{
+    if (sr_next_is("pointer", at)) {
+        long long nonnull = sr_path[sr_pos++].value;
+        if (nonnull != (real != NULL))
+            sr_mismatch(real != NULL ? "the call returned a pointer, the model expected NULL"
+                                     : "the call returned NULL, the model expected a pointer");
+    }
+    return (void *)real;
+}
+
+/* A scalar result: checked against the model, or (for values the model leaves open,
+ * such as an encoded length) replaced by the counterexample's value. */
+static long long sr_int(long long real, const char *at)
+{
+    if (sr_next_is("result", at)) {
+        long long expected = sr_path[sr_pos++].value;
+        if (expected != real) {
+            char message[128];
+            snprintf(message, sizeof message, "the call returned %lld, the model expected %lld", real, expected);
+            sr_mismatch(message);
+        }
+        return real;
+    }
+    if (sr_next_is("assumed", at)) {
+        long long assumed = sr_path[sr_pos++].value;
+        if (assumed != real)
+            fprintf(stderr, "[sessref] line %d: the call returned %lld; the counterexample assumes %lld and goes on with it\n",
+                    sr_line, real, assumed);
+        return assumed;
+    }
+    return real;
+}
+
+static void sr_assume(long long holds, const char *at)
+{
+    if (!holds) {
+        sr_mismatch("an `assume` does not hold in the real run");
+        (void)at;
+        sr_finish();
+    }
+}
+
+/* The number of sessions in each live context's cache, against the model. */
+static void sr_audit_caches(const char *at)
+{
+    while (sr_next_is("cached", at)) {
+        long long value = sr_path[sr_pos++].value;
+        long long k = value / SR_AUDIT_SCALE, expected = value % SR_AUDIT_SCALE;
+        if (k <= 0 || k >= (long long)(sizeof sr_objects / sizeof sr_objects[0]) || sr_objects[k] == NULL)
+            continue;
+        long real = SSL_CTX_sess_number((SSL_CTX *)sr_objects[k]);
+        if (real != expected) {
+            char message[128];
+            snprintf(message, sizeof message, "object #%lld's cache holds %ld session(s), the model says %lld",
+                     k, real, expected);
+            sr_mismatch(message);
+        }
+    }
+}
+
+/* After the step where the model stops (a crash): the rest is undefined behaviour. */
+static void sr_stop_after(const char *at)
+{
+    if (sr_next_is("stop", at)) {
+        fprintf(stderr, "[sessref] line %d: %s: the counterexample ends here (the rest of the script is not run)\n",
+                sr_line, sr_path[sr_pos].comment);
+        SR_TELL("sessref stop %d\n", sr_line);
+        sr_pos++;
+        sr_finish();
+    }
+}
+
+static void sr_sleep(long long seconds)
+{
+    sr_clock += (time_t)seconds;
+}
+
+/* ---- allocation failures (only installed when the path has one) ---- */
+static int sr_fail_next_allocation;
+
+static void *sr_malloc(size_t n, const char *file, int line)
+{
+    (void)file; (void)line;
+    if (sr_fail_next_allocation) {
+        sr_fail_next_allocation = 0;
+        return NULL;
+    }
+    return malloc(n);
+}
+
+static void *sr_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void)file; (void)line;
+    return realloc(p, n);
+}
+
+static void sr_free(void *p, const char *file, int line)
+{
+    (void)file; (void)line;
+    free(p);
+}
+
+static void sr_allocation(const char *at)
+{
+    sr_fail_next_allocation = (int)sr_take("allocation fails", at, 0);
+}
+
+/* ---- values the script leaves opaque ---- */
+static unsigned char sr_bytes[64] = "sessref opaque bytes";
+
+static const SSL_CIPHER *sr_cipher(void)
+{
+    static const SSL_CIPHER *cipher;
+    if (cipher == NULL) {
+        SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+        SSL *ssl = SSL_new(ctx);
+        cipher = sk_SSL_CIPHER_value(SSL_get_ciphers(ssl), 0); /* a static table entry */
+        SSL_free(ssl);
+        SSL_CTX_free(ctx);
+    }
+    return cipher;
+}
+
+static BIO *sr_bio(void)
+{
+    static BIO *bio;
+    if (bio == NULL)
+        bio = BIO_new(BIO_s_mem());
+    return bio;
+}
+
+/* The bytes of session id number `k` of the model: string literal k-1 if there is one. */
+static const unsigned char *sr_id_bytes(long long k, unsigned int *length)
+{
+    static char buffer[32];
+    if (k >= 1 && (size_t)k <= sr_literal_count) {
+        *length = (unsigned int)strlen(sr_literals[k - 1]);
+        return (const unsigned char *)sr_literals[k - 1];
+    }
+    snprintf(buffer, sizeof buffer, "sessref-id-%lld", k);
+    *length = (unsigned int)strlen(buffer);
+    return (const unsigned char *)buffer;
+}
+
+static int sr_set1_id(SSL_SESSION *s, const unsigned char *sid, unsigned int length, const char *at)
+{
+    if (sr_next_is("new session id", at)) {
+        long long k = sr_path[sr_pos++].value;
+        sid = sr_id_bytes(k, &length);
+    }
+    return SSL_SESSION_set1_id(s, sid, length);
+}
+
+/* `d2i_SSL_SESSION` on bytes that decode to the session the path needs (or fail to). */
+static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long length, const char *at)
+{
+    static const unsigned char not_a_session[] = "not a session";
+    if (pp == NULL)
+        return d2i_SSL_SESSION(a, pp, length);
+    if (!sr_take("decoding succeeds", at, 1)) {
+        const unsigned char *in = not_a_session;
+        return d2i_SSL_SESSION(a, &in, (long)sizeof not_a_session);
+    }
+    long long version = sr_take("decoded protocol version", at, TLS1_3_VERSION);
+    long long id = sr_take("decoded session id", at, 1);
+    long long when = sr_take("decoded time", at, 1);
+    long long timeout = sr_take("decoded timeout", at, 300);
+    long long hostname = sr_take("decoded hostname", at, 0);
+    SSL_SESSION *model = SSL_SESSION_new();
+    unsigned int id_length = 0;
+    const unsigned char *id_bytes = sr_id_bytes(id, &id_length);
+    static const unsigned char master_key[48] = "sessref master key";
+    SSL_SESSION_set_protocol_version(model, (int)version);
+    SSL_SESSION_set1_id(model, id_bytes, id_length);
+    SSL_SESSION_set1_master_key(model, master_key, sizeof master_key);
+    SSL_SESSION_set_cipher(model, sr_cipher());
+    SSL_SESSION_set_time(model, (long)when);
+    SSL_SESSION_set_timeout(model, (long)timeout);
+    if (hostname)
+        SSL_SESSION_set1_hostname(model, "decoded.example");
+    unsigned char *der = NULL;
+    int n = i2d_SSL_SESSION(model, &der);
+    SSL_SESSION_free(model);
+    const unsigned char *in = der;
+    SSL_SESSION *result = d2i_SSL_SESSION(a, &in, n);
+    OPENSSL_free(der);
+    return result;
+}
+
+/* ---- a real peer in memory, for paths through handshakes ----
+ * The peer gets a key and a self-signed certificate made at run time (dated by the
+ * path's clock) and talks to the script's SSL over a BIO pair: no network, no files.
+ * `sr_handshake` drives both ends until they are done or one fails. */
+static EVP_PKEY *sr_peer_key(void)
+{
+    static EVP_PKEY *key;
+    if (key == NULL)
+        key = EVP_EC_gen("P-256");
+    return key;
+}
+
+static X509 *sr_peer_certificate(void)
+{
+    static X509 *certificate;
+    if (certificate != NULL)
+        return certificate;
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"sessref.test", -1, -1, 0);
+    X509_set_subject_name(x, name);
+    X509_set_issuer_name(x, name);
+    X509_NAME_free(name);
+    X509_set_pubkey(x, sr_peer_key());
+    X509_sign(x, sr_peer_key(), EVP_sha256());
+    certificate = x;
+    return certificate;
+}
+
+/* A context for the peer's side: a server gets the certificate and key. */
+static SSL_CTX *sr_peer_context(int server)
+{
+    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    if (ctx != NULL && server) {
+        SSL_CTX_use_certificate(ctx, sr_peer_certificate());
+        SSL_CTX_use_PrivateKey(ctx, sr_peer_key());
+    }
+    return ctx;
+}
+
+/* Connects two SSLs through an in-memory BIO pair; each SSL owns its end. */
+static void sr_pair(SSL *client, SSL *server)
+{
+    BIO *client_end = NULL, *server_end = NULL;
+    BIO_new_bio_pair(&client_end, 0, &server_end, 0);
+    SSL_set_bio(client, client_end, client_end);
+    SSL_set_bio(server, server_end, server_end);
+    SSL_set_connect_state(client);
+    SSL_set_accept_state(server);
+}
+
+/* One handshake step of one end, unless it is done: 0 when that end failed. */
+static int sr_handshake_step(SSL *ssl, int *done)
+{
+    if (*done)
+        return 1;
+    int r = SSL_do_handshake(ssl);
+    if (r == 1) {
+        *done = 1;
+        return 1;
+    }
+    int error = SSL_get_error(ssl, r);
+    return error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
+}
+
+/* Runs both ends until the handshake completes (1) or one end fails (0). */
+static int sr_handshake(SSL *client, SSL *server)
+{
+    int client_done = 0, server_done = 0;
+    for (int round = 0; round < 64 && !(client_done && server_done); round++) {
+        if (!sr_handshake_step(client, &client_done) || !sr_handshake_step(server, &server_done))
+            return 0;
+    }
+    return client_done && server_done;
+}
+
+static void sr_peer_free(void)
+{
+    X509_free(sr_peer_certificate());
+    EVP_PKEY_free(sr_peer_key());
+}
+
+/* ---- handshakes: the script's SSL against a real peer ----
+ * Each handshake gets a fresh peer SSL joined to the script's SSL by a BIO pair. The peer
+ * takes the path's choices, which the model recorded among this call's events (they are
+ * taken out of turn, before the callbacks the call runs): the version, whether a server
+ * resumes, TLS 1.2 tickets, what a client offers, TLS 1.3 tickets sent one by one when the
+ * script reads, and a fatal alert at the model's point. Peer names are the model's labels
+ * (model/handshake.py). */
+
+enum { SR_CONNECT, SR_ACCEPT, SR_DO_HANDSHAKE, SR_READ, SR_PEEK, SR_WRITE, SR_SHUTDOWN };
+
+struct sr_conn {
+    SSL *ssl;
+    SSL *peer;
+    SSL_CTX *temporary; /* a peer context made for one handshake (a declining server) */
+};
+static struct sr_conn sr_conns[256];
+static int sr_conn_count;
+
+/* Sessions the peer client received, and the script session (model object) each pairs with. */
+struct sr_held {
+    SSL_SESSION *session;
+    long long object;
+    SSL_CTX *issuer;
+};
+static struct sr_held sr_held[512];
+static int sr_held_count;
+static SSL_CTX *sr_issuer;
+static SSL_CTX *sr_peer_server, *sr_peer_client, *sr_stranger;
+
+/* The index of this call's result event: the end of the events the call may take. */
+static size_t sr_window_end(const char *at)
+{
+    for (size_t i = sr_pos; i < sr_path_length; i++)
+        if (!sr_used[i] && sr_label_is(sr_path[i].label, "hsresult", at))
+            return i;
+    return sr_path_length;
+}
+
+/* Takes the first unused `what@at` event before `end`, out of turn. */
+static int sr_find(size_t end, const char *what, const char *at, long long *value)
+{
+    for (size_t i = sr_pos; i < end; i++)
+        if (!sr_used[i] && sr_label_is(sr_path[i].label, what, at)) {
+            sr_used[i] = 1;
+            if (value != NULL)
+                *value = sr_path[i].value;
+            return 1;
+        }
+    return 0;
+}
+
+static long long sr_flag(size_t end, const char *what, const char *at)
+{
+    long long value = 0;
+    sr_find(end, what, at, &value);
+    return value;
+}
+
+static int sr_peer_new_session(SSL *ssl, SSL_SESSION *session)
+{
+    (void)ssl;
+    if (sr_held_count >= (int)(sizeof sr_held / sizeof sr_held[0]))
+        return 0;
+    sr_held[sr_held_count].session = session;
+    sr_held[sr_held_count].object = 0;
+    sr_held[sr_held_count].issuer = sr_issuer;
+    sr_held_count++;
+    return 1; /* the peer keeps it */
+}
+
+/* The peer server's ticket keys, fixed, so that it can be told to renew a ticket. */
+static int sr_renew_ticket;
+
+static int sr_ticket_keys(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cipher,
+                          EVP_MAC_CTX *mac, int encrypt)
+{
+    static unsigned char key[32] = "sessref peer ticket key, fixed!";
+    static unsigned char mac_key[32] = "sessref peer ticket mac, fixed!";
+    OSSL_PARAM params[3];
+    (void)ssl;
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, mac_key, sizeof mac_key);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[2] = OSSL_PARAM_construct_end();
+    if (encrypt) {
+        memset(name, 's', 16);
+        memset(iv, 7, 16);
+        EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key, iv);
+        EVP_MAC_CTX_set_params(mac, params);
+        return 1;
+    }
+    if (name[0] != 's')
+        return 0;
+    EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key, iv);
+    EVP_MAC_CTX_set_params(mac, params);
+    return sr_renew_ticket ? 2 : 1; /* 2: accept and send a new ticket */
+}
+
+static SSL_CTX *sr_server_peer(void)
+{
+    if (sr_peer_server == NULL) {
+        sr_peer_server = sr_peer_context(1);
+        SSL_CTX_set_timeout(sr_peer_server, 1L << 30); /* sleeps in the script never expire its sessions */
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(sr_peer_server, sr_ticket_keys);
+    }
+    return sr_peer_server;
+}
+
+static SSL_CTX *sr_client_peer(void)
+{
+    if (sr_peer_client == NULL) {
+        sr_peer_client = sr_peer_context(0);
+        SSL_CTX_set_session_cache_mode(sr_peer_client, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(sr_peer_client, sr_peer_new_session);
+    }
+    return sr_peer_client;
+}
+
+static struct sr_conn *sr_conn_of(SSL *ssl)
+{
+    for (int i = 0; i < sr_conn_count; i++)
+        if (sr_conns[i].ssl == ssl)
+            return &sr_conns[i];
+    if (sr_conn_count >= (int)(sizeof sr_conns / sizeof sr_conns[0]))
+        return NULL;
+    sr_conns[sr_conn_count].ssl = ssl;
+    return &sr_conns[sr_conn_count++];
+}
+
+/* Frees a peer end as after a clean close, so that its session stays resumable. */
+static void sr_peer_ssl_free(SSL *peer)
+{
+    if (peer != NULL)
+        SSL_set_shutdown(peer, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(peer);
+}
+
+static void sr_conn_reset(struct sr_conn *c)
+{
+    sr_peer_ssl_free(c->peer);
+    c->peer = NULL;
+    SSL_CTX_free(c->temporary);
+    c->temporary = NULL;
+}
+
+/* A fatal alert record (handshake_failure) arriving at `ssl`: written into the peer's end. */
+static void sr_send_alert(SSL *peer)
+{
+    static const unsigned char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+    BIO_write(SSL_get_wbio(peer), alert, sizeof alert);
+}
+
+/* Only the first record the peer sent reaches the script's SSL, then a fatal alert. */
+static void sr_first_record_then_alert(SSL *ssl, SSL *peer)
+{
+    unsigned char buffer[1 << 16];
+    int n = BIO_read(SSL_get_rbio(ssl), buffer, sizeof buffer);
+    if (n >= 5) {
+        int length = 5 + (buffer[3] << 8 | buffer[4]);
+        BIO_write(SSL_get_wbio(peer), buffer, length < n ? length : n);
+    }
+    sr_send_alert(peer);
+}
+
+/* One handshake step of each end until both are done or one fails. */
+static void sr_drive(SSL *ssl, SSL *peer)
+{
+    int mine = 0, theirs = 0;
+    for (int round = 0; round < 64 && !(mine && theirs); round++) {
+        if (!sr_handshake_step(ssl, &mine) || !sr_handshake_step(peer, &theirs))
+            return;
+    }
+}
+
+static int sr_is_tls13(long long version)
+{
+    return version == TLS1_3_VERSION;
+}
+
+/* A session for the peer client that `ssl`'s context never issued: from a stranger server. */
+static SSL_SESSION *sr_stranger_session(long long version)
+{
+    for (int i = sr_held_count - 1; i >= 0; i--)
+        if (sr_held[i].issuer == sr_stranger && SSL_SESSION_get_protocol_version(sr_held[i].session) == version)
+            return sr_held[i].session;
+    if (sr_stranger == NULL) {
+        sr_stranger = sr_peer_context(1);
+        SSL_CTX_set_options(sr_stranger, SSL_OP_NO_TICKET);
+    }
+    SSL *server = SSL_new(sr_stranger), *client = SSL_new(sr_client_peer());
+    SSL_set_min_proto_version(server, (int)version);
+    SSL_set_max_proto_version(server, (int)version);
+    sr_pair(client, server);
+    SSL_CTX *saved = sr_issuer;
+    sr_issuer = sr_stranger;
+    sr_handshake(client, server);
+    unsigned char byte;
+    SSL_read(client, &byte, 1); /* TLS 1.3 tickets */
+    sr_issuer = saved;
+    sr_peer_ssl_free(client);
+    sr_peer_ssl_free(server);
+    return sr_stranger_session(version);
+}
+
+/* What the peer client offers a script server. */
+static void sr_client_offer(SSL *ssl, SSL *peer, size_t end, const char *at, long long version)
+{
+    SSL_CTX *issuer = SSL_get_SSL_CTX(ssl);
+    long long object = 0;
+    if (sr_flag(end, "the client offers a ticket", at)) {
+        for (int i = sr_held_count - 1; i >= 0; i--)
+            if (sr_held[i].issuer == issuer && SSL_SESSION_get_protocol_version(sr_held[i].session) == version
+                && SSL_SESSION_has_ticket(sr_held[i].session)) {
+                SSL_set_session(peer, sr_held[i].session);
+                return;
+            }
+        sr_mismatch("the path has the client offer a ticket the peer never got");
+        return;
+    }
+    if (!sr_flag(end, "the client offers a session id", at))
+        return;
+    char label[64];
+    for (int k = 1; k <= 64; k++) {
+        snprintf(label, sizeof label, "the client's session id is cache entry %d", k);
+        if (sr_flag(end, label, at))
+            break;
+    }
+    sr_flag(end, "the client offered the id of the session the callback returned", at);
+    sr_find(end, "the client offers the session", at, &object);
+    for (int i = 0; object > 0 && i < sr_held_count; i++)
+        if (sr_held[i].object == object) {
+            SSL_set_session(peer, sr_held[i].session);
+            return;
+        }
+    /* An id the peer has no keys for: a stranger's session, carrying the id of the
+     * script's session when the path names one. */
+    SSL_SESSION *made = SSL_SESSION_dup(sr_stranger_session(version));
+    if (object > 0 && object < (long long)(sizeof sr_objects / sizeof sr_objects[0]) && sr_objects[object] != NULL) {
+        unsigned int length;
+        const unsigned char *id = SSL_SESSION_get_id(sr_objects[object], &length);
+        SSL_SESSION_set1_id(made, id, length);
+    }
+    SSL_set_session(peer, made);
+    SSL_SESSION_free(made);
+}
+
+/* A handshake the model says happens in this call; returns after the point the model
+ * stops at (done, or failed); the script's own call then runs. */
+static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, long long version)
+{
+    struct sr_conn *c = sr_conn_of(ssl);
+    if (c == NULL)
+        return;
+    sr_conn_reset(c);
+    sr_flag(end, "the peer negotiates TLS 1.3", at); /* the version itself came with "the negotiated version" */
+    int server = call == SR_ACCEPT || (call != SR_CONNECT && SSL_is_server(ssl));
+    long long resumes = sr_flag(end, "the peer resumes the offered session", at);
+    SSL_CTX *peer_ctx;
+    if (server) {
+        peer_ctx = sr_client_peer();
+        SSL_use_certificate(ssl, sr_peer_certificate());
+        SSL_use_PrivateKey(ssl, sr_peer_key());
+    } else if (resumes || SSL_get_session(ssl) == NULL) {
+        peer_ctx = sr_server_peer();
+    } else {
+        peer_ctx = c->temporary = sr_peer_context(1); /* new ticket keys, empty cache: it declines */
+    }
+    c->peer = SSL_new(peer_ctx);
+    SSL_set_min_proto_version(c->peer, (int)version);
+    SSL_set_max_proto_version(c->peer, (int)version);
+    if (server) {
+        sr_pair(c->peer, ssl);
+        sr_client_offer(ssl, c->peer, end, at, version);
+    } else {
+        sr_pair(ssl, c->peer);
+        SSL_set_num_tickets(c->peer, 0); /* TLS 1.3 tickets come when the script reads */
+        long long ticket = 1;
+        if (sr_find(end, "the server sends a TLS 1.2 ticket", at, &ticket) && !ticket)
+            SSL_set_options(c->peer, SSL_OP_NO_TICKET);
+        long long renew = 0;
+        int resumed = sr_find(end, "the server renews the ticket", at, &renew);
+        sr_renew_ticket = (int)renew;
+        SSL_SESSION *offered = SSL_get_session(ssl);
+        if (resumed && !renew && offered != NULL && !SSL_SESSION_has_ticket(offered))
+            SSL_set_options(c->peer, SSL_OP_NO_TICKET); /* resumed by id: no first ticket either */
+    }
+    int mine = 0, theirs = 0;
+    if (!server && sr_flag(end, "the peer aborts before its hello", at)) {
+        sr_handshake_step(ssl, &mine);
+        if (sr_flag(end, "the peer does not speak TLS", at)) {
+            static const char junk[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+            BIO_write(SSL_get_wbio(c->peer), junk, sizeof junk - 1);
+        } else {
+            sr_send_alert(c->peer);
+        }
+        return;
+    }
+    if (sr_flag(end, "the peer aborts the handshake with a fatal alert", at)) {
+        if (server) {
+            sr_handshake_step(c->peer, &theirs);
+            sr_handshake_step(ssl, &mine);
+            sr_send_alert(c->peer);
+        } else {
+            sr_handshake_step(ssl, &mine);
+            sr_handshake_step(c->peer, &theirs);
+            sr_first_record_then_alert(ssl, c->peer);
+        }
+        return;
+    }
+    /* Taken before the handshake runs the script's callbacks, which read the events after. */
+    long long holds[64];
+    int hold_count = 0;
+    while (hold_count < 64 && sr_find(end, "the peer holds", at, &holds[hold_count]))
+        hold_count++;
+    SSL_CTX *saved = sr_issuer;
+    int first = sr_held_count;
+    sr_issuer = SSL_get_SSL_CTX(ssl);
+    sr_drive(ssl, c->peer);
+    if (server) {
+        unsigned char byte;
+        SSL_read(c->peer, &byte, 1); /* the peer client takes the TLS 1.3 tickets */
+        if (sr_held_count - first < hold_count)
+            sr_mismatch("the peer received fewer sessions than the model gave it");
+        for (int i = 0; i < hold_count && first + i < sr_held_count; i++)
+            sr_held[first + i].object = holds[i];
+    }
+    sr_issuer = saved;
+}
+
+/* After the handshake: what the peer sends before the script reads. */
+static void sr_peer_sends(SSL *ssl, size_t end, const char *at)
+{
+    struct sr_conn *c = sr_conn_of(ssl);
+    if (c == NULL || c->peer == NULL)
+        return;
+    if (sr_flag(end, "a TLS 1.3 ticket arrives (1)", at)) {
+        SSL_new_session_ticket(c->peer);
+        SSL_do_handshake(c->peer);
+        if (sr_flag(end, "a TLS 1.3 ticket arrives (2)", at)) {
+            SSL_new_session_ticket(c->peer);
+            SSL_do_handshake(c->peer);
+        }
+    }
+    if (sr_flag(end, "the peer sends a fatal alert", at))
+        sr_send_alert(c->peer);
+    else if (sr_flag(end, "application data arrives", at))
+        SSL_write(c->peer, "x", 1);
+    else if (sr_flag(end, "the peer's close_notify arrives", at))
+        SSL_shutdown(c->peer);
+}
+
+/* `SSL_connect`, `SSL_accept`, `SSL_do_handshake`, `SSL_read`, `SSL_peek`, `SSL_write`: the
+ * real call, with the peer doing what the path says; the result is the model's (a length
+ * the model leaves open), after checking that success and failure agree. */
+static int sr_tls(int call, SSL *ssl, const char *at, int num)
+{
+    size_t end = sr_window_end(at);
+    long long model = end < sr_path_length ? sr_path[end].value : -1;
+    long long version = 0;
+    if (ssl != NULL && sr_find(end, "the negotiated version", at, &version))
+        sr_handshake_now(call, ssl, end, at, version);
+    if (ssl != NULL && (call == SR_READ || call == SR_PEEK || call == SR_SHUTDOWN))
+        sr_peer_sends(ssl, end, at);
+    static unsigned char buffer[1 << 14];
+    int real;
+    switch (call) {
+    case SR_CONNECT: real = SSL_connect(ssl); break;
+    case SR_ACCEPT: real = SSL_accept(ssl); break;
+    case SR_DO_HANDSHAKE: real = SSL_do_handshake(ssl); break;
+    case SR_READ: real = SSL_read(ssl, buffer, sizeof buffer); break;
+    case SR_PEEK: real = SSL_peek(ssl, buffer, sizeof buffer); break;
+    case SR_SHUTDOWN: real = SSL_shutdown(ssl); break;
+    default: real = SSL_write(ssl, buffer, num >= 0 && num < (int)sizeof buffer ? num : 1); break; /* 0: an error */
+    }
+    if (end >= sr_path_length)
+        return real; /* the path ends inside this call */
+    sr_used[end] = 1;
+    if ((real > 0) != (model > 0)) {
+        char message[160];
+        snprintf(message, sizeof message, "the call %s (%d), the model expected it to %s (%lld)",
+                 real > 0 ? "succeeded" : "failed", real, model > 0 ? "succeed" : "fail", model);
+        sr_mismatch(message);
+    }
+    return (int)model;
+}
+
+static void sr_peers_free(void)
+{
+    for (int i = 0; i < sr_conn_count; i++)
+        sr_conn_reset(&sr_conns[i]);
+    for (int i = 0; i < sr_held_count; i++)
+        SSL_SESSION_free(sr_held[i].session);
+    SSL_CTX_free(sr_peer_server);
+    SSL_CTX_free(sr_peer_client);
+    SSL_CTX_free(sr_stranger);
+    /* Forget the script's objects too: a leaked one must not stay reachable from here. */
+    memset(sr_conns, 0, sizeof sr_conns);
+    memset(sr_held, 0, sizeof sr_held);
+    sr_issuer = NULL;
+    sr_conn_count = sr_held_count = 0;
+    sr_peer_server = sr_peer_client = sr_stranger = NULL;
+}
+
+/* A library that loops on corrupted memory would hang the run: SESSREF_ALARM=N seconds
+ * ends it (the conformance suite sets it). */
+static void sr_alarm(int signal_number)
+{
+    (void)signal_number;
+    SR_TELL("sessref hung %d\n", sr_line);
+    static const char message[] = "[sessref] the program ran out of time (the library loops?)\n";
+    if (write(2, message, sizeof message - 1) < 0)
+        _exit(4);
+    _exit(4);
+}
+
+static void sr_start(void)
+{
+    sr_used = calloc(sr_path_length + 1, 1);
+    const char *alarm_seconds = getenv("SESSREF_ALARM");
+    if (alarm_seconds != NULL && atoi(alarm_seconds) > 0) {
+        signal(SIGALRM, sr_alarm);
+        alarm((unsigned)atoi(alarm_seconds));
+    }
+    sr_clock = (time_t)sr_take("start time", "1:1", 1700000000);
+}
+
+/* ---- the end of the path ---- */
+static void sr_forget_globals(void);
+
+static void sr_scrub_stack(void)
+{
+    /* Old frames of the script may still hold pointers: wipe them, so that what the
+     * script lost is reported as definitely lost. */
+    volatile unsigned char area[1 << 16];
+    memset((unsigned char *)area, 0, sizeof area);
+}
+
+static void sr_peers_free(void);
+
+static void sr_finish(void)
+{
+    sr_audit_caches("end");
+    sr_peers_free();
+    sr_skip_used();
+    sr_scrub_stack();
+    sr_forget_globals();
+    memset(sr_objects, 0, sizeof sr_objects);
+    if (sr_status == 0 && sr_pos < sr_path_length && strncmp(sr_path[sr_pos].label, "stop@", 5) != 0) {
+        fprintf(stderr, "[sessref] the program left the counterexample's path: %s was never reached\n",
+                sr_path[sr_pos].label);
+        SR_TELL("sessref left %d: %s never reached\n", sr_line, sr_path[sr_pos].label);
+        sr_status = 3;
+    }
+    fprintf(stderr, "[sessref] end of the path%s\n", sr_status ? " (with model mismatches)" : "");
+    SR_TELL("sessref end %d\n", sr_status);
+    exit(sr_status);
+}
+/* ---- end of the sessref runtime ---------------------------------------------------------- */
+
+/* The script's globals. */
+static long x;
+static int lo;
+static unsigned char b;
+static SSL_SESSION *s;
+
+static void sr_forget_globals(void)
+{
+    s = NULL;
+}
+
+static void sr_script(void);
+
+int main(void)
+{
+    sr_start();
+    sr_script();
+    sr_finish();
+    return 0;
+}
+
+/* ---- the script ---- */
+
+static void sr_script(void)
+{
+#line 1 "/tmp/cint/e.sess"
+    x = (long)sr_choice("`x`", "1:1");
+    lo = ((int)(x));
+    b = ((unsigned char)((x >> 8)));
+    sr_at(4, "SSL_SESSION *s = SSL_SESSION_new();"); s = sr_object(SSL_SESSION_new(), "4:18");
+    if (((((unsigned long)(lo)) > 4294967295ul) && (b == 1))) {
+        sr_at(6, "SSL_SESSION_free(s);"); SSL_SESSION_free(s);
+    }
+    sr_at(8, "SSL_SESSION_free(s);"); ({ sr_audit_caches("8:1"); SSL_SESSION_free(s); sr_stop_after("8:1"); });
+#line 947 "e-repro.c"
+}
