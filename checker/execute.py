@@ -532,6 +532,9 @@ class Executor:
             v = self.backend.convert(v, src, t)
             label = self._label(f"the value of `{_text(self.program, e.span)}`", e.span, frame)
             return state, self.backend.arith(state, "neg" if e.op == "-" else "bitnot", t, v, None, label)
+        if isinstance(e, ast.Cast):
+            state, v = self._expr(e.operand, state, frame)
+            return state, self._to(v, self._itype(e.operand, frame), e.ctype)
         if isinstance(e, ast.Binary):
             if e.op in ("&&", "||"):
                 return self._short_circuit(e, state, frame)
@@ -609,6 +612,8 @@ class Executor:
             if lt is None or rt is None:
                 return cint.INT if e.op in ("==", "!=") else None
             return cint.result_type(cint.OPERATORS[e.op], lt, rt)
+        if isinstance(e, ast.Cast):
+            return _int_type(e.ctype)
         if isinstance(e, ast.Nondet):
             return cint.INT
         return None

@@ -22,7 +22,7 @@ from sessref.concrete import ConcreteBackend, Oracle
 from sessref.encoding import SymbolicBackend
 from sessref.execute import Executor
 from sessref.language import cint
-from sessref.language.errors import ParseError
+from sessref.language.errors import ParseError, ResolveError
 from sessref.language.parser import parse
 from sessref.language.resolve import resolve
 from sessref.model.api import EFFECTS
@@ -66,6 +66,12 @@ def _expression(rng: random.Random, names: list[tuple[str, cint.IntType]], depth
                 return lit
         name, t = rng.choice(names)
         return Expr(name, t, lambda env, n=name: env[n])
+    if rng.random() < 0.1:
+        declared = rng.choice(VARIABLE_TYPES)
+        target = cint.int_type(cint.canonical(declared.split()))
+        inner = _expression(rng, names, depth - 1)
+        return Expr(f"(({declared})({inner.text}))", target,
+                    lambda env: _opt(inner.eval(env), lambda a: cint.convert(a, target)))
     if rng.random() < 0.2:
         op = rng.choice(UNARY)
         inner = _expression(rng, names, depth - 1)
@@ -337,3 +343,13 @@ SSL_SESSION_free(s);
     assert [(c.rule.name, c.span.line) for c in verdict.counterexamples] == [("double-free", 8)]
     x = verdict.counterexamples[0].answers["`x`@1:1"]
     assert x < 0 and x % 256 == 255 and -(-x % 1000) == -1
+
+
+def test_casts_convert_integers_only() -> None:
+    verdict = _verdict("long x = -1;\nSSL_SESSION *s = SSL_SESSION_new();\n"
+                       "if ((unsigned char)x == 255 && (int)4294967296 == 0) { SSL_SESSION_free(s); }\n"
+                       "SSL_SESSION_free(s);\n")
+    assert [(c.rule.name, c.span.line) for c in verdict.counterexamples] == [("double-free", 4)]
+    program = parse("SSL_SESSION *s = NULL;\nlong n = (long)s;\n", "bad.sess")
+    with pytest.raises(ResolveError, match="converts integers only"):
+        resolve(program, frozenset(EFFECTS))

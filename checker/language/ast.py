@@ -101,6 +101,15 @@ class Unary:
 
 
 @dataclass(frozen=True)
+class Cast:
+    """`(unsigned long)n`: a conversion to an integer type."""
+
+    ctype: CType
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
 class Binary:
     op: str  # "||" "&&" "|" "^" "&" "==" "!=" "<" "<=" ">" ">=" "<<" ">>" "+" "-" "*" "/" "%"
     left: "Expr"
@@ -128,7 +137,7 @@ class Cond:
     span: Span
 
 
-Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Binary, Unknown, Cond]
+Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Cast, Binary, Unknown, Cond]
 
 
 # ---- statements --------------------------------------------------------------

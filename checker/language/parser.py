@@ -29,6 +29,7 @@ from .ast import (
     Block,
     Break,
     Call,
+    Cast,
     Continue,
     CType,
     Deref,
@@ -449,7 +450,12 @@ class _Builder:
         stars = len(c) - (2 if const else 1)
         return _Piece(CType(base.value, stars, const), whole)
 
-    def on_base_type(self, c: list[Token]) -> _Piece:
+    def on_base_type(self, c: list[Any]) -> _Piece:
+        if isinstance(c[0], _Piece):  # an integer type
+            return c[0]
+        return _Piece(str(c[0]), self.whole(c))
+
+    def on_int_type(self, c: list[Token]) -> _Piece:
         words = [str(w) for w in c]
         name = cint.canonical(words)
         if len(words) > 1 and cint.int_type(name) is None:
@@ -544,6 +550,9 @@ class _Builder:
 
     def on_void_cast(self, c: list[Any]) -> Any:
         return c[-1]
+
+    def on_cast(self, c: list[Any]) -> Cast:
+        return Cast(CType(c[1].value), c[3], self.whole(c))
 
     def on_negate(self, c: list[Any]) -> Unary:
         return Unary("-", c[1], self.whole(c))

@@ -19,6 +19,7 @@ from .ast import (
     Block,
     Break,
     Call,
+    Cast,
     Continue,
     CType,
     Deref,
@@ -537,6 +538,12 @@ class _Resolver:
             if e.op == "!":
                 return INT
             return TypeInfo("scalar", CType(cint.promote(_int_of(operand)).name))
+        if isinstance(e, Cast):
+            operand = self.as_value(self.expr(e.operand), e.operand)
+            if operand.kind != "scalar":
+                raise self.error(f"`({e.ctype})` converts integers only, found `{operand}`", e.span,
+                                 label=f"this is `{operand}`")
+            return TypeInfo("scalar", e.ctype)
         if isinstance(e, Binary):  # operands resolved here: one stack frame per level
             left = self.as_value(self.expr(e.left), e.left)
             right = self.as_value(self.expr(e.right), e.right)
