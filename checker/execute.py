@@ -545,6 +545,8 @@ class Executor:
             name = cint.OPERATORS[e.op]
             lt, rt = self._itype(e.left, frame), self._itype(e.right, frame)
             if lt is None or rt is None:  # pointers: `==` and `!=` only (resolve.py)
+                if e.op not in ("==", "!="):  # C input: arithmetic on an untracked pointer
+                    return state, self.backend.opaque(state, self._label("?", e.span, frame))
                 return state, op(name, a, b)
             state, value, _ = self._arith(state, name, a, lt, b, rt, e.span, frame)
             return state, value
@@ -616,6 +618,11 @@ class Executor:
             return _int_type(e.ctype)
         if isinstance(e, ast.Nondet):
             return cint.INT
+        if isinstance(e, ast.Unknown):  # C input: any value, untyped (arithmetic on it is unknown too)
+            return None
+        if isinstance(e, ast.Cond):
+            a, b = self._itype(e.then, frame), self._itype(e.orelse, frame)
+            return None if a is None or b is None else cint.result_type("add", a, b)
         return None
 
     def _to(self, value: Any, src: cint.IntType | None, ctype: ast.CType | None) -> Any:

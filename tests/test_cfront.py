@@ -214,10 +214,16 @@ def test_recursion_is_an_error_with_location(tmp_path: Path, capsys) -> None:
 
 def test_unparsable_c_is_an_error_with_a_caret(tmp_path: Path, capsys) -> None:
     path = tmp_path / "bad.c"
-    path.write_text("int f(void) {\n    return 1 +;\n}\n")
+    path.write_text("int f(SSL_SESSION *s) {\n    SSL_SESSION_free(s +);\n}\n")
     assert main(["check", str(path)]) == 2
     out = capsys.readouterr().out
     assert "bad.c:2:" in out and "^" in out
+
+
+def test_unparsable_c_without_sessions_is_a_warning_not_a_silent_skip(tmp_path: Path) -> None:
+    report = _check(tmp_path, "int f(void) {\n    return 1 +;\n}\nvoid g(SSL *ssl) { SSL_SESSION_free(SSL_get1_session(ssl)); }\n")
+    assert report.verdict == "safe"
+    assert any(n.startswith("warning: ") and "line 2" in n for n in report.notes)
 
 
 def test_function_option_selects_entries(tmp_path: Path, capsys) -> None:
@@ -234,7 +240,7 @@ def test_function_option_selects_entries(tmp_path: Path, capsys) -> None:
 
 def test_lowering_error_names_unknown_construct_position() -> None:
     with pytest.raises(ParseError) as err:
-        _lower("void f(void) {\n  int x = ;\n}\n")
+        _lower("void f(void) {\n  SSL_SESSION *x = ;\n}\n")
     assert err.value.span is not None and err.value.span.line == 2
 
 

@@ -60,6 +60,23 @@ def entry_points(unit: CUnit, only: list[str] | None = None) -> list[str]:
             continue
         if info.kind != "plain" or info.uses_sessions or name not in called:
             names.append(name)
+    if only is None:  # no function goes unrun: what no entry reaches (mutual calls) is one too
+        reached: set[str] = set()
+
+        def reach(root: str) -> None:
+            stack = [root]
+            while stack:
+                for callee in unit.info[stack.pop()].callees:
+                    if callee not in reached:
+                        reached.add(callee)
+                        stack.append(callee)
+
+        for name in names:
+            reach(name)
+        for name in unit.info:
+            if name not in names and name not in reached:
+                names.append(name)
+                reach(name)
     return names
 
 
@@ -67,6 +84,7 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
     """The whole program: the file's cells and functions, and one branch per entry point."""
     names = entry_points(unit, only)
     lowerer = unit.lowerer
+    lowerer.check_recursion(names)  # type: ignore[attr-defined]
     entries: list[Entry] = []
     blocks: list[tuple[ast.Span, ast.Block]] = []
     for name in names:

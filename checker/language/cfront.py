@@ -54,6 +54,9 @@ CALLBACK_KINDS = {  # registration -> the entry kind of the function it register
 # Project helpers whose name says they free what they are given: a struct passed to one
 # dies with its fields (a session held in one of them is then lost, and not released later).
 FREEING = re.compile(r"(^|_)(free|destroy|release|delete|dealloc|cleanup)($|_)|free$", re.I)
+# Text that looks like session code: a part that cannot be read is then an error, not a warning.
+SESSION_TEXT = re.compile(r"\b(SSL_SESSION\w*|SSL_get[01]?_session|SSL_set_session|d2i_SSL_SESSION|i2d_SSL_SESSION|"
+                          r"SSL_CTX_sess_set_\w+|SSL_CTX_(add|remove)_session|PEM_read_bio_SSL_SESSION)\b")
 ANNOTATION = re.compile(r"sessref:\s*(.*?)\s*(?:\*/|$)", re.M)
 
 Type = tuple[str, int]  # (base, pointer depth): ("SSL_SESSION", 1)
@@ -192,6 +195,18 @@ def _first_error(node):
     return None
 
 
+def _first_missing(node):
+    """The first MISSING node (a token tree-sitter had to assume) under `node`."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.is_missing:
+            return n
+        if n.has_error:
+            stack.extend(reversed(n.children))
+    return None
+
+
 def _text(node) -> str:
     return node.text.decode("utf-8", errors="replace")
 
@@ -242,6 +257,7 @@ class _Lowerer:
         self.helper_results: dict[int, str] = {}  # id of an Unknown -> the helper that returned it
         self.copy_param: str | None = None
         self.cell_alias: dict[str, str] = {}  # `__cell_N` in an entry context -> a cell's name
+        self.broken_nodes: dict[str, object] = {}  # functions tree-sitter could not parse
 
     # -- errors --
 
@@ -256,23 +272,37 @@ class _Lowerer:
     # -- whole file --
 
     def run(self) -> CUnit:
-        tree = parse_tree(self.source)
-        bad = _first_error(tree.root_node)
-        if bad is not None:
-            what = f"missing `{bad.type}`" if bad.is_missing else "this C is not understood"
-            raise self.error(f"cannot parse the C file: {what}", bad, label="here",
-                             help="sessref reads C as written; a macro that hides syntax (an unbalanced brace, "
-                                  "a `#if` splitting a statement) needs a simpler form")
+        tree = parse_tree(self.decided_conditionals(self.source))
         self.cur_text = self.text
-        self.top_level(tree.root_node.named_children)
+        self.broken: list = []  # (name or None, the first ERROR/MISSING node) of what was not parsed
+        self.top_level(tree.root_node.children)
+        for name, bad in self.broken:
+            self.unparsed(name, bad)
         self.infer()
         for name, node in self.function_nodes.items():
             self.info[name].annotations = self.annotations(node)
         self.find_callbacks()
         functions: dict[str, ast.FuncDef] = {}
-        for name, node in self.function_nodes.items():
-            functions[name] = self.function(name, node)
-        self.check_recursion()
+        for name, node in list(self.function_nodes.items()):
+            try:
+                missing = _first_missing(node)
+                if missing is not None:
+                    raise self.error(f"cannot parse `{name}`: missing `{missing.type}`", missing, label="here",
+                                     help="a macro that hides syntax here needs a simpler form")
+                functions[name] = self.function(name, node)
+            except ParseError as err:
+                if SESSION_TEXT.search(_text(node)):
+                    raise
+                self.notes.append(f"warning: `{name}` (line {node.start_point[0] + 1}) is not checked: {err.message} "
+                                  f"at line {err.span.line if err.span else '?'}; it uses no session API")
+                del self.function_nodes[name]
+                del self.info[name]
+                for info in self.info.values():
+                    if name in info.callees:
+                        info.callees = [c for c in info.callees if c != name]
+        if not functions:
+            raise ParseError("no function of this C file could be read", ast.Span(self.file, 1, 1, 1, 1),
+                             source=self.source, notes=tuple(n for n in self.notes if n.startswith("warning: ")))
         self.propagate_uses()
         for node, decl_nodes in self.global_nodes:
             for d in decl_nodes:
@@ -281,9 +311,35 @@ class _Lowerer:
         unit.lowerer = self
         return unit
 
+    def unparsed(self, name: str | None, bad) -> None:
+        """What tree-sitter could not parse: an error when it looks like session code, else
+        a warning naming what is not checked."""
+        where = f"line {bad.start_point[0] + 1}"
+        text = _text(bad) if name is None else _text(self.broken_nodes[name])
+        if SESSION_TEXT.search(text):
+            what = f"missing `{bad.type}`" if bad.is_missing else "this C is not understood"
+            raise self.error(f"cannot parse {'`' + name + '`' if name else 'this part of the C file'}: {what}", bad,
+                             label="here", help="sessref reads C as written; a macro that hides syntax (an "
+                             "unbalanced brace, a `#if` splitting a statement, an attribute macro) needs a simpler form")
+        if name is not None:
+            self.notes.append(f"warning: `{name}` is not checked: tree-sitter cannot parse its {where}; "
+                              "it uses no session API")
+        elif bad.end_point[0] > bad.start_point[0] or _text(bad).strip():
+            self.notes.append(f"warning: lines {bad.start_point[0] + 1}-{bad.end_point[0] + 1} are not read: "
+                              "tree-sitter cannot parse them; they use no session API")
+
     def top_level(self, nodes) -> None:
         for node in nodes:
             t = node.type
+            if not node.is_named and t != "ERROR":
+                continue
+            if t == "ERROR" or node.is_missing:
+                self.broken.append((None, node))
+                continue
+            if node.has_error and t not in ("function_definition", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
+                                            "linkage_specification", "declaration_list", "comment"):
+                self.broken.append((None, _first_error(node)))
+                continue
             if t == "function_definition":
                 name = self.declarator_name(node.child_by_field_name("declarator"))
                 if name and name not in self.function_nodes:
@@ -323,6 +379,70 @@ class _Lowerer:
             # #include, #define NAME value, comments, enums and prototypes need nothing.
 
     # -- preprocessor conditionals --
+
+    def decided_conditionals(self, source: str) -> str:
+        """The source with each `#if` group whose conditions are all known (OpenSSL 3.0's
+        version macros, `-D`/`-U`) resolved as the preprocessor would: the directives and
+        the branches not taken become blanks, so positions stay. Such groups may split a
+        declaration or a parameter list (nginx's `#if ... const #endif`), which a parser
+        cannot take; groups with an unknown condition stay, to be explored both ways."""
+        lines = source.split("\n")
+        out = list(lines)
+        # each frame: [decided, taking_now, taken_before, directive line indexes]
+        stack: list[list] = []
+        i = 0
+        while i < len(lines):
+            start = i
+            text = lines[i]
+            while text.endswith("\\") and i + 1 < len(lines):
+                i += 1
+                text = text[:-1] + " " + lines[i]
+            m = re.match(r"\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b(.*)", text)
+            dead = any(f[0] and not f[1] for f in stack)
+            if m:
+                kind, rest = m.group(1), re.sub(r"/\*.*?\*/|//.*", "", m.group(2)).strip()
+                if kind in ("if", "ifdef", "ifndef"):
+                    value = self.directive_value(kind, rest)
+                    stack.append([value is not None, bool(value), bool(value)])
+                    blank = value is not None
+                elif kind == "elif" and stack:
+                    frame = stack[-1]
+                    if frame[0]:
+                        value = self.directive_value("if", rest)
+                        if value is None:
+                            value = True if not frame[2] else False  # an unknown #elif after known ones
+                        frame[1] = bool(value) and not frame[2]
+                        frame[2] = frame[2] or frame[1]
+                    blank = frame[0]
+                elif kind == "else" and stack:
+                    frame = stack[-1]
+                    if frame[0]:
+                        frame[1] = not frame[2]
+                        frame[2] = True
+                    blank = frame[0]
+                elif kind == "endif" and stack:
+                    blank = stack.pop()[0]
+                else:
+                    blank = False
+                if blank or dead:
+                    for k in range(start, i + 1):
+                        out[k] = " " * len(lines[k])
+            elif dead:
+                for k in range(start, i + 1):
+                    out[k] = " " * len(lines[k])
+            i += 1
+        return "\n".join(out)
+
+    def directive_value(self, kind: str, rest: str) -> bool | None:
+        if kind in ("ifdef", "ifndef"):
+            name = rest.split()[0] if rest.split() else ""
+            d = self.defined(name)
+            return None if d is None else (d if kind == "ifdef" else not d)
+        tree = parse_tree(f"#if {rest}\n#endif\n")
+        node = tree.root_node.named_children[0] if tree.root_node.named_children else None
+        cond = node.child_by_field_name("condition") if node is not None and node.type == "preproc_if" else None
+        value = self.pp_eval(cond) if cond is not None else None
+        return None if value is None else bool(value)
 
     def condition_value(self, node) -> bool | None:
         """The value of a `#if`/`#ifdef` condition, or None when it is not known."""
@@ -956,8 +1076,23 @@ class _Lowerer:
         if t == "gnu_asm_expression" or t == "asm_statement":
             return []
         if t == "ERROR":
-            raise self.error("cannot parse this C statement", node)
-        raise self.error(f"this C construct is not supported yet ({t.replace('_', ' ')})", node, label="here")
+            if SESSION_TEXT.search(_text(node)) or self.fname == "__sessref_entry":
+                raise self.error("cannot parse this C statement", node, label="here",
+                                 help="a macro that hides syntax here needs a simpler form")
+            self.notes.append(f"warning: line {node.start_point[0] + 1} of `{self.fname}` is not read: tree-sitter "
+                              "cannot parse it (it uses no session API)")
+            return []
+        return self.unsupported(node, f"this C construct is not supported yet ({t.replace('_', ' ')})", [])
+
+    def unsupported(self, node, message: str, value):
+        """A construct the front end does not lower: an error where it touches session code,
+        else skipped (a statement) or an unknown value (an expression), with a warning."""
+        if SESSION_TEXT.search(_text(node)) or self.fname == "__sessref_entry":
+            raise self.error(message, node, label="here")
+        key = f"unsupported:{node.start_byte}"
+        self.note(f"warning: line {node.start_point[0] + 1} of `{self.fname}` is not read: {message} "
+                  "(it uses no session API)", key=key)
+        return value
 
     def preproc_stmt(self, node) -> list[ast.Stmt]:
         """`#if` inside a function: the branch a known condition selects, else `if (*)`."""
@@ -1017,7 +1152,7 @@ class _Lowerer:
         labels: list[ast.Span] = []  # each case's own span: its choice is its own
         default = None
         self.scopes.append({})
-        for case in body.named_children:
+        for case in self.switch_items(body):
             if case.type != "case_statement":
                 if case.type == "comment":
                     continue
@@ -1048,6 +1183,19 @@ class _Lowerer:
         evaluated = [ast.ExprStmt(subject, sp)] if not isinstance(subject, (ast.Name, ast.IntLit, ast.Unknown)) or \
             (isinstance(subject, ast.Unknown) and subject.parts) else []
         return [ast.Block((*pre, *evaluated, decl, choose, once), sp)]
+
+    def switch_items(self, body) -> list:
+        """A switch body's items, with `#if` groups that hold cases opened up (every
+        branch's cases are kept: the subject is untracked, any case may be taken)."""
+        items = []
+        for c in body.named_children:
+            if c.type in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif") and any(
+                    n.type == "case_statement" for n in c.named_children):
+                skip = {c.child_by_field_name("condition"), c.child_by_field_name("name")}
+                items += [n for n in self.switch_items(c) if n not in skip]
+            else:
+                items.append(c)
+        return items
 
     def declaration(self, node) -> list[ast.Stmt]:
         base = self.base_type(node)
@@ -1108,6 +1256,9 @@ class _Lowerer:
                 return ast.Cond(ast.Unknown(e.parts, sp), value, value, sp) if e.parts else value
             if isinstance(e, ast.Unknown):
                 return ast.Cond(ast.Unknown(e.parts, e.span), ast.NullLit(e.span), ast.NullLit(e.span), e.span) if e.parts else ast.NullLit(e.span)
+            if isinstance(e, (ast.Binary, ast.Unary, ast.IntLit, ast.StrLit)):  # no object comes of arithmetic
+                parts = tuple(n for n in (e,) if _has_call(n))
+                return ast.Cond(ast.Unknown(parts, e.span), ast.NullLit(e.span), ast.NullLit(e.span), e.span) if parts else ast.NullLit(e.span)
         return e
 
     def expr_stmt(self, node) -> list[ast.Stmt]:
@@ -1296,7 +1447,7 @@ class _Lowerer:
             return ast.Unknown((), sp)
         if t == "comment":
             return ast.Unknown((), sp)
-        raise self.error(f"this C expression is not supported yet ({t.replace('_', ' ')})", node, label="here")
+        return self.unsupported(node, f"this C expression is not supported yet ({t.replace('_', ' ')})", ast.Unknown((), sp))
 
     def hoisted_logic(self, op, left, rpre, right, sp, pre) -> ast.Expr:
         self.counter += 1
@@ -1386,10 +1537,41 @@ class _Lowerer:
             self.cur.callees.append(name)
             self.cur.call_spans.setdefault(name, sp)
             self.cur.events.append((f"call:{name}", "call"))
-            proto_params = list(self.param_types(self.function_nodes[name]).values())
-            args = [self.fit(self.arg(a, pre), proto_params[i] if i < len(proto_params) else None)
-                    for i, a in enumerate(arg_nodes)]
-            return ast.Call(name, tuple(args), sp, self.span(fn))
+            param_map = self.param_types(self.function_nodes[name])
+            proto_params = list(param_map.values())
+            pnames = list(param_map)
+            args = []
+            copy_out: list[tuple[ast.Name, str]] = []
+            for i, a in enumerate(arg_nodes):
+                e = self.fit(self.arg(a, pre), proto_params[i] if i < len(proto_params) else None)
+                want = proto_params[i] if i < len(proto_params) else None
+                if isinstance(e, ast.AddrOf):
+                    if want is not None and want[0] in OBJECTS and want[1] == 2 and self.is_tracked_expr(e.target):
+                        # `f(&sess)` with `f(SSL_SESSION **out)`: copy in to `*out`, call, copy back
+                        cell = f"*{pnames[i]}"
+                        self.cells.setdefault(cell, ast.CType(want[0], 1))
+                        pre.append(ast.Assign(ast.Name(cell, e.span), e.target, e.span))
+                        copy_out.append((e.target, cell))
+                    e = ast.Unknown((), e.span)
+                args.append(e)
+            call = ast.Call(name, tuple(args), sp, self.span(fn))
+            if not copy_out:
+                return call
+            self.counter += 1
+            tmp = f"result#{self.counter}"
+            ret = self.ctype(self.declared(self.base_type(self.function_nodes[name]),
+                                           self.function_nodes[name].child_by_field_name("declarator")))
+            if ret.base == "void" and ret.pointers == 0:
+                pre.append(ast.ExprStmt(call, sp))
+                result: ast.Expr = ast.Unknown((), sp)
+            else:
+                pre.append(ast.VarDecl(ret, tmp, call, sp, sp))
+                self.scopes[-1][tmp] = (ret.base, ret.pointers)
+                result = ast.Name(tmp, sp)
+            for target, cell in copy_out:
+                pre.append(ast.Assign(target, ast.Name(cell, sp), sp))
+                pre.append(ast.Assign(ast.Name(cell, sp), ast.NullLit(sp), sp))
+            return result
         status = function_status(name, self.modelled) if name else "unknown"
         if status == "modelled":
             proto = prototype(name)
@@ -1420,6 +1602,7 @@ class _Lowerer:
             return ast.Unknown((), sp)
         args = [self.arg(a, pre) for a in arg_nodes]
         tracked = [a for a in args if self.is_tracked_expr(a)]
+        args = [ast.Unknown((), a.span) if isinstance(a, ast.AddrOf) else a for a in args]
         shown = name or _text(fn)[:40]
         if status == "neutral":
             self.note(f"`{shown}` has no effect on references in the model (it is not modelled)", key=shown)
@@ -1568,7 +1751,8 @@ class _Lowerer:
             return
         self.cells.setdefault(name, self.ctype(t))
 
-    def check_recursion(self) -> None:
+    def check_recursion(self, roots: Iterable[str] | None = None) -> None:
+        """Refuse recursion among the functions `roots` reach (all of them by default)."""
         state: dict[str, int] = {}
 
         def visit(name: str, path: list[str]) -> None:
@@ -1584,7 +1768,7 @@ class _Lowerer:
                     visit(callee, path + [callee])
             state[name] = 2
 
-        for name in self.info:
+        for name in (self.info if roots is None else roots):
             if name not in state:
                 visit(name, [name])
 
