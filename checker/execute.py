@@ -19,6 +19,7 @@ from .language import ast, cint
 from .language.errors import InternalError, NotModelledError, ResolveError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 from .model import api, cache, handshake, refs
+from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
 
@@ -144,11 +145,14 @@ class Flow:
     breaks: list[State] = field(default_factory=list)
     continues: list[State] = field(default_factory=list)
     returns: list[State] = field(default_factory=list)
+    gotos: dict[str, list[State]] = field(default_factory=dict)  # C input: jumps to labels
 
     def absorb(self, other: "Flow") -> None:
         self.breaks += other.breaks
         self.continues += other.continues
         self.returns += other.returns
+        for label, states in other.gotos.items():
+            self.gotos.setdefault(label, []).extend(states)
 
 
 @dataclass
@@ -326,6 +330,10 @@ class Executor:
             return Flow(None, continues=[self._leave_scopes(state, frame, self._loop_depth(frame), stmt.span)])
         if isinstance(stmt, ast.Return):
             return self._return(stmt, state, frame)
+        if isinstance(stmt, ast.Goto):
+            return Flow(None, gotos={stmt.label: [state]})
+        if isinstance(stmt, ast.Labeled):
+            return self._stmt(stmt.stmt, state, frame)
         if isinstance(stmt, ast.Assume):
             state, value = self._expr(stmt.cond, state, frame)
             state = self._finish_statement(state, frame, stmt.span)
@@ -363,13 +371,19 @@ class Executor:
         frame.scopes.append(scope if scope is not None else {})
         depth = len(frame.scopes)
         flow = Flow(state)
-        for stmt in block.stmts:
+        labels = [(i, s.label) for i, s in enumerate(block.stmts) if isinstance(s, ast.Labeled)]
+        for index, stmt in enumerate(block.stmts):
+            if isinstance(stmt, ast.Labeled) and flow.gotos.get(stmt.label):
+                # `goto label;` earlier in this block (or nested in it) joins here.
+                flow.normal = self.backend.merge([s for s in [flow.normal, *flow.gotos.pop(stmt.label)] if s is not None])
+            if flow.normal is None and not any(i > index and flow.gotos.get(name) for i, name in labels):
+                break
             sub = self._stmt(stmt, flow.normal, frame)
             flow.normal = sub.normal
             flow.absorb(sub)
-            if flow.normal is None:
-                break
         flow.normal = self._leave_scopes(flow.normal, frame, depth, _closing(block.span))
+        for label, states in flow.gotos.items():  # jumps to a label outside this block
+            flow.gotos[label] = [s for s in (self._leave_scopes(s, frame, depth, _closing(block.span)) for s in states) if s is not None]
         frame.scopes.pop()
         return flow
 
@@ -424,7 +438,7 @@ class Executor:
             state = self._stmt(stmt.init, state, frame).normal
         exits: list[State] = []
         out = Flow(None)
-        constant = isinstance(stmt, ast.For)
+        constant = isinstance(stmt, ast.For) and not stmt.unbounded
         limit = MAX_CONSTANT_LOOP if constant else self.unroll
         current: State | None = state
         self._loop_scopes.append(len(frame.scopes) + 1)
@@ -453,6 +467,8 @@ class Executor:
                 body = self._stmt(stmt.body, go, inner)
                 exits += body.breaks
                 out.returns += body.returns
+                for label, states in body.gotos.items():
+                    out.gotos.setdefault(label, []).extend(states)
                 current = self.backend.merge([s for s in [body.normal, *body.continues] if s is not None])
                 if isinstance(stmt, ast.For) and stmt.step is not None and current is not None:
                     current = self._stmt(stmt.step, current, inner).normal
@@ -536,6 +552,14 @@ class Executor:
             return state, self.backend.nondet(state, self._label("*", e.span, frame))
         if isinstance(e, ast.Deref):
             return state, state.cells.get(self._pointee(e, state, frame), 0)
+        if isinstance(e, ast.Unknown):
+            for part in e.parts:
+                state, _ = self._expr(part, state, frame)
+                if state is None:
+                    return None, None
+            return state, self.backend.opaque(state, self._label("?", e.span, frame))
+        if isinstance(e, ast.Cond):
+            return self._conditional(e, state, frame)
         if isinstance(e, ast.AddrOf):
             raise NotModelledError("pointers to variables are only modelled as call arguments (`&p`)", e.span)
         raise InternalError(f"unknown expression {type(e).__name__}", getattr(e, "span", None))
@@ -636,6 +660,28 @@ class Executor:
         if skip is not None:
             parts.append(self.backend.write(skip, tmp, e.op == "||"))
         merged = self.backend.merge([p for p in parts if p is not None])
+        if merged is None:
+            return None, None
+        return merged, merged.cells.get(tmp)
+
+    def _conditional(self, e: ast.Cond, state: State, frame: Frame) -> tuple[State | None, Any]:
+        """`c ? a : b` evaluates only the branch taken."""
+        if isinstance(e.cond, ast.Nondet):
+            c = self.backend.nondet(state, self._label("*", e.cond.span, frame))
+        else:
+            state, c = self._expr(e.cond, state, frame)
+            if state is None:
+                return None, None
+            c = self.backend.op("truth", c)
+        yes, no = self.backend.branch(state, c)
+        tmp: Cell = ("tmp", e.span.start, frame.context)
+        parts = []
+        for branch, value in ((yes, e.then), (no, e.orelse)):
+            if branch is not None:
+                branch, v = self._expr(value, branch, frame)
+                if branch is not None:
+                    parts.append(self.backend.write(branch, tmp, v))
+        merged = self.backend.merge(parts)
         if merged is None:
             return None, None
         return merged, merged.cells.get(tmp)
@@ -781,6 +827,9 @@ class Executor:
         finally:
             self._loop_scopes = saved_loops
             self._frames.pop()
+        if any(flow.gotos.values()):
+            label = next(name for name, states in flow.gotos.items() if states)
+            raise ResolveError(f"`goto {label};` jumps to no label later in an enclosing block", func.body.span)
         # Parameters go out of scope with the function.
         ends = [s for s in [flow.normal] if s is not None]
         ends = [self._leave_scopes(s, frame, 1, _closing(func.body.span)) for s in ends]

@@ -87,6 +87,8 @@ class FileReport:
     unroll: int
     reason: str
     findings: tuple[ReportedFinding, ...]
+    notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
+    sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
 
     @property
     def errors(self) -> tuple[ReportedFinding, ...]:
@@ -128,7 +130,8 @@ def build_report(
     outcome = verdict.verdict
     if outcome == "unsafe" and all(f.level == "warning" for f in findings):
         outcome = "safe"  # warnings print but do not fail (rustc, clippy, ruff)
-    return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings)
+    return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings,
+                      notes=program.notes, sources=program.sources)
 
 
 class _Names:

@@ -117,7 +117,27 @@ class Binary:
     span: Span
 
 
-Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Cast, Binary]
+@dataclass(frozen=True)
+class Unknown:
+    """A value the checker does not follow (C input: arithmetic or a string on untracked
+    data, an unknown macro or helper's result): `parts` are evaluated first, for their
+    effects, then the value is any integer."""
+
+    parts: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Cond:
+    """`c ? a : b` (C input): only the chosen branch is evaluated."""
+
+    cond: "Expr"
+    then: "Expr"
+    orelse: "Expr"
+    span: Span
+
+
+Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Cast, Binary, Unknown, Cond]
 
 
 # ---- statements --------------------------------------------------------------
@@ -174,9 +194,11 @@ class While:
 class For:
     init: VarDecl | Assign | None
     cond: Expr | None
-    step: Assign | None
+    step: "Stmt | None"
     body: "Stmt"
     span: Span
+    # C input: a loop with any bounds, unrolled like `while (*)` (scripts need constant bounds).
+    unbounded: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,7 +223,24 @@ class Assume:
     span: Span
 
 
-Stmt = Union[VarDecl, Assign, ExprStmt, Block, If, While, For, Break, Continue, Return, Assume]
+@dataclass(frozen=True)
+class Goto:
+    """`goto label;` (C input): a jump forward to a label later in an enclosing block."""
+
+    label: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Labeled:
+    """`label: stmt` (C input): where the `goto`s to `label` join."""
+
+    label: str
+    stmt: "Stmt"
+    span: Span
+
+
+Stmt = Union[VarDecl, Assign, ExprStmt, Block, If, While, For, Break, Continue, Return, Assume, Goto, Labeled]
 
 
 @dataclass(frozen=True)
@@ -230,6 +269,10 @@ class Program:
     source: str
     items: tuple[VarDecl | FuncDef | Stmt, ...]
     functions: dict[str, FuncDef] = field(default_factory=dict, compare=False, hash=False)
+    # What the checker assumed to read the file (C input: neutral helpers, entry contexts).
+    notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    # Other files whose spans the program holds (`#include "tls.c"`): (file, its text).
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
 
 
 def walk(node: object):
