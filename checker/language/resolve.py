@@ -129,8 +129,7 @@ def const_value(expr: Expr) -> int | None:
 
 def _constant(expr: Expr) -> tuple[int, cint.IntType] | None:
     if isinstance(expr, IntLit):
-        t = cint.int_type(expr.ctype)
-        return None if t is None else (expr.value, t)
+        return expr.value, cint.type_of_literal(expr.value, expr.ctype)
     if isinstance(expr, Name):
         value = CONSTANTS.get(expr.id)
         return None if value is None else (value, cint.constant_type(expr.id))
@@ -535,7 +534,7 @@ class _Resolver:
 
     def expr(self, e: Expr) -> TypeInfo:
         if isinstance(e, IntLit):
-            return TypeInfo("scalar", CType(e.ctype), zero=e.value == 0)
+            return TypeInfo("scalar", CType(cint.type_of_literal(e.value, e.ctype).name), zero=e.value == 0)
         if isinstance(e, StrLit):
             return TypeInfo("pointer", CType("char", 1, True))
         if isinstance(e, NullLit):
