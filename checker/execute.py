@@ -544,9 +544,7 @@ class Executor:
                 return None, None
             name = cint.OPERATORS[e.op]
             lt, rt = self._itype(e.left, frame), self._itype(e.right, frame)
-            if lt is None or rt is None:  # pointers: `==` and `!=` only (resolve.py)
-                if e.op not in ("==", "!="):  # C input: arithmetic on an untracked pointer
-                    return state, self.backend.opaque(state, self._label("?", e.span, frame))
+            if (lt is None or rt is None) and name in ("eq", "ne"):  # pointers (resolve.py)
                 return state, op(name, a, b)
             state, value, _ = self._arith(state, name, a, lt, b, rt, e.span, frame)
             return state, value
@@ -559,7 +557,7 @@ class Executor:
                 state, _ = self._expr(part, state, frame)
                 if state is None:
                     return None, None
-            return state, self.backend.opaque(state, self._label("?", e.span, frame))
+            return state, self.backend.opaque(state, self._label("?", e.span, frame), cint.LONG)
         if isinstance(e, ast.Cond):
             return self._conditional(e, state, frame)
         if isinstance(e, ast.AddrOf):
@@ -572,7 +570,7 @@ class Executor:
     ) -> tuple[State | None, Any, cint.IntType]:
         """C's `a op b` on values of types `lt` and `rt`: the operands converted as C says
         (cint.result_type), then the operator in that type. Returns the result's type too."""
-        lt, rt = lt or cint.INT, rt or cint.INT
+        lt, rt = lt or cint.LONG, rt or cint.LONG  # a value of no integer type: any 64-bit one
         if name in ("shl", "shr"):
             t = cint.promote(lt)
             a, b = self.backend.convert(a, lt, t), self.backend.convert(b, rt, cint.promote(rt))
@@ -594,7 +592,7 @@ class Executor:
 
     def _static_type(self, e: ast.Expr, frame: Frame) -> cint.IntType | None:
         if isinstance(e, ast.IntLit):
-            return cint.int_type(e.ctype)
+            return cint.type_of_literal(e.value, e.ctype)
         if isinstance(e, ast.Name):
             if self._declared(e.id, frame):
                 return _int_type(self._lookup(e.id, frame, e.span)[1])
@@ -618,11 +616,11 @@ class Executor:
             return _int_type(e.ctype)
         if isinstance(e, ast.Nondet):
             return cint.INT
-        if isinstance(e, ast.Unknown):  # C input: any value, untyped (arithmetic on it is unknown too)
-            return None
+        if isinstance(e, ast.Unknown):  # any value: every bit pattern of the widest type
+            return cint.LONG
         if isinstance(e, ast.Cond):
             a, b = self._itype(e.then, frame), self._itype(e.orelse, frame)
-            return None if a is None or b is None else cint.result_type("add", a, b)
+            return cint.common(a, b) if a is not None and b is not None else None
         return None
 
     def _to(self, value: Any, src: cint.IntType | None, ctype: ast.CType | None) -> Any:
@@ -683,9 +681,12 @@ class Executor:
         yes, no = self.backend.branch(state, c)
         tmp: Cell = ("tmp", e.span.start, frame.context)
         parts = []
+        t = self._itype(e, frame)
         for branch, value in ((yes, e.then), (no, e.orelse)):
             if branch is not None:
                 branch, v = self._expr(value, branch, frame)
+                if t is not None:  # both sides integers: their common type (C17 6.5.15p5)
+                    v = self.backend.convert(v, self._itype(value, frame), t)
                 if branch is not None:
                     parts.append(self.backend.write(branch, tmp, v))
         merged = self.backend.merge(parts)

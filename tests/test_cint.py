@@ -353,3 +353,12 @@ def test_casts_convert_integers_only() -> None:
     program = parse("SSL_SESSION *s = NULL;\nlong n = (long)s;\n", "bad.sess")
     with pytest.raises(ResolveError, match="converts integers only"):
         resolve(program, frozenset(EFFECTS))
+
+
+def test_constant_loop_bounds_use_c_arithmetic() -> None:
+    source = "SSL_SESSION *s = SSL_SESSION_new();\nfor (int i = 0; i < (1 << 2) * 3 / 2; i++) { SSL_SESSION_up_ref(s); }\n"
+    verdict = _verdict(source)
+    assert {c.rule.name for c in verdict.counterexamples} == {"leak"}
+    program = parse("for (int j = 0; j < 10 / 0; j++) { }\n", "bad.sess")
+    with pytest.raises(ResolveError, match="constant bounds"):
+        resolve(program, frozenset(EFFECTS))

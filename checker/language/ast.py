@@ -48,7 +48,7 @@ class Name:
 class IntLit:
     value: int
     span: Span
-    ctype: str = "int"  # its C type by value and suffix (`cint.literal_type`)
+    ctype: str = ""  # its C type by value and suffix (`cint.literal_type`); "": by value alone
 
 
 @dataclass(frozen=True)

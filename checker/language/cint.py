@@ -164,6 +164,12 @@ def literal_type(value: int, suffix: str = "", decimal: bool = True) -> IntType 
     return None
 
 
+def type_of_literal(value: int, name: str = "") -> IntType:
+    """The type of an integer literal: the one the parser gave it, else by its value alone
+    (as an unsuffixed decimal; a literal built by a front end)."""
+    return TYPES.get(name) or literal_type(value) or ULLONG
+
+
 # ---- operators -------------------------------------------------------------------------
 # Binary operators by the name the executor uses. For all but the shifts, both operands
 # are already converted to `t`, the common type; for the shifts, `t` is the promoted type

@@ -121,19 +121,41 @@ def _int_of(t: TypeInfo) -> cint.IntType:
 
 
 def const_value(expr: Expr) -> int | None:
-    """The value of an integer constant expression (literals, CONSTANTS, + - | & and unary -)."""
+    """The value of an integer constant expression (literals, CONSTANTS, casts and C's
+    operators, as `cint` computes them); None if it is not one or C gives it no value."""
+    known = _constant(expr)
+    return None if known is None else known[0]
+
+
+def _constant(expr: Expr) -> tuple[int, cint.IntType] | None:
     if isinstance(expr, IntLit):
-        return expr.value
+        return expr.value, cint.type_of_literal(expr.value, expr.ctype)
     if isinstance(expr, Name):
-        return CONSTANTS.get(expr.id)
-    if isinstance(expr, Unary) and expr.op == "-":
-        inner = const_value(expr.operand)
-        return None if inner is None else -inner
-    if isinstance(expr, Binary) and expr.op in ("+", "-", "|", "&"):
-        left, right = const_value(expr.left), const_value(expr.right)
+        value = CONSTANTS.get(expr.id)
+        return None if value is None else (value, cint.constant_type(expr.id))
+    if isinstance(expr, Cast):
+        inner, t = _constant(expr.operand), cint.int_type(expr.ctype.base)
+        return None if inner is None or t is None else (cint.convert(inner[0], t), t)
+    if isinstance(expr, Unary):
+        inner = _constant(expr.operand)
+        if inner is None:
+            return None
+        if expr.op == "!":
+            return int(inner[0] == 0), cint.INT
+        t = cint.promote(inner[1])
+        return cint.unary("neg" if expr.op == "-" else "bitnot", t, cint.convert(inner[0], t)), t
+    if isinstance(expr, Binary) and expr.op in cint.OPERATORS:
+        left, right = _constant(expr.left), _constant(expr.right)
         if left is None or right is None:
             return None
-        return {"+": left + right, "-": left - right, "|": left | right, "&": left & right}[expr.op]
+        op = cint.OPERATORS[expr.op]
+        if op in cint.COMPARISONS:
+            c = cint.common(left[1], right[1])
+            return int(cint.compare(op, cint.convert(left[0], c), cint.convert(right[0], c))), cint.INT
+        t = cint.result_type(op, left[1], right[1])
+        other = cint.promote(right[1]) if op in ("shl", "shr") else t
+        value = cint.binary(op, t, cint.convert(left[0], t), cint.convert(right[0], other))
+        return None if value is None else (value, t)
     return None
 
 
@@ -512,7 +534,7 @@ class _Resolver:
 
     def expr(self, e: Expr) -> TypeInfo:
         if isinstance(e, IntLit):
-            return TypeInfo("scalar", CType(e.ctype), zero=e.value == 0)
+            return TypeInfo("scalar", CType(cint.type_of_literal(e.value, e.ctype).name), zero=e.value == 0)
         if isinstance(e, StrLit):
             return TypeInfo("pointer", CType("char", 1, True))
         if isinstance(e, NullLit):
