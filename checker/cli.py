@@ -337,6 +337,9 @@ def _repro(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
+    if path.suffix in C_SUFFIXES:
+        raise UsageError(f"{path}: `sessref repro` does not take C files yet (the C front end's unknown values "
+                         "have no C translation); `sessref check` reports the path")
     program = _load(path)
     options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures)
     choices = [c for item in args.path for c in item.split(",") if c.strip()]

@@ -86,6 +86,7 @@ def file_json(report: FileReport) -> dict[str, Any]:
         "unroll": report.unroll,
         "reason": report.reason or None,
         "findings": [_finding(f) for f in report.findings],
+        "assumptions": list(report.notes),
     }
 
 

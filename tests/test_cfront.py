@@ -294,3 +294,20 @@ def test_five_thousand_lines_twenty_functions_within_budget(tmp_path: Path) -> N
     report = check_file(path, Options(), fixes=False)
     assert report.verdict == "safe"
     assert time.process_time() - started < 10
+
+
+def test_json_lists_the_assumptions_and_sarif_names_the_c_file(tmp_path: Path, capsys) -> None:
+    import json
+
+    path = tmp_path / "j.c"
+    path.write_text("struct c { SSL_SESSION *s; };\nvoid drop(struct c *c) { SSL_SESSION_free(c->s); }\n")
+    assert main(["check", "--format", "json", str(path)]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assumptions = data["files"][0]["assumptions"]
+    assert any("`drop` is checked as an entry point" in a and "`c->s`" in a for a in assumptions)
+    assert main(["check", "--format", "sarif", str(path)]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].endswith("j.c") and location["region"]["startLine"] == 2
+    assert main(["repro", str(path)]) == 2
+    capsys.readouterr()

@@ -87,7 +87,15 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
     lowerer.check_recursion(names)  # type: ignore[attr-defined]
     entries: list[Entry] = []
     blocks: list[tuple[ast.Span, ast.Block]] = []
+    idle = []
     for name in names:
+        info = unit.info[name]
+        if only is None and info.kind == "plain" and not info.uses_sessions and not any(
+                c in unit.cells for c in first_accesses(unit, name)) and not any(
+                p.ctype.pointers == 1 and p.ctype.base in ("SSL", "SSL_CTX", "SSL_SESSION")
+                for p in unit.functions[name].params):
+            idle.append(name)  # no OpenSSL object in reach: nothing could be found in it
+            continue
         func = unit.functions[name]
         text, after_at, assumed = _context(unit, name)
         body_span = func.body.span
@@ -112,6 +120,9 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
         items.append(body)
     notes = [f"`{e.name}` is checked as {'an entry point' if e.kind == 'plain' else 'a ' + e.kind}: "
              + ("; ".join(e.assumptions) if e.assumptions else "no session state at entry") for e in entries]
+    if idle:
+        notes.append(f"{len(idle)} function(s) reach no session, `SSL` or context (no OpenSSL call, no storage "
+                     "of those types): nothing in them to check: " + ", ".join(f"`{n}`" for n in idle))
     program = ast.Program(unit.file, source, tuple(items), dict(unit.functions), tuple(notes + unit.notes))
     return program, entries
 
