@@ -1,7 +1,7 @@
 """The `sessref` command line: `check`, `repro`, `conform` and `explain`.
 
-Exit codes: 0 safe, 1 findings, 2 bad input or usage, 3 unknown (solver gave up),
-4 internal error. With several files the most serious outcome wins (2, 1, 3, 0).
+Exit codes: 0 safe (warnings alone included, unless `--deny` makes them errors), 1 errors
+found, 2 bad input or usage, 3 unknown (solver gave up), 4 internal error. With several files the most serious outcome wins (2, 1, 3, 0).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import (
@@ -24,9 +25,11 @@ from . import (
     repro,
 )
 from .expectations_check import compare
-from .findings import FileReport, build_report
-from .language.ast import Program, Span
+from .findings import DENY_WARNINGS, FileReport, build_report
+from .language.ast import Call, FuncDef, Name, Program, Span, walk
+from .language.imports import has_includes, load_with_includes
 from .language.errors import InternalError, ParseError, SessrefError, render_error
+from .language.centry import load_c
 from .language.parser import parse_file
 from .language.resolve import resolve
 from .model.api import EFFECTS
@@ -70,10 +73,21 @@ def _arguments() -> argparse.ArgumentParser:
         "--no-fixes", action="store_true", help="do not look for verified fixes (each candidate edit costs one more check; only the text and json reports show them)"
     )
     chk.add_argument(
+        "--deny",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="make warnings errors: `warnings` for all, or a warning rule's name or ID (repeatable, comma-separated); "
+        "without it, warnings are printed and the exit code stays 0",
+    )
+    chk.add_argument(
         "--expect",
         action="store_true",
         help="hold each script's findings against its `//~` annotations: a script passes (exit 0) when they match",
     )
+    chk.add_argument("--function", action="append", metavar="NAME", help="C input: check only this function as an entry point (repeatable)")
+    chk.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="C input: a macro `#if` tests see as defined")
+    chk.add_argument("-U", dest="undefines", action="append", default=[], metavar="NAME", help="C input: a macro `#if` tests see as undefined")
     chk.add_argument("--html", metavar="PATH", help="also write each counterexample as a timeline, in one self-contained HTML page")
     chk.add_argument(
         "--svg",
@@ -120,12 +134,46 @@ def script_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def check_file(path: Path, options: Options, full_trace: bool = False, fixes: bool = True) -> FileReport:
-    """Parse, resolve and decide one script. Raises SessrefError for bad input. `fixes`: look
-    for an edit of the script that verifies, for each finding (`fixes.py`)."""
-    program = _load(path)
+C_SUFFIXES = (".c", ".h")
+
+
+@dataclass(frozen=True)
+class CInput:
+    """How C files are read: `-D`/`-U` for `#if`, the functions to check (None: all entries)."""
+
+    defines: tuple[tuple[str, int | None], ...] = ()
+    undefines: tuple[str, ...] = ()
+    functions: tuple[str, ...] | None = None
+
+
+def check_file(
+    path: Path, options: Options, full_trace: bool = False, fixes: bool = True, deny: frozenset[str] = frozenset(),
+    c_input: CInput = CInput(),
+) -> FileReport:
+    """Parse, resolve and decide one script or C file. Raises SessrefError for bad input.
+    `fixes`: look for an edit of the script that verifies, for each finding (`fixes.py`).
+    `deny`: the warnings that count as errors (`deny_set`). `c_input`: how C files are read."""
+    program = _load(path, c_input)
     verdict = check(program, options)
-    return build_report(program, verdict, options.unroll, full_trace, options if fixes else None)
+    if path.suffix in C_SUFFIXES:
+        fixes = False  # candidate edits are script edits (`fixes.py`); not for C yet
+    return build_report(program, verdict, options.unroll, full_trace, options if fixes else None, deny)
+
+
+def deny_set(values: list[str], what: str = "--deny") -> frozenset[str]:
+    """`warnings` and warning rules (names or IDs, any case) as rule names; raises UsageError."""
+    names: set[str] = set()
+    for value in (v.strip() for item in values for v in item.replace(",", " ").split()):
+        if value.lower() == DENY_WARNINGS:
+            names.add(DENY_WARNINGS)
+            continue
+        rule = rule_named(value)
+        if rule is None:
+            raise UsageError(f"{what} {value}: not a rule (`sessref explain` lists them) nor `warnings`")
+        if rule.severity != "warning":
+            raise UsageError(f"{what} {value}: {rule.name} is already an error")
+        names.add(rule.name)
+    return frozenset(names)
 
 
 def _exit_code(report: FileReport) -> int:
@@ -136,6 +184,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.unroll < 0:
         raise UsageError("--unroll must be 0 or more")
     options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures, timeout_ms=int(args.timeout * 1000))
+    c_input = CInput(tuple(_define(d) for d in args.defines), tuple(args.undefines),
+                     tuple(args.function) if args.function else None)
+    deny = deny_set(args.deny)
     files = script_files(args.paths)
     if not files:
         raise UsageError("no `.sess` files found")
@@ -150,7 +201,7 @@ def _check(args: argparse.Namespace) -> int:
     fixes = not args.no_fixes and args.format in ("text", "json")
     for path in files:
         try:
-            report = check_file(path, options, args.full_trace, fixes)
+            report = check_file(path, options, args.full_trace, fixes, deny, c_input)
         except SessrefError as err:
             outcome = EXIT_INTERNAL if isinstance(err, InternalError) else EXIT_INPUT
             errors.append(_error_json(path, err))
@@ -186,8 +237,10 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write("\n".join(lines) + "\n")
         if len(files) > 1:
             counts = {v: sum(1 for r in reports if r.verdict == v) for v in ("safe", "unsafe", "unknown")}
+            warned = sum(1 for r in reports if r.verdict == "safe" and r.warnings)
+            with_warnings = f" ({warned} with warnings)" if warned else ""
             sys.stdout.write(
-                f"{len(files)} file(s): {counts['safe']} safe, {counts['unsafe']} unsafe, "
+                f"{len(files)} file(s): {counts['safe']} safe{with_warnings}, {counts['unsafe']} unsafe, "
                 f"{counts['unknown']} unknown, {len(errors)} error(s)\n"
             )
     if not _write_pictures(args, reports, errors) and _SEVERITY[EXIT_INPUT] > _SEVERITY[code]:
@@ -233,7 +286,26 @@ def _write_pictures(args: argparse.Namespace, reports: list[FileReport], errors:
     return written
 
 
-def _load(path: Path) -> Program:
+def _define(text: str) -> tuple[str, int | None]:
+    name, _, value = text.partition("=")
+    if not value:
+        return name, None
+    try:
+        return name, int(value, 0)
+    except ValueError:
+        raise UsageError(f"-D{text}: the value must be an integer") from None
+
+
+def _load(path: Path, c_input: CInput = CInput()) -> Program:
+    if path.suffix in C_SUFFIXES:
+        program = load_c(str(path), MODELLED, dict(c_input.defines), c_input.undefines,
+                         list(c_input.functions) if c_input.functions else None)
+        return program
+    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    if has_includes(text):
+        program, script = load_with_includes(str(path), text, MODELLED)
+        resolve(script, MODELLED)
+        return _with_unrun_warning(program, script)
     program = parse_file(str(path))
     if not program.items:
         raise ParseError(
@@ -243,7 +315,22 @@ def _load(path: Path) -> Program:
             source=program.source,
         )
     resolve(program, MODELLED)
-    return program
+    return _with_unrun_warning(program, program)
+
+
+def _with_unrun_warning(program: Program, script: Program) -> Program:
+    """No vacuous verdicts: the script's own functions that nothing calls or registers are
+    named (they were not checked)."""
+    used = {n.func for n in walk(script.items) if isinstance(n, Call)}
+    used |= {n.id for n in walk(script.items) if isinstance(n, Name)}
+    own = [f for f in script.items if isinstance(f, FuncDef) and f.body.stmts and f.name != "main"]
+    unrun = [f.name for f in own if f.name not in used]
+    if not unrun:
+        return program
+    names = ", ".join(f"`{n}`" for n in unrun)
+    warning = f"warning: {names} {'is' if len(unrun) == 1 else 'are'} defined but never run: nothing here checks " + \
+        ("it" if len(unrun) == 1 else "them") + " (call or register it, or check the C file itself)"
+    return replace(program, notes=(*program.notes, warning))
 
 
 def _repro(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable
 
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State, choice_label
-from .language import ast
+from .language import ast, cint
 from .model.objects import KINDS
 from .model.rules import Rule
 from .model.world import Arg, Cell, PathEnds, World
@@ -248,11 +248,19 @@ class ConcreteBackend(Backend):
     def nondet(self, state: State, label: str) -> Any:
         return self.oracle.boolean(label)
 
-    def opaque(self, state: State, label: str) -> Any:
-        return self.oracle.integer(label, None, None)
+    def opaque(self, state: State, label: str, ctype: cint.IntType | None = None) -> Any:
+        value = self.oracle.integer(label, None, None)
+        return cint.convert(value, ctype) if ctype is not None else value
 
     def op(self, name: str, *v: Any) -> Any:
         return _CONCRETE_OPS[name](*v)
+
+    def convert(self, value: Any, src: cint.IntType | None, dst: cint.IntType) -> Any:
+        return cint.convert(value, dst)
+
+    def arith(self, state: State, name: str, t: cint.IntType, a: Any, b: Any, label: str) -> Any:
+        r = cint.unary(name, t, a) if b is None else cint.binary(name, t, a, b)
+        return r if r is not None else self.opaque(state, label, t)
 
     def bound_reached(self, state: State, loop: ast.Span) -> None:
         self.bounded = True
@@ -277,10 +285,7 @@ _CONCRETE_OPS = {
     "ge": lambda a, b: a >= b,
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
-    "bitor": lambda a, b: int(a) | int(b),
-    "bitand": lambda a, b: int(a) & int(b),
     "not": lambda a: not a,
-    "neg": lambda a: -a,
     "truth": lambda a: bool(a),
     "constant": lambda a: a,
     "may_be_object": lambda a: isinstance(a, int) and not isinstance(a, bool) and a > 0,

@@ -269,6 +269,7 @@ class SymbolicBackend(Backend):
         var = self.choices.get(label)
         if var is None:
             var = self.choices[label] = z3.Int(label)
+            symvalues.bound(var, lo, hi)
             if lo is not None:
                 self.defs.append(var >= lo)
             if hi is not None:
@@ -283,6 +284,7 @@ class SymbolicBackend(Backend):
         self._fresh += 1
         var = z3.Int(f"{hint}!{self._fresh}")
         self.defs.append(var == value.term)
+        symvalues.bound(var, *symvalues.interval(value.term))
         return Sym(None, var)
 
     # -- Backend ----------------------------------------------------------------------
@@ -408,16 +410,22 @@ class SymbolicBackend(Backend):
     def nondet(self, state: State, label: str) -> Any:
         return boolean(self.logic.variable(self.choice_bool(label)))
 
-    def opaque(self, state: State, label: str) -> Any:
-        return self.choice_int(label, None, None)
+    def opaque(self, state: State, label: str, ctype: cint.IntType | None = None) -> Any:
+        if ctype is None:
+            return self.choice_int(label, None, None)
+        return self.choice_int(label, ctype.min, ctype.max)
+
+    def convert(self, value: Any, src: cint.IntType | None, dst: cint.IntType) -> Any:
+        return symvalues.convert(value, src, dst)
+
+    def arith(self, state: State, name: str, t: cint.IntType, a: Any, b: Any, label: str) -> Any:
+        return symvalues.arith(name, t, a, b, lambda: self.choice_int(label, t.min, t.max))
 
     def op(self, name: str, *v: Any) -> Any:
         if name == "not":
             return not_(truth(v[0]))
         if name == "truth":
             return truth(v[0])
-        if name == "neg":
-            return OPS["sub"](0, v[0])
         if name == "constant":
             values = values_of(v[0])
             return next(iter(values)) if values is not None and len(values) == 1 else None

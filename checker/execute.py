@@ -15,10 +15,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
-from .language import ast
+from .language import ast, cint
 from .language.errors import InternalError, NotModelledError, ResolveError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 from .model import api, cache, handshake, refs
+from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
 
@@ -110,12 +111,22 @@ class Backend(ABC):
         """A free boolean choice (`*`)."""
 
     @abstractmethod
-    def opaque(self, state: State, label: str) -> Any:
-        """A free integer (a scalar input declared without a value)."""
+    def opaque(self, state: State, label: str, ctype: cint.IntType | None = None) -> Any:
+        """A free integer (a scalar input declared without a value), of type `ctype`."""
 
     @abstractmethod
     def op(self, name: str, *values: Any) -> Any:
-        """Arithmetic and logic on values: eq ne lt le gt ge add sub not and or bitor bitand neg truth."""
+        """The model's arithmetic (mathematical integers) and logic: eq ne lt le gt ge add sub
+        not truth. The script's integer arithmetic is `arith` and `convert`."""
+
+    @abstractmethod
+    def convert(self, value: Any, src: cint.IntType | None, dst: cint.IntType) -> Any:
+        """A value of C type `src` (None: of unknown range) converted to `dst` (`cint.convert`)."""
+
+    @abstractmethod
+    def arith(self, state: State, name: str, t: cint.IntType, a: Any, b: Any, label: str) -> Any:
+        """C's `a op b` in type `t` (`cint.binary`; b None: `cint.unary`); where C gives it
+        no value, an unknown value of type `t` chosen under `label`."""
 
     @abstractmethod
     def bound_reached(self, state: State, loop: ast.Span) -> None:
@@ -134,11 +145,14 @@ class Flow:
     breaks: list[State] = field(default_factory=list)
     continues: list[State] = field(default_factory=list)
     returns: list[State] = field(default_factory=list)
+    gotos: dict[str, list[State]] = field(default_factory=dict)  # C input: jumps to labels
 
     def absorb(self, other: "Flow") -> None:
         self.breaks += other.breaks
         self.continues += other.continues
         self.returns += other.returns
+        for label, states in other.gotos.items():
+            self.gotos.setdefault(label, []).extend(states)
 
 
 @dataclass
@@ -184,6 +198,7 @@ class Executor:
         self._queues = _queues(program)
         self._in_callback = False  # callbacks queued by a callback's own calls are refused (cache.py)
         self._cell_pointers: list[Cell] = []
+        self._types: dict[int, tuple[Any, cint.IntType | None]] = {}  # `_itype`'s memo by node id
 
     # ---- the whole script ------------------------------------------------------------
     def run(self) -> State | None:
@@ -255,6 +270,7 @@ class Executor:
             return None
         if decl.init is not None:
             state, value = self._expr(decl.init, state, frame)
+            value = self._to(value, self._itype(decl.init, frame), decl.ctype)
             state = self._write(state, cell, value, decl.ctype)
         else:
             state = self._write(state, cell, self._default(decl, state, frame), decl.ctype)
@@ -264,7 +280,7 @@ class Executor:
         """No initializer: object pointers start NULL, other pointers are opaque, scalars unknown."""
         if decl.ctype.pointers:
             return NULL if decl.ctype.base in OBJECT_TYPES else OPAQUE_POINTER
-        return self.backend.opaque(state, self._label(f"`{decl.name}`", decl.span, frame))
+        return self.backend.opaque(state, self._label(f"`{decl.name}`", decl.span, frame), _int_type(decl.ctype))
 
     def _label(self, what: str, span: ast.Span, frame: Frame) -> str:
         return choice_label(what, span, frame.context)
@@ -321,6 +337,10 @@ class Executor:
             return Flow(None, continues=[self._leave_scopes(state, frame, self._loop_depth(frame), stmt.span)])
         if isinstance(stmt, ast.Return):
             return self._return(stmt, state, frame)
+        if isinstance(stmt, ast.Goto):
+            return Flow(None, gotos={stmt.label: [state]})
+        if isinstance(stmt, ast.Labeled):
+            return self._stmt(stmt.stmt, state, frame)
         if isinstance(stmt, ast.Assume):
             state, value = self._expr(stmt.cond, state, frame)
             state = self._finish_statement(state, frame, stmt.span)
@@ -343,9 +363,14 @@ class Executor:
         state, value = self._expr(stmt.value, state, frame)
         if state is None:
             return None
-        if stmt.op in ("+=", "-="):
+        src = self._itype(stmt.value, frame)
+        if stmt.op != "=":  # `x op= e` is `x = x op e`
             current = state.cells.get(cell, 0)
-            value = self.backend.op("add" if stmt.op == "+=" else "sub", current, value)
+            name = cint.OPERATORS[stmt.op[:-1]]
+            state, value, src = self._arith(state, name, current, _int_type(ctype), value, src, stmt.span, frame)
+            if state is None:
+                return None
+        value = self._to(value, src, ctype)
         state = self._write(state, cell, value, ctype)
         return self._finish_statement(state, frame, stmt.span, "when the variable is overwritten")
 
@@ -353,13 +378,19 @@ class Executor:
         frame.scopes.append(scope if scope is not None else {})
         depth = len(frame.scopes)
         flow = Flow(state)
-        for stmt in block.stmts:
+        labels = [(i, s.label) for i, s in enumerate(block.stmts) if isinstance(s, ast.Labeled)]
+        for index, stmt in enumerate(block.stmts):
+            if isinstance(stmt, ast.Labeled) and flow.gotos.get(stmt.label):
+                # `goto label;` earlier in this block (or nested in it) joins here.
+                flow.normal = self.backend.merge([s for s in [flow.normal, *flow.gotos.pop(stmt.label)] if s is not None])
+            if flow.normal is None and not any(i > index and flow.gotos.get(name) for i, name in labels):
+                break
             sub = self._stmt(stmt, flow.normal, frame)
             flow.normal = sub.normal
             flow.absorb(sub)
-            if flow.normal is None:
-                break
         flow.normal = self._leave_scopes(flow.normal, frame, depth, _closing(block.span))
+        for label, states in flow.gotos.items():  # jumps to a label outside this block
+            flow.gotos[label] = [s for s in (self._leave_scopes(s, frame, depth, _closing(block.span)) for s in states) if s is not None]
         frame.scopes.pop()
         return flow
 
@@ -414,7 +445,7 @@ class Executor:
             state = self._stmt(stmt.init, state, frame).normal
         exits: list[State] = []
         out = Flow(None)
-        constant = isinstance(stmt, ast.For)
+        constant = isinstance(stmt, ast.For) and not stmt.unbounded
         limit = MAX_CONSTANT_LOOP if constant else self.unroll
         current: State | None = state
         self._loop_scopes.append(len(frame.scopes) + 1)
@@ -443,6 +474,8 @@ class Executor:
                 body = self._stmt(stmt.body, go, inner)
                 exits += body.breaks
                 out.returns += body.returns
+                for label, states in body.gotos.items():
+                    out.gotos.setdefault(label, []).extend(states)
                 current = self.backend.merge([s for s in [body.normal, *body.continues] if s is not None])
                 if isinstance(stmt, ast.For) and stmt.step is not None and current is not None:
                     current = self._stmt(stmt.step, current, inner).normal
@@ -460,6 +493,8 @@ class Executor:
             state, value = self._expr(stmt.value, state, frame)
             if state is None:
                 return Flow(None)
+            if frame.func is not None:
+                value = self._to(value, self._itype(stmt.value, frame), frame.func.ret)
             state = self.backend.write(state, frame.result, value)
         # A returned object stays reachable through the result while the locals go out of
         # scope (`return s;` loses no reference), during this `return`'s own scope exit and
@@ -511,20 +546,111 @@ class Executor:
             return self._call(e, state, frame)
         if isinstance(e, ast.Unary):
             state, v = self._expr(e.operand, state, frame)
-            return state, op("not" if e.op == "!" else "neg", v)
+            if state is None or e.op == "!":
+                return state, op("not", v)
+            src = self._itype(e.operand, frame) or cint.INT
+            t = cint.promote(src)
+            v = self.backend.convert(v, src, t)
+            label = self._label(f"the value of `{_text(self.program, e.span)}`", e.span, frame)
+            return state, self.backend.arith(state, "neg" if e.op == "-" else "bitnot", t, v, None, label)
+        if isinstance(e, ast.Cast):
+            state, v = self._expr(e.operand, state, frame)
+            return state, self._to(v, self._itype(e.operand, frame), e.ctype)
         if isinstance(e, ast.Binary):
             if e.op in ("&&", "||"):
                 return self._short_circuit(e, state, frame)
             state, a = self._expr(e.left, state, frame)
             state, b = self._expr(e.right, state, frame)
-            return state, op(_BINARY[e.op], a, b)
+            if state is None:
+                return None, None
+            name = cint.OPERATORS[e.op]
+            lt, rt = self._itype(e.left, frame), self._itype(e.right, frame)
+            if (lt is None or rt is None) and name in ("eq", "ne"):  # pointers (resolve.py)
+                return state, op(name, a, b)
+            state, value, _ = self._arith(state, name, a, lt, b, rt, e.span, frame)
+            return state, value
         if isinstance(e, ast.Nondet):
             return state, self.backend.nondet(state, self._label("*", e.span, frame))
         if isinstance(e, ast.Deref):
             return state, state.cells.get(self._pointee(e, state, frame), 0)
+        if isinstance(e, ast.Unknown):
+            for part in e.parts:
+                state, _ = self._expr(part, state, frame)
+                if state is None:
+                    return None, None
+            return state, self.backend.opaque(state, self._label("?", e.span, frame), cint.LONG)
+        if isinstance(e, ast.Cond):
+            return self._conditional(e, state, frame)
         if isinstance(e, ast.AddrOf):
             raise NotModelledError("pointers to variables are only modelled as call arguments (`&p`)", e.span)
         raise InternalError(f"unknown expression {type(e).__name__}", getattr(e, "span", None))
+
+    def _arith(
+        self, state: State, name: str, a: Any, lt: cint.IntType | None, b: Any, rt: cint.IntType | None,
+        span: ast.Span, frame: Frame,
+    ) -> tuple[State | None, Any, cint.IntType]:
+        """C's `a op b` on values of types `lt` and `rt`: the operands converted as C says
+        (cint.result_type), then the operator in that type. Returns the result's type too."""
+        lt, rt = lt or cint.LONG, rt or cint.LONG  # a value of no integer type: any 64-bit one
+        if name in ("shl", "shr"):
+            t = cint.promote(lt)
+            a, b = self.backend.convert(a, lt, t), self.backend.convert(b, rt, cint.promote(rt))
+        else:
+            t = cint.common(lt, rt)
+            a, b = self.backend.convert(a, lt, t), self.backend.convert(b, rt, t)
+        if name in cint.COMPARISONS:
+            return state, self.backend.op(name, a, b), cint.INT
+        label = self._label(f"the value of `{_text(self.program, span)}`", span, frame)
+        return state, self.backend.arith(state, name, t, a, b, label), t
+
+    def _itype(self, e: ast.Expr, frame: Frame) -> cint.IntType | None:
+        """The C integer type of expression `e` (None: not an integer). Static, so it is
+        computed once per syntax node (the node is kept with it: ids may be reused)."""
+        known = self._types.get(id(e))
+        if known is None:
+            known = self._types[id(e)] = (e, self._static_type(e, frame))
+        return known[1]
+
+    def _static_type(self, e: ast.Expr, frame: Frame) -> cint.IntType | None:
+        if isinstance(e, ast.IntLit):
+            return cint.type_of_literal(e.value, e.ctype)
+        if isinstance(e, ast.Name):
+            if self._declared(e.id, frame):
+                return _int_type(self._lookup(e.id, frame, e.span)[1])
+            return cint.constant_type(e.id) if e.id in CONSTANTS else None
+        if isinstance(e, ast.Call):
+            func = self.functions.get(e.func)
+            return _int_type(func.ret if func is not None else _return_type(e.func))
+        if isinstance(e, ast.Deref):
+            ctype = self._lookup(e.target.id, frame, e.target.span)[1]
+            return _int_type(ast.CType(ctype.base))
+        if isinstance(e, ast.Unary):
+            return cint.INT if e.op == "!" else cint.promote(self._itype(e.operand, frame) or cint.INT)
+        if isinstance(e, ast.Binary):
+            if e.op in ("&&", "||"):
+                return cint.INT
+            lt, rt = self._itype(e.left, frame), self._itype(e.right, frame)
+            if lt is None or rt is None:
+                return cint.INT if e.op in ("==", "!=") else None
+            return cint.result_type(cint.OPERATORS[e.op], lt, rt)
+        if isinstance(e, ast.Cast):
+            return _int_type(e.ctype)
+        if isinstance(e, ast.Nondet):
+            return cint.INT
+        if isinstance(e, ast.Unknown):  # any value: every bit pattern of the widest type
+            return cint.LONG
+        if isinstance(e, ast.Cond):
+            a, b = self._itype(e.then, frame), self._itype(e.orelse, frame)
+            return cint.common(a, b) if a is not None and b is not None else None
+        return None
+
+    def _to(self, value: Any, src: cint.IntType | None, ctype: ast.CType | None) -> Any:
+        """A value converted to a declared type (assignment, initialisation, argument
+        passing, return): only integer types convert."""
+        dst = _int_type(ctype)
+        if dst is None or value is None:
+            return value
+        return self.backend.convert(value, src, dst)
 
     def _site_of(self, span: ast.Span, frame: Frame, text: str) -> int:
         return self.backend.sites.intern(Site(span, frame.context, text))
@@ -564,6 +690,31 @@ class Executor:
             return None, None
         return merged, merged.cells.get(tmp)
 
+    def _conditional(self, e: ast.Cond, state: State, frame: Frame) -> tuple[State | None, Any]:
+        """`c ? a : b` evaluates only the branch taken."""
+        if isinstance(e.cond, ast.Nondet):
+            c = self.backend.nondet(state, self._label("*", e.cond.span, frame))
+        else:
+            state, c = self._expr(e.cond, state, frame)
+            if state is None:
+                return None, None
+            c = self.backend.op("truth", c)
+        yes, no = self.backend.branch(state, c)
+        tmp: Cell = ("tmp", e.span.start, frame.context)
+        parts = []
+        t = self._itype(e, frame)
+        for branch, value in ((yes, e.then), (no, e.orelse)):
+            if branch is not None:
+                branch, v = self._expr(value, branch, frame)
+                if t is not None:  # both sides integers: their common type (C17 6.5.15p5)
+                    v = self.backend.convert(v, self._itype(value, frame), t)
+                if branch is not None:
+                    parts.append(self.backend.write(branch, tmp, v))
+        merged = self.backend.merge(parts)
+        if merged is None:
+            return None, None
+        return merged, merged.cells.get(tmp)
+
     def _call(self, call: ast.Call, state: State, frame: Frame) -> tuple[State | None, Any]:
         func = self.functions.get(call.func)
         if func is not None:
@@ -582,6 +733,7 @@ class Executor:
             state, value = self._expr(a, state, frame)
             if state is None:
                 return None, None
+            value = self._to(value, self._itype(a, frame), _parameter_type(call.func, len(args)))
             var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
             args.append(Arg(value, _text(self.program, a.span), var=var))
         state = self._step(state, effect.run, args, frame, call.span, _text(self.program, call.span), call.func)
@@ -594,6 +746,9 @@ class Executor:
                 self._in_callback = False
         if effect.deferred and state is not None:
             value = state.cells.get(("hsret",), -1)
+        # The model's result as a value of the prototype's return type (free when the
+        # model's range is inside the type's: `symvalues.interval`).
+        value = self._to(value, None, _return_type(call.func))
         if effect.returns == "owned" and state is not None:
             self.pending.append(value)
         return state, value
@@ -678,9 +833,9 @@ class Executor:
 
     def _call_function(self, func: ast.FuncDef, call: ast.Call, state: State | None, caller: Frame) -> tuple[State | None, Any]:
         values = []
-        for a in call.args:
+        for a, param in zip(call.args, func.params):
             state, v = self._expr(a, state, caller)
-            values.append(v)
+            values.append(self._to(v, self._itype(a, caller), param.ctype))
         return self._invoke(func, values, state, caller, call.span.start)
 
     def _invoke(self, func: ast.FuncDef, values: list[Any], state: State | None, caller: Frame, at: int) -> tuple[State | None, Any]:
@@ -701,6 +856,9 @@ class Executor:
         finally:
             self._loop_scopes = saved_loops
             self._frames.pop()
+        if any(flow.gotos.values()):
+            label = next(name for name, states in flow.gotos.items() if states)
+            raise ResolveError(f"`goto {label};` jumps to no label later in an enclosing block", func.body.span)
         # Parameters go out of scope with the function.
         ends = [s for s in [flow.normal] if s is not None]
         ends = [self._leave_scopes(s, frame, 1, _closing(func.body.span)) for s in ends]
@@ -713,10 +871,28 @@ class Executor:
         return state, value
 
 
-_BINARY = {
-    "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge",
-    "+": "add", "-": "sub", "|": "bitor", "&": "bitand",
-}
+
+
+def _int_type(ctype: ast.CType | None) -> cint.IntType | None:
+    """The integer type a declared type is, or None (a pointer, void, nothing)."""
+    if ctype is None or ctype.pointers:
+        return None
+    return cint.int_type(ctype.base)
+
+
+def _return_type(name: str) -> ast.CType | None:
+    """The declared return type of a library function."""
+    proto = PROTOTYPES.get(name)
+    return proto.ret if proto is not None else None
+
+
+def _parameter_type(name: str, index: int) -> ast.CType | None:
+    """The declared type of a library function's `index`-th parameter (None: variadic)."""
+    proto = PROTOTYPES.get(name)
+    if proto is None or index >= len(proto.params):
+        return None
+    return proto.params[index][0]
+
 # The callbacks the library may call, by queue entry kind, and how they are registered.
 _CALLBACK_KINDS = {
     cache.REMOVED: "SSL_CTX_sess_set_remove_cb",

@@ -1,5 +1,6 @@
 """Holds a report against its script's `//~` annotations: the findings (line, rule) must be
-exactly the annotated ones, and a script without any must verify safe. An `unknown` verdict
+exactly the annotated ones, and a script without any must verify safe (warnings alone are
+allowed there, unless denied). An `unknown` verdict
 never holds. Used by the golden tests over `specs/` and by the pytest plugin."""
 
 from __future__ import annotations
@@ -75,11 +76,14 @@ def compare(report: FileReport, source: str | None = None) -> Comparison:
     problems: list[str] = []
     if report.verdict == "unknown":
         problems.append(f"the verdict is unknown ({report.reason}); an unknown verdict never passes")
-    elif not annotated and found:
+    elif not annotated and report.errors:
+        errors = sorted((f.span.line, f.rule.name) for f in report.errors)
         problems.append(
-            f"the script has no `//~` annotations, so it must verify safe, but it has {len(found)} finding(s): "
-            + _listed(sorted(found))
+            f"the script has no `//~` annotations, so it must verify safe, but it has {len(errors)} error(s): "
+            + _listed(errors)
         )
+    elif not annotated:
+        pass  # warnings alone: printed, not failing
     elif found != expected:
         parts = []
         if expected - found:
@@ -87,8 +91,8 @@ def compare(report: FileReport, source: str | None = None) -> Comparison:
         if found - expected:
             parts.append("unexpected " + _listed(sorted(found - expected)))
         problems.append("the findings differ from the `//~` annotations: " + "; ".join(parts))
-    elif report.verdict != ("unsafe" if found else "safe"):
-        problems.append(f"the verdict is {report.verdict} with {len(found)} finding(s)")
+    elif report.verdict != ("unsafe" if report.errors else "safe"):
+        problems.append(f"the verdict is {report.verdict} with {len(report.errors)} error(s)")
     return Comparison(annotated, expected, found, tuple(problems))
 
 

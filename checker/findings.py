@@ -70,32 +70,68 @@ class ReportedFinding:
     minimal: bool = True
     objects: tuple[str, ...] = ()  # the names of the objects the finding is about
     fix: Fix | None = None  # an edit of the script, checked to verify (`fixes.py`)
+    # "error" or "warning": the rule's severity, except for a warning the user denied
+    # (`--deny warnings`, `--deny RULE`), which is an error. Errors make a script unsafe.
+    level: str = "error"
+    denied: bool = False  # a warning made an error by `--deny`
 
 
 @dataclass(frozen=True)
 class FileReport:
     file: str
     source: str
+    # "safe" (no finding, or warnings only), "unsafe" (an error-level finding) or "unknown".
     verdict: str
     bounded: bool
     vacuous: bool
     unroll: int
     reason: str
     findings: tuple[ReportedFinding, ...]
+    notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
+    sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
+
+    @property
+    def errors(self) -> tuple[ReportedFinding, ...]:
+        return tuple(f for f in self.findings if f.level == "error")
+
+    @property
+    def warnings(self) -> tuple[ReportedFinding, ...]:
+        return tuple(f for f in self.findings if f.level == "warning")
+
+
+DENY_WARNINGS = "warnings"  # `--deny warnings`: every warning is an error
+
+
+def denied(rule: Rule, deny: frozenset[str]) -> bool:
+    """Whether `deny` (rule names, IDs or `warnings`) makes a finding of `rule` an error."""
+    return rule.severity == "warning" and bool(deny & {DENY_WARNINGS, rule.name, rule.id})
 
 
 def build_report(
-    program: ast.Program, verdict: Verdict, unroll: int, full_trace: bool = False, fixes: Options | None = None
+    program: ast.Program,
+    verdict: Verdict,
+    unroll: int,
+    full_trace: bool = False,
+    fixes: Options | None = None,
+    deny: frozenset[str] = frozenset(),
 ) -> FileReport:
     """`full_trace`: every step of each counterexample, not only those that touch its objects.
-    `fixes`: the options to check candidate fixes with (None: no fixes)."""
+    `fixes`: the options to check candidate fixes with (None: no fixes). `deny`: the warnings
+    (rule names or IDs, or `warnings` for all) that count as errors."""
     findings = tuple(_finding(program, cx, full_trace) for cx in verdict.counterexamples)
     if fixes is not None:
         found = verified_fixes(program, verdict, fixes)
         findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, found))
-    return FileReport(
-        program.file, program.source, verdict.verdict, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings
+    findings = tuple(
+        replace(f, level="error" if f.rule.severity == "error" or denied(f.rule, deny) else "warning",
+                denied=denied(f.rule, deny))
+        for f in findings
     )
+    outcome = verdict.verdict
+    if outcome == "unsafe" and all(f.level == "warning" for f in findings):
+        outcome = "safe"  # warnings print but do not fail (rustc, clippy, ruff)
+    return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings,
+                      notes=program.notes, sources=program.sources)
 
 
 class _Names:
@@ -366,7 +402,7 @@ def _iteration(where: str) -> str:
 
 def _uses_time(program: ast.Program) -> bool:
     names = ast.called_names(program)
-    return any(name.endswith(("time", "sleep")) or "flush_sessions" in name for name in names)
+    return any(name.endswith(("time", "sleep")) or "flush_sessions" in name or "_set_time" in name for name in names)
 
 
 def _loop_conditions(program: ast.Program) -> set[tuple[int, int]]:

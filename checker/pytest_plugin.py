@@ -3,13 +3,15 @@
 Installed with sessref (the `pytest11` entry point `sessref`) but off until a project asks:
 the ini option `sessref_paths` (globs or directories relative to the rootdir) collects the
 scripts it names, `--sessref` collects every `*.sess` file pytest visits. A script passes
-when its findings equal its `//~` annotations, or, without annotations, when it verifies
-safe; an `unknown` verdict and bad input fail.
+when its findings equal its `//~` annotations, or, without annotations, when it has no error
+(its warnings are shown in pytest's warnings summary; `sessref_deny` makes them errors);
+an `unknown` verdict and bad input fail.
 """
 
 from __future__ import annotations
 
 import glob
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,7 @@ class _Settings:
     unroll: int
     allocation_failures: bool
     timeout_ms: int
+    deny: frozenset[str]  # `sessref_deny`: warnings that count as errors (rule names, `warnings`)
     collect_all: bool  # `--sessref`
     files: frozenset[Path]  # what `sessref_paths` names, resolved
     directories: tuple[Path, ...]
@@ -66,6 +69,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "sessref_allocation_failures", type="bool", default=False, help="also explore allocations returning NULL"
     )
+    parser.addini(
+        "sessref_deny",
+        type="args",
+        default=[],
+        help="warnings that fail a script as errors do: `warnings` for all, or warning rules (`stale-session`, SR005)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,6 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
         unroll,
         bool(config.getini("sessref_allocation_failures")),
         int(timeout * 1000),
+        _deny(config.getini("sessref_deny")),
         bool(config.getoption("--sessref")),
         files,
         directories,
@@ -102,6 +112,21 @@ def _named_paths(config: pytest.Config) -> tuple[frozenset[Path], tuple[Path, ..
         matches.update((Path(config.rootpath) / m).resolve() for m in found)
     directories = tuple(sorted(m for m in matches if m.is_dir()))
     return frozenset(m for m in matches if not m.is_dir()), directories
+
+
+def _deny(values: list[str]) -> frozenset[str]:
+    if not values:
+        return frozenset()
+    from .cli import UsageError, deny_set
+
+    try:
+        return deny_set(values, "sessref_deny:")
+    except UsageError as exc:
+        raise pytest.UsageError(f"sessref: {exc}") from None
+
+
+class SessrefWarning(UserWarning):
+    """A warning-level finding of a script that passes (shown in pytest's warnings summary)."""
 
 
 def _number(config: pytest.Config, name: str, kind: type[int] | type[float]) -> int | float:
@@ -155,10 +180,11 @@ class SessrefItem(pytest.Item):
         settings = self.config.stash[_SETTINGS]
         options = Options(settings.unroll, settings.allocation_failures, settings.timeout_ms)
         try:
-            report = check_file(Path(_shown(self.path)), options, fixes=False)
+            report = check_file(Path(_shown(self.path)), options, fixes=False, deny=settings.deny)
             comparison = compare(report)
             if not comparison.holds and report.findings:
-                report = check_file(Path(_shown(self.path)), options)  # with verified fixes, to show
+                # with verified fixes, to show
+                report = check_file(Path(_shown(self.path)), options, deny=settings.deny)
         except SessrefError as err:
             raise SessrefFailure(render_error(err)) from None
         except RecursionError:
@@ -166,6 +192,9 @@ class SessrefItem(pytest.Item):
         if not comparison.holds:
             problems = "".join(f"sessref: {problem}\n" for problem in comparison.problems)
             raise SessrefFailure(problems + "\n" + render(report))  # the first line is pytest's short summary
+        if not comparison.annotated:
+            for f in report.warnings:
+                warnings.warn(SessrefWarning(f"{f.span}: warning[{f.rule.name}]: {f.message}"), stacklevel=1)
 
     def repr_failure(self, excinfo, style=None):  # type: ignore[no-untyped-def, override]
         if isinstance(excinfo.value, SessrefFailure):

@@ -69,7 +69,7 @@ def _finding(file: str, f: ReportedFinding) -> str:
     if f.help:
         text.append(f"help: {f.help}")
     text.append(f"more: `sessref explain {f.rule.name}`")
-    return command("warning" if f.rule.severity == "warning" else "error", properties, "\n".join(text))
+    return command(f.level, properties, "\n".join(text))
 
 
 def _display_path(file: str, root: Path) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from .findings import FileReport, ReportedFinding
 from .report_svg import CSS as TIMELINE_CSS
 from .report_svg import MONO, SANS, Timeline, finding_svg, verdicts_svg
-from .report_text import unsafe_summary
+from .report_text import unsafe_summary, warning_summary
 
 PAGE_CSS = f"""
 :root {{ color-scheme: light; }}
@@ -111,7 +111,7 @@ def render(reports: list[FileReport], errors: list[dict[str, Any]] | None = None
 
 def _finding(report: FileReport, f: ReportedFinding, number: int, counter: int) -> str:
     rule = f.rule
-    severity = rule.severity if rule.severity in ("error", "warning") else "error"
+    severity = f.level
     total = len(report.findings)
     facts = [f"<dt>where</dt><dd><code>{escape(str(f.span))}</code> (finding {number} of {total})</dd>"]
     if f.choices:
@@ -144,7 +144,7 @@ def _finding(report: FileReport, f: ReportedFinding, number: int, counter: int) 
 
 def _verdict_text(report: FileReport) -> str:
     if report.verdict == "safe":
-        text = "safe: no finding on any path"
+        text = f"safe{warning_summary(report)}: no error on any path" if report.warnings else "safe: no finding on any path"
         if report.bounded:
             text += f" (bounded: loops explored up to {report.unroll} iterations)"
         if report.vacuous:

@@ -39,6 +39,7 @@ def _finding(f: ReportedFinding) -> dict[str, Any]:
         "rule": f.rule.id,
         "name": f.rule.name,
         "severity": f.rule.severity,
+        "level": f.level,
         "message": f.message,
         "objects": list(f.objects),
         "span": _span(f.span),
@@ -79,6 +80,7 @@ def file_json(report: FileReport) -> dict[str, Any]:
     return {
         "file": report.file,
         "verdict": report.verdict,
+        "warnings": len(report.warnings),
         "bounded": report.bounded,
         "vacuous": report.vacuous,
         "unroll": report.unroll,

@@ -184,7 +184,7 @@ def _result(report: FileReport, f: ReportedFinding, root: Path, seen: dict[str, 
     result: dict[str, Any] = {
         "ruleId": f.rule.id,
         "ruleIndex": RULES.index(f.rule),
-        "level": _level(f.rule),
+        "level": f.level,
         "message": {"text": message},
         "locations": [_location(artifact, f.span, primary.text if primary else f.message)],
         "partialFingerprints": {"primaryLocationLineHash": _fingerprint(report, f, artifact, seen)},

@@ -123,7 +123,7 @@ class Timeline:
         self.report = report
         self.f = finding
         self.prefix = prefix
-        self.severity = finding.rule.severity if finding.rule.severity in SEVERITY_COLOUR else "error"
+        self.severity = finding.level
         self.source = report.source.split("\n")
         self.lanes = self._lanes()
         self.fault_lane = fault_object(finding, [lane.name for lane in self.lanes])
@@ -184,7 +184,7 @@ class Timeline:
             fault = []
             if i == len(steps) - 1:
                 rule = self.f.rule
-                text = f"{rule.severity}[{rule.name}] {rule.id}: {self.f.message}"
+                text = f"{self.f.level}[{rule.name}] {rule.id}: {self.f.message}"
                 if rule.name == "leak" and "when it ends" in self.f.message:
                     text += " (found when the script ends, after this step)"
                 fault = BOLD_PROSE.wrap(text, TEXT_W - 18)
@@ -271,7 +271,7 @@ class Timeline:
     # -- drawing -------------------------------------------------------------------
     def svg(self, standalone: bool) -> str:
         f = self.f
-        title = f"{f.rule.severity}[{f.rule.name}] {f.rule.id} at {f.span}: {f.message}"
+        title = f"{f.level}[{f.rule.name}] {f.rule.id} at {f.span}: {f.message}"
         attrs = (
             f'class="tl" width="{self.width:.0f}" height="{self.height:.0f}" viewBox="0 0 {self.width:.0f} {self.height:.0f}" '
             f'role="img" aria-labelledby="{self.prefix}title" data-rule="{f.rule.id}" data-rule-name="{f.rule.name}" '
@@ -713,7 +713,7 @@ def finding_svg(report: FileReport, finding: ReportedFinding, number: int, total
     """A standalone SVG of one finding, with its own header and styles."""
     rule = finding.rule
     header = [
-        f"{rule.severity}[{rule.name}] {rule.id}: {finding.message}",
+        f"{finding.level}[{rule.name}] {rule.id}: {finding.message}",
         f"{finding.span} ({report.file} is {report.verdict}: finding {number} of {total})",
     ]
     if finding.choices:

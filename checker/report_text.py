@@ -12,8 +12,9 @@ def render(report: FileReport, summary: bool = True) -> str:
     out: list[str] = []
     lines = report.source.split("\n")
     shown: dict[str, str] = {}  # each fix's diff: the finding that showed it first
+    others = {file: text.split("\n") for file, text in report.sources}
     for finding in report.findings:
-        out.append(_finding(finding, lines, shown))
+        out.append(_finding(finding, lines, shown, others))
     if report.verdict == "unknown":
         out.append(f"warning: could not decide `{report.file}`: {report.reason}\n")
     if report.vacuous:
@@ -24,19 +25,31 @@ def render(report: FileReport, summary: bool = True) -> str:
     if report.findings:
         out += _explain_pointers(report.findings)
         out.append("")
+    if report.notes:
+        out += [n if n.startswith("warning: ") else f"note: {n}" for n in report.notes] + [""]
     if summary:
         out.append(summary_line(report))
-    return "\n".join(out).rstrip("\n") + "\n"
+    text = "\n".join(out).rstrip("\n")
+    return text + "\n" if text else ""
 
 
 def summary_line(report: FileReport) -> str:
     if report.verdict == "safe":
         bound = f" (bounded: loops explored up to {report.unroll} iterations)" if report.bounded else ""
         vacuous = " (vacuous: no path reaches the end)" if report.vacuous else ""
-        return f"{report.file}: safe{bound}{vacuous}"
+        return f"{report.file}: safe{warning_summary(report)}{bound}{vacuous}"
     if report.verdict == "unknown":
         return f"{report.file}: unknown ({report.reason})"
     return f"{report.file}: {unsafe_summary(report)}"
+
+
+def warning_summary(report: FileReport) -> str:
+    """`, 1 warning (stale-session)` for a safe report with warnings, else nothing."""
+    if not report.warnings:
+        return ""
+    n = len(report.warnings)
+    names = ", ".join(sorted({f.rule.name for f in report.warnings}))
+    return f", {n} warning{'s' if n > 1 else ''} ({names})"
 
 
 def unsafe_summary(report: FileReport) -> str:
@@ -63,15 +76,22 @@ def _explain_pointers(findings: tuple[ReportedFinding, ...]) -> list[str]:
     return out
 
 
-def _finding(f: ReportedFinding, lines: list[str], shown: dict[str, str] | None = None) -> str:
-    level = f.rule.severity
+def _finding(f: ReportedFinding, lines: list[str], shown: dict[str, str] | None = None,
+             others: dict[str, list[str]] | None = None) -> str:
+    script_lines = lines
+    level = f.level
     fix_lines = [row.line for row in f.fix.rows] if f.fix is not None else []
     gutter = len(str(max([label.span.line for label in f.labels] + fix_lines)))
     pad = " " * gutter
     out = [f"{level}[{f.rule.name}]: {f.message}", f"{pad}--> {f.span}", f"{pad} |"]
     previous = None
+    current_file = f.span.file
     for label in f.labels:
         line = label.span.line
+        lines = (others or {}).get(label.span.file, script_lines)
+        if others and label.span.file != current_file:
+            out.append(f"{pad}::: {label.span.file}")  # the labels below are in another file (rustc's `:::`)
+            current_file, previous = label.span.file, None
         if previous is not None and line > previous + 1:
             out.append(f"{pad}...")
         if line != previous:
@@ -82,6 +102,8 @@ def _finding(f: ReportedFinding, lines: list[str], shown: dict[str, str] | None 
     out.append(f"{pad} |")
     for note in f.notes:
         out.append(f"{pad} = note: {note}")
+    if f.denied:
+        out.append(f"{pad} = note: a warning, made an error by `--deny` (`--deny warnings` or `--deny {f.rule.name}`)")
     if f.help:
         out.append(f"{pad} = help: {f.help}")
     if f.fix is not None:

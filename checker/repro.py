@@ -330,6 +330,8 @@ class _Translator:
             return "*" + self.cname(e.target.id)
         if isinstance(e, ast.Unary):
             return f"{e.op}({self.expr(e.operand)})"
+        if isinstance(e, ast.Cast):
+            return f"(({e.ctype})({self.expr(e.operand)}))"
         if isinstance(e, ast.Binary):
             return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
         raise NotModelledError(f"no C translation for {type(e).__name__}", getattr(e, "span", None))
@@ -496,7 +498,7 @@ def _at(span: ast.Span) -> str:
 def _calls_in(node: object) -> bool:
     if isinstance(node, (ast.Call, ast.Nondet)):
         return True
-    if isinstance(node, (ast.Unary,)):
+    if isinstance(node, (ast.Unary, ast.Cast)):
         return _calls_in(node.operand)
     if isinstance(node, ast.Binary):
         return _calls_in(node.left) or _calls_in(node.right)

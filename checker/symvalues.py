@@ -21,6 +21,8 @@ import z3
 from dd import bdd as _dd_bdd
 from dd.autoref import BDD, Function
 
+from .language import cint
+
 
 class _QuietManager(_dd_bdd.BDD):
     """dd's manager asserts at collection that no node is referenced, which fails when the
@@ -43,6 +45,8 @@ class Logic:
         self.meaning: dict[str, z3.BoolRef] = {}  # BDD variable -> Z3 Bool (choice or atom)
         self._atoms: dict[int, Function] = {}
         self._to_z3: dict[Any, z3.BoolRef] = {}
+        self.bounds: dict[int, tuple[int | None, int | None]] = {}  # Int variable id -> its range
+        self.intervals: dict[int, tuple] = {}  # `interval`'s memo: term id -> (term, range)
 
     def variable(self, meaning: z3.BoolRef) -> Function:
         """The BDD variable standing for a Z3 Bool (a choice variable or an atom)."""
@@ -244,10 +248,6 @@ def _is_bool(v: Any) -> bool:
     return isinstance(v, bool)
 
 
-def _bv(op):
-    return _ints(lambda x, y: z3.BV2Int(op(z3.Int2BV(x, 64), z3.Int2BV(y, 64))))
-
-
 OPS = {
     "eq": lambda a, b: apply(lambda x, y: x == y, a, b, _eq_terms),
     "lt": lambda a, b: apply(lambda x, y: x < y, a, b, _ints(lambda x, y: x < y)),
@@ -256,8 +256,6 @@ OPS = {
     "ge": lambda a, b: apply(lambda x, y: x >= y, a, b, _ints(lambda x, y: x >= y)),
     "add": lambda a, b: apply(lambda x, y: x + y, a, b, _ints(lambda x, y: x + y)),
     "sub": lambda a, b: apply(lambda x, y: x - y, a, b, _ints(lambda x, y: x - y)),
-    "bitor": lambda a, b: apply(lambda x, y: int(x) | int(y), a, b, _bv(lambda x, y: x | y)),
-    "bitand": lambda a, b: apply(lambda x, y: int(x) & int(y), a, b, _bv(lambda x, y: x & y)),
 }
 OPS["ne"] = lambda a, b: not_(OPS["eq"](a, b))
 
@@ -330,3 +328,248 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, Sym) or isinstance(b, Sym):
         return a is b
     return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+# ---- C integer arithmetic (`language/cint.py`) on symbolic values ---------------------------
+# Finite values apply cint's own functions to each case. Unbounded Int terms always hold a
+# value in range of their expression's C type (the executor converts on every write), so:
+#   * + - and unary - add at most one modulus: `If(r > max, r - 2^N, ...)`, linear and
+#     cheap, where the solver would otherwise face `mod`;
+#   * ~ is `-x - 1`, in range for a signed type, one correction for an unsigned one;
+#   * * / % & | ^ << >> go through bit-vectors of the type's width and back
+#     (`BV2Int(..., is_signed)`), which is C's exact meaning (bvsdiv truncates toward zero,
+#     bvsrem takes the dividend's sign, bvashr shifts in sign bits). They are rare in
+#     scripts, so their cost does not burden the common case;
+#   * conversions are free when the source type's range is inside the target's, one or two
+#     corrections when the widths are close, else `mod`; a value of unknown origin (a call's
+#     result) is first checked against the range the encoding knows for it (`interval`).
+
+
+def bound(var: z3.ExprRef, lo: int | None, hi: int | None) -> None:
+    """Record the range of a fresh Int variable (a choice's bounds, an SSA definition's)."""
+    if lo is not None or hi is not None:
+        LOGIC.bounds[var.get_id()] = (lo, hi)
+
+
+def interval(t: z3.ExprRef) -> tuple[int | None, int | None]:
+    """A range that contains every value of Int term `t` (None: unbounded on that side)."""
+    key = t.get_id()
+    known = LOGIC.intervals.get(key)
+    if known is None:  # the term is kept with its range: a freed term's id may be reused
+        known = LOGIC.intervals[key] = (t, _interval(t))
+    return known[1]
+
+
+def _interval(t: z3.ExprRef) -> tuple[int | None, int | None]:
+    if z3.is_int_value(t):
+        return t.as_long(), t.as_long()
+    if z3.is_const(t):
+        return LOGIC.bounds.get(t.get_id(), (None, None))  # the variable lives in the backend
+    if z3.is_add(t) or z3.is_sub(t):
+        parts = [interval(c) for c in t.children()]
+        lo, hi = parts[0]
+        for plo, phi in parts[1:]:
+            if z3.is_add(t):
+                lo = None if lo is None or plo is None else lo + plo
+                hi = None if hi is None or phi is None else hi + phi
+            else:
+                lo = None if lo is None or phi is None else lo - phi
+                hi = None if hi is None or plo is None else hi - plo
+        return lo, hi
+    if z3.is_app_of(t, z3.Z3_OP_ITE):
+        (alo, ahi), (blo, bhi) = interval(t.arg(1)), interval(t.arg(2))
+        return (None if alo is None or blo is None else min(alo, blo),
+                None if ahi is None or bhi is None else max(ahi, bhi))
+    return None, None
+
+
+def _wrap_term(x: z3.ArithRef, lo: int | None, hi: int | None, t: cint.IntType) -> z3.ArithRef:
+    """`x`, known to lie in [lo, hi], converted to `t` (`cint.convert`)."""
+    if t is cint.BOOL:
+        if lo is not None and hi is not None and 0 <= lo and hi <= 1:
+            return x
+        return z3.If(x != 0, z3.IntVal(1), z3.IntVal(0))
+    if lo is not None and hi is not None:
+        if t.min <= lo and hi <= t.max:
+            return x
+        kmin, kmax = (lo - t.min) // t.modulus, (hi - t.min) // t.modulus
+        if kmax - kmin <= 2:
+            result = x - kmax * t.modulus if kmax else x
+            for k in range(kmax - 1, kmin - 1, -1):
+                result = z3.If(x < t.min + (k + 1) * t.modulus, x - k * t.modulus if k else x, result)
+            return result
+    wrapped = (x - t.min) % t.modulus + t.min
+    return z3.If(z3.And(x >= t.min, x <= t.max), x, wrapped)
+
+
+def convert(v: Any, src: cint.IntType | None, dst: cint.IntType) -> Any:
+    """`v`, a value of type `src` (None: of unknown range), converted to `dst`. Returns `v`
+    itself when nothing changes, so that merges see the cell unchanged."""
+    if not isinstance(v, Sym):
+        return cint.convert(v, dst)
+    if v.cases is not None:
+        if all(cint.convert(x, dst) == x and not isinstance(x, bool) for x in v.cases):
+            return v
+        out: dict[Any, Function] = {}
+        for x, g in v.cases.items():
+            y = cint.convert(x, dst)
+            out[y] = out[y] | g if y in out else g
+        return finite(out)
+    x = term(v, True)
+    lo, hi = (src.min, src.max) if src is not None else interval(x)
+    if src is not None:
+        ilo, ihi = interval(x)
+        lo, hi = max(lo, ilo) if ilo is not None else lo, min(hi, ihi) if ihi is not None else hi
+    r = _wrap_term(x, lo, hi, dst)
+    return v if r is x else _int_value(r)
+
+
+def _int_value(r: z3.ArithRef) -> Any:
+    simple = z3.simplify(r)
+    return simple.as_long() if z3.is_int_value(simple) else Sym(None, r)
+
+
+def _bits(x: z3.ArithRef, t: cint.IntType) -> z3.BitVecRef:
+    return z3.Int2BV(x, t.bits)
+
+
+def _z3_binary(op: str, t: cint.IntType, x: z3.ArithRef, y: z3.ArithRef) -> tuple[z3.ArithRef, z3.BoolRef | None]:
+    """The Z3 meaning of `cint.binary(op, t, x, y)` and the condition under which it is
+    defined (None: always)."""
+    if op in ("add", "sub"):
+        r = x + y if op == "add" else x - y
+        lo, hi = (2 * t.min, 2 * t.max) if op == "add" else (t.min - t.max, t.max - t.min)
+        return _wrap_term(r, lo, hi, t), None
+    linear = _with_constant(op, t, x, y)
+    if linear is not None:
+        return linear, None
+    ok: z3.BoolRef | None = None
+    if op in ("div", "rem"):
+        ok = y != 0
+        if t.signed:
+            ok = z3.And(ok, z3.Not(z3.And(x == t.min, y == -1)))
+    elif op in ("shl", "shr"):
+        ok = z3.And(y >= 0, y < t.bits)
+    a = _bits(x, t)
+    # A shift amount outside [0, bits) is undefined (`ok`); inside it, its low bits are it.
+    b = _bits(y, t)
+    if op == "mul":
+        r = a * b
+    elif op == "div":
+        r = a / b if t.signed else z3.UDiv(a, b)
+    elif op == "rem":
+        r = z3.SRem(a, b) if t.signed else z3.URem(a, b)
+    elif op == "bitand":
+        r = a & b
+    elif op == "bitor":
+        r = a | b
+    elif op == "bitxor":
+        r = a ^ b
+    elif op == "shl":
+        r = a << b
+    elif op == "shr":
+        r = a >> b if t.signed else z3.LShR(a, b)
+    else:
+        raise ValueError(op)
+    return z3.BV2Int(r, is_signed=t.signed), ok
+
+
+def _power_of_two(n: int) -> int | None:
+    return n.bit_length() - 1 if n > 0 and n & (n - 1) == 0 else None
+
+
+def _with_constant(op: str, t: cint.IntType, x: z3.ArithRef, y: z3.ArithRef) -> z3.ArithRef | None:
+    """The common cases with one constant operand (`flags & MASK`, `n >> 3`, `n / 10`, `x | 0`)
+    in linear integer arithmetic, which Z3 decides far better than the bridge between
+    integers and bit-vectors. None: no such case; the caller uses bit-vectors."""
+    if z3.is_int_value(x) and not z3.is_int_value(y) and op in ("mul", "bitand", "bitor", "bitxor"):
+        x, y = y, x  # commutative: the constant second
+    if not z3.is_int_value(y):
+        return None
+    c = y.as_long()
+    signed_c = c - t.modulus if not t.signed and c >= 1 << (t.bits - 1) else c  # the bits, signed
+    ones = -1 if t.signed else t.max  # every bit set, in `t`
+    if op == "mul":
+        lo, hi = sorted((t.min * c, t.max * c))
+        return _wrap_term(x * c, lo, hi, t)
+    if op in ("div", "rem") and c != 0 and not (t.signed and c == -1):
+        d = abs(c)
+        q = z3.If(x >= 0, x / d, -((-x) / d))  # `/` of Ints by a positive constant floors
+        q = q if c > 0 else -q
+        return q if op == "div" else x - c * q
+    if op in ("shl", "shr") and 0 <= c < t.bits:
+        if op == "shr":
+            return x / (1 << c)  # floor division: sign bits shift in, as gcc does
+        return _wrap_term(x * (1 << c), t.min << c, t.max << c, t)
+    if op == "bitand":
+        if signed_c == 0:
+            return z3.IntVal(0)
+        if signed_c == -1:
+            return x
+        low = _power_of_two(signed_c + 1)
+        if low is not None:  # a mask of the low bits
+            return x % (1 << low)
+        high = _power_of_two(-signed_c)
+        if high is not None:  # the low bits cleared
+            return x - x % (1 << high)
+    if op == "bitor":
+        if signed_c == 0:
+            return x
+        if signed_c == -1:
+            return z3.IntVal(ones)
+        low = _power_of_two(signed_c + 1)
+        if low is not None:  # the low bits set
+            return x - x % (1 << low) + (1 << low) - 1
+    if op == "bitxor":
+        if signed_c == 0:
+            return x
+        if signed_c == -1:  # ~x
+            return _wrap_term(-x - 1, -t.max - 1, -t.min - 1, t)
+    return None
+
+
+def arith(op: str, t: cint.IntType, a: Any, b: Any, unknown) -> Any:
+    """`a op b` in type `t` (operands converted as `cint.binary` expects; `b` is None for
+    the unary "neg" and "bitnot"). Where C gives no value, the result is `unknown()`: a
+    fresh value of type `t`."""
+    unary = b is None
+
+    def py(x: Any, y: Any) -> int | None:
+        return cint.unary(op, t, x) if unary else cint.binary(op, t, x, y)
+
+    if not isinstance(a, Sym) and not isinstance(b, Sym):
+        r = py(a, b)
+        return unknown() if r is None else r
+    ca, cb = cases_of(a), (cases_of(b) if not unary else {0: LOGIC.true})
+    if ca is not None and cb is not None and len(ca) * len(cb) <= MAX_CASES * 4:
+        out: dict[Any, Function] = {}
+        undefined = LOGIC.false
+        for (x, gx), (y, gy) in itertools.product(ca.items(), cb.items()):
+            g = gx & gy
+            if g == LOGIC.false:
+                continue
+            v = py(x, y)
+            if v is None:
+                undefined = undefined | g
+            else:
+                out[v] = out[v] | g if v in out else g
+        if undefined == LOGIC.false:
+            return finite(out)
+        if not out:
+            return unknown()
+        return ite(boolean(undefined), unknown(), finite(out))
+    x = term(a, True)
+    if unary:
+        if op == "neg":
+            r = _wrap_term(-x, -t.max, -t.min, t)
+        else:
+            r = _wrap_term(-x - 1, -t.max - 1, -t.min - 1, t)
+        return _int_value(r)
+    r, ok = _z3_binary(op, t, x, term(b, True))
+    if ok is not None:
+        ok = z3.simplify(ok)
+        if z3.is_false(ok):
+            return unknown()
+        if not z3.is_true(ok):
+            r = z3.If(ok, r, term(unknown(), True))
+    return _int_value(r)

@@ -18,11 +18,14 @@ from .objects import (
     DEFAULT_CTX_TIMEOUT,
     DEFAULT_NUM_TICKETS,
     DEFAULT_OPTIONS,
+    INT_MAX,
     SCRIPT,
     SESSION,
     SESSION_NEW_TIMEOUT,
     SSL,
     TIME_T_MAX,
+    UINT_MAX,
+    ULONG_MAX,
     ctx_ref_of,
     session_ctx_ref_of,
     slot_of,
@@ -272,7 +275,7 @@ def i2d_session(w: World, args: list[Arg]) -> Value:
     # Fails (0) without a cipher, as for a bare `SSL_SESSION_new` session [verified 3.0.19].
     if not s or not w.get(("cipher", s)):
         return 0
-    return w.fresh_int("encoded length", 1, None)
+    return w.fresh_int("encoded length", 1, INT_MAX)  # returns int
 
 
 def _reader(name: str, cite: str, result: Callable, null_ok: bool = False, with_args: bool = False) -> None:
@@ -303,9 +306,9 @@ _reader(
 )
 _reader("SSL_SESSION_get_protocol_version", _GETTERS, lambda w, s: w.get(("ver", s)))
 _reader("SSL_SESSION_has_ticket", _GETTERS + "; only a handshake gives a session a ticket", lambda w, s: 1 if w.get(("tick", s)) else 0)
-_reader("SSL_SESSION_get_ticket_lifetime_hint", _GETTERS, _opaque("ticket lifetime hint", 0, None))
-_reader("SSL_SESSION_get_compress_id", _GETTERS, _opaque("compression id", 0, None))
-_reader("SSL_SESSION_get_max_early_data", _GETTERS, _opaque("max early data", 0, None))
+_reader("SSL_SESSION_get_ticket_lifetime_hint", _GETTERS, _opaque("ticket lifetime hint", 0, ULONG_MAX))
+_reader("SSL_SESSION_get_compress_id", _GETTERS, _opaque("compression id", 0, UINT_MAX))
+_reader("SSL_SESSION_get_max_early_data", _GETTERS, _opaque("max early data", 0, UINT_MAX))
 _reader("SSL_SESSION_get_master_key", _GETTERS, _opaque("master key length", 0, 256))
 _reader("SSL_SESSION_print", "ssl/ssl_txt.c SSL_SESSION_print L30-200", _opaque("print result", 0, 1))
 _reader("SSL_SESSION_print_fp", "ssl/ssl_txt.c SSL_SESSION_print_fp L16-28 (NULL gives 0)", _opaque("print result", 0, 1), True)
@@ -815,7 +818,7 @@ def c_sleep(w: World, args: list[Arg]) -> Value:
 def c_reads(w: World, args: list[Arg]) -> Value:
     for arg in args:
         _reads_buffer(w, arg, "the C library")
-    return w.fresh_int("C library result", 0, None)
+    return w.fresh_int("C library result", 0, INT_MAX)  # int, or a string's size_t length
 
 
 

@@ -28,6 +28,7 @@ from .objects import (
     CACHE_NO_INTERNAL_STORE,
     CACHE_SERVER,
     DEFAULT_CTX_TIMEOUT,
+    INT_MAX,
     OP_NO_TICKET,
     RECEIVED_SHUTDOWN,
     SENT_SHUTDOWN,
@@ -647,7 +648,7 @@ def _read_on(w: World, ssl: int, n: int) -> None:
         _result(w, 0)
         return
     if w.get(("pend", ssl)):
-        _result(w, w.fresh_int("bytes read", 1, None))
+        _result(w, w.fresh_int("bytes read", 1, INT_MAX))
         w.set(("pend", ssl), w.get(("peeking", ssl)))
         return
     _read_records(w, ssl, _read_data)
@@ -687,7 +688,7 @@ def _read_data(w: World, ssl: int, n: int) -> None:
         _fatal_alert(w, ssl)
         return
     if w.choose(DATA_ARRIVES):
-        _result(w, w.fresh_int("bytes read", 1, None))
+        _result(w, w.fresh_int("bytes read", 1, INT_MAX))
         w.set(("pend", ssl), w.get(("peeking", ssl)))  # `SSL_peek` leaves it there
     else:
         _result(w, -1)

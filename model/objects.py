@@ -93,5 +93,10 @@ DEFAULT_NUM_TICKETS = 2
 
 # time_t is 64 bits; a time + timeout beyond this sets `timeout_ovf` (never expires).
 TIME_T_MAX = 2**63 - 1
+# The largest values of the C types the library's results have (x86_64 LP64): a value the
+# model makes up for a result lies in its type's range (checker/language/cint.py).
+INT_MAX = 2**31 - 1
+UINT_MAX = 2**32 - 1
+ULONG_MAX = 2**64 - 1
 # What `time(NULL)` may return: some moment between 2023 and 2033.
 CLOCK_RANGE = (1_700_000_000, 2_000_000_000)

@@ -176,3 +176,74 @@ def test_expect_holds_findings_against_the_annotations(tmp_path, capsys) -> None
     assert "missing leak at line 3; unexpected double-free at line 3" in capsys.readouterr().out
     assert main(["check", "--expect", str(unannotated)]) == 1
     assert main(["check", str(annotated)]) == 1  # without --expect, findings are findings
+
+
+STALE = "specs/handshakes/stale_after_eviction.sess"  # one stale-session warning, nothing else
+
+
+def test_warnings_alone_exit_0_and_say_so() -> None:
+    r = run("check", "--no-fixes", STALE)
+    assert r.returncode == 0, r.stdout
+    assert "warning[stale-session]" in r.stdout
+    assert r.stdout.rstrip().endswith(f"{STALE}: safe, 1 warning (stale-session)")
+
+
+@pytest.mark.parametrize("deny", ["warnings", "stale-session", "SR009", "borrowed-free,stale-session"])
+def test_deny_makes_warnings_errors(deny: str) -> None:
+    r = run("check", "--no-fixes", "--deny", deny, STALE)
+    assert r.returncode == 1, r.stdout
+    assert "error[stale-session]" in r.stdout and "made an error by `--deny`" in r.stdout
+    assert "unsafe: 1 finding(s): 1 stale-session" in r.stdout
+
+
+@pytest.mark.parametrize("deny", ["leak", "nonsense"])
+def test_deny_of_what_is_not_a_warning_is_a_usage_error(deny: str) -> None:
+    r = run("check", "--no-fixes", "--deny", deny, STALE)
+    assert r.returncode == 2
+    assert f"--deny {deny}" in r.stderr
+
+
+def test_warnings_in_json_sarif_and_github() -> None:
+    doc = json.loads(run("check", "--format", "json", "--no-fixes", STALE).stdout)
+    file = doc["files"][0]
+    assert (file["verdict"], file["warnings"], doc["totals"]["safe"]) == ("safe", 1, 1)
+    assert [(f["severity"], f["level"]) for f in file["findings"]] == [("warning", "warning")]
+    denied = json.loads(run("check", "--format", "json", "--deny", "warnings", STALE).stdout)
+    assert denied["files"][0]["verdict"] == "unsafe" and denied["files"][0]["findings"][0]["level"] == "error"
+    sarif = run("check", "--format", "sarif", STALE)
+    assert sarif.returncode == 0
+    assert [r["level"] for r in json.loads(sarif.stdout)["runs"][0]["results"]] == ["warning"]
+    github = run("check", "--format", "github", STALE)
+    assert github.returncode == 0 and github.stdout.startswith("::warning ")
+    assert run("check", "--format", "github", "--deny", "warnings", STALE).stdout.startswith("::error ")
+
+
+def test_a_safe_verdict_prints_no_empty_line_first() -> None:
+    r = run("check", "specs/examples/borrowed_get1_fixed.sess")
+    assert r.stdout == "specs/examples/borrowed_get1_fixed.sess: safe\n"
+
+
+def test_includes_of_headers_are_accepted(tmp_path: Path) -> None:
+    script = tmp_path / "inc.sess"
+    script.write_text(
+        "#include <openssl/ssl.h>\n  #  include <stdio.h>  // printf\n/*\n#define IN_A_COMMENT 1\n*/\n"
+        "SSL_SESSION *s = SSL_SESSION_new();\nSSL_SESSION_free(s);\nSSL_SESSION_free(s);\n"
+    )
+    r = run("check", "--no-fixes", str(script))
+    assert r.returncode == 1 and f"--> {script}:8:1" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("#define N 3", "preprocessor directive `#define` is not supported"),
+        ("#ifdef X", "preprocessor directive `#ifdef` is not supported"),
+        ('#include "helpers.c"', "cannot include `helpers.c`: no such file"),
+    ],
+)
+def test_other_directives_are_located_errors(tmp_path: Path, line: str, message: str) -> None:
+    script = tmp_path / "pp.sess"
+    script.write_text(f"SSL_SESSION *s = SSL_SESSION_new();\n{line}\nSSL_SESSION_free(s);\n")
+    r = run("check", str(script))
+    assert r.returncode == 2
+    assert message in r.stdout and f"--> {script}:2:1" in r.stdout and "help:" in r.stdout

@@ -95,7 +95,7 @@ def test_an_unannotated_script_must_be_safe(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "sessref: the script has no `//~` annotations, so it must verify safe, but it has 1 finding(s): double-free at line 3"
+            "sessref: the script has no `//~` annotations, so it must verify safe, but it has 1 error(s): double-free at line 3"
         ]
     )
 
@@ -352,3 +352,27 @@ def test_a_failing_script_shows_its_verified_fix(pytester: pytest.Pytester) -> N
     result = pytester.runpytest()
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*verified fix*"])
+
+
+STALE = (ROOT / "specs" / "handshakes" / "stale_after_eviction.sess").read_text().replace("//~ stale-session", "")
+
+
+def test_an_unannotated_script_with_warnings_only_passes_and_shows_them(pytester: pytest.Pytester) -> None:
+    _project(pytester, stale=STALE)
+    result = pytester.runpytest("-W", "default")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*SessrefWarning*warning[[]stale-session[]]*"])
+
+
+def test_sessref_deny_makes_warnings_fail(pytester: pytest.Pytester) -> None:
+    _project(pytester, ini="sessref_paths = tls\nsessref_deny = stale-session", stale=STALE)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*it has 1 error(s): stale-session at line*"])
+
+
+def test_sessref_deny_refuses_what_is_not_a_warning(pytester: pytest.Pytester) -> None:
+    _project(pytester, ini="sessref_paths = tls\nsessref_deny = leak", stale=STALE)
+    result = pytester.runpytest()
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*sessref_deny: leak: leak is already an error*"])

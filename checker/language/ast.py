@@ -48,6 +48,7 @@ class Name:
 class IntLit:
     value: int
     span: Span
+    ctype: str = ""  # its C type by value and suffix (`cint.literal_type`); "": by value alone
 
 
 @dataclass(frozen=True)
@@ -94,20 +95,49 @@ class Deref:
 
 @dataclass(frozen=True)
 class Unary:
-    op: str  # "!" or "-"
+    op: str  # "!", "-" or "~"
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Cast:
+    """`(unsigned long)n`: a conversion to an integer type."""
+
+    ctype: CType
     operand: "Expr"
     span: Span
 
 
 @dataclass(frozen=True)
 class Binary:
-    op: str  # "||" "&&" "|" "&" "==" "!=" "<" "<=" ">" ">=" "+" "-"
+    op: str  # "||" "&&" "|" "^" "&" "==" "!=" "<" "<=" ">" ">=" "<<" ">>" "+" "-" "*" "/" "%"
     left: "Expr"
     right: "Expr"
     span: Span
 
 
-Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Binary]
+@dataclass(frozen=True)
+class Unknown:
+    """A value the checker does not follow (C input: arithmetic or a string on untracked
+    data, an unknown macro or helper's result): `parts` are evaluated first, for their
+    effects, then the value is any integer."""
+
+    parts: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Cond:
+    """`c ? a : b` (C input): only the chosen branch is evaluated."""
+
+    cond: "Expr"
+    then: "Expr"
+    orelse: "Expr"
+    span: Span
+
+
+Expr = Union[Name, IntLit, StrLit, NullLit, Nondet, Call, AddrOf, Deref, Unary, Cast, Binary, Unknown, Cond]
 
 
 # ---- statements --------------------------------------------------------------
@@ -124,7 +154,8 @@ class VarDecl:
 
 @dataclass(frozen=True)
 class Assign:
-    """`x = e;`, `*copy = 0;`, and `i++`/`i--`/`i += n` (op "+=" / "-=" with the amount)."""
+    """`x = e;`, `*copy = 0;`, `i++`/`i--`/`i += n` (op "+=" / "-=" with the amount), and
+    the other compound assignments (op "*=", "|=", "<<=", ...)."""
 
     target: Name | Deref
     value: Expr
@@ -163,9 +194,11 @@ class While:
 class For:
     init: VarDecl | Assign | None
     cond: Expr | None
-    step: Assign | None
+    step: "Stmt | None"
     body: "Stmt"
     span: Span
+    # C input: a loop with any bounds, unrolled like `while (*)` (scripts need constant bounds).
+    unbounded: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,7 +223,24 @@ class Assume:
     span: Span
 
 
-Stmt = Union[VarDecl, Assign, ExprStmt, Block, If, While, For, Break, Continue, Return, Assume]
+@dataclass(frozen=True)
+class Goto:
+    """`goto label;` (C input): a jump forward to a label later in an enclosing block."""
+
+    label: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Labeled:
+    """`label: stmt` (C input): where the `goto`s to `label` join."""
+
+    label: str
+    stmt: "Stmt"
+    span: Span
+
+
+Stmt = Union[VarDecl, Assign, ExprStmt, Block, If, While, For, Break, Continue, Return, Assume, Goto, Labeled]
 
 
 @dataclass(frozen=True)
@@ -219,6 +269,10 @@ class Program:
     source: str
     items: tuple[VarDecl | FuncDef | Stmt, ...]
     functions: dict[str, FuncDef] = field(default_factory=dict, compare=False, hash=False)
+    # What the checker assumed to read the file (C input: neutral helpers, entry contexts).
+    notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    # Other files whose spans the program holds (`#include "tls.c"`): (file, its text).
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
 
 
 def walk(node: object):

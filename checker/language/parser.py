@@ -29,6 +29,7 @@ from .ast import (
     Block,
     Break,
     Call,
+    Cast,
     Continue,
     CType,
     Deref,
@@ -51,6 +52,7 @@ from .ast import (
     VarDecl,
     While,
 )
+from . import cint
 from .errors import ParseError
 
 MAX_NESTING = 200  # `{` and `(` open at once
@@ -84,12 +86,13 @@ def parse(source: str, file: str) -> Program:
     """Parse a whole script; raise ParseError (with a span) on the first problem."""
     try:
         _check_characters(source, file)
-        openers = _check_nesting(source, file)
+        text = _preprocess(source, file)
+        openers = _check_nesting(text, file)
         with _lock:
             parser = _parser()
             _BUILDER.reset(file)
             try:
-                items: list[Any] = parser.parse(source)  # type: ignore[assignment]
+                items: list[Any] = parser.parse(text)  # type: ignore[assignment]
             except UnexpectedInput as exc:
                 raise _syntax_error(exc, source, file, openers) from None
             finally:
@@ -177,6 +180,53 @@ def _check_nesting(source: str, file: str) -> list[int]:
         elif char in "})" and open_at:
             open_at.pop()
     return open_at
+
+
+# Comments and strings (skipped), and preprocessor lines: a `#` first on its line.
+_DIRECTIVES = re.compile(
+    r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"?|^[ \t]*#(?:\\\n|[^\n])*', re.MULTILINE
+)
+_INCLUDE = re.compile(r'[ \t]*#[ \t]*include[ \t]*(?:<([^>\n]*)>|"([^"\n]*)")[ \t]*(?://[^\n]*|/\*.*?\*/)?[ \t]*\Z')
+
+
+def _preprocess(source: str, file: str) -> str:
+    """`#include <...>` lines (OpenSSL and system headers: the script's calls are known
+    without them) become blanks of the same length, so every span stays where it was.
+    Other directives are refused: sessref runs no preprocessor."""
+    blanked: list[tuple[int, int]] = []
+    for m in _DIRECTIVES.finditer(source):
+        text = m.group()
+        if not text.lstrip(" \t").startswith("#"):
+            continue
+        at = m.start() + text.index("#")
+        include = _INCLUDE.match(text)
+        if include is not None and include.group(1) is not None:
+            blanked.append((m.start(), m.end()))
+            continue
+        if include is not None:
+            raise ParseError(
+                f'`#include "{include.group(2)}"` is not supported: sessref reads one script at a time',
+                _span_at(source, file, at, len(text.rstrip()) - text.index("#")),
+                label="a quoted include",
+                help="paste the functions the script needs from that file into the script",
+            )
+        word = re.match(r"#[ \t]*(\w*)", text[text.index("#"):])
+        name = word.group(1) if word else ""
+        raise ParseError(
+            f"preprocessor directive `#{name}` is not supported: sessref runs no preprocessor",
+            _span_at(source, file, at, 1 + len(name) if name else 1),
+            label="a preprocessor line",
+            help="`#include <...>` of OpenSSL and system headers is accepted and ignored; for anything else, "
+            "write the code the preprocessor would produce (a constant's value, the branch of an `#if` that applies)",
+        )
+    if not blanked:
+        return source
+    out, last = [], 0
+    for start, end in blanked:
+        out += [source[last:start], re.sub(r"[^\n]", " ", source[start:end])]
+        last = end
+    out.append(source[last:])
+    return "".join(out)
 
 
 # ---- syntax errors ------------------------------------------------------------------
@@ -312,7 +362,7 @@ def _unexpected_token(
 
 # ---- AST construction ------------------------------------------------------------------
 
-_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)[uUlL]{0,3}")
+_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)(?:[uU](?:ll|LL|[lL])?|(?:ll|LL|[lL])[uU]?)?")
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
                    "\\": "\\", '"': '"', "'": "'", "?": "?"}
@@ -400,9 +450,18 @@ class _Builder:
         stars = len(c) - (2 if const else 1)
         return _Piece(CType(base.value, stars, const), whole)
 
-    def on_base_type(self, c: list[Token]) -> _Piece:
-        text = " ".join(str(w) for w in c)
-        return _Piece("unsigned int" if text == "unsigned" else text, self.whole(c))
+    def on_base_type(self, c: list[Any]) -> _Piece:
+        if isinstance(c[0], _Piece):  # an integer type
+            return c[0]
+        return _Piece(str(c[0]), self.whole(c))
+
+    def on_int_type(self, c: list[Token]) -> _Piece:
+        words = [str(w) for w in c]
+        name = cint.canonical(words)
+        if len(words) > 1 and cint.int_type(name) is None:
+            raise ParseError(f"`{' '.join(words)}` is not a C integer type", self.whole(c),
+                             label="not a type")
+        return _Piece(name, self.whole(c))
 
     # -- statements --
 
@@ -465,6 +524,9 @@ class _Builder:
     def on_subtract_assign(self, c: list[Any]) -> Assign:
         return Assign(self.target(c[0]), c[2], self.whole(c), "-=")
 
+    def on_compound_assign(self, c: list[Any]) -> Assign:
+        return Assign(self.target(c[0]), c[2], self.whole(c), str(c[1]))
+
     def on_increment(self, c: list[Any]) -> Assign:
         return Assign(self.target(c[0]), IntLit(1, self.token_span(c[1])), self.whole(c), "+=")
 
@@ -489,8 +551,14 @@ class _Builder:
     def on_void_cast(self, c: list[Any]) -> Any:
         return c[-1]
 
+    def on_cast(self, c: list[Any]) -> Cast:
+        return Cast(CType(c[1].value), c[3], self.whole(c))
+
     def on_negate(self, c: list[Any]) -> Unary:
         return Unary("-", c[1], self.whole(c))
+
+    def on_complement(self, c: list[Any]) -> Unary:
+        return Unary("~", c[1], self.whole(c))
 
     def on_nondet(self, c: list[Token]) -> Nondet:
         return Nondet(self.whole(c))
@@ -511,10 +579,12 @@ class _Builder:
             what = ("octal numbers are not supported" if re.fullmatch(r"0[0-9]+", str(tok))
                     else f"invalid number `{tok}`")
             raise ParseError(what, self.token_span(tok), label="write it in decimal or 0x hex")
-        value = int(m.group(1), 0)
-        if value > MAX_NUMBER:
+        digits = m.group(1)
+        value = int(digits, 0)
+        ctype = cint.literal_type(value, str(tok)[len(digits):], decimal=not digits[:2].lower() == "0x")
+        if value > MAX_NUMBER or ctype is None:
             raise ParseError("number too large", self.token_span(tok), label="more than 64 bits")
-        return IntLit(value, self.whole(c))
+        return IntLit(value, self.whole(c), ctype.name)
 
     def on_string(self, c: list[Token]) -> StrLit:
         return StrLit("".join(self.decode_string(tok) for tok in c), self.whole(c))

@@ -19,6 +19,7 @@ from .ast import (
     Block,
     Break,
     Call,
+    Cast,
     Continue,
     CType,
     Deref,
@@ -40,10 +41,11 @@ from .ast import (
     VarDecl,
     While,
 )
+from . import cint
 from .errors import NotModelledError, ResolveError
 from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, PROTOTYPES, SCALAR_TYPES
 
-INTEGERS = frozenset(SCALAR_TYPES)  # interchangeable with each other
+INTEGERS = frozenset(SCALAR_TYPES) | frozenset(cint.TYPES)  # interchangeable with each other
 CHARS = frozenset({"char", "unsigned char"})  # `char c;` is a small integer
 NUMBERS = INTEGERS | CHARS  # the non-pointer types a variable may have
 BUFFERS = frozenset({"char", "unsigned char", "void"})  # `char *`, `unsigned char *`, `void *` mix
@@ -114,20 +116,46 @@ def fits(value: TypeInfo, target: CType) -> bool:
     return have.pointers == target.pointers and _same_pointee(have.base, target.base)
 
 
+def _int_of(t: TypeInfo) -> cint.IntType:
+    return (cint.int_type(t.ctype.base) if t.ctype is not None and not t.ctype.pointers else None) or cint.INT
+
+
 def const_value(expr: Expr) -> int | None:
-    """The value of an integer constant expression (literals, CONSTANTS, + - | & and unary -)."""
+    """The value of an integer constant expression (literals, CONSTANTS, casts and C's
+    operators, as `cint` computes them); None if it is not one or C gives it no value."""
+    known = _constant(expr)
+    return None if known is None else known[0]
+
+
+def _constant(expr: Expr) -> tuple[int, cint.IntType] | None:
     if isinstance(expr, IntLit):
-        return expr.value
+        return expr.value, cint.type_of_literal(expr.value, expr.ctype)
     if isinstance(expr, Name):
-        return CONSTANTS.get(expr.id)
-    if isinstance(expr, Unary) and expr.op == "-":
-        inner = const_value(expr.operand)
-        return None if inner is None else -inner
-    if isinstance(expr, Binary) and expr.op in ("+", "-", "|", "&"):
-        left, right = const_value(expr.left), const_value(expr.right)
+        value = CONSTANTS.get(expr.id)
+        return None if value is None else (value, cint.constant_type(expr.id))
+    if isinstance(expr, Cast):
+        inner, t = _constant(expr.operand), cint.int_type(expr.ctype.base)
+        return None if inner is None or t is None else (cint.convert(inner[0], t), t)
+    if isinstance(expr, Unary):
+        inner = _constant(expr.operand)
+        if inner is None:
+            return None
+        if expr.op == "!":
+            return int(inner[0] == 0), cint.INT
+        t = cint.promote(inner[1])
+        return cint.unary("neg" if expr.op == "-" else "bitnot", t, cint.convert(inner[0], t)), t
+    if isinstance(expr, Binary) and expr.op in cint.OPERATORS:
+        left, right = _constant(expr.left), _constant(expr.right)
         if left is None or right is None:
             return None
-        return {"+": left + right, "-": left - right, "|": left | right, "&": left & right}[expr.op]
+        op = cint.OPERATORS[expr.op]
+        if op in cint.COMPARISONS:
+            c = cint.common(left[1], right[1])
+            return int(cint.compare(op, cint.convert(left[0], c), cint.convert(right[0], c))), cint.INT
+        t = cint.result_type(op, left[1], right[1])
+        other = cint.promote(right[1]) if op in ("shl", "shr") else t
+        value = cint.binary(op, t, cint.convert(left[0], t), cint.convert(right[0], other))
+        return None if value is None else (value, t)
     return None
 
 
@@ -191,7 +219,7 @@ class _Resolver:
         self.functions = program.functions
         builtins = _Scope(None)
         for name in CONSTANTS:
-            builtins.names[name] = _Symbol(name, CType("int"), "constant")
+            builtins.names[name] = _Symbol(name, CType(cint.constant_type(name).name), "constant")
         for name, ctype in BUILTIN_VARIABLES.items():
             builtins.names[name] = _Symbol(name, ctype, "builtin")
         self.globals = _Scope(builtins)
@@ -506,7 +534,7 @@ class _Resolver:
 
     def expr(self, e: Expr) -> TypeInfo:
         if isinstance(e, IntLit):
-            return TypeInfo("scalar", CType("int"), zero=e.value == 0)
+            return TypeInfo("scalar", CType(cint.type_of_literal(e.value, e.ctype).name), zero=e.value == 0)
         if isinstance(e, StrLit):
             return TypeInfo("pointer", CType("char", 1, True))
         if isinstance(e, NullLit):
@@ -526,10 +554,18 @@ class _Resolver:
             return self.deref(e)
         if isinstance(e, Unary):
             operand = self.as_value(self.expr(e.operand), e.operand)
-            if e.op == "-" and operand.kind != "scalar":
-                raise self.error(f"`-` needs an integer, found `{operand}`", e.span,
+            if e.op in ("-", "~") and operand.kind != "scalar":
+                raise self.error(f"`{e.op}` needs an integer, found `{operand}`", e.span,
                                  label=f"this is `{operand}`")
-            return INT
+            if e.op == "!":
+                return INT
+            return TypeInfo("scalar", CType(cint.promote(_int_of(operand)).name))
+        if isinstance(e, Cast):
+            operand = self.as_value(self.expr(e.operand), e.operand)
+            if operand.kind != "scalar":
+                raise self.error(f"`({e.ctype})` converts integers only, found `{operand}`", e.span,
+                                 label=f"this is `{operand}`")
+            return TypeInfo("scalar", e.ctype)
         if isinstance(e, Binary):  # operands resolved here: one stack frame per level
             left = self.as_value(self.expr(e.left), e.left)
             right = self.as_value(self.expr(e.right), e.right)
@@ -552,7 +588,10 @@ class _Resolver:
             bad = left if left.kind != "scalar" else right
             raise self.error(f"`{e.op}` needs integers, found `{bad}`", e.span,
                              label=f"`{left}` {e.op} `{right}`")
-        return INT
+        if e.op in ("<", "<=", ">", ">="):
+            return INT
+        t = cint.result_type(cint.OPERATORS[e.op], _int_of(left), _int_of(right))
+        return TypeInfo("scalar", CType(t.name))
 
     def address_of(self, e: AddrOf) -> TypeInfo:
         name = e.target.id

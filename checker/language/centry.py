@@ -1,0 +1,296 @@
+"""The entry context of a C file's functions: what `sessref check FILE.c` assumes a function
+is called with, written as code (C text lowered by the C front end), so that the rest of
+the pipeline checks a C file exactly like a script.
+
+Each entry point runs in its own branch of one program (`if (*) { f's context } else ...`).
+What a context holds (README "Checking C files", `sessref explain c-entry` say the same):
+
+- a plain function: an `SSL_CTX` (`ctx0`) the caller owns; for each parameter
+  - `SSL *`: an `SSL` of `ctx0` the caller owns, whose session slot may hold a session;
+  - `SSL_CTX *`: `ctx0`;
+  - `SSL_SESSION *`: a session the caller *lends* (another `SSL`'s slot owns it; the
+    function must not free it), never NULL; annotate `sess owned` if the function takes
+    the caller's reference, `sess may-be-null` if NULL is possible;
+  - anything else: an unknown value; `SSL_SESSION **out` makes `*out` a storage cell.
+- a registered or callback-shaped function: the library runs it (a server handshake for
+  `new_session_cb` and `get_session_cb`, with an external cache for the latter; a client
+  cache with an unclean close and `SSL_CTX_free` for `remove_session_cb`).
+- storage (fields, array elements, `*out`, file-scope variables) that the function reads
+  before it writes: a session cell is empty or holds a session the storage owns, an `SSL`
+  or `SSL_CTX` cell holds the caller's. Storage the function writes first starts empty.
+- after the function returns: its caller releases what the storage still holds (a session
+  strictly, with `SSL_SESSION_free`: so a session freed but left in a field is a double
+  free; `SSL`s and contexts only if still alive), and the objects it made.
+
+Annotations, in a comment right before the function: `/* sessref: sess owned */`,
+`/* sessref: c->sess borrowed */` (the storage does not own what it holds: not released
+after), `/* sessref: sess may-be-null */`, `/* sessref: returns borrowed */`,
+`/* sessref: new_session_cb */` (and the other kinds), `/* sessref: plain */`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pathlib import Path
+
+from . import ast
+from .cfront import CUnit, first_accesses, lower_c
+from .errors import ParseError
+
+RELEASE = "__sessref_caller_releases"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    kind: str
+    assumptions: tuple[str, ...]
+
+
+def entry_points(unit: CUnit, only: list[str] | None = None) -> list[str]:
+    """The functions checked as entry points: every callback, every function that uses a
+    session API, and every function no other function of the file calls."""
+    called = {c for info in unit.info.values() for c in info.callees}
+    names = []
+    for name, info in unit.info.items():
+        if only is not None:
+            if name in only:
+                names.append(name)
+            continue
+        if info.kind != "plain" or info.uses_sessions or name not in called:
+            names.append(name)
+    if only is None:  # no function goes unrun: what no entry reaches (mutual calls) is one too
+        reached: set[str] = set()
+
+        def reach(root: str) -> None:
+            stack = [root]
+            while stack:
+                for callee in unit.info[stack.pop()].callees:
+                    if callee not in reached:
+                        reached.add(callee)
+                        stack.append(callee)
+
+        for name in names:
+            reach(name)
+        for name in unit.info:
+            if name not in names and name not in reached:
+                names.append(name)
+                reach(name)
+    return names
+
+
+def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Program, list[Entry]]:
+    """The whole program: the file's cells and functions, and one branch per entry point."""
+    names = entry_points(unit, only)
+    lowerer = unit.lowerer
+    lowerer.check_recursion(names)  # type: ignore[attr-defined]
+    entries: list[Entry] = []
+    blocks: list[tuple[ast.Span, ast.Block]] = []
+    for name in names:
+        func = unit.functions[name]
+        text, after_at, assumed = _context(unit, name)
+        body_span = func.body.span
+        closing = ast.Span(unit.file, body_span.end_line, max(body_span.end_column - 1, 1), body_span.end_line,
+                           body_span.end_column, body_span.end - 1, body_span.end)
+        block = lowerer.synthetic_block(text, func.name_span, f"`{name}`", _parsable(unit, text),  # type: ignore[attr-defined]
+                                        ((after_at, closing),))
+        blocks.append((func.name_span, block))
+        entries.append(Entry(name, unit.info[name].kind, tuple(assumed)))
+    body: ast.Stmt | None = None
+    for span, block in reversed(blocks):
+        if body is None:
+            body = block
+        else:
+            choice = lowerer.synthetic_block("if (__sessref_any()) {}", span, "a choice").stmts[0]  # type: ignore[attr-defined]
+            assert isinstance(choice, ast.If)
+            body = ast.If(choice.cond, block, body, block.span)
+    globals_ = [ast.VarDecl(ctype, name, None, _file_span(unit), _file_span(unit)) for name, ctype in unit.cells.items()]
+    source = unit.source + "".join(unit.synthetic)
+    items: list = [*globals_, *unit.functions.values()]
+    if body is not None:
+        items.append(body)
+    notes = [f"`{e.name}` is checked as {'an entry point' if e.kind == 'plain' else 'a ' + e.kind}: "
+             + ("; ".join(e.assumptions) if e.assumptions else "no session state at entry") for e in entries]
+    program = ast.Program(unit.file, source, tuple(items), dict(unit.functions), tuple(notes + unit.notes))
+    return program, entries
+
+
+def load_c(path: str, modelled: frozenset[str], defines: dict[str, int | None] | None = None,
+           undefines: tuple[str, ...] = (), only: list[str] | None = None) -> ast.Program:
+    """Read, lower and wrap a C file for checking (`sessref check FILE.c`)."""
+    raw = Path(path).read_bytes()
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ParseError("the file is not UTF-8", ast.Span(path, line, 1, line, 2)) from None
+    unit = lower_c(path, source, modelled, defines, undefines)
+    if not unit.functions:
+        raise ParseError("no function definition to check in this C file", ast.Span(path, 1, 1, 1, 1), source=source,
+                         help="sessref checks the functions a C file defines")
+    if only:
+        missing = [n for n in only if n not in unit.functions]
+        if missing:
+            raise ParseError(f"no function `{missing[0]}` in this file", ast.Span(path, 1, 1, 1, 1), source=source,
+                             help="functions: " + ", ".join(f"`{n}`" for n in unit.functions))
+    program, _ = build_program(unit, only)
+    return program
+
+
+def _file_span(unit: CUnit) -> ast.Span:
+    return ast.Span(unit.file, 1, 1, 1, 1, 0, 0)
+
+
+def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
+    """The entry context's code, where its part after the function returns starts, and
+    what it assumes (in words)."""
+    info = unit.info[name]
+    func = unit.functions[name]
+    notes = info.annotations
+    lines: list[str] = []
+    after: list[str] = []
+    assumed: list[str] = []
+    kind = info.kind
+    accesses = first_accesses(unit, name)
+    cells = [c for c in accesses if c in unit.cells]
+    names = {c: c for c in cells}
+    if kind == "plain":
+        lines.append("SSL_CTX *ctx0 = SSL_CTX_new(TLS_method());")
+    else:
+        method = "TLS_client_method()" if kind == "remove_session_cb" else "TLS_server_method()"
+        lines.append(f"SSL_CTX *ctx0 = SSL_CTX_new({method});")
+        lines.append("SSL_CTX_set_max_proto_version(ctx0, TLS1_2_VERSION);")
+        lines.append("SSL_CTX_set_options(ctx0, SSL_OP_NO_TICKET);")
+    # storage the function reads before it writes
+    for cell in cells:
+        ctype = unit.cells[cell]
+        state = notes.get(cell, "")
+        ref = names[cell]
+        if accesses[cell] == "write":
+            assumed.append(f"`{cell}` is written before it is read: it starts empty")
+            continue
+        if ctype.base == "SSL_SESSION":
+            if state == "null":
+                assumed.append(f"`{cell}` starts NULL (annotated)")
+            elif state in ("nonnull", "held"):
+                lines.append(f"{ref} = SSL_SESSION_new();")
+                assumed.append(f"`{cell}` holds a session it owns (annotated)")
+            elif state == "borrowed":
+                lines.append(f"if (__sessref_any()) {{ SSL *lender_{_ident(cell)} = SSL_new(ctx0); "
+                             f"{ref} = SSL_SESSION_new(); SSL_set_session(lender_{_ident(cell)}, {ref}); "
+                             f"SSL_SESSION_free({ref}); {RELEASE}(lender_{_ident(cell)}); }}")
+                assumed.append(f"`{cell}` is NULL or points at a session it does not own (annotated)")
+            else:
+                lines.append(f"if (__sessref_any()) {ref} = SSL_SESSION_new();")
+                assumed.append(f"`{cell}` is NULL or holds a session it owns (a reference its owner releases "
+                               "after the call)")
+        elif ctype.base == "SSL":
+            lines.append(f"{ref} = SSL_new(ctx0);")
+            held = f"{_ident(cell)}_session"
+            lines.append(f"if (__sessref_any()) {{ SSL_SESSION *{held} = SSL_SESSION_new(); "
+                         f"SSL_set_session({ref}, {held}); SSL_SESSION_free({held}); }}")
+            assumed.append(f"`{cell}` is an `SSL` of the caller's; its slot may hold a session")
+        else:
+            lines.append(f"{ref} = ctx0;")
+            assumed.append(f"`{cell}` is the caller's `SSL_CTX`")
+    if kind == "plain":
+        args = []
+        for p in func.params:
+            c = p.ctype
+            state = notes.get(p.name, "")
+            if c.pointers == 1 and c.base == "SSL":
+                lines.append(f"SSL *{p.name} = SSL_new(ctx0);")
+                lines.append(f"if (__sessref_any()) {{ SSL_SESSION *{p.name}_session = SSL_SESSION_new(); "
+                             f"SSL_set_session({p.name}, {p.name}_session); SSL_SESSION_free({p.name}_session); }}")
+                after.append(f"{RELEASE}({p.name});")
+                assumed.append(f"`{p.name}` is an `SSL` the caller owns; its slot may hold a session")
+            elif c.pointers == 1 and c.base == "SSL_CTX":
+                lines.append(f"SSL_CTX *{p.name} = ctx0;")
+                assumed.append(f"`{p.name}` is the caller's `SSL_CTX`")
+            elif c.pointers == 1 and c.base == "SSL_SESSION":
+                if state == "owned":
+                    lines.append(f"SSL_SESSION *{p.name} = SSL_SESSION_new();")
+                    assumed.append(f"`{p.name}` is a session whose reference the caller hands over (annotated)")
+                else:
+                    lines.append(f"SSL *lender_{p.name} = SSL_new(ctx0);")
+                    lines.append(f"SSL_SESSION *{p.name} = SSL_SESSION_new();")
+                    lines.append(f"SSL_set_session(lender_{p.name}, {p.name});")
+                    lines.append(f"SSL_SESSION_free({p.name});")
+                    after.append(f"{RELEASE}(lender_{p.name});")
+                    assumed.append(f"`{p.name}` is a session the caller lends (it keeps its reference)")
+                if state == "may-be-null":
+                    lines.append(f"if (__sessref_any()) {p.name} = NULL;")
+            else:
+                lines.append(f"long {p.name} = __sessref_unknown();" if c.pointers == 0 else
+                             f"void *{p.name} = __sessref_unknown();")
+            args.append(p.name)
+        call = f"{name}({', '.join(args)})"
+        if func.ret.pointers == 1 and func.ret.base == "SSL_SESSION":
+            lines.append(f"SSL_SESSION *result = {call};")
+            if notes.get("returns") != "borrowed":
+                after.insert(0, "SSL_SESSION_free(result);")
+                assumed.append("the result is a reference the caller owns (annotate `returns borrowed` otherwise)")
+        else:
+            lines.append(f"{call};")
+    elif kind == "new_session_cb" or kind == "get_session_cb":
+        if kind == "get_session_cb":
+            lines.append("SSL_CTX_set_session_cache_mode(ctx0, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);")
+            partner = next((n for n, i in unit.info.items() if i.kind == "new_session_cb"), None)
+            if partner:
+                lines.append(f"SSL_CTX_sess_set_new_cb(ctx0, {partner});")
+            lines.append(f"SSL_CTX_sess_set_get_cb(ctx0, {name});")
+            rounds = 2
+            assumed.append("the library runs it in a server with an external cache"
+                           + (f" filled by `{partner}`" if partner else "") + ", over two connections")
+        else:
+            lines.append(f"SSL_CTX_sess_set_new_cb(ctx0, {name});")
+            rounds = 1
+            assumed.append("the library runs it in a server handshake (it gets a session the library lends, "
+                           "plus a reference if it returns 1)")
+        for i in range(rounds):
+            lines.append(f"SSL *ssl{i} = SSL_new(ctx0);")
+            lines.append(f"if (SSL_accept(ssl{i}) == 1) SSL_shutdown(ssl{i});")
+            lines.append(f"SSL_free(ssl{i});")
+    elif kind == "remove_session_cb":
+        lines.append("SSL_CTX_set_session_cache_mode(ctx0, SSL_SESS_CACHE_CLIENT);")
+        lines.append(f"SSL_CTX_sess_set_remove_cb(ctx0, {name});")
+        lines.append("SSL *ssl0 = SSL_new(ctx0);")
+        lines.append("if (SSL_connect(ssl0) == 1) { if (__sessref_any()) SSL_shutdown(ssl0); }")
+        lines.append("SSL_free(ssl0);")
+        assumed.append("the library runs it in a client cache: at an unclean close and at `SSL_CTX_free`")
+    for cell in cells if name != "main" else ():  # after `main`, the process ends: what is held leaks
+        ctype = unit.cells[cell]
+        if ctype.base == "SSL_SESSION":
+            if notes.get(cell) != "borrowed":
+                after.append(f"SSL_SESSION_free({names[cell]});")
+        else:
+            after.append(f"{RELEASE}({names[cell]});")
+    if kind == "remove_session_cb":
+        lines.append("SSL_CTX_free(ctx0);")
+    before = "\n".join(lines) + "\n"
+    if kind != "remove_session_cb":
+        after.append(f"{RELEASE}(ctx0);")
+    lines += after
+    if kind != "plain" and info.registered == "":
+        assumed.insert(0, f"run as a `{kind}` (its signature; annotate `plain` otherwise)")
+    return "\n".join(lines), len(before), assumed
+
+
+def _parsable(unit: CUnit, text: str) -> str:
+    """`text` with each cell that is not C (`a[?].s`) replaced by an identifier of the same
+    length, which the front end maps back to the cell."""
+    alias = unit.lowerer.cell_alias  # type: ignore[attr-defined]
+    for i, cell in enumerate(unit.cells):
+        if "[?]" not in cell:
+            continue
+        key = f"__c{i}"
+        key = key + "_" * (len(cell) - len(key))
+        alias[key] = cell
+        text = text.replace(cell, key)
+    return text
+
+
+def _ident(cell: str) -> str:
+    text = cell.replace("->", "_").replace(".", "_").replace("[?]", "_any").replace("*", "")
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in text)

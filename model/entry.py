@@ -1,0 +1,41 @@
+"""What the unknown caller of a checked C function does afterwards (`checker/language/centry.py`).
+
+When `sessref check FILE.c` runs a function as an entry point, it builds the context the
+function runs in: an `SSL_CTX` and `SSL`s the caller owns, sessions it lends, storage that
+may already hold a session. After the function returns, the caller drops the `SSL`s and
+contexts it still owns. Whether it still owns them is not known: the function may have
+freed one (`SSL_free(c->ssl)` in a close function is correct code). So the caller's release
+is conditional: a live object the script still owns a reference to is released once, as
+by `SSL_free` / `SSL_CTX_free` (ssl/ssl_lib.c SSL_free L1173-1271, SSL_CTX_free
+L3428-3510); a destroyed or NULL one is left alone. Sessions are not released this way:
+the caller releases a session cell strictly (`SSL_SESSION_free`), so that a session freed
+without clearing its pointer is a double free, as it is in the real program.
+"""
+
+from __future__ import annotations
+
+from .api import EFFECTS, Effect
+from .objects import ALIVE
+from .values import NULL
+from .world import Arg, Value, World
+
+CALLER_RELEASES = "__sessref_caller_releases"
+
+
+def _caller_releases(w: World, args: list[Arg]) -> Value:
+    o = w.ptr(args[0])
+    if o == NULL or o < 0:
+        return None
+    if not w.test(w.eq(w.get(("st", o)), ALIVE)):
+        return None
+    if not w.test(w.lt(w.get(("lib", o)), w.get(("rc", o)))):
+        return None  # the script owns no reference to it any more
+    free = {"SSL": "SSL_free", "SSL_CTX": "SSL_CTX_free"}.get(w.kind(o), "SSL_SESSION_free")
+    return EFFECTS[free].run(w, args)
+
+
+EFFECTS[CALLER_RELEASES] = Effect(
+    CALLER_RELEASES,
+    _caller_releases,
+    "ssl/ssl_lib.c SSL_free L1173-1271, SSL_CTX_free L3428-3510: the caller's own release, once",
+)

@@ -1,0 +1,27 @@
+// A client frees its connection object on disconnect but forgets the session it saved
+// there with `SSL_get1_session` (Cyrus 2023): the reference dies with the struct.
+#include <stdlib.h>
+#include <openssl/ssl.h>
+
+typedef struct backend {
+    SSL *ssl;
+    SSL_SESSION *saved;     /* owned: from SSL_get1_session */
+    char *name;
+} backend_t;
+
+#ifdef HAVE_SYSLOG
+#define BLOG(b, msg) syslog(LOG_INFO, "%s: %s", (b)->name, msg)
+#else
+#define BLOG(b, msg) fprintf(stderr, "%s: %s\n", (b)->name, msg)
+#endif
+
+void backend_disconnect(backend_t *b)
+{
+    if (b->ssl != NULL) {
+        SSL_shutdown(b->ssl);
+        SSL_free(b->ssl);
+    }
+    BLOG(b, "disconnected");
+    free(b->name);
+    free(b);                                    //~ leak
+}

@@ -1,0 +1,296 @@
+"""The C front end: lowering real C (checker/language/cfront.py), entry contexts
+(centry.py), `sessref check FILE.c`, and the corpus of buggy and fixed files in tests/cfiles/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sessref.cli import CInput, check_file, main
+from sessref.expectations_check import compare
+from sessref.language import ast
+from sessref.language.cfront import lower_c
+from sessref.language.errors import ParseError
+from sessref.model.api import EFFECTS
+from sessref.solving import Options
+
+CORPUS = Path(__file__).parent / "cfiles"
+FILES = sorted(CORPUS.glob("*.c"))
+MODELLED = frozenset(EFFECTS)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_corpus_file_holds_its_annotations(path: Path) -> None:
+    report = check_file(path, Options(), fixes=False)
+    comparison = compare(report)
+    assert comparison.holds, comparison.problems
+    assert (report.verdict == "safe") == path.stem.endswith("_fixed")
+
+
+def test_corpus_has_twelve_kinds_buggy_and_fixed() -> None:
+    kinds = {p.stem.rsplit("_", 1)[0] for p in FILES}
+    assert len(kinds) >= 12
+    for kind in kinds:
+        assert (CORPUS / f"{kind}_bug.c").exists() and (CORPUS / f"{kind}_fixed.c").exists()
+
+
+def _check(tmp_path: Path, text: str, **kw) -> object:
+    path = tmp_path / "t.c"
+    path.write_text(text)
+    return check_file(path, Options(), fixes=False, c_input=CInput(**kw))
+
+
+def _rules(report) -> list[tuple[int, str]]:
+    return sorted((f.span.line, f.rule.name) for f in report.findings)
+
+
+def _lower(text: str, **kw):
+    return lower_c("t.c", text, MODELLED, **kw)
+
+
+def test_typedef_and_inferred_alias_are_sessions() -> None:
+    unit = _lower(
+        "typedef SSL_SESSION my_sess;\n"
+        "int f(SSL *ssl, conn_t *c) { my_sess *a = SSL_get1_session(ssl); project_sess_t *b = a;\n"
+        "  c->keep = b; return 0; }\n"
+        "void g(project_sess_t *x) { SSL_SESSION_free(x); }\n"
+    )
+    f = unit.functions["f"]
+    decls = [s for s in f.body.stmts if isinstance(s, ast.VarDecl)]
+    assert [d.ctype.base for d in decls] == ["SSL_SESSION", "SSL_SESSION"]
+    assert unit.cells["c->keep"] == ast.CType("SSL_SESSION", 1)
+    assert unit.functions["g"].params[0].ctype == ast.CType("SSL_SESSION", 1)
+
+
+def test_access_paths_are_cells_and_unknown_index_is_one_cell() -> None:
+    unit = _lower(
+        "struct ent { SSL_SESSION *s; };\n"
+        "void f(struct ent *a, int i, struct x *p) { SSL_SESSION_free(a[i].s); SSL_SESSION_free(p->ssl->sess);"
+        " SSL_SESSION_free(a[2].s); }\n"
+    )
+    assert {"a[?].s", "p->ssl->sess", "a[2].s"} <= set(unit.cells)
+
+
+def test_several_declarators_static_const_casts_and_ternary(tmp_path: Path) -> None:
+    report = _check(tmp_path, (
+        "static int f(SSL *ssl) {\n"
+        "    static const int flags = 3; volatile int n = 0, m;\n"
+        "    SSL_SESSION *a = NULL, *b = (SSL_SESSION *)SSL_get1_session(ssl);\n"
+        "    a = b ? b : NULL;\n"
+        "    SSL_SESSION_free(a);\n"
+        "    return flags + n * 2;\n"
+        "}\n"
+    ))
+    assert report.verdict == "safe", _rules(report)
+
+
+def test_goto_cleanup_forward(tmp_path: Path) -> None:
+    text = (
+        "int f(SSL *ssl, const unsigned char *der, long n) {\n"
+        "    int rc = -1; const unsigned char *p = der;\n"
+        "    SSL_SESSION *s = d2i_SSL_SESSION(NULL, &p, n);\n"
+        "    if (s == NULL) goto done;\n"
+        "    if (!SSL_set_session(ssl, s)) goto done;\n"
+        "    rc = 0;\n"
+        "done:\n"
+        "    %s\n"
+        "    return rc;\n"
+        "}\n"
+    )
+    assert _check(tmp_path, text % "SSL_SESSION_free(s);").verdict == "safe"
+    assert _rules(_check(tmp_path, text % ";")) == [(9, "leak")]
+
+
+def test_goto_out_of_a_loop_and_backwards_is_an_error(tmp_path: Path) -> None:
+    ok = _check(tmp_path, (
+        "int f(SSL *ssl) {\n"
+        "    SSL_SESSION *s = SSL_get1_session(ssl);\n"
+        "    for (int i = 0; i < 10; i++) { if (i == 3) goto out; }\n"
+        "out:\n"
+        "    SSL_SESSION_free(s);\n"
+        "    return 0;\n"
+        "}\n"
+    ))
+    assert ok.verdict == "safe"
+
+
+def test_switch_falls_through_and_break_leaves_it(tmp_path: Path) -> None:
+    text = (
+        "int f(SSL *ssl, int mode) {\n"
+        "    SSL_SESSION *s = SSL_get1_session(ssl);\n"
+        "    switch (mode) {\n"
+        "    case 1:\n"
+        "        SSL_SESSION_free(s);\n"
+        "    case 2:\n"
+        "        %s\n"
+        "        break;\n"
+        "    default:\n"
+        "        SSL_SESSION_free(s);\n"
+        "    }\n"
+        "    return 0;\n"
+        "}\n"
+    )
+    # case 1 falls into case 2: freed twice when case 2 frees too
+    assert "double-free" in {r for _, r in _rules(_check(tmp_path, text % "SSL_SESSION_free(s);"))}
+    # without a free in case 2, entering at case 2 leaks
+    assert (12, "leak") in _rules(_check(tmp_path, text % ";"))
+
+
+def test_do_while_and_while_with_assignment_in_condition(tmp_path: Path) -> None:
+    report = _check(tmp_path, (
+        "extern SSL *next_conn(void);\n"
+        "void f(void) {\n"
+        "    SSL *ssl;\n"
+        "    do { ; } while (0);\n"
+        "    while ((ssl = next_conn()) != NULL) {\n"
+        "        SSL_SESSION *s = SSL_get1_session(ssl);\n"
+        "        if (s == NULL) continue;\n"
+        "        SSL_SESSION_free(s);\n"
+        "    }\n"
+        "}\n"
+    ))
+    assert report.verdict == "safe", _rules(report)
+
+
+def test_preprocessor_conditionals_both_ways_unless_fixed(tmp_path: Path) -> None:
+    text = (
+        "void f(SSL *ssl) {\n"
+        "    SSL_SESSION *s = SSL_get1_session(ssl);\n"
+        "#ifdef KEEP_SESSION\n"
+        "    remember(0);\n"
+        "#else\n"
+        "    SSL_SESSION_free(s);\n"
+        "#endif\n"
+        "#if OPENSSL_VERSION_NUMBER < 0x10100000L\n"
+        "    SSL_SESSION_free(s);\n"
+        "#endif\n"
+        "}\n"
+    )
+    assert _rules(_check(tmp_path, text)) == [(11, "leak")]  # KEEP_SESSION unknown: both ways
+    assert _check(tmp_path, text, undefines=("KEEP_SESSION",)).verdict == "safe"
+    assert _rules(_check(tmp_path, text, defines=(("KEEP_SESSION", None),))) == [(11, "leak")]
+
+
+def test_function_like_macros_expand_to_openssl_calls(tmp_path: Path) -> None:
+    report = _check(tmp_path, (
+        "#define SESS_CLEAR(p) do { SSL_SESSION_free(p); (p) = NULL; } while (0)\n"
+        "#define LOG(fmt, ...) logger(__FILE__, __LINE__, fmt, ##__VA_ARGS__)\n"
+        "struct c { SSL_SESSION *s; };\n"
+        "void f(struct c *c) { LOG(\"x %d\", 1); SESS_CLEAR(c->s); LOG(\"done\"); }\n"
+    ))
+    assert report.verdict == "safe", _rules(report)
+    assert any("`logger` is assumed neutral" in n for n in report.notes)
+
+
+def test_helpers_are_listed_as_assumed_neutral(tmp_path: Path) -> None:
+    report = _check(tmp_path, "void f(SSL *ssl) { ngx_log_error(1, ssl, \"x\"); Curl_lock(); }\n")
+    assert report.verdict == "safe"
+    assert any("`ngx_log_error`" in n and "receives `ssl`" in n for n in report.notes)
+    assert any("`Curl_lock` is assumed neutral" in n for n in report.notes)
+    assert any("`f` is checked as an entry point" in n for n in report.notes)
+
+
+def test_parameters_default_borrowed_and_annotation_owned(tmp_path: Path) -> None:
+    text = "%svoid f(SSL_SESSION *sess) { SSL_SESSION_free(sess); }\n"
+    assert {r for _, r in _rules(_check(tmp_path, text % ""))} >= {"borrowed-free"}
+    assert _check(tmp_path, text % "/* sessref: sess owned */\n").verdict == "safe"
+
+
+def test_callback_by_signature_and_registration(tmp_path: Path) -> None:
+    text = "static int on_new(SSL *ssl, SSL_SESSION *sess) { return 1; }\n"
+    assert {r for _, r in _rules(_check(tmp_path, text))} == {"callback-ownership"}
+    plain = "/* sessref: plain */\n" + text
+    assert _check(tmp_path, plain).verdict == "safe"
+
+
+def test_recursion_is_an_error_with_location(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "r.c"
+    path.write_text("void f(int n) { if (n) g(n - 1); }\nvoid g(int n) { f(n); }\n")
+    assert main(["check", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert "recursion is not supported" in out and "r.c:2:17" in out
+
+
+def test_unparsable_c_is_an_error_with_a_caret(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "bad.c"
+    path.write_text("int f(SSL_SESSION *s) {\n    SSL_SESSION_free(s +);\n}\n")
+    assert main(["check", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert "bad.c:2:" in out and "^" in out
+
+
+def test_unparsable_c_without_sessions_is_a_warning_not_a_silent_skip(tmp_path: Path) -> None:
+    report = _check(tmp_path, "int f(void) {\n    return 1 +;\n}\nvoid g(SSL *ssl) { SSL_SESSION_free(SSL_get1_session(ssl)); }\n")
+    assert report.verdict == "safe"
+    assert any(n.startswith("warning: ") and "line 2" in n for n in report.notes)
+
+
+def test_function_option_selects_entries(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "two.c"
+    path.write_text(
+        "void leaky(SSL *ssl) { SSL_get1_session(ssl); }\n"
+        "void fine(SSL *ssl) { SSL_SESSION_free(SSL_get1_session(ssl)); }\n"
+    )
+    assert main(["check", str(path), "--function", "fine"]) == 0
+    assert main(["check", str(path), "--function", "leaky"]) == 1
+    assert main(["check", str(path), "--function", "nope"]) == 2
+    capsys.readouterr()
+
+
+def test_lowering_error_names_unknown_construct_position() -> None:
+    with pytest.raises(ParseError) as err:
+        _lower("void f(void) {\n  SSL_SESSION *x = ;\n}\n")
+    assert err.value.span is not None and err.value.span.line == 2
+
+
+def test_script_includes_real_c_functions_and_reports_c_lines(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "tls.c").write_text(
+        "static SSL_SESSION *saved;\n"
+        "int remember(SSL *ssl) {\n"
+        "    SSL_SESSION *s = SSL_get1_session(ssl);\n"
+        "    if (s == NULL) return 0;\n"
+        "    saved = s;\n"
+        "    return 1;\n"
+        "}\n"
+        "void forget(void) { SSL_SESSION_free(saved); saved = NULL; }\n"
+    )
+    script = tmp_path / "two.sess"
+    body = (
+        '#include "src/tls.c"\n'
+        "SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());\n"
+        "SSL *ssl = SSL_new(ctx);\n"
+        "if (SSL_connect(ssl) == 1) { remember(ssl); %s }\n"
+        "SSL_free(ssl);\n"
+        "forget();\n"
+        "SSL_CTX_free(ctx);\n"
+    )
+    script.write_text(body % "")
+    assert check_file(script, Options(), fixes=False).verdict == "safe"
+    script.write_text(body % "remember(ssl);")
+    report = check_file(script, Options(), fixes=False)
+    assert [(f.span.file, f.span.line, f.rule.name) for f in report.findings] == [(str(tmp_path / "src" / "tls.c"), 8, "leak")]
+
+
+def test_unrun_script_function_is_a_warning(tmp_path: Path) -> None:
+    script = tmp_path / "unrun.sess"
+    script.write_text("int helper(SSL *ssl) { return 0; }\nSSL_SESSION *s = SSL_SESSION_new();\nSSL_SESSION_free(s);\n")
+    report = check_file(script, Options(), fixes=False)
+    assert report.verdict == "safe" and any("`helper`" in n and "never run" in n for n in report.notes)
+
+
+@pytest.mark.slow
+def test_five_thousand_lines_twenty_functions_within_budget(tmp_path: Path) -> None:
+    import sys
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    import cthroughput
+
+    path = tmp_path / "big.c"
+    path.write_text(cthroughput.generate(5000, 20))
+    started = time.process_time()
+    report = check_file(path, Options(), fixes=False)
+    assert report.verdict == "safe"
+    assert time.process_time() - started < 10
