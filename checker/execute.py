@@ -181,12 +181,19 @@ class Executor:
         self.allocation_failures = allocation_failures
         self.globals: dict[str, tuple[Cell, ast.CType]] = {}
         self.functions = {item.name: item for item in program.items if isinstance(item, ast.FuncDef)}
-        self.in_flight: list[Cell] = []  # function results not yet consumed by the caller
+        # The result of the `return` being run, while the function's locals go out of scope.
+        self.in_flight: list[Cell] = []
         self.pending: list[Any] = []  # values whose references may have been lost in this statement
         self._frames: list[Frame] = []
         self._loop_scopes: list[int] = []  # scope depth of each enclosing loop body
         self._last_value: Any = None
+        # String literals are numbered in source order, not in the order a run evaluates
+        # them: the symbolic backend evaluates every branch, the interpreter one, and a
+        # literal's number is a session id (`SSL_SESSION_set1_id`) that a decoded id can equal.
         self._strings: dict[str, int] = {}
+        for node in ast.walk(program.items):
+            if isinstance(node, ast.StrLit):
+                self._strings.setdefault(node.value, len(self._strings))
         self._function_index = {name: i for i, name in enumerate(self.functions)}
         self._queues = _queues(program)
         self._in_callback = False  # callbacks queued by a callback's own calls are refused (cache.py)
@@ -488,9 +495,23 @@ class Executor:
                 return Flow(None)
             if frame.func is not None:
                 value = self._to(value, self._itype(stmt.value, frame), frame.func.ret)
-            self.in_flight.append(frame.result)
             state = self.backend.write(state, frame.result, value)
-        state = self._leave_scopes(state, frame, 1, stmt.span)
+        # A returned object stays reachable through the result while the locals go out of
+        # scope (`return s;` loses no reference), during this `return`'s own scope exit and
+        # no longer: executor fields are shared by every path of a symbolic run, which runs
+        # each `return` of the function (one per path) where the interpreter runs one, so
+        # the result must not outlive the `return` that set it [issue 14: kept until the call
+        # ended, once per `return`, it stayed live after a callback with two `return`s in the
+        # encoding only, and its fresh session looked kept]. Only an object result: an `int`
+        # result of 1 is not object #1.
+        carries = stmt.value is not None and frame.func is not None and _is_object(frame.func.ret)
+        if carries:
+            self.in_flight.append(frame.result)
+        try:
+            state = self._leave_scopes(state, frame, 1, stmt.span)
+        finally:
+            if carries:
+                self.in_flight.remove(frame.result)
         return Flow(None, returns=[state] if state is not None else [])
 
     # ---- expressions -----------------------------------------------------------------------------
@@ -845,8 +866,6 @@ class Executor:
         if state is None:
             return None, None
         value = state.cells.get(frame.result, 0)
-        if frame.result in self.in_flight:
-            self.in_flight.remove(frame.result)
         if _is_object(func.ret):
             self.pending.append(value)
         return state, value

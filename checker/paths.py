@@ -26,8 +26,12 @@ class PathResult:
     lengths: tuple = ()
 
 
-def enumerate_paths(program: ast.Program, options: Options = Options(), limit: int | None = None) -> Iterator[PathResult]:
-    stack: list[dict] = [{}]
+def enumerate_paths(
+    program: ast.Program, options: Options = Options(), limit: int | None = None, base: dict | None = None
+) -> Iterator[PathResult]:
+    """Every path, depth first; `base` fixes some choices (integer inputs other than their
+    defaults, say), which are never flipped."""
+    stack: list[dict] = [dict(base or {})]
     seen = 0
     while stack:
         prefix = stack.pop()
@@ -55,12 +59,14 @@ def all_findings(program: ast.Program, options: Options = Options(), limit: int 
     return set(shortest), complete
 
 
-def shortest_paths(program: ast.Program, options: Options = Options(), limit: int | None = None) -> tuple[dict, bool]:
+def shortest_paths(
+    program: ast.Program, options: Options = Options(), limit: int | None = None, base: dict | None = None
+) -> tuple[dict, bool]:
     """For every (rule, span) some path reports, the shortest path to it as (iterations,
-    steps); and whether all paths were seen (not cut by `limit`)."""
+    steps); and whether all paths were seen (not cut by `limit`). `base` as for `enumerate_paths`."""
     result: dict = {}
     count = 0
-    for path in enumerate_paths(program, options, None if limit is None else limit + 1):
+    for path in enumerate_paths(program, options, None if limit is None else limit + 1, base):
         count += 1
         if limit is not None and count > limit:
             return result, False
