@@ -319,8 +319,11 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
                 continue
             if kind == SESSION and cells.get(("slot", ssl)) == o:
                 holdings.append(("slot", names(ssl), 1))
-            if kind == CTX and cells.get(("ctx", ssl)) == o:
-                holdings.append(("ssl", names(ssl), 2))
+            if kind == CTX:
+                # `ssl->ctx` and `ssl->session_ctx` (one each; they differ after SSL_set_SSL_CTX).
+                refs = (cells.get(("ctx", ssl)) == o) + (cells.get(("sctx", ssl)) == o)
+                if refs:
+                    holdings.append(("ssl", names(ssl), refs))
         if kind == SESSION and cells.get(("cached", o)):
             holdings.append(("cache", names(cells[("cached", o)]), 1))
         extra = cells.get(("lib", o), 0) - sum(n for k, _, n in holdings if k != "script")
@@ -335,12 +338,13 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
 
 def holder_text(kind: str, name: str, references: int = 1) -> str:
     """A holder as reports write it: `script(s)`, `script x2(s)`, `slot(ssl)`, `cache(ctx)`,
-    `ssl(x2)`, `library`, `borrowed by s`."""
+    `ssl(x2)` (an `SSL`'s references to a context: `ctx` and `session_ctx`), `library`,
+    `borrowed by s`."""
     times = f" x{references}" if references > 1 else ""
     if kind == "script":
         return f"script{times}({name})"
     if kind == "ssl":
-        return f"{name}(x2)"
+        return f"{name}(x{references})"
     if kind == "library":
         return f"library{times}"
     if kind == "borrowed":

@@ -38,12 +38,13 @@ REALIZED = frozenset(
         "decoded timeout",
         "decoded hostname",
         "new session id",
+        "new session id context",
     }
 )
 # The peer's choices (model/handshake.py): the reproducer's peer takes them.
 _PEER_CHOICES = tuple(
     getattr(handshake, name)
-    for name in ("PEER_TLS13", "PEER_ABORTS_EARLY", "PEER_RESUMES", "PEER_SENDS_TLS12_TICKET", "PEER_RENEWS_TICKET", "PEER_NOT_TLS", "PEER_ABORTS",
+    for name in ("PEER_TLS13", "PEER_ABORTS_EARLY", "PEER_RESUMES", "PEER_CERT_REJECTED", "PEER_SENDS_TLS12_TICKET", "PEER_RENEWS_TICKET", "PEER_NOT_TLS", "PEER_ABORTS",
                  "CLIENT_OFFERS_TICKET", "CLIENT_OFFERS_ID", "CLIENT_ID_IS_CACHED", "TICKET_ARRIVES",
                  "PEER_ALERT_ON_READ", "DATA_ARRIVES", "PEER_CLOSES", "PEER_KNOWS", "NEGOTIATED", "OFFERED", "PEER_HOLDS")
 )
@@ -59,6 +60,8 @@ def _realized(what: str) -> bool:
 # Static method tables: nothing to check.
 _METHODS = frozenset({"TLS_method", "TLS_client_method", "TLS_server_method", "SSLv23_method", "SSLv23_client_method",
                       "SSLv23_server_method"})
+# The session id context setters, as the runtime's `sr_sid_ctx` numbers them.
+_SID_CTX_SETTERS = {"SSL_CTX_set_session_id_context": 0, "SSL_set_session_id_context": 1, "SSL_SESSION_set1_id_context": 2}
 ALLOCATORS = frozenset({"SSL_SESSION_new", "SSL_SESSION_dup", "SSL_new", "SSL_CTX_new"})
 
 # Script names that would clash with C or with the headers the program includes.
@@ -355,6 +358,11 @@ class _Translator:
             inner = f'sr_d2i({", ".join(args)}, "{at}")'
         elif c.func == "SSL_SESSION_set1_id" and not isinstance(c.args[1], ast.StrLit):
             inner = f'sr_set1_id({", ".join(args)}, "{at}")'
+        elif c.func in _SID_CTX_SETTERS and not isinstance(c.args[1], ast.StrLit):
+            kind = _SID_CTX_SETTERS[c.func]
+            inner = f'sr_sid_ctx({args[0]}, {kind}, {args[1]}, {args[2]}, "{at}")'
+        elif c.func == "SSL_set_SSL_CTX":
+            inner = f'sr_set_ssl_ctx({", ".join(args)})'
         elif c.func == "sleep":
             inner = f"(sr_sleep({args[0]}), 0)"
         elif c.func in TLS_CALLS:

@@ -433,6 +433,52 @@ static int sr_held_count;
 static SSL_CTX *sr_issuer;
 static SSL_CTX *sr_peer_server, *sr_peer_client, *sr_stranger;
 
+/* An SSL's session context (its cache and ticket keys): its first context, kept in the SSL's
+ * ex_data by `sr_set_ssl_ctx` when the script switches contexts (SSL_set_SSL_CTX). */
+static int sr_session_ctx_index = -1;
+
+static SSL_CTX *sr_session_ctx(SSL *ssl)
+{
+    SSL_CTX *recorded = sr_session_ctx_index >= 0 ? SSL_get_ex_data(ssl, sr_session_ctx_index) : NULL;
+    return recorded != NULL ? recorded : SSL_get_SSL_CTX(ssl);
+}
+
+static SSL_CTX *sr_set_ssl_ctx(SSL *ssl, SSL_CTX *ctx)
+{
+    if (ssl != NULL) {
+        if (sr_session_ctx_index < 0)
+            sr_session_ctx_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        if (SSL_get_ex_data(ssl, sr_session_ctx_index) == NULL)
+            SSL_set_ex_data(ssl, sr_session_ctx_index, SSL_get_SSL_CTX(ssl));
+    }
+    return SSL_set_SSL_CTX(ssl, ctx);
+}
+
+/* Session id context bytes standing for the model's number `k` (as `sr_set1_id` does). */
+static int sr_sid_ctx(void *object, int kind, const unsigned char *bytes, unsigned int length, const char *at)
+{
+    if (sr_next_is("new session id context", at)) {
+        long long k = sr_path[sr_pos++].value;
+        bytes = sr_id_bytes(k, &length);
+    }
+    if (kind == 2)
+        return SSL_SESSION_set1_id_context((SSL_SESSION *)object, bytes, length);
+    return kind ? SSL_set_session_id_context((SSL *)object, bytes, length)
+                : SSL_CTX_set_session_id_context((SSL_CTX *)object, bytes, length);
+}
+
+static int sr_verify_accept(int ok, X509_STORE_CTX *store)
+{
+    (void)ok; (void)store;
+    return 1;
+}
+
+static int sr_verify_reject(int ok, X509_STORE_CTX *store)
+{
+    (void)ok; (void)store;
+    return 0;
+}
+
 /* The index of this call's result event: the end of the events the call may take. */
 static size_t sr_window_end(const char *at)
 {
@@ -610,7 +656,7 @@ static SSL_SESSION *sr_stranger_session(long long version)
 /* What the peer client offers a script server. */
 static void sr_client_offer(SSL *ssl, SSL *peer, size_t end, const char *at, long long version)
 {
-    SSL_CTX *issuer = SSL_get_SSL_CTX(ssl);
+    SSL_CTX *issuer = sr_session_ctx(ssl);
     long long object = 0;
     if (sr_flag(end, "the client offers a ticket", at)) {
         for (int i = sr_held_count - 1; i >= 0; i--)
@@ -689,6 +735,16 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
         if (resumed && !renew && offered != NULL && !SSL_SESSION_has_ticket(offered))
             SSL_set_options(c->peer, SSL_OP_NO_TICKET); /* resumed by id: no first ticket either */
     }
+    if (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) {
+        /* The script's SSL verifies its peer: the peer's certificate passes or fails as the
+         * path says (a server's peer client presents one when asked). */
+        long long rejected = sr_flag(end, "the peer's certificate fails verification", at);
+        SSL_set_verify(ssl, SSL_get_verify_mode(ssl), rejected ? sr_verify_reject : sr_verify_accept);
+        if (server) {
+            SSL_use_certificate(c->peer, sr_peer_certificate());
+            SSL_use_PrivateKey(c->peer, sr_peer_key());
+        }
+    }
     int mine = 0, theirs = 0;
     if (!server && sr_flag(end, "the peer aborts before its hello", at)) {
         sr_handshake_step(ssl, &mine);
@@ -719,7 +775,7 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
         hold_count++;
     SSL_CTX *saved = sr_issuer;
     int first = sr_held_count;
-    sr_issuer = SSL_get_SSL_CTX(ssl);
+    sr_issuer = sr_session_ctx(ssl);
     sr_drive(ssl, c->peer);
     if (server) {
         unsigned char byte;

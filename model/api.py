@@ -132,6 +132,7 @@ def _new_session_fields(w: World, s: int) -> None:
     w.set(("hostseq", s), 0)
     w.set(("cipher", s), False)
     w.set(("hostfreed", s), False)
+    w.set(("sidctx", s), 0)
     _not_from_handshake(w, s)
 
 
@@ -198,7 +199,7 @@ def session_dup(w: World, args: list[Arg]) -> Value:
         return NULL
     d = refs.allocate(w, SESSION)
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
-    for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real", "origin"):
+    for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real", "origin", "sidctx"):
         w.set((field, d), w.get((field, src)))
     w.set(("hostseq", d), 0)
     _new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
@@ -342,10 +343,11 @@ def _session_id(w: World, args: list[Arg], s: int) -> Value:
 
 def _id_context(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_get0_id_context (L319-336): `*len = s->sid_ctx_length`
-    (0..SSL_MAX_SID_CTX_LENGTH, 32); the model does not follow id contexts, so the length is
-    any of them."""
+    (0..SSL_MAX_SID_CTX_LENGTH, 32): 0 for the empty context id, else 1..32 (the model knows
+    which context id, not its length)."""
     if len(args) > 1:
-        _write_out(w, args[1], w.fresh_int("session id context length", 0, 32))
+        empty = w.test(w.eq(w.get(("sidctx", s)), 0))
+        _write_out(w, args[1], 0 if empty else w.fresh_int("session id context length", 1, 32))
     return interior(s)
 
 
@@ -439,7 +441,6 @@ _reader("SSL_SESSION_set_cipher", "ssl/ssl_sess.c SSL_SESSION_set_cipher L1088-1
 for _name in (
     "SSL_SESSION_set1_alpn_selected",
     "SSL_SESSION_set1_master_key",
-    "SSL_SESSION_set1_id_context",
     "SSL_SESSION_set_max_early_data",
     "SSL_SESSION_set1_ticket_appdata",
     "SSL_SESSION_set_ex_data",
@@ -475,6 +476,21 @@ def _key_setter(field: str) -> Callable[[World, list[Arg], int], Value]:
 
 
 _reader("SSL_SESSION_set1_id", "ssl/ssl_sess.c SSL_SESSION_set1_id L924-935", _key_setter("sid"), with_args=True)
+
+
+def _set_id_context(w: World, args: list[Arg], s: int) -> Value:
+    """ssl/ssl_sess.c SSL_SESSION_set1_id_context: over SSL_MAX_SID_CTX_LENGTH (32) is refused
+    with 0; else the bytes are copied (a server resumes the session only under this context
+    id: ssl_get_prev_session)."""
+    from .connection import SID_CTX_MAX, id_value
+
+    if w.test(w.lt(SID_CTX_MAX, args[2].value)):
+        return 0
+    w.set(("sidctx", s), id_value(w, args[1], args[2], "new session id context"))
+    return 1
+
+
+_reader("SSL_SESSION_set1_id_context", "ssl/ssl_sess.c SSL_SESSION_set1_id_context", _set_id_context, with_args=True)
 _reader(
     "SSL_SESSION_set_protocol_version",
     "ssl/ssl_sess.c SSL_SESSION_set_protocol_version L1000-1004",
@@ -521,6 +537,11 @@ def ssl_new(w: World, args: list[Arg]) -> Value:
     refs.use(w, ctx, "`SSL_new` reads", via=args[0].var)
     if _alloc_fails(w):
         return NULL
+    return ssl_new_object(w, ctx)
+
+
+def ssl_new_object(w: World, ctx: int) -> int:
+    """A new `SSL` of the live context `ctx`: its settings copied, two references to `ctx`."""
     ssl = refs.allocate(w, SSL)
     w.set(("slot", ssl), NULL)
     w.set(("ctx", ssl), ctx)
@@ -555,6 +576,10 @@ def ssl_clear(w: World, args: list[Arg]) -> Value:
     w.set(("hit", ssl), False)
     w.set(("failed", ssl), False)
     w.set(("pend", ssl), False)
+    # ossl_statem_clear: in its initial state again (SSL_dup copies it); tls1_clear resets
+    # the version.
+    w.set(("began", ssl), False)
+    w.set(("proto", ssl), 0)
     return 1
 
 
@@ -617,6 +642,8 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
     if s != NULL:
         refs.use(w, s, f"`SSL_copy_session_id` up-refs the session of {obj(src)},", holder=slot_of(src))
     set_slot(w, to, s)
+    # L1625-1631: the context id too (and the CERT, which the model does not follow).
+    w.set(("sidctx", to), w.get(("sidctx", src)))
     return 1
 
 
@@ -687,7 +714,8 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("size", ctx), DEFAULT_CACHE_SIZE)
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
     w.set(("ncached", ctx), 0)
-    for field in ("remove_cb", "new_cb", "get_cb", "dying", "minv", "maxv", "goodc", "goods"):
+    for field in ("remove_cb", "new_cb", "get_cb", "dying", "minv", "maxv", "goodc", "goods", "sidctx", "vmode",
+                  "tsid12", "tsid13"):
         w.set((field, ctx), NULL)
     w.set(("opts", ctx), DEFAULT_OPTIONS)
     w.set(("ntick", ctx), DEFAULT_NUM_TICKETS)
@@ -942,3 +970,7 @@ def start(w: World, args: list[Arg]) -> Value:
     w.set(("lseq",), 0)
     w.set(("idseq",), 0)
     return None
+
+
+# Effects of the rest of the API, registered in EFFECTS when their modules load.
+from . import connection as _connection_effects  # noqa: E402,F401

@@ -63,7 +63,7 @@ FINITE_FIELDS = frozenset(
     {"st", "rc", "lib", "lost", "site", "death", "killer", "cached", "nr", "lseq",
      "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "hostseq", "cipher", "hostfreed",
      "remove_cb", "new_cb", "get_cb", "dying", "nrwhy", "tick", "real", "origin", "side", "failed", "pend", "peeking", "hit", "proto", "hsafter",
-     "opts", "minv", "maxv", "ntick", "goodc", "goods", "issued12", "issued13"}
+     "opts", "minv", "maxv", "ntick", "goodc", "goods", "issued12", "issued13", "vmode", "began"}
 )
 
 # Defaults, OpenSSL 3.0.
@@ -84,6 +84,8 @@ CACHE_NO_INTERNAL_STORE = 0x0200
 CACHE_UPDATE_TIME = 0x0400
 SENT_SHUTDOWN = 1
 RECEIVED_SHUTDOWN = 2
+# include/openssl/ssl.h SSL_VERIFY_PEER.
+VERIFY_PEER = 0x01
 # include/openssl/ssl.h SSL_OP_NO_TICKET.
 OP_NO_TICKET = 1 << 14
 # ssl/ssl_lib.c SSL_CTX_new_ex L3366: SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_MIDDLEBOX_COMPAT.

@@ -106,6 +106,24 @@ int SSL_write(SSL *ssl, const void *buf, int num);
 int SSL_peek(SSL *ssl, void *buf, int num);
 SSL *SSL_dup(SSL *s);
 SSL_CTX *SSL_set_SSL_CTX(SSL *ssl, SSL_CTX *ctx);
+int SSL_CTX_set_session_id_context(SSL_CTX *ctx, const unsigned char *sid_ctx, unsigned int sid_ctx_len);
+int SSL_set_session_id_context(SSL *ssl, const unsigned char *sid_ctx, unsigned int sid_ctx_len);
+void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, void *callback);
+void SSL_set_verify(SSL *s, int mode, void *callback);
+int SSL_CTX_get_verify_mode(const SSL_CTX *ctx);
+int SSL_get_verify_mode(const SSL *s);
+unsigned long SSL_set_options(SSL *s, unsigned long op);
+unsigned long SSL_clear_options(SSL *s, unsigned long op);
+unsigned long SSL_CTX_clear_options(SSL_CTX *ctx, unsigned long op);
+unsigned long SSL_get_options(const SSL *s);
+unsigned long SSL_CTX_get_options(const SSL_CTX *ctx);
+int SSL_set_min_proto_version(SSL *s, int version);
+int SSL_set_max_proto_version(SSL *s, int version);
+int SSL_get_min_proto_version(SSL *s);
+int SSL_get_max_proto_version(SSL *s);
+int SSL_CTX_get_min_proto_version(SSL_CTX *ctx);
+int SSL_CTX_get_max_proto_version(SSL_CTX *ctx);
+int SSL_set_num_tickets(SSL *s, size_t num_tickets);
 long SSL_CTX_set_options(SSL_CTX *ctx, long op);
 int SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
 int SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
@@ -185,6 +203,13 @@ CONSTANTS: dict[str, int] = {
     "TLS1_2_VERSION": 0x0303,
     "TLS1_3_VERSION": 0x0304,
     "SSL_MAX_SSL_SESSION_ID_LENGTH": 32,
+    "SSL_MAX_SID_CTX_LENGTH": 32,
+    "SSL3_VERSION": 0x0300,
+    "SSL_VERIFY_NONE": 0x00,
+    "SSL_VERIFY_PEER": 0x01,
+    "SSL_VERIFY_FAIL_IF_NO_PEER_CERT": 0x02,
+    "SSL_VERIFY_CLIENT_ONCE": 0x04,
+    "SSL_VERIFY_POST_HANDSHAKE": 0x08,
     "SSL_SESSION_CACHE_MAX_SIZE_DEFAULT": 1024 * 20,
 }
 
