@@ -15,7 +15,7 @@ import functools
 
 from ..language.errors import NotModelledError
 from .objects import CACHE_UPDATE_TIME, DESTROYED, SESSION, TIME_T_MAX
-from .rules import CACHE_CORRUPTION
+from .rules import CACHE_CORRUPTION, CALLBACK_NEW_KEPT_NOWHERE
 from .world import World, obj
 
 
@@ -372,6 +372,7 @@ def _after_new_session(w: World, i: int) -> None:
             "nowhere: that reference is never released. Return 1 only after storing the session "
             "(and free it when the store lets go); return 0 if it only serialised it",
             (s,),
+            variant=CALLBACK_NEW_KEPT_NOWHERE,
             site=handshake.callback_site(w, "return"),
         )
 

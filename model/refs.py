@@ -24,12 +24,24 @@ from .objects import (
 )
 from .rules import (
     BORROWED_FREE,
+    BORROWED_UNOWNED,
+    CALLBACK_NEW_FREED_LENT,
     CALLBACK_OWNERSHIP,
+    CALLBACK_REMOVE_FREED_LENT,
     DANGLING_REFERENCE,
     DOUBLE_FREE,
+    DOUBLE_FREE_BY_LIBRARY,
+    DOUBLE_FREE_BY_SCRIPT,
+    DOUBLE_FREE_HOSTNAME,
     LEAK,
+    LEAK_AT_END,
+    LEAK_LOST,
+    LEAK_OUT_OF_SCOPE,
+    LEAK_OVERWRITTEN,
+    LEAK_UNUSED_RESULT,
     NULL_DEREFERENCE,
     USE_AFTER_FREE,
+    Variant,
 )
 from .world import Arg, Cell, World, obj
 
@@ -123,6 +135,7 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
             DOUBLE_FREE,
             f"{describe_holder(holder)} releases a reference to {obj(o)}, which was already destroyed",
             (o,),
+            variant=DOUBLE_FREE_BY_SCRIPT if holder == SCRIPT else DOUBLE_FREE_BY_LIBRARY,
         )
     rc = w.get(("rc", o))
     lib = w.get(("lib", o))
@@ -141,12 +154,16 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
                 f"the callback releases {obj(o)}, which the library only lent it: "
                 f"{callback_contract(w)}",
                 (o,),
+                variant=CALLBACK_NEW_FREED_LENT
+                if w.get(("cbkind",)) == cache.NEW_SESSION
+                else CALLBACK_REMOVE_FREED_LENT,
             )
         elif rc - lib <= 0:
             w.finding(
                 BORROWED_FREE,
                 f"the script releases a reference to {obj(o)} that it never owned",
                 (o,),
+                variant=BORROWED_UNOWNED,
             )
     else:
         lib -= 1
@@ -191,7 +208,12 @@ def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> No
     kind = w.kind(o)
     if kind == SESSION and w.get(("hostfreed", o)):
         # ssl/ssl_sess.c SSL_SESSION_free L879 (3.0.22): OPENSSL_free(ss->ext.hostname).
-        w.finding(DOUBLE_FREE, f"destroying {obj(o)} frees its hostname, which the script already freed", (o,))
+        w.finding(
+            DOUBLE_FREE,
+            f"destroying {obj(o)} frees its hostname, which the script already freed",
+            (o,),
+            variant=DOUBLE_FREE_HOSTNAME,
+        )
     if kind == SSL:
         _ssl_destroyed(w, o)
     elif kind == CTX:
@@ -256,9 +278,18 @@ def clear_bad_session(w: World, ssl: int) -> bool:
     return True
 
 
-def check_lost(w: World, o: int, where: str) -> None:
+# How the last reference was lost, in the leak's message.
+_LOST_WHERE = {
+    LEAK_LOST: "here",
+    LEAK_UNUSED_RESULT: "because the result is not kept",
+    LEAK_OVERWRITTEN: "when the variable is overwritten",
+    LEAK_OUT_OF_SCOPE: "when its variable goes out of scope",
+}
+
+
+def check_lost(w: World, o: int, variant: Variant = LEAK_LOST) -> None:
     """After a variable lost its value: the script owns references to `o` that no variable
-    can reach any more, so they can never be released."""
+    can reach any more, so they can never be released. `variant` says how it was lost."""
     if not o or w.get(("st", o)) != ALIVE or w.get(("lost", o)):
         return
     if w.get(("rc", o)) - w.get(("lib", o)) <= 0:
@@ -267,7 +298,7 @@ def check_lost(w: World, o: int, where: str) -> None:
         if w.value(w.get(cell)) == o:
             return
     w.set(("lost", o), True)
-    w.finding(LEAK, f"the script's last reference to {obj(o)} is lost {where}", (o,))
+    w.finding(LEAK, f"the script's last reference to {obj(o)} is lost {_LOST_WHERE[variant]}", (o,), variant=variant)
 
 
 def check_end(w: World, o: int) -> None:
@@ -283,6 +314,7 @@ def check_end(w: World, o: int) -> None:
         LEAK,
         f"{obj(o)} is never released: the script still owns {owned} reference(s) when it ends",
         (o,),
+        variant=LEAK_AT_END,
         site=w.get(("site", o)),
     )
 
