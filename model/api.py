@@ -30,7 +30,7 @@ from .objects import (
     session_ctx_ref_of,
     slot_of,
 )
-from .rules import BORROWED_FREE, CACHE_CORRUPTION, DOUBLE_FREE, USE_AFTER_FREE
+from .rules import BORROWED_FREE, BORROWED_GET0_RESULT, CACHE_CORRUPTION, DOUBLE_FREE, DOUBLE_FREE_HOSTNAME, USE_AFTER_FREE
 from .values import (
     METHOD_ANY,
     METHOD_CLIENT,
@@ -425,7 +425,12 @@ _reader(
 def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_set1_hostname L1018-1028: frees the old hostname, copies the new one."""
     if w.get(("hostfreed", s)):
-        w.finding(DOUBLE_FREE, f"`SSL_SESSION_set1_hostname` frees the old hostname of {obj(s)}, which the script already freed", (s,))
+        w.finding(
+            DOUBLE_FREE,
+            f"`SSL_SESSION_set1_hostname` frees the old hostname of {obj(s)}, which the script already freed",
+            (s,),
+            variant=DOUBLE_FREE_HOSTNAME,
+        )
     _new_hostname(w, s, w.value(args[1].value) != NULL)
     return 1
 
@@ -952,7 +957,12 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
     if owner:
         refs.use(w, owner, f"`{args[0].text}` points into", via=args[0].var)
         if _stale_hostname(w, owner, value) or w.get(("hostfreed", owner)):
-            w.finding(DOUBLE_FREE, f"`{args[0].text}` was already freed (the hostname buffer of {obj(owner)})", (owner,))
+            w.finding(
+                DOUBLE_FREE,
+                f"`{args[0].text}` was already freed (the hostname buffer of {obj(owner)})",
+                (owner,),
+                variant=DOUBLE_FREE_HOSTNAME,
+            )
         # The session frees its hostname again when it is destroyed (refs._destroy).
         w.set(("hostfreed", owner), True)
         w.finding(
@@ -960,6 +970,7 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
             f"`{args[0].text}` points into {obj(owner)} (a `get0` result): the session still owns it "
             "and frees it again when it is destroyed",
             (owner,),
+            variant=BORROWED_GET0_RESULT,
         )
     return None
 
