@@ -139,12 +139,20 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
         )
     rc = w.get(("rc", o))
     lib = w.get(("lib", o))
-    if holder == SCRIPT:
+    if holder == SCRIPT and rc - lib <= 0 and _new_cb_reference(w, o):
+        # `new_session_cb` freeing its session: the library's extra reference was taken for
+        # the callback (ssl_lib.c ssl_update_cache L3764-3765), so the callback may drop it
+        # itself; it must then return 1, else the library drops it again (L3766-3767).
+        # Postfix's callbacks free and return 1 (tls_client.c new_client_session_cb).
+        lib -= 1
+        w.set(("lib", o), lib)
+        w.set(("cbfreed",), w.site)
+    elif holder == SCRIPT:
         if rc - lib <= 0 and _lent_to_callback(w, o):
             w.finding(
                 CALLBACK_OWNERSHIP,
                 f"the callback releases {obj(o)}, which the library only lent it: "
-                f"{_callback_contract(w)}",
+                f"{callback_contract(w)}",
                 (o,),
                 variant=CALLBACK_NEW_FREED_LENT
                 if w.get(("cbkind",)) == cache.NEW_SESSION
@@ -167,12 +175,18 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
         _destroy(w, o, holder, via, lib)
 
 
+def _new_cb_reference(w: World, o: int) -> bool:
+    """Whether `o` is the session of the running `new_session_cb` and the library's extra
+    reference for it has not been dropped yet."""
+    return w.get(("cbkind",)) == cache.NEW_SESSION and w.get(("cbarg",)) == o and not w.value(w.get(("cbfreed",)))
+
+
 def _lent_to_callback(w: World, o: int) -> bool:
     return bool(w.get(("cbkind",))) and w.get(("cbarg",)) == o
 
 
-def _callback_contract(w: World) -> str:
-    if w.get(("cbkind",)) == cache.NEW_SESSION:
+def callback_contract(w: World, kind: int | None = None) -> str:
+    if (w.get(("cbkind",)) if kind is None else kind) == cache.NEW_SESSION:
         return ("`new_session_cb` owns the library's extra reference only if it returns 1; "
                 "return 0 (the library then drops it) or return 1 and free it later, but not both")
     return ("`remove_session_cb` is a notification without a reference; whoever holds the session "
