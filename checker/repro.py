@@ -354,6 +354,14 @@ class _Translator:
         if c.func in self.functions:
             return f"{self.cname(c.func)}({', '.join(args)})"
         at = _at(c.span)
+        crash = self.crash_span is not None and (c.span.start, c.span.end) == (self.crash_span.start, self.crash_span.end)
+        # Arguments that call something are evaluated first, left to right, as the path has
+        # their results (C leaves the order open; GCC goes right to left), and before a crash
+        # call's cache audit.
+        prelude = ""
+        if sum(_calls_in(a) for a in c.args) > 1 or (crash and any(_calls_in(a) for a in c.args)):
+            prelude = "".join(f"__auto_type sr_a{i} = ({text}); " for i, text in enumerate(args))
+            args = [f"sr_a{i}" for i in range(len(args))]
         if c.func == "d2i_SSL_SESSION":
             inner = f'sr_d2i({", ".join(args)}, "{at}")'
         elif c.func == "SSL_SESSION_set1_id" and not isinstance(c.args[1], ast.StrLit):
@@ -382,12 +390,14 @@ class _Translator:
             "int": f'sr_int({inner}, "{at}")',
             "": inner,
         }[kind]
-        if self.crash_span is not None and (c.span.start, c.span.end) == (self.crash_span.start, self.crash_span.end):
+        if crash:
             audit = f'sr_audit_caches("{at}");'
             if kind == "":
-                return f'({{ {audit} {wrapped}; sr_stop_after("{at}"); }})'
+                return f'({{ {prelude}{audit} {wrapped}; sr_stop_after("{at}"); }})'
             temp = "long long" if kind in ("int", "checked") else "void *"
-            return f'({{ {audit} {temp} sr_result = {wrapped}; sr_stop_after("{at}"); sr_result; }})'
+            return f'({{ {prelude}{audit} {temp} sr_result = {wrapped}; sr_stop_after("{at}"); sr_result; }})'
+        if prelude:
+            return f"({{ {prelude}{wrapped}; }})"
         return wrapped
 
     # -- declarations -----------------------------------------------------------------------
