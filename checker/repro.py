@@ -39,6 +39,7 @@ REALIZED = frozenset(
         "decoded hostname",
         "new session id",
         "new session id context",
+        "decoded session id context",
     }
 )
 # The peer's choices (model/handshake.py): the reproducer's peer takes them.
@@ -364,6 +365,10 @@ class _Translator:
             args = [f"sr_a{i}" for i in range(len(args))]
         if c.func == "d2i_SSL_SESSION":
             inner = f'sr_d2i({", ".join(args)}, "{at}")'
+        elif c.func == "PEM_read_bio_SSL_SESSION":
+            inner = f'sr_decode_bio(1, {args[0]}, {args[1]}, "{at}")'
+        elif c.func == "d2i_SSL_SESSION_bio":
+            inner = f'sr_decode_bio(0, {args[0]}, {args[1]}, "{at}")'
         elif c.func == "SSL_SESSION_set1_id" and not isinstance(c.args[1], ast.StrLit):
             inner = f'sr_set1_id({", ".join(args)}, "{at}")'
         elif c.func in _SID_CTX_SETTERS and not isinstance(c.args[1], ast.StrLit):
@@ -575,7 +580,7 @@ def build(
     for line in _header(program, title, c_file):
         w.plain(line)
     for line in ('#pragma GCC diagnostic ignored "-Wunused-function"', '#pragma GCC diagnostic ignored "-Wunused-variable"',
-                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/evp.h>", "#include <openssl/x509.h>", "#include <stdint.h>", "#include <stdio.h>",
+                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/pem.h>", "#include <openssl/evp.h>", "#include <openssl/x509.h>", "#include <stdint.h>", "#include <stdio.h>",
                  "#include <stdlib.h>", "#include <string.h>", "#include <time.h>", "#include <signal.h>", "#include <unistd.h>", ""):
         w.plain(line)
     w.plain("/* The path, in order: what@line:col/context, the value, what it means. */")

@@ -282,16 +282,14 @@ static int sr_set1_id(SSL_SESSION *s, const unsigned char *sid, unsigned int len
     return SSL_SESSION_set1_id(s, sid, length);
 }
 
-/* `d2i_SSL_SESSION` on bytes that decode to the session the path needs (or fail to). */
-static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long length, const char *at)
+/* The session a decoding at `at` must give, with exactly the path's decoded fields, as the
+ * DER bytes it would be read from (`*der`, freed with OPENSSL_free); NULL when the path has
+ * the decoding fail. */
+static int sr_model_der(const char *at, unsigned char **der)
 {
-    static const unsigned char not_a_session[] = "not a session";
-    if (pp == NULL)
-        return d2i_SSL_SESSION(a, pp, length);
-    if (!sr_take("decoding succeeds", at, 1)) {
-        const unsigned char *in = not_a_session;
-        return d2i_SSL_SESSION(a, &in, (long)sizeof not_a_session);
-    }
+    *der = NULL;
+    if (!sr_take("decoding succeeds", at, 1))
+        return 0;
     long long version = sr_take("decoded protocol version", at, TLS1_3_VERSION);
     long long id = sr_take("decoded session id", at, 1);
     long long when = sr_take("decoded time", at, 1);
@@ -309,12 +307,56 @@ static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long lengt
     SSL_SESSION_set_timeout(model, (long)timeout);
     if (hostname)
         SSL_SESSION_set1_hostname(model, "decoded.example");
-    unsigned char *der = NULL;
-    int n = i2d_SSL_SESSION(model, &der);
+    long long context = sr_take("decoded session id context", at, 0);
+    if (context) {
+        unsigned int context_length = 0;
+        const unsigned char *context_bytes = sr_id_bytes(context, &context_length);
+        SSL_SESSION_set1_id_context(model, context_bytes, context_length);
+    }
+    int n = i2d_SSL_SESSION(model, der);
     SSL_SESSION_free(model);
+    return n;
+}
+
+/* `d2i_SSL_SESSION` on bytes that decode to the session the path needs (or fail to). */
+static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long length, const char *at)
+{
+    static const unsigned char not_a_session[] = "not a session";
+    if (pp == NULL)
+        return d2i_SSL_SESSION(a, pp, length);
+    unsigned char *der;
+    int n = sr_model_der(at, &der);
+    if (n <= 0) {
+        const unsigned char *in = not_a_session;
+        return d2i_SSL_SESSION(a, &in, (long)sizeof not_a_session);
+    }
     const unsigned char *in = der;
     SSL_SESSION *result = d2i_SSL_SESSION(a, &in, n);
     OPENSSL_free(der);
+    return result;
+}
+
+/* `PEM_read_bio_SSL_SESSION` (pem 1) or `d2i_SSL_SESSION_bio` (pem 0) on a BIO holding the
+ * session the path needs (or bytes that do not decode); the script's BIO is not read. */
+static SSL_SESSION *sr_decode_bio(int pem, BIO *script_bio, SSL_SESSION **x, const char *at)
+{
+    (void)script_bio;
+    unsigned char *der;
+    int n = sr_model_der(at, &der);
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (n > 0 && pem) {
+        const unsigned char *in = der;
+        SSL_SESSION *encoded = d2i_SSL_SESSION(NULL, &in, n);
+        PEM_write_bio_SSL_SESSION(bio, encoded);
+        SSL_SESSION_free(encoded);
+    } else if (n > 0) {
+        BIO_write(bio, der, n);
+    } else {
+        BIO_write(bio, "not a session", 13);
+    }
+    OPENSSL_free(der);
+    SSL_SESSION *result = pem ? PEM_read_bio_SSL_SESSION(bio, x, NULL, NULL) : d2i_SSL_SESSION_bio(bio, x);
+    BIO_free(bio);
     return result;
 }
 
@@ -818,10 +860,23 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     size_t end = sr_window_end(at);
     long long model = end < sr_path_length ? sr_path[end].value : -1;
     long long version = 0;
-    if (ssl != NULL && sr_find(end, "the negotiated version", at, &version))
+    int handshake = ssl != NULL && sr_find(end, "the negotiated version", at, &version);
+    if (handshake)
         sr_handshake_now(call, ssl, end, at, version);
     if (ssl != NULL && (call == SR_READ || call == SR_PEEK || call == SR_SHUTDOWN))
         sr_peer_sends(ssl, end, at);
+    /* A server that completed its handshake writes the tickets SSL_new_session_ticket asked
+     * for in this call; the peer client reads them after it. The sessions the model gives
+     * the peer are taken now, before the call runs the script's callbacks. */
+    long long holds[64];
+    int hold_count = 0, first = sr_held_count;
+    struct sr_conn *peer_of = NULL;
+    if (ssl != NULL && !handshake && SSL_is_server(ssl)) {
+        while (hold_count < 64 && sr_find(end, "the peer holds", at, &holds[hold_count]))
+            hold_count++;
+        if (hold_count)
+            peer_of = sr_conn_of(ssl);
+    }
     static unsigned char buffer[1 << 14];
     int real;
     switch (call) {
@@ -832,6 +887,17 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     case SR_PEEK: real = SSL_peek(ssl, buffer, sizeof buffer); break;
     case SR_SHUTDOWN: real = SSL_shutdown(ssl); break;
     default: real = SSL_write(ssl, buffer, num >= 0 && num < (int)sizeof buffer ? num : 1); break; /* 0: an error */
+    }
+    if (peer_of != NULL && peer_of->peer != NULL) {
+        SSL_CTX *saved = sr_issuer;
+        unsigned char byte;
+        sr_issuer = sr_session_ctx(ssl);
+        SSL_read(peer_of->peer, &byte, 1);
+        sr_issuer = saved;
+        if (sr_held_count - first < hold_count)
+            sr_mismatch("the peer received fewer tickets than the model sent");
+        for (int i = 0; i < hold_count && first + i < sr_held_count; i++)
+            sr_held[first + i].object = holds[i];
     }
     if (end >= sr_path_length)
         return real; /* the path ends inside this call */

@@ -226,6 +226,8 @@ def _decoded_fields(w: World, s: int) -> None:
     w.set(("timeout", s), w.ite(w.eq(encoded_timeout, 0), 3, encoded_timeout))
     _new_hostname(w, s, w.choose("decoded hostname"))  # an in-place decode frees the old one
     w.set(("cipher", s), True)
+    # The session id context a server put in it (0: none); ssl_get_prev_session compares it.
+    w.set(("sidctx", s), w.fresh_int("decoded session id context", 0, None))
 
 
 @effect(
@@ -236,10 +238,16 @@ def _decoded_fields(w: World, s: int) -> None:
 def d2i_session(w: World, args: list[Arg]) -> Value:
     a, pp = args[0], args[1]
     refs.require(w, pp, "`d2i_SSL_SESSION`")
+    return decode_session(w, a, "d2i_SSL_SESSION")
+
+
+def decode_session(w: World, a: Arg, name: str) -> Value:
+    """`d2i_SSL_SESSION(a, ...)` and the decoders built on it (`PEM_read_bio_SSL_SESSION`,
+    `d2i_SSL_SESSION_bio`): a new owned session, or `*a` decoded in place."""
     target = a.address_of
     existing = w.value(w.get(target)) if target is not None else NULL
     if existing:
-        refs.use(w, existing, "`d2i_SSL_SESSION` decodes into", via=target)
+        refs.use(w, existing, f"`{name}` decodes into", via=target)
     if existing:
         # The object is filled in place, session id (the cache key) included; a decoding
         # that fails half-way has already overwritten some fields [verified 3.0.19: the
@@ -248,16 +256,16 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
         if owner:
             w.finding(
                 CACHE_CORRUPTION,
-                f"`d2i_SSL_SESSION` overwrites the session id of {obj(existing)} while it is in "
+                f"`{name}` overwrites the session id of {obj(existing)} while it is in "
                 f"{obj(owner)}'s cache: the cache entry keeps the old key",
                 (existing, owner),
             )
     if not w.choose("decoding succeeds"):
-        w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
+        w.note(existing or 0, f"`{name}` fails on its input: returns NULL")
         return NULL
     if existing:
         _decoded_fields(w, existing)
-        w.note(existing, f"`d2i_SSL_SESSION` decodes into {obj(existing)} in place: no new reference")
+        w.note(existing, f"`{name}` decodes into {obj(existing)} in place: no new reference")
         return existing
     s = refs.allocate(w, SESSION)
     w.set(("cached", s), 0)
@@ -270,6 +278,42 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
         w.set(target, s)
         w.note(s, f"`{a.text[1:]}` is set to the new session too: one reference, two pointers")
     return s
+
+
+@effect(
+    "PEM_read_bio_SSL_SESSION",
+    cite="ssl/ssl_sess.c IMPLEMENT_PEM_rw(SSL_SESSION): crypto/pem/pem_oth.c PEM_ASN1_read_bio calls "
+    "d2i_SSL_SESSION(x, ...) on the PEM's bytes, so `x` is reused as by d2i [verified 3.0.19: "
+    "tests/library/exdata_pem.c]",
+    returns="owned",
+)
+def pem_read_session(w: World, args: list[Arg]) -> Value:
+    return decode_session(w, args[1], "PEM_read_bio_SSL_SESSION")
+
+
+@effect(
+    "d2i_SSL_SESSION_bio",
+    cite="ssl.h d2i_SSL_SESSION_bio: ASN1_d2i_bio_of(SSL_SESSION, SSL_SESSION_new, d2i_SSL_SESSION, bp, s_id) "
+    "reads the BIO and calls d2i_SSL_SESSION(s_id, ...) [verified 3.0.19: tests/library/exdata_pem.c]",
+    returns="owned",
+)
+def d2i_session_bio(w: World, args: list[Arg]) -> Value:
+    return decode_session(w, args[1], "d2i_SSL_SESSION_bio")
+
+
+def _encode_to_bio(name: str, cite: str) -> None:
+    """`PEM_write_bio_SSL_SESSION(bp, s)` / `i2d_SSL_SESSION_bio(bp, s)`: i2d of the session
+    into the BIO; 0 without a cipher, as i2d [verified 3.0.19: a bare session gives 0]."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        s = _session_arg(w, args[1], name)
+        return 1 if w.get(("cipher", s)) else 0
+
+    EFFECTS[name] = Effect(name, run, cite)
+
+
+_encode_to_bio("PEM_write_bio_SSL_SESSION", "ssl/ssl_sess.c IMPLEMENT_PEM_rw(SSL_SESSION): PEM_ASN1_write_bio of i2d_SSL_SESSION")
+_encode_to_bio("i2d_SSL_SESSION_bio", "ssl.h i2d_SSL_SESSION_bio: ASN1_i2d_bio_of(SSL_SESSION, i2d_SSL_SESSION, bp, s_id)")
 
 
 @effect("i2d_SSL_SESSION", cite="ssl/ssl_asn1.c i2d_SSL_SESSION L81-238 (reads the session)")
@@ -586,6 +630,8 @@ def ssl_clear(w: World, args: list[Arg]) -> Value:
     # the version.
     w.set(("began", ssl), False)
     w.set(("proto", ssl), 0)
+    w.set(("sent", ssl), 0)
+    w.set(("xtick", ssl), 0)
     return 1
 
 
@@ -660,6 +706,11 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
 )
 def ssl_shutdown(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_shutdown")
+    if w.get(("done", ssl)) and w.get(("xtick", ssl)):
+        # ssl_lib.c SSL_shutdown: in init (tickets to send): "shutdown while in init", -1.
+        w.note(ssl, f"{obj(ssl)} has tickets to send (`SSL_new_session_ticket`): `SSL_shutdown` fails")
+        w.set(("hsret",), -1)
+        return -1
     if not w.get(("done", ssl)):
         w.note(ssl, f"{obj(ssl)} has not completed a handshake: `SSL_shutdown` fails, nothing is marked")
         w.set(("hsret",), -1)

@@ -224,6 +224,21 @@ def copy_session_id_settings(w: World, to: int, src: int) -> None:
     w.set(("sidctx", to), w.get(("sidctx", src)))
 
 
+@effect(
+    "SSL_new_session_ticket",
+    cite="ssl/ssl_lib.c SSL_new_session_ticket: 0 unless a TLS 1.3 server past its first handshake; "
+    "else one more ticket to send and the connection back in init [verified 3.0.19: tests/library/psk_ticket.c]",
+)
+def ssl_new_session_ticket(w: World, args: list[Arg]) -> Value:
+    ssl = _object_arg(w, args[0], "SSL_new_session_ticket")
+    server = w.get(("side", ssl)) == handshake.SERVER
+    if not (server and w.get(("done", ssl)) and w.get(("proto", ssl)) == handshake.TLS1_3):
+        return 0
+    w.set(("xtick", ssl), w.get(("xtick", ssl)) + 1)
+    w.note(ssl, f"{obj(ssl)} will send a ticket (a copy of its session) at its next I/O or handshake call")
+    return 1
+
+
 # ---- the cache, seen from an SSL ---------------------------------------------------------------
 
 

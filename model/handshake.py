@@ -98,6 +98,8 @@ def copy_settings(w: World, ssl: int, ctx: int) -> None:
         w.set((field, ssl), w.get((field, ctx)))
     w.set(("side", ssl), 0)
     w.set(("began", ssl), False)
+    w.set(("sent", ssl), 0)
+    w.set(("xtick", ssl), 0)
     w.set(("failed", ssl), False)
     w.set(("pend", ssl), False)
     w.set(("hit", ssl), False)
@@ -221,6 +223,11 @@ def handshake(w: World, ssl: int, side: int, after: int = -1) -> None:
         return
     if w.get(("done", ssl)):
         _result(w, 1)
+        if w.get(("xtick", ssl)):
+            # SSL_new_session_ticket put the connection back in init: this call writes them.
+            w.set(("hsafter", ssl), after)
+            _extra_ticket(w, ssl, 0)
+            return
         if after >= 0:
             STAGES[after](w, ssl, 0)
         return
@@ -677,16 +684,41 @@ def _server_ticket(w: World, ssl: int, k: int) -> None:
         return
     if k > 0 or w.get(("hit", ssl)):
         _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
+    _send_ticket(w, ssl)
+    mark = w.get(("pq_n",))
+    _update_cache(w, ssl, SERVER, _auto_flush_due(w, w.get(("sctx", ssl)), SERVER))
+    _then(w, mark, _server_ticket, ssl, k + 1)
+
+
+def _send_ticket(w: World, ssl: int) -> None:
+    """The slot's session (a copy, when needed) gets an id and goes out in a ticket."""
     s = w.get(("slot", ssl))
     w.set(("sid", s), _fresh_id(w))
     w.record(PEER_HOLDS, s)
+    w.set(("sent", ssl), w.get(("sent", ssl)) + 1)
     sctx = w.get(("sctx", ssl))
     if not w.get(("opts", ssl)) & OP_NO_TICKET:
         w.set(("issued13", sctx), True)
         w.set(("tsid13", sctx), w.get(("sidctx", s)))
+
+
+@stage
+def _extra_ticket(w: World, ssl: int, n: int) -> None:
+    """The tickets `SSL_new_session_ticket` asked for, written by the next call that runs
+    the state machine (`SSL_do_handshake`, `SSL_write`, `SSL_read`...): each as the tickets
+    of the handshake, with a copy of the session once a ticket was sent or the connection
+    resumed (statem_srvr.c tls_construct_new_session_ticket) [verified 3.0.19:
+    tests/library/psk_ticket.c: the slot is replaced and `new_session_cb` runs per ticket]."""
+    if not w.get(("xtick", ssl)):
+        _after_handshake(w, ssl, 0)
+        return
+    w.set(("xtick", ssl), w.get(("xtick", ssl)) - 1)
+    if w.get(("sent", ssl)) or w.get(("hit", ssl)):
+        _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
+    _send_ticket(w, ssl)
     mark = w.get(("pq_n",))
-    _update_cache(w, ssl, SERVER, _auto_flush_due(w, sctx, SERVER))
-    _then(w, mark, _server_ticket, ssl, k + 1)
+    _update_cache(w, ssl, SERVER, _auto_flush_due(w, w.get(("sctx", ssl)), SERVER))
+    _then(w, mark, _extra_ticket, ssl, 0)
 
 
 # ---- reading: TLS 1.3 tickets arrive on the client -------------------------------------------

@@ -63,7 +63,7 @@ FINITE_FIELDS = frozenset(
     {"st", "rc", "lib", "lost", "site", "death", "killer", "cached", "nr", "lseq",
      "slot", "ctx", "sctx", "done", "shut", "ncached", "method", "host", "hostseq", "cipher", "hostfreed",
      "remove_cb", "new_cb", "get_cb", "dying", "nrwhy", "tick", "real", "origin", "side", "failed", "pend", "peeking", "hit", "proto", "hsafter",
-     "opts", "minv", "maxv", "ntick", "goodc", "goods", "issued12", "issued13", "vmode", "began"}
+     "opts", "minv", "maxv", "ntick", "goodc", "goods", "issued12", "issued13", "vmode", "began", "sent", "xtick"}
 )
 
 # Defaults, OpenSSL 3.0.
