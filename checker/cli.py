@@ -25,17 +25,17 @@ from . import (
     repro,
 )
 from .expectations_check import compare
-from .findings import DENY_WARNINGS, FileReport, build_report
+from .findings import DENY_WARNINGS, FileReport, build_report, left_at_stop
 from .language.ast import Call, FuncDef, Name, Program, Span, walk
-from .language.imports import has_includes, load_with_includes
-from .language.errors import InternalError, ParseError, SessrefError, render_error
 from .language.centry import load_c
+from .language.errors import InternalError, ParseError, SessrefError, render_error
+from .language.imports import has_includes, load_with_includes
 from .language.parser import parse_file
 from .language.resolve import resolve
 from .model.api import EFFECTS
 from .model.rules import rule_named
 from .paths import parse_path_choices, replay_path
-from .solving import Options, check
+from .solving import Options, Verdict, check
 
 EXIT_SAFE, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 _SEVERITY = {EXIT_SAFE: 0, EXIT_UNKNOWN: 1, EXIT_FINDINGS: 2, EXIT_INPUT: 3, EXIT_INTERNAL: 4}
@@ -146,6 +146,13 @@ class CInput:
     functions: tuple[str, ...] | None = None
 
 
+def check_path(path: Path, options: Options, c_input: CInput = CInput()) -> tuple[Program, Verdict]:
+    """Parse, resolve and decide one script or C file: its program and verdict. Raises
+    SessrefError for bad input."""
+    program = _load(path, c_input)
+    return program, check(program, options)
+
+
 def check_file(
     path: Path, options: Options, full_trace: bool = False, fixes: bool = True, deny: frozenset[str] = frozenset(),
     c_input: CInput = CInput(),
@@ -153,8 +160,7 @@ def check_file(
     """Parse, resolve and decide one script or C file. Raises SessrefError for bad input.
     `fixes`: look for an edit of the script that verifies, for each finding (`fixes.py`).
     `deny`: the warnings that count as errors (`deny_set`). `c_input`: how C files are read."""
-    program = _load(path, c_input)
-    verdict = check(program, options)
+    program, verdict = check_path(path, options, c_input)
     if path.suffix in C_SUFFIXES:
         fixes = False  # candidate edits are script edits (`fixes.py`); not for C yet
     return build_report(program, verdict, options.unroll, full_trace, options if fixes else None, deny)
@@ -350,7 +356,7 @@ def _repro(args: argparse.Namespace) -> int:
             raise UsageError(f"--path {exc}") from None
         run = replay_path(program, parsed, options)
         title = "the path chosen with --path: " + ", ".join(choices)
-        ending = _path_ending(run.backend)
+        ending = _path_ending(run.backend) + _left_at_stop(program, run.backend)
     else:
         verdict = check(program, options)
         if verdict.verdict == "unknown":
@@ -359,14 +365,14 @@ def _repro(args: argparse.Namespace) -> int:
         if not verdict.counterexamples:
             run = replay_path(program, [], options)
             title = "the script is safe; this is the path where every `*` is false (choose another with --path)"
-            ending = _path_ending(run.backend)
+            ending = _path_ending(run.backend) + _left_at_stop(program, run.backend)
         else:
             index = _pick_finding(verdict.counterexamples, args.finding)
             cx = verdict.counterexamples[index]
             run = cx.replay
             total = len(verdict.counterexamples)
             title = f"counterexample {index + 1} of {total}: {cx.rule.name} ({cx.rule.id}) at line {cx.span.line}"
-            ending = _expect(cx.rule.name, Path(program.file).name, cx.span.line)
+            ending = _expect(cx.rule.name, Path(program.file).name, cx.span.line) + _left_at_stop(program, run.backend)
     output = args.output or f"{path.stem}-repro.c"
     c_name = "reproducer.c" if output == "-" else Path(output).name
     reproducer = repro.build(program, run, title, options.allocation_failures, c_file=c_name)
@@ -418,6 +424,22 @@ _EXPECT = {
 
 def _expect(rule: str, file: str, line: int) -> str:
     return _EXPECT.get(rule, "see the report").format(file=file, line=line)
+
+
+def _left_at_stop(program: Program, backend) -> str:
+    """What else valgrind shows because the program stops at the crash: the objects not freed
+    yet, which it reports as lost although the script frees them later."""
+    stop = left_at_stop(program, backend)
+    if stop is None:
+        return ""
+    line, alive = stop
+    said = f". The program stops at line {line}, where the path ends (the rest of the script is not run)"
+    if not alive:
+        return said
+    objects = ", ".join(f"`{name}` (allocated at line {at})" for name, at in alive)
+    verb = "shows" if len(alive) == 1 else "show"
+    return (f"{said}, so {objects}, not freed yet, {verb} as \"definitely lost\" (or \"indirectly lost\") "
+            "too: that is where it stopped, not a second bug")
 
 
 def _path_ending(backend) -> str:
