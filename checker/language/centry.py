@@ -31,7 +31,6 @@ after), `/* sessref: sess may-be-null */`, `/* sessref: returns borrowed */`,
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from pathlib import Path
 
 from . import ast

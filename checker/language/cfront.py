@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 
 from . import ast
 from .errors import ParseError
-from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
 OBJECTS = frozenset(OBJECT_TYPES)
 STRUCT_TAGS = {"ssl_session_st": "SSL_SESSION", "ssl_st": "SSL", "ssl_ctx_st": "SSL_CTX"}
@@ -868,7 +868,7 @@ class _Lowerer:
     def find_callbacks(self) -> None:
         """Registered callbacks (`SSL_CTX_sess_set_new_cb(ctx, f)`), annotated ones, and
         functions with exactly a callback's signature."""
-        for name, node in self.function_nodes.items():
+        for node in self.function_nodes.values():
             stack = [node.child_by_field_name("body")]
             while stack:
                 n = stack.pop()
