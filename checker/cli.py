@@ -33,7 +33,7 @@ from .language.imports import has_includes, load_with_includes
 from .language.parser import parse_file
 from .language.resolve import resolve
 from .model.api import EFFECTS
-from .model.rules import rule_named
+from .model.rules import Rule, rule_named
 from .paths import parse_path_choices, replay_path
 from .solving import Options, Verdict, check
 
@@ -372,7 +372,7 @@ def _repro(args: argparse.Namespace) -> int:
             run = cx.replay
             total = len(verdict.counterexamples)
             title = f"counterexample {index + 1} of {total}: {cx.rule.name} ({cx.rule.id}) at line {cx.span.line}"
-            ending = _expect(cx.rule.name, Path(program.file).name, cx.span.line) + _left_at_stop(program, run.backend)
+            ending = _expect(cx.rule, Path(program.file).name, cx.span.line) + _left_at_stop(program, run.backend)
     output = args.output or f"{path.stem}-repro.c"
     c_name = "reproducer.c" if output == "-" else Path(output).name
     reproducer = repro.build(program, run, title, options.allocation_failures, c_file=c_name)
@@ -406,24 +406,9 @@ def _pick_finding(counterexamples: list, wanted: str | None) -> int:
     raise UsageError(f"--finding {wanted}: the report has no {rule.name} finding")
 
 
-_EXPECT = {
-    "double-free": 'valgrind reports "Invalid free()" at {file}:{line}, after invalid reads of the freed block',
-    "use-after-free": 'valgrind reports "Invalid read" (or write) inside a freed block at {file}:{line}',
-    "null-dereference": "the program crashes at {file}:{line}: an access near address 0 (SIGSEGV)",
-    "cache-corruption": "no error at {file}:{line} itself: the corruption is silent until the caches are used again",
-    "leak": 'valgrind reports the object allocated for line {line} as "definitely lost" (or indirectly, '
-    "when a lost object holds it)",
-    "dangling-reference": "no error at {file}:{line} itself; the holder left dangling fails later (see its own finding)",
-    "borrowed-free": "no error at {file}:{line} itself: the free was not yours to make, and a later release "
-    "by the real owner is what fails",
-    "callback-ownership": "no error at {file}:{line} itself: a reference the callback kept nowhere shows as "
-    '"definitely lost"; a lent session freed in the callback fails when the library lets go of it',
-    "stale-session": "no memory error: the handshake at {file}:{line} does not resume (`SSL_session_reused` is 0)",
-}
-
-
-def _expect(rule: str, file: str, line: int) -> str:
-    return _EXPECT.get(rule, "see the report").format(file=file, line=line)
+def _expect(rule: Rule, file: str, line: int) -> str:
+    """What the reproducer's run shows under valgrind: the rule's `valgrind` wording."""
+    return rule.valgrind.format(file=file, line=line)
 
 
 def _left_at_stop(program: Program, backend) -> str:
@@ -445,7 +430,7 @@ def _left_at_stop(program: Program, backend) -> str:
 def _path_ending(backend) -> str:
     if backend.findings:
         f = backend.findings[-1]
-        return _expect(f.rule.name, Path(backend.sites.by_id[f.site].span.file).name, backend.sites.by_id[f.site].span.line)
+        return _expect(f.rule, Path(backend.sites.by_id[f.site].span.file).name, backend.sites.by_id[f.site].span.line)
     return "no memory error and nothing definitely lost"
 
 

@@ -24,7 +24,7 @@ from .concrete import Objects, StepWorld, site_label
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State
 from .language import ast, cint
 from .model.objects import FINITE_FIELDS, KINDS
-from .model.rules import Rule
+from .model.rules import Rule, Variant, check_variant
 from .model.world import Arg, Cell, PathEnds
 from .symvalues import (
     AND,
@@ -202,7 +202,10 @@ class ForkingWorld(StepWorld):
         return ite(c, a, b)
 
 
-    def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
+    def finding(
+        self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None, variant: Variant | None = None
+    ) -> None:
+        check_variant(rule, variant)  # the replay's finding carries the variant
         guard = AND(self.pc, *self.guards)
         step = len(self.backend.steps) - 1
         self.findings.append(Candidate(rule, self._site if site is None else site, guard, message, objs, step))

@@ -18,8 +18,9 @@ from typing import Any, Callable, Hashable
 from .language import ast, cint
 from .language.errors import InternalError, NotModelledError, ResolveError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
-from .model import api, cache, handshake, refs
+from .model import api, cache, handshake, refs, rules
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
+from .model.rules import Variant
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
 
@@ -292,8 +293,11 @@ class Executor:
             self.pending.append(state.cells.get(cell, NULL))
         return self.backend.write(state, cell, value)
 
-    def _finish_statement(self, state: State | None, frame: Frame, span: ast.Span, where: str = "here") -> State | None:
-        """Values that lost their last pointer in this statement: check for leaked references."""
+    def _finish_statement(
+        self, state: State | None, frame: Frame, span: ast.Span, how: Variant = rules.LEAK_LOST
+    ) -> State | None:
+        """Values that lost their last pointer in this statement: check for leaked references
+        (`how`: the leak variant that says how they were lost)."""
         pending, self.pending = self.pending, []
         for value in pending:
             if state is None:
@@ -302,7 +306,7 @@ class Executor:
                 continue
             state = self._step(
                 state,
-                lambda w, args, where=where: refs.check_lost(w, w.ptr(args[0]), where),
+                lambda w, args, how=how: refs.check_lost(w, w.ptr(args[0]), how),
                 [Arg(value, "")],
                 frame,
                 span,
@@ -324,7 +328,7 @@ class Executor:
             state, value = self._expr(stmt.expr, state, frame)
             if isinstance(stmt.expr, ast.Call) and self._returns_owned(stmt.expr):
                 self.pending.append(value)
-            return Flow(self._finish_statement(state, frame, stmt.span, "because the result is not kept"))
+            return Flow(self._finish_statement(state, frame, stmt.span, rules.LEAK_UNUSED_RESULT))
         if isinstance(stmt, ast.Block):
             return self._block(stmt, state, frame)
         if isinstance(stmt, ast.If):
@@ -372,7 +376,7 @@ class Executor:
                 return None
         value = self._to(value, src, ctype)
         state = self._write(state, cell, value, ctype)
-        return self._finish_statement(state, frame, stmt.span, "when the variable is overwritten")
+        return self._finish_statement(state, frame, stmt.span, rules.LEAK_OVERWRITTEN)
 
     def _block(self, block: ast.Block, state: State | None, frame: Frame, scope: dict | None = None) -> Flow:
         frame.scopes.append(scope if scope is not None else {})
@@ -407,7 +411,7 @@ class Executor:
             frame.scopes.append({})
         for cell in cells:
             state = self.backend.write(state, cell, NULL)
-        state = self._finish_statement(state, frame, span, "when its variable goes out of scope")
+        state = self._finish_statement(state, frame, span, rules.LEAK_OUT_OF_SCOPE)
         frame.scopes[depth - 1 :] = saved
         return state
 

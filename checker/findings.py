@@ -15,7 +15,7 @@ from .fixes import Fix, verified_fixes
 from .language import ast
 from .model import handshake
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
-from .model.rules import Rule
+from .model.rules import Rule, Variant
 from .solving import Counterexample, Options, Verdict
 
 
@@ -77,6 +77,7 @@ class ReportedFinding:
     # (`--deny warnings`, `--deny RULE`), which is an error. Errors make a script unsafe.
     level: str = "error"
     denied: bool = False  # a warning made an error by `--deny`
+    variant: Variant | None = None  # which kind of finding of its rule (`model/rules.py`)
     full_trace: bool = False  # the report shows every step and every choice of the path
     # Findings on one path share one step table in the text report: the finding whose path
     # is the longest shows it (`table`, with the columns of all of them and `table_hidden`
@@ -244,9 +245,9 @@ def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> Repo
     if last.text in ("library callback", "library"):
         inside += [names.fill(text) for o, text in trace[-1].notes if o in involved and "is destroyed" not in text]
     message = names.fill(cx.finding.message)
-    primary = "; ".join([*dict.fromkeys(inside[-2:]), _primary_label(cx.rule)])
+    primary = "; ".join([*dict.fromkeys(inside[-2:]), cx.rule.label])
     labels.append(Label(cx.span, primary + _in_iteration(backend.sites.by_id[cx.finding.site].context), primary=True))
-    note, help_text = advice_for(cx.rule, message)
+    note, help_text = advice_for(cx.rule, cx.finding.variant)
     steps = _steps(program, backend, trace, names)
     shown = steps if full_trace or not involved else _touching(steps, backend, trace, involved, names)
     choices = _choices(program, backend, trace[-1].asked_to, cx.depends_on)
@@ -262,6 +263,7 @@ def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> Repo
         len(steps) - len(shown),
         cx.minimal,
         tuple(names(o) for o in cx.finding.objs),
+        variant=cx.finding.variant,
         full_trace=full_trace,
     )
 
@@ -321,20 +323,6 @@ def _dedupe(labels: list[Label]) -> list[Label]:
         by_span.pop(key, None)
         by_span[key] = label
     return sorted(by_span.values(), key=lambda lab: (lab.span.start, lab.primary))
-
-
-def _primary_label(rule: Rule) -> str:
-    return {
-        "use-after-free": "the destroyed object is used here",
-        "double-free": "released again here",
-        "dangling-reference": "destroyed here while still pointed at",
-        "leak": "this reference is never released",
-        "borrowed-free": "releases a reference the script does not own",
-        "null-dereference": "NULL is dereferenced here",
-        "cache-corruption": "the cache is corrupted here",
-        "callback-ownership": "the callback breaks its reference contract here",
-        "stale-session": "a session that is not resumable is offered here",
-    }.get(rule.name, rule.summary)
 
 
 def _touching(

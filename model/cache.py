@@ -15,7 +15,7 @@ import functools
 
 from ..language.errors import NotModelledError
 from .objects import CACHE_UPDATE_TIME, DESTROYED, SESSION, TIME_T_MAX
-from .rules import CACHE_CORRUPTION
+from .rules import CACHE_CORRUPTION, CALLBACK_NEW_KEPT_NOWHERE
 from .world import World, obj
 
 
@@ -281,6 +281,7 @@ def begin_queued(w: World, i: int) -> None:
     if kind in CALLBACK_FIELD:
         w.set(("cbsite", "return"), 0)
         w.set(("cbsite", "copy"), 0)
+        w.set(("cbfreed",), 0)
         w.set(("cbkind",), kind)
         w.set(("cbarg",), w.value(w.get(("pq", "arg", i))))
     if kind == NEW_SESSION:
@@ -340,8 +341,25 @@ def _after_new_session(w: World, i: int) -> None:
 
     s = w.value(w.get(("pq", "arg", i)))
     ssl = w.value(w.get(("pq", "ssl", i)))
+    freed = w.value(w.get(("cbfreed",)))
+    w.set(("cbfreed",), 0)
     if not w.test(w.get(("pq", "ret", i))):
+        if freed:
+            # The callback dropped the library's reference and returned 0: the library drops
+            # one more, which another holder counts on (ssl_lib.c L3766-3767).
+            w.finding(
+                CALLBACK_OWNERSHIP,
+                f"the callback releases {obj(s)}, which the library only lent it: {refs.callback_contract(w, NEW_SESSION)}",
+                (s,),
+                site=freed,
+            )
+            w.set(("lib", s), w.get(("lib", s)) + 1)
+            refs.release(w, s, ("new-cb", ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")
+            return
         refs.release(w, s, ("new-cb", ssl), text=f"`new_session_cb` returned 0: the library drops its reference to {obj(s)}")
+        return
+    if freed:
+        w.note(s, f"`new_session_cb` returned 1 after dropping the library's reference to {obj(s)} itself")
         return
     w.set(("lib", s), w.get(("lib", s)) - 1)
     w.set(("lost", s), False)
@@ -354,6 +372,7 @@ def _after_new_session(w: World, i: int) -> None:
             "nowhere: that reference is never released. Return 1 only after storing the session "
             "(and free it when the store lets go); return 0 if it only serialised it",
             (s,),
+            variant=CALLBACK_NEW_KEPT_NOWHERE,
             site=handshake.callback_site(w, "return"),
         )
 

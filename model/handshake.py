@@ -35,7 +35,7 @@ from .objects import (
     SESSION,
     slot_of,
 )
-from .rules import STALE_SESSION
+from .rules import CALLBACK_COPY0_ONLY_REFERENCE, CALLBACK_COPY0_UNOWNED, CALLBACK_COPY_LEFT_1, STALE_SESSION
 from .world import World, obj
 
 CLIENT, SERVER = 1, 2
@@ -460,6 +460,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 f"`get_session_cb` set `*copy = 0`, handing over a reference to {obj(r)}, but the script "
                 "owns none: the library will release a reference nobody took",
                 (r,),
+                variant=CALLBACK_COPY0_UNOWNED,
                 site=callback_site(w, "copy"),
             )
         w.set(("lib", r), w.get(("lib", r)) + 1)
@@ -471,6 +472,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "was the script's only reference, and the library releases it when the connection "
                 "lets go of the session, so the kept pointer dangles. Up-ref it first, or leave `*copy = 1`",
                 (r,),
+                variant=CALLBACK_COPY0_ONLY_REFERENCE,
                 site=callback_site(w, "copy"),
             )
     if w.get(("nr", r)):
@@ -490,6 +492,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "reference; the callback's reference is not kept anywhere and is never released. "
                 "Set `*copy = 0` to hand it over",
                 (r,),
+                variant=CALLBACK_COPY_LEFT_1,
                 site=callback_site(w, "return"),
             )
     # Whether the client offered this very session's id (so that it has its keys): only a

@@ -77,6 +77,7 @@ def load_with_includes(path: str, source: str, modelled: frozenset[str]) -> tupl
     decls = [ast.VarDecl(ctype, name, None, ast.Span(path, 1, 1, 1, 1), ast.Span(path, 1, 1, 1, 1))
              for name, ctype in cells.items()]
     notes = tuple(n for unit in units for n in unit.notes)
+    decls += [d for unit in units for d in unit.globals]
     program = ast.Program(path, full, (*decls, *c_functions.values(), *script.items),
                           {**c_functions, **script.functions}, notes,
                           tuple((unit.file, unit.source) for unit in units))
