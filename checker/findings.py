@@ -15,7 +15,7 @@ from .fixes import Fix, verified_fixes
 from .language import ast
 from .model import handshake
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
-from .model.rules import Rule, Variant
+from .model.rules import Conformance, Rule, Variant
 from .solving import Counterexample, Options, Verdict
 
 
@@ -410,7 +410,9 @@ def left_at_stop(program: ast.Program, backend: ConcreteBackend) -> tuple[int, l
     cells: dict = {}
     for step in backend.trace:
         cells.update(step.writes)
-    leaked = {o for f in backend.findings if f.rule.name in ("leak", "callback-ownership") for o in f.objs}
+    # Objects a leak-like finding is about (their rule's conformance says valgrind finds them lost).
+    lost = (Conformance.LOST, Conformance.LOST_IF_UNRELEASED)
+    leaked = {o for f in backend.findings if f.rule.conformance in lost for o in f.objs}
     names = _Names(backend, program)
     alive = [
         (names(o), backend.sites.by_id[info.site].span.line)
