@@ -263,7 +263,11 @@ def queue_stage(w: World, code: int, arg: int, n: int) -> None:
 
 def _queue(w: World, kind: int, ctx: int, arg: int, release: int = 0, ssl: int = 0, length=0, code: int = 0, n: int = 0) -> None:
     if w.get(("cbkind",)):
-        raise NotModelledError("a callback whose own calls make the library call back into the script")
+        raise NotModelledError("a callback whose own calls make the library call back into the script",
+                               label="this call would run a callback again, inside the callback",
+                               help="callbacks run by the library (new/get/remove session) may call OpenSSL, but not "
+                               "calls that run the script's callbacks again (a handshake, a cache add or flush): "
+                               "nested callbacks are not modelled yet")
     i = w.get(("pq_n",))
     # What a remove callback sees of the cache: the count right after its session left it.
     w.set(("pq", "count", i), w.get(("ncached", ctx)) if ctx else 0)

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from sessref import budget
 from sessref.cli import check_path, main
 from sessref.findings import FileReport, build_report
 from sessref.language.ast import Program
@@ -92,8 +93,9 @@ def checked(name: str) -> Checked:
     here = os.getcwd()
     os.chdir(ROOT)
     try:
-        program, verdict = check_path(Path(name), options)
-        report = build_report(program, verdict, options.unroll, False, options)
+        with budget.limit(options.timeout_ms / 1000):  # as `check_file` does: the fix search included
+            program, verdict = check_path(Path(name), options)
+            report = build_report(program, verdict, options.unroll, False, options)
     finally:
         os.chdir(here)
     return Checked(program, verdict, report)
