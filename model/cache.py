@@ -15,7 +15,7 @@ import functools
 
 from ..language.errors import NotModelledError
 from .objects import CACHE_UPDATE_TIME, DESTROYED, SESSION, TIME_T_MAX
-from .rules import CACHE_CORRUPTION, CALLBACK_NEW_KEPT_NOWHERE
+from .rules import CACHE_CORRUPTION, CALLBACK_NEW_FREED_LENT, CALLBACK_NEW_KEPT_NOWHERE
 from .world import World, obj
 
 
@@ -367,6 +367,7 @@ def _after_new_session(w: World, i: int) -> None:
                 f"the callback releases {obj(s)}, which the library only lent it: {refs.callback_contract(w, NEW_SESSION)}",
                 (s,),
                 site=freed,
+                variant=CALLBACK_NEW_FREED_LENT,
             )
             w.set(("lib", s), w.get(("lib", s)) + 1)
             refs.release(w, s, ("new-cb", ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")
