@@ -30,7 +30,7 @@ from typing import Callable, Iterable
 from . import memcheck, repro
 from .concrete import ConcreteBackend, Finding
 from .language import ast
-from .language.parser import parse
+from .language.parser import parse, require_statements
 from .language.resolve import resolve
 from .model.api import EFFECTS
 from .model.objects import ALIVE
@@ -146,7 +146,7 @@ def _lines(lines: Iterable[int | None]) -> str:
 
 def load(name: str, source: str) -> ast.Program:
     """Parse and resolve a script against the modelled calls (raises SessrefError)."""
-    program = parse(source, name)
+    program = require_statements(parse(source, name))
     resolve(program, frozenset(EFFECTS))
     return program
 

@@ -19,7 +19,7 @@ from typing import Any, Hashable
 
 import z3
 
-from . import symvalues
+from . import budget, symvalues
 from .concrete import Objects, StepWorld, site_label
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State
 from .language import ast
@@ -105,6 +105,7 @@ class ForkingWorld(StepWorld):
             raise PathEnds("no feasible outcome")
         if len(options) == 1:
             return options[0][1]
+        budget.check()
         i = len(self.decisions)
         if i < len(self.prefix):
             choice = self.prefix[i]
@@ -307,6 +308,7 @@ class SymbolicBackend(Backend):
         outcomes: list[Outcome] = []
         pending: list[tuple] = [()]
         while pending:
+            budget.check()  # one step can run its effect thousands of times
             if len(outcomes) >= MAX_OUTCOMES:
                 raise TooManyCases(self.sites.by_id[site])
             world = ForkingWorld(self, state, site, live, pending.pop())

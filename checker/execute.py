@@ -15,12 +15,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
+from . import budget
 from .language import ast, cint
-from .language.errors import InternalError, NotModelledError, ResolveError
+from .language.errors import InternalError, NotModelledError, ResolveError, SessrefError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 from .model import api, cache, handshake, refs, rules
-from .model.rules import Variant
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
+from .model.rules import Variant
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
 
@@ -255,8 +256,14 @@ class Executor:
     ) -> State | None:
         if state is None:
             return None
+        budget.check()
         site = self.backend.sites.intern(Site(span, frame.context, text, callee))
-        new_state, value = self.backend.step(state, fn, args, site, self._live(frame))
+        try:
+            new_state, value = self.backend.step(state, fn, args, site, self._live(frame))
+        except SessrefError as err:
+            if err.span is None:  # the model's errors name no place: it is this step's call
+                err.span = span
+            raise
         self._last_value = value
         return new_state
 
@@ -320,6 +327,7 @@ class Executor:
     def _stmt(self, stmt: ast.Stmt, state: State | None, frame: Frame) -> Flow:
         if state is None:
             return Flow(None)
+        budget.check()
         if isinstance(stmt, ast.VarDecl):
             return Flow(self._declare(stmt, state, frame))
         if isinstance(stmt, ast.Assign):

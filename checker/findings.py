@@ -11,7 +11,7 @@ from typing import Any
 from .advice import advice_for
 from .concrete import ConcreteBackend, TraceStep
 from .execute import INTERNAL_STEPS
-from .fixes import Fix, verified_fixes
+from .fixes import Fix, search_fixes
 from .language import ast
 from .model import handshake
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
@@ -90,6 +90,7 @@ class FileReport:
     findings: tuple[ReportedFinding, ...]
     notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
     sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
+    fixes_skipped: int = 0  # findings the fix search ran out of time for (`fixes.search_fixes`)
 
     @property
     def errors(self) -> tuple[ReportedFinding, ...]:
@@ -120,9 +121,11 @@ def build_report(
     `fixes`: the options to check candidate fixes with (None: no fixes). `deny`: the warnings
     (rule names or IDs, or `warnings` for all) that count as errors."""
     findings = tuple(_finding(program, cx, full_trace) for cx in verdict.counterexamples)
+    fixes_skipped = 0
     if fixes is not None:
-        found = verified_fixes(program, verdict, fixes)
-        findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, found))
+        search = search_fixes(program, verdict, fixes)
+        findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, search.fixes))
+        fixes_skipped = search.skipped
     findings = tuple(
         replace(f, level="error" if f.rule.severity == "error" or denied(f.rule, deny) else "warning",
                 denied=denied(f.rule, deny))
@@ -132,7 +135,7 @@ def build_report(
     if outcome == "unsafe" and all(f.level == "warning" for f in findings):
         outcome = "safe"  # warnings print but do not fail (rustc, clippy, ruff)
     return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings,
-                      notes=program.notes, sources=program.sources)
+                      notes=program.notes, sources=program.sources, fixes_skipped=fixes_skipped)
 
 
 class _Names:

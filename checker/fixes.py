@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator
 
+from . import budget
 from .language import ast
 from .language.parser import parse
 from .language.resolve import resolve
@@ -79,29 +80,58 @@ class Candidate:
     edits: tuple[Edit, ...]
 
 
+# The fix search's time: at most this many times the check's own, and at least the floor
+# (candidates are small edits of the script, so each costs about one check), within what
+# the file's budget (`--timeout`) has left. What it could not try is reported.
+SEARCH_FACTOR = 10
+SEARCH_FLOOR_S = 5.0
+
+
+@dataclass(frozen=True)
+class FixSearch:
+    fixes: list[Fix | None]  # one per counterexample
+    skipped: int = 0  # findings left without a fix because the search ran out of time
+
+
 def verified_fixes(program: ast.Program, verdict: Verdict, options: Options) -> list[Fix | None]:
     """One entry per counterexample of `verdict`: its verified fix, or None."""
+    return search_fixes(program, verdict, options).fixes
+
+
+def search_fixes(program: ast.Program, verdict: Verdict, options: Options) -> FixSearch:
+    """The verified fix of each counterexample, looked for within the search's time."""
     fixes: list[Fix | None] = [None] * len(verdict.counterexamples)
     if verdict.verdict != UNSAFE:
-        return fixes  # an unknown verdict gives nothing to compare an edited script with
-    tree = _Tree(program)
-    original = _Outcome(UNSAFE, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
-    tried: list[Candidate] = []
-    for i, cx in enumerate(verdict.counterexamples):
-        for candidate in _candidates(tree, cx):
-            if all(candidate.edits != other.edits for other in tried):
-                tried.append(candidate)
-            fixes[i] = _verify(program, options, original, cx, candidate)
-            if fixes[i]:
-                break
-    # A finding that follows from another one's mistake (a slot releasing what the script
-    # freed) is fixed by the other's edit: those were checked already, so this costs nothing.
-    for i, cx in enumerate(verdict.counterexamples):
-        for candidate in tried if fixes[i] is None else ():
-            fixes[i] = _verify(program, options, original, cx, candidate)
-            if fixes[i]:
-                break
-    return fixes
+        return FixSearch(fixes)  # an unknown verdict gives nothing to compare an edited script with
+    seconds = max(SEARCH_FLOOR_S, SEARCH_FACTOR * verdict.stats.get("seconds", 0.0))
+    unfinished: set[int] = set()
+    with budget.limit(seconds):
+        tree = _Tree(program)
+        original = _Outcome(UNSAFE, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
+        tried: list[Candidate] = []
+        for i, cx in enumerate(verdict.counterexamples):
+            for candidate in _candidates(tree, cx):
+                if budget.expired():
+                    unfinished.add(i)
+                    break
+                if all(candidate.edits != other.edits for other in tried):
+                    tried.append(candidate)
+                fixes[i] = _verify(program, options, original, cx, candidate)
+                if fixes[i]:
+                    break
+        # A finding that follows from another one's mistake (a slot releasing what the script
+        # freed) is fixed by the other's edit: those were checked already, so this costs nothing.
+        for i, cx in enumerate(verdict.counterexamples):
+            for candidate in tried if fixes[i] is None else ():
+                if budget.expired():
+                    unfinished.add(i)
+                    break
+                fixes[i] = _verify(program, options, original, cx, candidate)
+                if fixes[i]:
+                    break
+        if budget.expired():  # the last candidate's check may have been cut short
+            unfinished |= {i for i, fix in enumerate(fixes) if fix is None}
+    return FixSearch(fixes, sum(1 for i in unfinished if fixes[i] is None))
 
 
 # ---- checking an edited script -------------------------------------------------------------------
@@ -142,6 +172,8 @@ def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
         result = None
     else:
         result = _Outcome(verdict.verdict, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
+    if budget.expired():
+        return result  # cut short by the time budget: not this script's outcome, not cached
     _OUTCOMES[key] = result
     if len(_OUTCOMES) > _CACHE_SIZE:
         _OUTCOMES.popitem(last=False)

@@ -1,5 +1,6 @@
 """What each modelled OpenSSL call does, with where OpenSSL does it (3.0.22 line numbers;
-the installed 3.0.19 behaves the same, see `../shared/openssl-session-semantics.md`).
+the installed 3.0.19 behaves the same): `docs/semantics.md` gives the facts and how each
+was checked against the library.
 
 Each effect receives the `World` and the call's arguments and returns the call's value.
 """
@@ -301,8 +302,8 @@ def _opaque(label: str, lo: int | None = None, hi: int | None = None) -> Callabl
 
 
 _GETTERS = "ssl/ssl_sess.c L957-1114 (reads the session)"
-_reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L957-962", lambda w, s: w.get(("time", s)), True)
-_reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L964-969", lambda w, s: w.get(("timeout", s)), True)
+_reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L964-969", lambda w, s: w.get(("time", s)), True)
+_reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L957-962", lambda w, s: w.get(("timeout", s)), True)
 # Resumable: not marked not_resumable, and an id or a ticket to resume with [verified
 # 3.0.19: a new session is not resumable].
 _reader(
@@ -434,13 +435,13 @@ def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
 
 
 def _set_cipher(w: World, args: list[Arg], s: int) -> Value:
-    """ssl/ssl_sess.c SSL_SESSION_set_cipher L1088-1092: stores the pointer."""
+    """ssl/ssl_sess.c SSL_SESSION_set_cipher L1007-1011: stores the pointer."""
     w.set(("cipher", s), w.value(args[1].value) != NULL)
     return 1
 
 
 _reader("SSL_SESSION_set1_hostname", "ssl/ssl_sess.c SSL_SESSION_set1_hostname L1018-1028", _set_hostname, with_args=True)
-_reader("SSL_SESSION_set_cipher", "ssl/ssl_sess.c SSL_SESSION_set_cipher L1088-1092", _set_cipher, with_args=True)
+_reader("SSL_SESSION_set_cipher", "ssl/ssl_sess.c SSL_SESSION_set_cipher L1007-1011", _set_cipher, with_args=True)
 for _name in (
     "SSL_SESSION_set1_alpn_selected",
     "SSL_SESSION_set1_master_key",
@@ -627,7 +628,7 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
 
 @effect(
     "SSL_shutdown",
-    cite="ssl/ssl_lib.c SSL_shutdown L2086-2110 (uninitialized or in init: -1, nothing marked); s3_lib.c ssl3_shutdown L4785-4833",
+    cite="ssl/ssl_lib.c SSL_shutdown L2214-2245 (uninitialized or in init: -1, nothing marked); s3_lib.c ssl3_shutdown L4785-4833",
     deferred=True,
 )
 def ssl_shutdown(w: World, args: list[Arg]) -> Value:
@@ -640,14 +641,14 @@ def ssl_shutdown(w: World, args: list[Arg]) -> Value:
     return -1
 
 
-@effect("SSL_set_shutdown", cite="ssl/ssl_lib.c SSL_set_shutdown L4246-4249")
+@effect("SSL_set_shutdown", cite="ssl/ssl_lib.c SSL_set_shutdown L4286-4289")
 def ssl_set_shutdown(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_set_shutdown")
     w.set(("shut", ssl), args[1].value)
     return None
 
 
-@effect("SSL_get_shutdown", cite="ssl/ssl_lib.c SSL_get_shutdown L4251-4254")
+@effect("SSL_get_shutdown", cite="ssl/ssl_lib.c SSL_get_shutdown L4291-4294")
 def ssl_get_shutdown(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_get_shutdown")
     return w.get(("shut", ssl))
@@ -771,7 +772,7 @@ _ctx_field("SSL_CTX_set_timeout", "timeout", "ssl/ssl_sess.c SSL_CTX_set_timeout
 _ctx_getter("SSL_CTX_get_session_cache_mode", "mode", "ssl/ssl_lib.c SSL_CTX_ctrl L2516")
 _ctx_getter("SSL_CTX_sess_get_cache_size", "size", "ssl/ssl_lib.c SSL_CTX_ctrl L2500")
 _ctx_getter("SSL_CTX_get_timeout", "timeout", "ssl/ssl_sess.c SSL_CTX_get_timeout L1126-1131")
-_ctx_getter("SSL_CTX_sess_number", "ncached", "ssl/ssl_lib.c SSL_CTX_ctrl L2449 (lhash entries)")
+_ctx_getter("SSL_CTX_sess_number", "ncached", "ssl/ssl_lib.c SSL_CTX_ctrl L2517-2518 (lhash entries)")
 
 
 def _register(name: str, field: str, cite: str) -> None:
@@ -833,7 +834,7 @@ _handshake_call(
     handshake.READ_ON,
 )
 _handshake_call("SSL_peek", 0, "ssl/ssl_lib.c ssl_peek_internal L1951-1990 (as SSL_read)", handshake.READ_ON)
-_handshake_call("SSL_write", 0, "ssl/ssl_lib.c ssl_write_internal L2052-2090: the handshake first", handshake.WRITE_ON)
+_handshake_call("SSL_write", 0, "ssl/ssl_lib.c ssl_write_internal L2010-2048: the handshake first", handshake.WRITE_ON)
 
 
 def _set_state(name: str, side: int, cite: str) -> None:

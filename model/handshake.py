@@ -12,8 +12,8 @@ queues the callback (see `cache.py`) and, when the library has more to do afterw
 queues the next stage as a continuation. The executor runs the queue in order.
 
 Sources are OpenSSL 3.0.22: ssl/statem/statem_clnt.c, statem_srvr.c, statem_lib.c,
-extensions_srvr.c, ssl/ssl_sess.c and ssl/ssl_lib.c, line numbers as in
-`../shared/openssl-session-semantics.md` sections 1d, 1e and 2.
+extensions_srvr.c, ssl/ssl_sess.c and ssl/ssl_lib.c; the facts, with their source lines
+and how they were checked, are `docs/semantics.md` §5 (handshakes) and §6 (callbacks).
 """
 
 from __future__ import annotations
@@ -700,7 +700,7 @@ def _read_data(w: World, ssl: int, n: int) -> None:
 @stage
 def _write_on(w: World, ssl: int, n: int) -> None:
     """`SSL_write` after the handshake writes everything; after `SSL_shutdown` it fails
-    (ssl_lib.c ssl_write_internal L2059-2063)."""
+    (ssl_lib.c ssl_write_internal L2017-2020)."""
     if w.get(("shut", ssl)) & SENT_SHUTDOWN:
         _result(w, -1)
         return

@@ -231,7 +231,7 @@ def _library_holders_text(w: World, o: int) -> str:
             if w.get(("st", ssl)) == ALIVE and w.get(("slot", ssl)) == o:
                 names.append(describe_holder(("slot", ssl)))
         for i in range(w.get(("pq_n",))):
-            if w.get(("pq", "kind", i)) == cache.REMOVED and w.get(("pq", "rel", i)) == o:
+            if w.get(("pq", "kind", i)) in (cache.REMOVED, cache.RELEASE) and w.get(("pq", "rel", i)) == o:
                 ctx = w.get(("pq", "ctx", i))
                 names.append(describe_holder(("cache", ctx)) + " (it drops its reference after the remove callback)")
     elif w.kind(o) == CTX:

@@ -139,3 +139,23 @@ def test_repro_expectation_and_conformance_rows_come_from_the_catalogue() -> Non
     for rule in RULES:
         assert cli._expect(rule, "x.sess", 7) == rule.valgrind.format(file="x.sess", line=7)
     assert conform.ROW_ORDER == (*(r.name for r in RULES), "safe")
+
+
+def test_every_finding_of_a_rule_with_variants_names_one() -> None:
+    """Read the model's `w.finding(RULE, ...)` calls: a rule that declares variants gets
+    one at every call (a merge that adds a call without it fails here, not at run time)."""
+    import ast
+
+    constants = {name: value for name, value in vars(rules).items() if isinstance(value, Rule)}
+    missing = []
+    for path in sorted((ROOT / "model").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "finding"):
+                continue
+            if not node.args or not isinstance(node.args[0], ast.Name) or node.args[0].id not in constants:
+                continue
+            rule = constants[node.args[0].id]
+            has = any(k.arg == "variant" for k in node.keywords)
+            if bool(rule.variants) != has:
+                missing.append(f"model/{path.name}:{node.lineno}: {rule.name} {'needs' if rule.variants else 'has no'} a variant")
+    assert not missing, "\n".join(missing)

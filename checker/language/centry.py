@@ -32,11 +32,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pathlib import Path
-
 from . import ast
 from .cfront import CUnit, first_accesses, lower_c
 from .errors import ParseError
+from .source import read_bytes
 
 RELEASE = "__sessref_caller_releases"
 
@@ -130,7 +129,7 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
 def load_c(path: str, modelled: frozenset[str], defines: dict[str, int | None] | None = None,
            undefines: tuple[str, ...] = (), only: list[str] | None = None) -> ast.Program:
     """Read, lower and wrap a C file for checking (`sessref check FILE.c`)."""
-    raw = Path(path).read_bytes()
+    raw = read_bytes(path)
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
