@@ -368,7 +368,6 @@ def _after_new_session(w: World, i: int) -> None:
                 (s,),
                 variant=CALLBACK_NEW_FREED_LENT,
                 site=freed,
-                variant=CALLBACK_NEW_FREED_LENT,
             )
             w.set(("lib", s), w.get(("lib", s)) + 1)
             refs.release(w, s, ("new-cb", ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")
