@@ -352,7 +352,7 @@ def _after_new_session(w: World, i: int) -> None:
     """ssl_lib.c L3764-3768: returning 0 makes the library drop its reference; returning 1
     gives it to the callback, which must keep the session somewhere to free it later."""
     from . import handshake, refs
-    from .rules import CALLBACK_OWNERSHIP
+    from .rules import CALLBACK_NEW_FREED_LENT, CALLBACK_OWNERSHIP
 
     s = w.value(w.get(("pq", "arg", i)))
     ssl = w.value(w.get(("pq", "ssl", i)))
@@ -366,8 +366,8 @@ def _after_new_session(w: World, i: int) -> None:
                 CALLBACK_OWNERSHIP,
                 f"the callback releases {obj(s)}, which the library only lent it: {refs.callback_contract(w, NEW_SESSION)}",
                 (s,),
-                site=freed,
                 variant=CALLBACK_NEW_FREED_LENT,
+                site=freed,
             )
             w.set(("lib", s), w.get(("lib", s)) + 1)
             refs.release(w, s, ("new-cb", ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")

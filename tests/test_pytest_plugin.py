@@ -218,7 +218,9 @@ def test_allocation_failures_option(pytester: pytest.Pytester) -> None:
     [
         ("sessref_unroll = many", "*sessref_unroll must be a whole number, not `many`*"),
         ("sessref_unroll = -1", "*the unroll bound must be 0 or more, not -1*"),
-        ("sessref_timeout = 0", "*sessref_timeout must be more than 0 seconds, not 0.0*"),
+        ("sessref_timeout = 0", "*sessref_timeout must be a finite number of seconds above 0, not 0.0*"),
+        ("sessref_timeout = nan", "*sessref_timeout must be a finite number of seconds above 0, not nan*"),
+        ("sessref_timeout = inf", "*sessref_timeout must be a finite number of seconds above 0, not inf*"),
     ],
 )
 def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester, ini: str, message: str) -> None:
