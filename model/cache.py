@@ -15,7 +15,7 @@ import functools
 
 from ..language.errors import NotModelledError
 from .objects import CACHE_UPDATE_TIME, DESTROYED, SESSION, TIME_T_MAX
-from .rules import CACHE_CORRUPTION, CALLBACK_NEW_FREED_LENT, CALLBACK_NEW_KEPT_NOWHERE
+from .rules import CACHE_CORRUPTION, CALLBACK_NEW_KEPT_NOWHERE
 from .world import World, obj
 
 
