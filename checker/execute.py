@@ -20,8 +20,8 @@ from .language import ast, cint
 from .language.errors import InternalError, NotModelledError, ResolveError, SessrefError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 from .model import api, cache, handshake, refs, rules
-from .model.rules import Variant
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
+from .model.rules import Variant
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
 

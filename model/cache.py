@@ -359,8 +359,8 @@ def _after_new_session(w: World, i: int) -> None:
                 CALLBACK_OWNERSHIP,
                 f"the callback releases {obj(s)}, which the library only lent it: {callback_contract(w, NEW_SESSION)}",
                 (s,),
-                site=freed,
                 variant=CALLBACK_NEW_FREED_LENT,
+                site=freed,
             )
             w.set(("lib", s), w.get(("lib", s)) + 1)
             refcount.release(w, s, ("new-cb", ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")
