@@ -943,7 +943,7 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
                 (owner,),
                 variant=DOUBLE_FREE_HOSTNAME,
             )
-        # The session frees its hostname again when it is destroyed (refs._destroy).
+        # The session frees its hostname again when it is destroyed (refcount._destroy).
         w.set(("hostfreed", owner), True)
         w.finding(
             BORROWED_FREE,
