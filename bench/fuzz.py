@@ -77,6 +77,11 @@ OPTION_SETS = (
     ("--format", "github"), ("--full-trace",), ("--expect",), ("--expect", "--format", "json"),
     ("--deny", "warnings"), ("--allocation-failures", "--full-trace"),
 )
+REPRO_SHARE = 0.1  # of the scripts' mutants, given to `sessref repro` instead of `check`
+REPRO_OPTIONS = (
+    (), ("--finding", "1"), ("--finding", "2"), ("--finding", "leak"), ("--allocation-failures",), ("--unroll", "0"),
+    ("--path", "5=true"), ("--path", "6=false,7=true"), ("--path", "start=-1"), ("--path", "n=99999999999999999999"),
+)
 
 
 def spec_sources(root: Path = SPECS, c_root: Path | None = C_FILES) -> list[tuple[str, str]]:
@@ -181,6 +186,7 @@ class Mutant:
     text: str
     edits: tuple[str, ...]
     options: tuple[str, ...]
+    command: str = "check"
 
 
 def mutant(seed: int, index: int, corpus: list[tuple[str, str]]) -> Mutant:
@@ -195,6 +201,8 @@ def mutant(seed: int, index: int, corpus: list[tuple[str, str]]) -> Mutant:
         text, edit = mutate(text, rng, same)
         edits.append(edit)
     options = rng.choice(OPTION_SETS)
+    if not origin.endswith(".c") and rng.random() < REPRO_SHARE:
+        return Mutant(seed, index, origin, text, tuple(edits), (*rng.choice(REPRO_OPTIONS), "-o", "-"), "repro")
     if origin.endswith(".c") and rng.random() < 0.3:
         functions = re.findall(r"^\w[\w\s\*]*?\b(\w+)\s*\(", text, re.M) or ["main"]
         options = (*options, *rng.choice((("--function", rng.choice(functions)), ("-D", "OPENSSL_NO_TLS1_3"),
@@ -225,8 +233,8 @@ class Outcome:
         return None
 
 
-def run_check(path: str, options: tuple[str, ...], budget: float = BUDGET_S) -> Outcome:
-    """`sessref check PATH OPTIONS --timeout BUDGET` in a forked child; output captured."""
+def run_check(path: str, options: tuple[str, ...], budget: float = BUDGET_S, command: str = "check") -> Outcome:
+    """`sessref COMMAND PATH OPTIONS --timeout BUDGET` in a forked child; output captured."""
     from sessref import cli  # imported once, in the parent, before any fork
 
     out = tempfile.TemporaryFile()
@@ -239,7 +247,7 @@ def run_check(path: str, options: tuple[str, ...], budget: float = BUDGET_S) -> 
             os.dup2(out.fileno(), 2)
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
-            code = cli.main(["check", path, *options, "--timeout", str(budget)])
+            code = cli.main([command, path, *options, "--timeout", str(budget)])
             sys.stdout.flush()
             sys.stderr.flush()
         except BaseException:  # noqa: BLE001 (a traceback is what we look for)
@@ -278,13 +286,14 @@ def warm_up() -> None:
 def check_mutant(m: Mutant, workdir: Path, budget: float = BUDGET_S) -> tuple[Outcome, str | None]:
     path = workdir / f"m{m.index}{Path(m.origin).suffix}"
     path.write_text(m.text, encoding="utf-8", errors="surrogatepass")
-    outcome = run_check(str(path), m.options, budget)
+    outcome = run_check(str(path), m.options, budget, m.command)
     path.unlink()
     return outcome, outcome.problem(budget)
 
 
 def describe(m: Mutant) -> str:
-    return f"mutant {m.seed}:{m.index} of {m.origin} ({'; '.join(m.edits)}) with {' '.join(m.options) or 'no options'}"
+    return (f"mutant {m.seed}:{m.index} of {m.origin} ({'; '.join(m.edits)}), `{m.command}` with "
+            f"{' '.join(m.options) or 'no options'}")
 
 
 def main() -> int:

@@ -141,6 +141,7 @@ def _arguments() -> argparse.ArgumentParser:
     )
     rep.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     rep.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
+    rep.add_argument("--timeout", type=_seconds, default=30.0, help="time limit, seconds (default 30), as for `check`")
     con = sub.add_parser("conform", help="run scripts' paths against the real OpenSSL under valgrind and compare")
     con.add_argument("paths", nargs="*", help="`.sess` files or directories holding them")
     con.add_argument("--generated", type=int, default=0, metavar="N", help="also check N generated scripts")
@@ -429,6 +430,16 @@ def _with_unrun_warning(program: Program, script: Program) -> Program:
 
 
 def _repro(args: argparse.Namespace) -> int:
+    with budget.limit(args.timeout):
+        try:
+            return _reproduce(args)
+        except budget.BudgetExhausted:
+            sys.stderr.write(f"{display_name(args.file)}: the time budget of {args.timeout:g} s ran out (--timeout): "
+                             "no reproducer written\n")
+            return EXIT_UNKNOWN
+
+
+def _reproduce(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if args.file != STDIN and not os.path.lexists(path):
         raise UsageError(f"no such file: {path}")
@@ -436,7 +447,8 @@ def _repro(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: `sessref repro` does not take C files yet (the C front end's unknown values "
                          "have no C translation); `sessref check` reports the path")
     program = _load(path)
-    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures)
+    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures,
+                      timeout_ms=int(args.timeout * 1000))
     choices = [c for item in args.path for c in item.split(",") if c.strip()]
     if choices:
         try:
