@@ -499,7 +499,7 @@ class Executor:
 
     def _return(self, stmt: ast.Return, state: State, frame: Frame) -> Flow:
         if self._in_callback and frame.func is not None:
-            # Where a callback returned, for findings about its contract (`handshake.callback_site`).
+            # Where a callback returned, for findings about its contract (`refcount.callback_site`).
             state = self.backend.write(state, ("cbsite", "return"), self._site_of(stmt.span, frame, "return"))
         if stmt.value is not None:
             state, value = self._expr(stmt.value, state, frame)

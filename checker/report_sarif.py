@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .explain import page_for, page_sections, render_page
-from .findings import FileReport, ObjectState, PathStep, ReportedFinding
+from .findings import FileReport, ObjectState, PathStep, ReportedFinding, path_text
 from .language.ast import Span
 from .model.rules import RULES, Rule
 
@@ -175,7 +175,7 @@ def _result(report: FileReport, f: ReportedFinding, root: Path, seen: dict[str, 
     if links:
         message += f" Steps that led here: {links}."
     if f.choices:
-        message += " Path: " + "; ".join(c.text for c in f.choices) + "."
+        message += " Path: " + path_text(f) + "."
     if f.help:
         message += f" Help: {_sentence(f.help)}"
     result: dict[str, Any] = {
@@ -244,7 +244,7 @@ def _code_flow(report: FileReport, f: ReportedFinding, artifact: dict[str, Any])
         words.append(f"only the last {MAX_FLOW_STEPS} steps are listed")
         flow = flow[-MAX_FLOW_STEPS:]
     if f.choices:
-        words.append("path: " + "; ".join(c.text for c in f.choices))
+        words.append("path: " + path_text(f))
     return {"message": {"text": "; ".join(words) + "."}, "threadFlows": [{"locations": flow}]}
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from sessref.cli import CInput, check_file, main
 from sessref.expectations_check import compare
 from sessref.language import ast

@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 
 from . import ast
 from .errors import ParseError
-from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
 OBJECTS = frozenset(OBJECT_TYPES)
 STRUCT_TAGS = {"ssl_session_st": "SSL_SESSION", "ssl_st": "SSL", "ssl_ctx_st": "SSL_CTX"}
@@ -909,7 +909,7 @@ class _Lowerer:
     def find_callbacks(self) -> None:
         """Registered callbacks (`SSL_CTX_sess_set_new_cb(ctx, f)`), annotated ones, and
         functions with exactly a callback's signature."""
-        for name, node in self.function_nodes.items():
+        for node in self.function_nodes.values():
             stack = [node.child_by_field_name("body")]
             while stack:
                 n = stack.pop()
@@ -1138,7 +1138,10 @@ class _Lowerer:
             if value is not None and value.type == "comma_expression":
                 value = self.comma(value, pre)
             e = self.expr(value, pre) if value is not None else None
-            if e is not None:  # a helper's result returned as a session: the helpers' contract
+            if e is not None:
+                # A returned value is kept where the function's type says, as a store is: an
+                # untracked value (an unknown field) returned as an `SSL_SESSION *` is NULL, a
+                # helper's result a new reference or NULL (the helpers' contract).
                 e = self.fit(e, getattr(self, "cur_ret", None))
             return pre + [ast.Return(e, sp)]
         if t == "break_statement":
@@ -1992,12 +1995,14 @@ class _Lowerer:
         self.cur_text = _Anchored(self.file, wrapper, base, anchor, self.columns,
                                   tuple((at + prefix, a) for at, a in later))
         self.cur = CFunction("__sessref_entry")
-        self.scopes, self.fname, self.copy_param, self.cur_ret = [{}], "__sessref_entry", None, None
+        self.scopes, self.fname, self.copy_param = [{}], "__sessref_entry", None
+        saved_ret, self.cur_ret = getattr(self, "cur_ret", None), ("void", 0)
         try:
             body = tree.root_node.named_children[0].child_by_field_name("body")
             return self.block(body)
         finally:
             self.cur_text, self.cur, self.scopes, self.fname = saved  # type: ignore[assignment]
+            self.cur_ret = saved_ret
 
     # -- globals, recursion, uses --
 
