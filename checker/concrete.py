@@ -11,7 +11,7 @@ from typing import Any, Hashable, Iterable
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State, choice_label
 from .language import ast, cint
 from .model.objects import KINDS
-from .model.rules import Rule
+from .model.rules import Rule, Variant, check_variant
 from .model.world import Arg, Cell, PathEnds, World
 
 
@@ -44,6 +44,7 @@ class Finding:
     message: str
     objs: tuple[int, ...]
     step: int  # index of the trace step during which it was found
+    variant: Variant | None = None  # which kind of finding of the rule (`model/rules.py`)
 
 
 @dataclass
@@ -173,8 +174,11 @@ class ConcreteWorld(StepWorld):
     def ite(self, c: Any, a: Any, b: Any) -> Any:
         return a if c else b
 
-    def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
-        f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace) - 1)
+    def finding(
+        self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None, variant: Variant | None = None
+    ) -> None:
+        check_variant(rule, variant)
+        f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace) - 1, variant)
         self.step_record.findings.append(f)
         self.backend.findings.append(f)
         if rule.crash:

@@ -19,12 +19,12 @@ from typing import Any, Hashable
 
 import z3
 
-from . import symvalues
+from . import budget, symvalues
 from .concrete import Objects, StepWorld, site_label
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State
 from .language import ast
 from .model.objects import FINITE_FIELDS, KINDS
-from .model.rules import Rule
+from .model.rules import Rule, Variant, check_variant
 from .model.world import Arg, Cell, PathEnds
 from .symvalues import (
     AND,
@@ -105,6 +105,7 @@ class ForkingWorld(StepWorld):
             raise PathEnds("no feasible outcome")
         if len(options) == 1:
             return options[0][1]
+        budget.check()
         i = len(self.decisions)
         if i < len(self.prefix):
             choice = self.prefix[i]
@@ -202,7 +203,10 @@ class ForkingWorld(StepWorld):
         return ite(c, a, b)
 
 
-    def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
+    def finding(
+        self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None, variant: Variant | None = None
+    ) -> None:
+        check_variant(rule, variant)  # the replay's finding carries the variant
         guard = AND(self.pc, *self.guards)
         step = len(self.backend.steps) - 1
         self.findings.append(Candidate(rule, self._site if site is None else site, guard, message, objs, step))
@@ -304,6 +308,7 @@ class SymbolicBackend(Backend):
         outcomes: list[Outcome] = []
         pending: list[tuple] = [()]
         while pending:
+            budget.check()  # one step can run its effect thousands of times
             if len(outcomes) >= MAX_OUTCOMES:
                 raise TooManyCases(self.sites.by_id[site])
             world = ForkingWorld(self, state, site, live, pending.pop())

@@ -15,12 +15,14 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
+from . import budget
 from .language import ast, cint
 from .language.catalogue import CATALOGUE, Entry, names, require
 from .language.cheader import Prototype
-from .language.errors import InternalError, NotModelledError, ResolveError
+from .language.errors import InternalError, NotModelledError, ResolveError, SessrefError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES
-from .model import api, cache, handshake, refs
+from .model import api, cache, handshake, refs, rules
+from .model.rules import Variant
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
@@ -273,8 +275,14 @@ class Executor:
     ) -> State | None:
         if state is None:
             return None
+        budget.check()
         site = self.backend.sites.intern(Site(span, frame.context, text, callee))
-        new_state, value = self.backend.step(state, fn, args, site, self._live(frame))
+        try:
+            new_state, value = self.backend.step(state, fn, args, site, self._live(frame))
+        except SessrefError as err:
+            if err.span is None:  # the model's errors name no place: it is this step's call
+                err.span = span
+            raise
         self._last_value = value
         return new_state
 
@@ -311,8 +319,11 @@ class Executor:
             self.pending.append(state.cells.get(cell, NULL))
         return self.backend.write(state, cell, value)
 
-    def _finish_statement(self, state: State | None, frame: Frame, span: ast.Span, where: str = "here") -> State | None:
-        """Values that lost their last pointer in this statement: check for leaked references."""
+    def _finish_statement(
+        self, state: State | None, frame: Frame, span: ast.Span, how: Variant = rules.LEAK_LOST
+    ) -> State | None:
+        """Values that lost their last pointer in this statement: check for leaked references
+        (`how`: the leak variant that says how they were lost)."""
         pending, self.pending = self.pending, []
         for value in pending:
             if state is None:
@@ -321,7 +332,7 @@ class Executor:
                 continue
             state = self._step(
                 state,
-                lambda w, args, where=where: refs.check_lost(w, w.ptr(args[0]), where),
+                lambda w, args, how=how: refs.check_lost(w, w.ptr(args[0]), how),
                 [Arg(value, "")],
                 frame,
                 span,
@@ -335,6 +346,7 @@ class Executor:
     def _stmt(self, stmt: ast.Stmt, state: State | None, frame: Frame) -> Flow:
         if state is None:
             return Flow(None)
+        budget.check()
         if isinstance(stmt, ast.VarDecl):
             return Flow(self._declare(stmt, state, frame))
         if isinstance(stmt, ast.Assign):
@@ -343,7 +355,7 @@ class Executor:
             state, value = self._expr(stmt.expr, state, frame)
             if isinstance(stmt.expr, ast.Call) and self._returns_owned(stmt.expr):
                 self.pending.append(value)
-            return Flow(self._finish_statement(state, frame, stmt.span, "because the result is not kept"))
+            return Flow(self._finish_statement(state, frame, stmt.span, rules.LEAK_UNUSED_RESULT))
         if isinstance(stmt, ast.Block):
             return self._block(stmt, state, frame)
         if isinstance(stmt, ast.If):
@@ -391,7 +403,7 @@ class Executor:
                 return None
         value = self._to(value, src, ctype)
         state = self._write(state, cell, value, ctype)
-        return self._finish_statement(state, frame, stmt.span, "when the variable is overwritten")
+        return self._finish_statement(state, frame, stmt.span, rules.LEAK_OVERWRITTEN)
 
     def _block(self, block: ast.Block, state: State | None, frame: Frame, scope: dict | None = None) -> Flow:
         frame.scopes.append(scope if scope is not None else {})
@@ -426,7 +438,7 @@ class Executor:
             frame.scopes.append({})
         for cell in cells:
             state = self.backend.write(state, cell, NULL)
-        state = self._finish_statement(state, frame, span, "when its variable goes out of scope")
+        state = self._finish_statement(state, frame, span, rules.LEAK_OUT_OF_SCOPE)
         frame.scopes[depth - 1 :] = saved
         return state
 

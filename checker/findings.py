@@ -11,11 +11,11 @@ from typing import Any
 from .advice import advice_for
 from .concrete import ConcreteBackend, TraceStep
 from .execute import INTERNAL_STEPS
-from .fixes import Fix, verified_fixes
+from .fixes import Fix, search_fixes
 from .language import ast
 from .model import handshake
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
-from .model.rules import Rule
+from .model.rules import Rule, Variant
 from .solving import Counterexample, Options, Verdict, unmodelled_reason
 
 
@@ -74,6 +74,7 @@ class ReportedFinding:
     # (`--deny warnings`, `--deny RULE`), which is an error. Errors make a script unsafe.
     level: str = "error"
     denied: bool = False  # a warning made an error by `--deny`
+    variant: Variant | None = None  # which kind of finding of its rule (`model/rules.py`)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class FileReport:
     findings: tuple[ReportedFinding, ...]
     notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
     sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
+    fixes_skipped: int = 0  # findings the fix search ran out of time for (`fixes.search_fixes`)
 
     @property
     def errors(self) -> tuple[ReportedFinding, ...]:
@@ -119,9 +121,11 @@ def build_report(
     `fixes`: the options to check candidate fixes with (None: no fixes). `deny`: the warnings
     (rule names or IDs, or `warnings` for all) that count as errors."""
     findings = tuple(_finding(program, cx, full_trace) for cx in verdict.counterexamples)
+    fixes_skipped = 0
     if fixes is not None:
-        found = verified_fixes(program, verdict, fixes)
-        findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, found))
+        search = search_fixes(program, verdict, fixes)
+        findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, search.fixes))
+        fixes_skipped = search.skipped
     findings = tuple(
         replace(f, level="error" if f.rule.severity == "error" or denied(f.rule, deny) else "warning",
                 denied=denied(f.rule, deny))
@@ -136,7 +140,7 @@ def build_report(
     if verdict.unmodelled and outcome == "unsafe":
         notes = (*notes, *(f"paths through {c.describe()}; they were not checked past it" for c in verdict.unmodelled))
     return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, reason, findings,
-                      notes=notes, sources=program.sources)
+                      notes=notes, sources=program.sources, fixes_skipped=fixes_skipped)
 
 
 class _Names:
@@ -217,9 +221,9 @@ def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> Repo
     if last.text in ("library callback", "library"):
         inside += [names.fill(text) for o, text in trace[-1].notes if o in involved and "is destroyed" not in text]
     message = names.fill(cx.finding.message)
-    primary = "; ".join([*dict.fromkeys(inside[-2:]), _primary_label(cx.rule)])
+    primary = "; ".join([*dict.fromkeys(inside[-2:]), cx.rule.label])
     labels.append(Label(cx.span, primary, primary=True))
-    note, help_text = advice_for(cx.rule, message)
+    note, help_text = advice_for(cx.rule, cx.finding.variant)
     steps = _steps(program, backend, trace, names)
     shown = steps if full_trace or not involved else _touching(steps, backend, trace, involved, names)
     choices = _choices(program, backend, trace[-1].asked_to)
@@ -235,6 +239,7 @@ def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> Repo
         len(steps) - len(shown),
         cx.minimal,
         tuple(names(o) for o in cx.finding.objs),
+        variant=cx.finding.variant,
     )
 
 
@@ -248,20 +253,6 @@ def _dedupe(labels: list[Label]) -> list[Label]:
         by_span.pop(key, None)
         by_span[key] = label
     return sorted(by_span.values(), key=lambda lab: (lab.span.start, lab.primary))
-
-
-def _primary_label(rule: Rule) -> str:
-    return {
-        "use-after-free": "the destroyed object is used here",
-        "double-free": "released again here",
-        "dangling-reference": "destroyed here while still pointed at",
-        "leak": "this reference is never released",
-        "borrowed-free": "releases a reference the script does not own",
-        "null-dereference": "NULL is dereferenced here",
-        "cache-corruption": "the cache is corrupted here",
-        "callback-ownership": "the callback breaks its reference contract here",
-        "stale-session": "a session that is not resumable is offered here",
-    }.get(rule.name, rule.summary)
 
 
 def _touching(

@@ -87,6 +87,7 @@ def file_json(report: FileReport) -> dict[str, Any]:
         "reason": report.reason or None,
         "findings": [_finding(f) for f in report.findings],
         "assumptions": list(report.notes),
+        **({"fixes_skipped": report.fixes_skipped} if report.fixes_skipped else {}),
     }
 
 

@@ -26,19 +26,6 @@ INFORMATION_URI: str | None = None
 # GitHub rejects a result with more than 10,000 thread flow locations and shows 1,000.
 MAX_FLOW_STEPS = 1000
 
-# GitHub's `security-severity` (0.1-10; 7.0 and up is "high") and CWE tags, for the rules
-# whose findings are memory errors or lead to them; stale-session costs a full handshake.
-_SECURITY: dict[str, tuple[str, tuple[str, ...]]] = {
-    "use-after-free": ("8.1", ("external/cwe/cwe-416",)),
-    "double-free": ("8.1", ("external/cwe/cwe-415",)),
-    "dangling-reference": ("7.5", ("external/cwe/cwe-825",)),
-    "leak": ("3.7", ("external/cwe/cwe-401",)),
-    "borrowed-free": ("5.9", ("external/cwe/cwe-763", "external/cwe/cwe-911")),
-    "null-dereference": ("6.5", ("external/cwe/cwe-476",)),
-    "cache-corruption": ("7.5", ()),
-    "callback-ownership": ("7.0", ("external/cwe/cwe-911",)),
-}
-_USES = ("use-after-free", "null-dereference", "stale-session")
 
 # The tool execution notifications (`descriptor.id`), described in `tool.driver.notifications`.
 _NOTIFICATIONS = {
@@ -131,10 +118,10 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "precision": "high",
         "problem.severity": rule.severity,
     }
-    if rule.name in _SECURITY:
-        score, cwes = _SECURITY[rule.name]
-        properties["tags"] = ["security", *properties["tags"], *cwes]
-        properties["security-severity"] = score
+    # GitHub's `security-severity` and CWE tags: the rule's (`model/rules.py`).
+    if rule.security_severity is not None:
+        properties["tags"] = ["security", *properties["tags"], *rule.tags]
+        properties["security-severity"] = rule.security_severity
     return {
         "id": rule.id,
         "name": rule.name,
@@ -326,7 +313,7 @@ def _step_kinds(f: ReportedFinding) -> list[list[str]]:
             kinds.add("implicit")
         if step is f.steps[-1]:
             kinds.add("danger")
-            if f.rule.name in _USES:
+            if f.rule.sarif_use:
                 kinds.add("use")
         order = ("call", "implicit", "acquire", "release", "use", "danger")
         out.append([k for k in order if k in kinds] or ["call"])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from .findings import FileReport, ObjectState, PathStep, ReportedFinding, holder_text
+from .model.rules import LEAK_AT_END
 from .textfit import Line, Measure, mono_width, sans_width
 
 SANS = (
@@ -185,7 +186,7 @@ class Timeline:
             if i == len(steps) - 1:
                 rule = self.f.rule
                 text = f"{self.f.level}[{rule.name}] {rule.id}: {self.f.message}"
-                if rule.name == "leak" and "when it ends" in self.f.message:
+                if self.f.variant is LEAK_AT_END:
                     text += " (found when the script ends, after this step)"
                 fault = BOLD_PROSE.wrap(text, TEXT_W - 18)
             rows.append(_Row(step, step.number - previous - 1, indent, code, call, labels, fault))

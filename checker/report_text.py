@@ -27,10 +27,17 @@ def render(report: FileReport, summary: bool = True) -> str:
         out.append("")
     if report.notes:
         out += [n if n.startswith("warning: ") else f"note: {n}" for n in report.notes] + [""]
+    if report.fixes_skipped:
+        out += [fixes_skipped_note(report.fixes_skipped), ""]
     if summary:
         out.append(summary_line(report))
     text = "\n".join(out).rstrip("\n")
     return text + "\n" if text else ""
+
+
+def fixes_skipped_note(n: int) -> str:
+    return (f"note: the fix search ran out of time: {n} finding(s) were not searched to the end and show no "
+            "verified fix (a larger --timeout searches longer; --no-fixes skips the search)")
 
 
 def summary_line(report: FileReport) -> str:

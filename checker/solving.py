@@ -6,11 +6,14 @@ The solver result is read in exactly one place (`_ask`): `sat` gives a counterex
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
+from . import budget
+from .budget import BudgetExhausted
 from .concrete import ConcreteBackend, Finding, Oracle
 from .encoding import Candidate, SymbolicBackend, TooManyCases
 from .execute import Executor, UnmodelledCall
@@ -81,7 +84,25 @@ def _fresh_z3_context() -> None:
     z3.z3._main_ctx = None
 
 
+def out_of_time(options: Options) -> str:
+    """The reason of an unknown verdict whose time budget ran out."""
+    return f"the time budget of {options.timeout_ms / 1000:g} s ran out (--timeout)"
+
+
 def check(program: ast.Program, options: Options = Options()) -> Verdict:
+    """Decide `program` within `options.timeout_ms` (or what an enclosing budget has left):
+    every part of the work stops when the time is up, and the verdict is then unknown."""
+    start = time.monotonic()
+    with budget.limit(options.timeout_ms / 1000):
+        try:
+            verdict = _check(program, options)
+        except BudgetExhausted:
+            verdict = Verdict(UNKNOWN, reason=out_of_time(options))
+    verdict.stats["seconds"] = time.monotonic() - start
+    return verdict
+
+
+def _check(program: ast.Program, options: Options) -> Verdict:
     _fresh_z3_context()
     backend = SymbolicBackend(options.allocation_failures)
     executor = Executor(program, backend, options.unroll, options.allocation_failures)
@@ -97,37 +118,44 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
         groups.setdefault((c.rule.id, _location(backend, c.site)), []).append(c)
 
     solver = z3.Solver()
-    solver.set("timeout", options.timeout_ms)
+    solver.set("timeout", budget.remaining_ms(options.timeout_ms))
     solver.add(*backend.defs)
     found: list[Counterexample] = []
     runs: dict[tuple, Replay] = {}
     remaining = dict(groups)
     reason = ""
-    while remaining:
-        query = backend.logic.to_z3(OR([c.guard for cs in remaining.values() for c in cs]))
-        answer, model = _ask(solver, query)
-        if answer == UNKNOWN:
-            reason = "the solver gave up (timeout or incomplete theory)"
-            break
-        if answer == SAFE:
-            break
-        hit = [key for key, cs in remaining.items() if any(_holds(model, backend.logic.to_z3(c.guard)) for c in cs)]
-        if not hit:
-            raise InternalError("the solver's model satisfies no finding it was asked about")
-        for key in hit:
-            cands = remaining.pop(key)
-            shortest, minimal = (
-                _shortest(solver, backend, cands, model, options.timeout_ms) if options.shortest else (model, False)
-            )
-            answers = {label: _value(shortest, var) for label, var in backend.choices.items()}
-            path = tuple(answers.items())
-            if path not in runs:  # findings on the same path share one replay
-                runs[path] = replay(program, answers, options)
-            found.append(_match(runs[path], key, cands, answers, backend, minimal))
-    bounded = _feasible(solver, backend.logic.to_z3(OR(backend.bounded))) if backend.bounded else False
-    unmodelled = _reached_unmodelled(solver, backend)
-    # Only a safe verdict can be vacuous: where every path crashes, the crashes are the findings.
-    vacuous = not found and not unmodelled and (end is None or not _feasible(solver, backend.logic.to_z3(end.pc)))
+    try:
+        while remaining:
+            query = backend.logic.to_z3(OR([c.guard for cs in remaining.values() for c in cs]))
+            answer, model = _ask(solver, query, options.timeout_ms)
+            if answer == UNKNOWN:
+                reason = out_of_time(options) if budget.expired() else "the solver gave up (timeout or incomplete theory)"
+                break
+            if answer == SAFE:
+                break
+            hit = [key for key, cs in remaining.items() if any(_holds(model, backend.logic.to_z3(c.guard)) for c in cs)]
+            if not hit:
+                raise InternalError("the solver's model satisfies no finding it was asked about")
+            for key in hit:
+                cands = remaining[key]
+                shortest, minimal = (
+                    _shortest(solver, backend, cands, model, options.timeout_ms) if options.shortest else (model, False)
+                )
+                answers = {label: _value(shortest, var) for label, var in backend.choices.items()}
+                path = tuple(answers.items())
+                if path not in runs:  # findings on the same path share one replay
+                    runs[path] = replay(program, answers, options)
+                found.append(_match(runs[path], key, cands, answers, backend, minimal))
+                del remaining[key]
+        bounded = _feasible(solver, backend.logic.to_z3(OR(backend.bounded)), options) if backend.bounded else False
+        unmodelled = _reached_unmodelled(solver, backend, options)
+        # Only a safe verdict can be vacuous: where every path crashes, the crashes are the findings.
+        vacuous = not found and not unmodelled and (end is None or not _feasible(solver, backend.logic.to_z3(end.pc), options))
+    except BudgetExhausted:
+        # What was found stands (each counterexample is replayed); the rest is undecided.
+        reason = out_of_time(options)
+        bounded, vacuous = bool(backend.bounded), False
+        unmodelled = tuple(call for _, call in getattr(backend, "unmodelled_calls", []))
     found.sort(key=lambda cx: (cx.span.start, cx.finding.step, cx.replay.backend.findings.index(cx.finding)))
     stats = {"candidates": len(backend.candidates), "definitions": len(backend.defs), "choices": len(backend.choices)}
     if reason:
@@ -144,14 +172,14 @@ def unmodelled_reason(calls: tuple[UnmodelledCall, ...]) -> str:
     return f"paths through unmodelled calls were not checked: {shown}{more}"
 
 
-def _reached_unmodelled(solver: z3.Solver, backend: SymbolicBackend) -> tuple[UnmodelledCall, ...]:
+def _reached_unmodelled(solver: z3.Solver, backend: SymbolicBackend, options: Options) -> tuple[UnmodelledCall, ...]:
     """The unmodelled calls some feasible path reaches, one per function and line."""
     reached: dict[tuple, UnmodelledCall] = {}
     for pc, call in getattr(backend, "unmodelled_calls", []):
         key = (call.name, call.span.start)
         if key in reached:
             continue
-        if pc is True or _feasible(solver, backend.logic.to_z3(pc)):
+        if pc is True or _feasible(solver, backend.logic.to_z3(pc), options):
             reached[key] = call
     return tuple(sorted(reached.values(), key=lambda c: c.span.start))
 
@@ -179,10 +207,11 @@ def _shortest(
     best, lowest = cost(model), 0
     bound = best - 1
     solver.push()
-    solver.set("timeout", max(timeout_ms // 4, 1000))
     try:
         while lowest <= bound:
-            answer, shorter = _ask(solver, within(bound))
+            if budget.expired():
+                return model, False
+            answer, shorter = _ask(solver, within(bound), max(timeout_ms // 4, 1000))
             if answer == UNKNOWN:
                 return model, False
             if answer == UNSAFE:
@@ -191,12 +220,14 @@ def _shortest(
                 lowest = bound + 1
             bound = (lowest + best - 1) // 2
     finally:
-        solver.set("timeout", timeout_ms)
         solver.pop()
     return model, True
 
 
-def _ask(solver: z3.Solver, query: Any) -> tuple[str, z3.ModelRef | None]:
+def _ask(solver: z3.Solver, query: Any, timeout_ms: int) -> tuple[str, z3.ModelRef | None]:
+    """Whether `query` can hold, within `timeout_ms` and the time the budget has left."""
+    budget.check()
+    solver.set("timeout", budget.remaining_ms(timeout_ms))
     solver.push()
     solver.add(query)
     result = solver.check()
@@ -209,8 +240,8 @@ def _ask(solver: z3.Solver, query: Any) -> tuple[str, z3.ModelRef | None]:
     return UNKNOWN, None
 
 
-def _feasible(solver: z3.Solver, pc: Any) -> bool:
-    answer, _ = _ask(solver, pc)
+def _feasible(solver: z3.Solver, pc: Any, options: Options) -> bool:
+    answer, _ = _ask(solver, pc, options.timeout_ms)
     return answer != SAFE
 
 

@@ -15,7 +15,7 @@ import functools
 
 from ..language.errors import NotModelledError
 from .objects import CACHE_UPDATE_TIME, DESTROYED, SESSION, TIME_T_MAX
-from .rules import CACHE_CORRUPTION
+from .rules import CACHE_CORRUPTION, CALLBACK_NEW_FREED_LENT, CALLBACK_NEW_KEPT_NOWHERE
 from .world import World, obj
 
 
@@ -190,10 +190,15 @@ def remove(w: World, ctx: int, c: int, who: str, why: int = 1) -> bool:
 
 def flush(w: World, ctx: int, t, who: str) -> None:
     """`SSL_CTX_flush_sessions(ctx, t)`: from the tail, remove sessions while `t == 0` or they
-    have expired; stop at the first that has not. Removed sessions become not resumable."""
+    have expired; stop at the first that has not. Removed sessions become not resumable.
+    The remove callbacks run in the walk, under the lock (L1206-1207); the cache's
+    references are released only after the walk (L1189-1225: the sessions go on a stack,
+    freed at L1225), so every callback of a flush sees every flushed session alive
+    (docs/semantics.md §4.6)."""
     from . import refs
 
     flush_all = w.test(w.eq(t, 0))
+    flushed = []
     for s in reversed(members(w, ctx)):
         refs.use(w, s, f"{who} walks {obj(ctx)}'s cache and reads", holder=_cache(ctx))
         if not (flush_all or expired(w, s, t)):
@@ -202,10 +207,12 @@ def flush(w: World, ctx: int, t, who: str) -> None:
         w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
         _mark_not_resumable(w, s, 5)
         if w.get(("remove_cb", ctx)):
-            # L1206-1207: the callback runs in the loop; the references go after it (L1225).
-            queue_callback(w, ctx, s, s)
+            queue_callback(w, ctx, s, 0)
+            flushed.append(s)
         else:
             refs.release(w, s, _cache(ctx), text=f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
+    for s in flushed:
+        _queue(w, RELEASE, ctx, s, release=s)
 
 
 def _mark_not_resumable(w: World, s: int, why: int) -> None:
@@ -219,6 +226,7 @@ def _mark_not_resumable(w: World, s: int, why: int) -> None:
 # The library calls the script's callbacks in the middle of a call. An effect cannot run
 # script code, so it queues them: ("pq_n",) entries, each with ("pq", "kind", i):
 #   REMOVED      remove_session_cb(ctx, arg), then the cache releases ("pq", "rel", i);
+#   RELEASE      the cache releases ("pq", "rel", i), after the remove callbacks of a flush;
 #   CTX_END      the end of a context's destruction (its last flush's callbacks are done);
 #   NEW_SESSION  new_session_cb(ssl, arg) with the library's +1, then -1 if it returns 0;
 #   GET_SESSION  get_session_cb(ssl, id, len, &copy), whose result the next stage reads;
@@ -227,7 +235,7 @@ def _mark_not_resumable(w: World, s: int, why: int) -> None:
 # The executor runs the entries in order after the call's step (`Executor._library_callbacks`):
 # `begin_queued`, the callback or stage, `finish_queued`.
 
-REMOVED, CTX_END, NEW_SESSION, GET_SESSION, STAGE = 1, 2, 3, 4, 5
+REMOVED, CTX_END, NEW_SESSION, GET_SESSION, STAGE, RELEASE = 1, 2, 3, 4, 5, 6
 CALLBACK_FIELD = {REMOVED: "remove_cb", NEW_SESSION: "new_cb", GET_SESSION: "get_cb"}
 
 
@@ -255,7 +263,11 @@ def queue_stage(w: World, code: int, arg: int, n: int) -> None:
 
 def _queue(w: World, kind: int, ctx: int, arg: int, release: int = 0, ssl: int = 0, length=0, code: int = 0, n: int = 0) -> None:
     if w.get(("cbkind",)):
-        raise NotModelledError("a callback whose own calls make the library call back into the script")
+        raise NotModelledError("a callback whose own calls make the library call back into the script",
+                               label="this call would run a callback again, inside the callback",
+                               help="callbacks run by the library (new/get/remove session) may call OpenSSL, but not "
+                               "calls that run the script's callbacks again (a handshake, a cache add or flush): "
+                               "nested callbacks are not modelled yet")
     i = w.get(("pq_n",))
     # What a remove callback sees of the cache: the count right after its session left it.
     w.set(("pq", "count", i), w.get(("ncached", ctx)) if ctx else 0)
@@ -281,6 +293,7 @@ def begin_queued(w: World, i: int) -> None:
     if kind in CALLBACK_FIELD:
         w.set(("cbsite", "return"), 0)
         w.set(("cbsite", "copy"), 0)
+        w.set(("cbfreed",), 0)
         w.set(("cbkind",), kind)
         w.set(("cbarg",), w.value(w.get(("pq", "arg", i))))
     if kind == NEW_SESSION:
@@ -330,6 +343,9 @@ def finish_queued(w: World, i: int) -> None:
         release = w.value(w.get(("pq", "rel", i)))
         if release:
             refs.release(w, release, _cache(ctx), text=f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")
+    elif kind == RELEASE:
+        release = w.value(w.get(("pq", "rel", i)))
+        refs.release(w, release, _cache(ctx), text=f"after the flush's remove callbacks, {obj(ctx)}'s session cache drops {obj(release)}")
 
 
 def _after_new_session(w: World, i: int) -> None:
@@ -340,8 +356,26 @@ def _after_new_session(w: World, i: int) -> None:
 
     s = w.value(w.get(("pq", "arg", i)))
     ssl = w.value(w.get(("pq", "ssl", i)))
+    freed = w.value(w.get(("cbfreed",)))
+    w.set(("cbfreed",), 0)
     if not w.test(w.get(("pq", "ret", i))):
+        if freed:
+            # The callback dropped the library's reference and returned 0: the library drops
+            # one more, which another holder counts on (ssl_lib.c L3766-3767).
+            w.finding(
+                CALLBACK_OWNERSHIP,
+                f"the callback releases {obj(s)}, which the library only lent it: {refs.callback_contract(w, NEW_SESSION)}",
+                (s,),
+                site=freed,
+                variant=CALLBACK_NEW_FREED_LENT,
+            )
+            w.set(("lib", s), w.get(("lib", s)) + 1)
+            refs.release(w, s, ("new-cb", ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")
+            return
         refs.release(w, s, ("new-cb", ssl), text=f"`new_session_cb` returned 0: the library drops its reference to {obj(s)}")
+        return
+    if freed:
+        w.note(s, f"`new_session_cb` returned 1 after dropping the library's reference to {obj(s)} itself")
         return
     w.set(("lib", s), w.get(("lib", s)) - 1)
     w.set(("lost", s), False)
@@ -354,6 +388,7 @@ def _after_new_session(w: World, i: int) -> None:
             "nowhere: that reference is never released. Return 1 only after storing the session "
             "(and free it when the store lets go); return 0 if it only serialised it",
             (s,),
+            variant=CALLBACK_NEW_KEPT_NOWHERE,
             site=handshake.callback_site(w, "return"),
         )
 

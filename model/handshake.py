@@ -12,8 +12,8 @@ queues the callback (see `cache.py`) and, when the library has more to do afterw
 queues the next stage as a continuation. The executor runs the queue in order.
 
 Sources are OpenSSL 3.0.22: ssl/statem/statem_clnt.c, statem_srvr.c, statem_lib.c,
-extensions_srvr.c, ssl/ssl_sess.c and ssl/ssl_lib.c, line numbers as in
-`../shared/openssl-session-semantics.md` sections 1d, 1e and 2.
+extensions_srvr.c, ssl/ssl_sess.c and ssl/ssl_lib.c; the facts, with their source lines
+and how they were checked, are `docs/semantics.md` §5 (handshakes) and §6 (callbacks).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .objects import (
     SESSION,
     slot_of,
 )
-from .rules import STALE_SESSION
+from .rules import CALLBACK_COPY0_ONLY_REFERENCE, CALLBACK_COPY0_UNOWNED, CALLBACK_COPY_LEFT_1, STALE_SESSION
 from .world import World, obj
 
 CLIENT, SERVER = 1, 2
@@ -460,6 +460,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 f"`get_session_cb` set `*copy = 0`, handing over a reference to {obj(r)}, but the script "
                 "owns none: the library will release a reference nobody took",
                 (r,),
+                variant=CALLBACK_COPY0_UNOWNED,
                 site=callback_site(w, "copy"),
             )
         w.set(("lib", r), w.get(("lib", r)) + 1)
@@ -471,6 +472,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "was the script's only reference, and the library releases it when the connection "
                 "lets go of the session, so the kept pointer dangles. Up-ref it first, or leave `*copy = 1`",
                 (r,),
+                variant=CALLBACK_COPY0_ONLY_REFERENCE,
                 site=callback_site(w, "copy"),
             )
     if w.get(("nr", r)):
@@ -490,6 +492,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "reference; the callback's reference is not kept anywhere and is never released. "
                 "Set `*copy = 0` to hand it over",
                 (r,),
+                variant=CALLBACK_COPY_LEFT_1,
                 site=callback_site(w, "return"),
             )
     # Whether the client offered this very session's id (so that it has its keys): only a
@@ -697,7 +700,7 @@ def _read_data(w: World, ssl: int, n: int) -> None:
 @stage
 def _write_on(w: World, ssl: int, n: int) -> None:
     """`SSL_write` after the handshake writes everything; after `SSL_shutdown` it fails
-    (ssl_lib.c ssl_write_internal L2059-2063)."""
+    (ssl_lib.c ssl_write_internal L2017-2020)."""
     if w.get(("shut", ssl)) & SENT_SHUTDOWN:
         _result(w, -1)
         return

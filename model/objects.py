@@ -67,7 +67,7 @@ FINITE_FIELDS = frozenset(
 )
 
 # Defaults, OpenSSL 3.0.
-# ssl/ssl_lib.c SSL_CTX_new L3246: session_cache_mode = SSL_SESS_CACHE_SERVER.
+# ssl/ssl_lib.c SSL_CTX_new_ex L3246: session_cache_mode = SSL_SESS_CACHE_SERVER.
 DEFAULT_CACHE_MODE = 0x0002
 # include/openssl/ssl.h.in L648: SSL_SESSION_CACHE_MAX_SIZE_DEFAULT (1024 * 20).
 DEFAULT_CACHE_SIZE = 20480

@@ -24,12 +24,24 @@ from .objects import (
 )
 from .rules import (
     BORROWED_FREE,
+    BORROWED_UNOWNED,
+    CALLBACK_NEW_FREED_LENT,
     CALLBACK_OWNERSHIP,
+    CALLBACK_REMOVE_FREED_LENT,
     DANGLING_REFERENCE,
     DOUBLE_FREE,
+    DOUBLE_FREE_BY_LIBRARY,
+    DOUBLE_FREE_BY_SCRIPT,
+    DOUBLE_FREE_HOSTNAME,
     LEAK,
+    LEAK_AT_END,
+    LEAK_LOST,
+    LEAK_OUT_OF_SCOPE,
+    LEAK_OVERWRITTEN,
+    LEAK_UNUSED_RESULT,
     NULL_DEREFERENCE,
     USE_AFTER_FREE,
+    Variant,
 )
 from .world import Arg, Cell, World, obj
 
@@ -123,22 +135,35 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
             DOUBLE_FREE,
             f"{describe_holder(holder)} releases a reference to {obj(o)}, which was already destroyed",
             (o,),
+            variant=DOUBLE_FREE_BY_SCRIPT if holder == SCRIPT else DOUBLE_FREE_BY_LIBRARY,
         )
     rc = w.get(("rc", o))
     lib = w.get(("lib", o))
-    if holder == SCRIPT:
+    if holder == SCRIPT and rc - lib <= 0 and _new_cb_reference(w, o):
+        # `new_session_cb` freeing its session: the library's extra reference was taken for
+        # the callback (ssl_lib.c ssl_update_cache L3764-3765), so the callback may drop it
+        # itself; it must then return 1, else the library drops it again (L3766-3767).
+        # Postfix's callbacks free and return 1 (tls_client.c new_client_session_cb).
+        lib -= 1
+        w.set(("lib", o), lib)
+        w.set(("cbfreed",), w.site)
+    elif holder == SCRIPT:
         if rc - lib <= 0 and _lent_to_callback(w, o):
             w.finding(
                 CALLBACK_OWNERSHIP,
                 f"the callback releases {obj(o)}, which the library only lent it: "
-                f"{_callback_contract(w)}",
+                f"{callback_contract(w)}",
                 (o,),
+                variant=CALLBACK_NEW_FREED_LENT
+                if w.get(("cbkind",)) == cache.NEW_SESSION
+                else CALLBACK_REMOVE_FREED_LENT,
             )
         elif rc - lib <= 0:
             w.finding(
                 BORROWED_FREE,
                 f"the script releases a reference to {obj(o)} that it never owned",
                 (o,),
+                variant=BORROWED_UNOWNED,
             )
     else:
         lib -= 1
@@ -150,12 +175,18 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
         _destroy(w, o, holder, via, lib)
 
 
+def _new_cb_reference(w: World, o: int) -> bool:
+    """Whether `o` is the session of the running `new_session_cb` and the library's extra
+    reference for it has not been dropped yet."""
+    return w.get(("cbkind",)) == cache.NEW_SESSION and w.get(("cbarg",)) == o and not w.value(w.get(("cbfreed",)))
+
+
 def _lent_to_callback(w: World, o: int) -> bool:
     return bool(w.get(("cbkind",))) and w.get(("cbarg",)) == o
 
 
-def _callback_contract(w: World) -> str:
-    if w.get(("cbkind",)) == cache.NEW_SESSION:
+def callback_contract(w: World, kind: int | None = None) -> str:
+    if (w.get(("cbkind",)) if kind is None else kind) == cache.NEW_SESSION:
         return ("`new_session_cb` owns the library's extra reference only if it returns 1; "
                 "return 0 (the library then drops it) or return 1 and free it later, but not both")
     return ("`remove_session_cb` is a notification without a reference; whoever holds the session "
@@ -177,7 +208,12 @@ def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> No
     kind = w.kind(o)
     if kind == SESSION and w.get(("hostfreed", o)):
         # ssl/ssl_sess.c SSL_SESSION_free L879 (3.0.22): OPENSSL_free(ss->ext.hostname).
-        w.finding(DOUBLE_FREE, f"destroying {obj(o)} frees its hostname, which the script already freed", (o,))
+        w.finding(
+            DOUBLE_FREE,
+            f"destroying {obj(o)} frees its hostname, which the script already freed",
+            (o,),
+            variant=DOUBLE_FREE_HOSTNAME,
+        )
     if kind == SSL:
         _ssl_destroyed(w, o)
     elif kind == CTX:
@@ -195,7 +231,7 @@ def _library_holders_text(w: World, o: int) -> str:
             if w.get(("st", ssl)) == ALIVE and w.get(("slot", ssl)) == o:
                 names.append(describe_holder(("slot", ssl)))
         for i in range(w.get(("pq_n",))):
-            if w.get(("pq", "kind", i)) == cache.REMOVED and w.get(("pq", "rel", i)) == o:
+            if w.get(("pq", "kind", i)) in (cache.REMOVED, cache.RELEASE) and w.get(("pq", "rel", i)) == o:
                 ctx = w.get(("pq", "ctx", i))
                 names.append(describe_holder(("cache", ctx)) + " (it drops its reference after the remove callback)")
     elif w.kind(o) == CTX:
@@ -242,9 +278,18 @@ def clear_bad_session(w: World, ssl: int) -> bool:
     return True
 
 
-def check_lost(w: World, o: int, where: str) -> None:
+# How the last reference was lost, in the leak's message.
+_LOST_WHERE = {
+    LEAK_LOST: "here",
+    LEAK_UNUSED_RESULT: "because the result is not kept",
+    LEAK_OVERWRITTEN: "when the variable is overwritten",
+    LEAK_OUT_OF_SCOPE: "when its variable goes out of scope",
+}
+
+
+def check_lost(w: World, o: int, variant: Variant = LEAK_LOST) -> None:
     """After a variable lost its value: the script owns references to `o` that no variable
-    can reach any more, so they can never be released."""
+    can reach any more, so they can never be released. `variant` says how it was lost."""
     if not o or w.get(("st", o)) != ALIVE or w.get(("lost", o)):
         return
     if w.get(("rc", o)) - w.get(("lib", o)) <= 0:
@@ -253,7 +298,7 @@ def check_lost(w: World, o: int, where: str) -> None:
         if w.value(w.get(cell)) == o:
             return
     w.set(("lost", o), True)
-    w.finding(LEAK, f"the script's last reference to {obj(o)} is lost {where}", (o,))
+    w.finding(LEAK, f"the script's last reference to {obj(o)} is lost {_LOST_WHERE[variant]}", (o,), variant=variant)
 
 
 def check_end(w: World, o: int) -> None:
@@ -269,6 +314,7 @@ def check_end(w: World, o: int) -> None:
         LEAK,
         f"{obj(o)} is never released: the script still owns {owned} reference(s) when it ends",
         (o,),
+        variant=LEAK_AT_END,
         site=w.get(("site", o)),
     )
 

@@ -311,3 +311,84 @@ def test_json_lists_the_assumptions_and_sarif_names_the_c_file(tmp_path: Path, c
     assert location["artifactLocation"]["uri"].endswith("j.c") and location["region"]["startLine"] == 2
     assert main(["repro", str(path)]) == 2
     capsys.readouterr()
+
+
+# ---- real shapes (issue 13: functions as public projects write them; reductions of our own) ----
+
+
+def test_same_unknown_condition_is_one_choice_and_its_declarations_are_not_scoped(tmp_path: Path) -> None:
+    # A variable declared under `#if X` and used under a later `#if X`, and a free under
+    # `#ifdef X` that balances a `get1` under the same `#ifdef X`: the preprocessor decides
+    # X once, so the two groups are never taken one way each.
+    report = _check(tmp_path, (
+        "struct peer { SSL_SESSION *saved; };\n"
+        "int restore(SSL *ssl, struct peer *peer, const unsigned char *der, long len) {\n"
+        "    int rc;\n"
+        "#if (APP_SHARED_CACHE)\n"
+        "    const unsigned char *p;\n"
+        "    SSL_SESSION *s;\n"
+        "#endif\n"
+        "#if (APP_SHARED_CACHE)\n"
+        "    p = der;\n"
+        "    s = d2i_SSL_SESSION(NULL, &p, len);\n"
+        "    rc = SSL_set_session(ssl, s);\n"
+        "    SSL_SESSION_free(s);\n"
+        "    return rc;\n"
+        "#endif\n"
+        "    return SSL_set_session(ssl, peer->saved);\n"
+        "}\n"
+        "void keep(SSL *ssl) {\n"
+        "    SSL_SESSION *s;\n"
+        "#ifdef APP_USE_GET1\n"
+        "    s = SSL_get1_session(ssl);\n"
+        "#else\n"
+        "    s = SSL_get_session(ssl);\n"
+        "#endif\n"
+        "    remember_id(s);\n"
+        "#ifdef APP_USE_GET1\n"
+        "    SSL_SESSION_free(s);\n"
+        "#endif\n"
+        "}\n"
+    ))
+    assert report.verdict == "safe", _rules(report)
+
+
+def test_have_macro_of_an_openssl_function_is_defined(tmp_path: Path) -> None:
+    text = (
+        "void f(SSL *ssl) {\n"
+        "#ifdef HAVE_SSL_GET1_SESSION\n"
+        "    SSL_SESSION *s = SSL_get1_session(ssl);\n"
+        "    SSL_SESSION_free(s);\n"
+        "#else\n"
+        "    SSL_SESSION *s = SSL_get_session(ssl);\n"
+        "    SSL_SESSION_free(s);\n"
+        "#endif\n"
+        "}\n"
+    )
+    assert _check(tmp_path, text).verdict == "safe"  # configure found SSL_get1_session: 3.0 has it
+
+
+def test_untracked_pointer_reaching_the_library_is_a_valid_buffer(tmp_path: Path) -> None:
+    # was an internal error: a `const unsigned char **` parameter passed to d2i_SSL_SESSION
+    report = _check(tmp_path, (
+        "SSL_SESSION *load(const unsigned char **pp, long n, struct blob *b) {\n"
+        "    SSL_SESSION *s = d2i_SSL_SESSION(NULL, pp, n);\n"
+        "    if (s == NULL) s = d2i_SSL_SESSION(NULL, &b->cursor, b->len);\n"
+        "    return s;\n"
+        "}\n"
+    ))
+    assert report.verdict == "safe", _rules(report)
+
+
+def test_new_session_cb_that_frees_and_returns_1_is_correct(tmp_path: Path) -> None:
+    text = (
+        "static int on_new(SSL *ssl, SSL_SESSION *session) {\n"
+        "    struct app *app = SSL_get_ex_data(ssl, 0);\n"
+        "    if (app->ticketed == 0 && store_serialised(app, session) == 0)\n"
+        "        app->ticketed = 1;\n"
+        "    SSL_SESSION_free(session);\n"
+        "    return %s;\n"
+        "}\n"
+    )
+    assert _check(tmp_path, text % "1").verdict == "safe"
+    assert (5, "callback-ownership") in _rules(_check(tmp_path, text % "0"))  # the library frees it again

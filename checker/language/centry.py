@@ -32,11 +32,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pathlib import Path
-
 from . import ast
 from .cfront import CUnit, first_accesses, lower_c
 from .errors import ParseError
+from .source import read_bytes
 
 RELEASE = "__sessref_caller_releases"
 
@@ -115,7 +114,7 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
             body = ast.If(choice.cond, block, body, block.span)
     globals_ = [ast.VarDecl(ctype, name, None, _file_span(unit), _file_span(unit)) for name, ctype in unit.cells.items()]
     source = unit.source + "".join(unit.synthetic)
-    items: list = [*globals_, *unit.functions.values()]
+    items: list = [*globals_, *unit.globals, *unit.functions.values()]
     if body is not None:
         items.append(body)
     notes = [f"`{e.name}` is checked as {'an entry point' if e.kind == 'plain' else 'a ' + e.kind}: "
@@ -130,7 +129,7 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
 def load_c(path: str, modelled: frozenset[str], defines: dict[str, int | None] | None = None,
            undefines: tuple[str, ...] = (), only: list[str] | None = None) -> ast.Program:
     """Read, lower and wrap a C file for checking (`sessref check FILE.c`)."""
-    raw = Path(path).read_bytes()
+    raw = read_bytes(path)
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -233,8 +232,10 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
                 if state == "may-be-null":
                     lines.append(f"if (__sessref_any()) {p.name} = NULL;")
             else:
+                # a pointer of an untracked type: some valid buffer (the library may
+                # dereference it: `d2i_SSL_SESSION(NULL, pp, n)`); an integer: any value
                 lines.append(f"long {p.name} = __sessref_unknown();" if c.pointers == 0 else
-                             f"void *{p.name} = __sessref_unknown();")
+                             f"void *{p.name};")
             args.append(p.name)
         call = f"{name}({', '.join(args)})"
         if func.ret.pointers == 1 and func.ret.base == "SSL_SESSION":

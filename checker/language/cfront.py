@@ -61,6 +61,7 @@ SESSION_TEXT = re.compile(r"\b(SSL_SESSION\w*|SSL_get[01]?_session|SSL_set_sessi
 ANNOTATION = re.compile(r"sessref:\s*(.*?)\s*(?:\*/|$)", re.M)
 
 Type = tuple[str, int]  # (base, pointer depth): ("SSL_SESSION", 1)
+_UPPER_NAMES = frozenset(n.upper() for n in PROTOTYPES)  # `HAVE_` + one of these is defined
 
 
 def function_status(name: str, modelled: frozenset[str]) -> str:
@@ -104,7 +105,7 @@ class CUnit:
     functions: dict[str, ast.FuncDef]
     info: dict[str, CFunction]
     cells: dict[str, ast.CType]  # storage cells (globals and access paths) of tracked types
-    globals: list[ast.VarDecl]
+    globals: list[ast.VarDecl]  # program-wide variables (an unknown `#if` condition's value)
     notes: list[str]
     synthetic: list[str]  # text appended to `source` (macro expansions, the entry context)
     lowerer: object = None  # lowers the entry context (`synthetic_block`)
@@ -260,6 +261,7 @@ class _Lowerer:
         self.copy_param: str | None = None
         self.cell_alias: dict[str, str] = {}  # `__cell_N` in an entry context -> a cell's name
         self.broken_nodes: dict[str, object] = {}  # functions tree-sitter could not parse
+        self.pp_vars: dict[str, str] = {}  # an unknown `#if` condition's text -> its variable
 
     # -- errors --
 
@@ -462,6 +464,8 @@ class _Lowerer:
             return name in self.defines
         if name in self.defines or name in VERSION_MACROS or name in CONSTANTS or name in PROTOTYPES:
             return True
+        if name.startswith("HAVE_") and name[5:] in _UPPER_NAMES:
+            return True  # the configure convention: `HAVE_SSL_GET1_SESSION` says OpenSSL 3.0 has it
         return None
 
     def pp_eval(self, node) -> int | None:
@@ -1097,25 +1101,69 @@ class _Lowerer:
         return value
 
     def preproc_stmt(self, node) -> list[ast.Stmt]:
-        """`#if` inside a function: the branch a known condition selects, else `if (*)`."""
+        """`#if` inside a function: the branch a known condition selects, else an `if` on
+        the condition's one unknown value (`pp_condition`: the same text is the same choice
+        everywhere in the program, as the preprocessor decides it once). A group is not a C
+        scope: its declarations are hoisted before it (`int len;` under `#if X` is used
+        under a later `#if X`)."""
+        hoisted: list[ast.Stmt] = []
+        stmts = self.preproc_group(node, hoisted)
+        return hoisted + stmts
+
+    def preproc_group(self, node, hoisted: list[ast.Stmt]) -> list[ast.Stmt]:
         sp = self.span(node)
         value = True if node.type == "preproc_else" else self.condition_value(node)
         alt = node.child_by_field_name("alternative")
         skip = {node.child_by_field_name("condition"), node.child_by_field_name("name"), alt}
         body: list[ast.Stmt] = []
-        self.scopes.append({})
         for c in node.named_children:
             if c in skip or c.type in ("preproc_arg",):
                 continue
             body += self.stmt(c)
-        self.scopes.pop()
-        rest = self.preproc_stmt(alt) if alt is not None else []
         if value is True:
-            return [ast.Block(tuple(body), sp)]
+            return body
+        rest = self.preproc_group(alt, hoisted) if alt is not None else []
         if value is False:
             return rest
+        body = self.hoist(body, hoisted)
         orelse = ast.Block(tuple(rest), sp) if rest else None
-        return [ast.If(ast.Nondet(sp), ast.Block(tuple(body), sp), orelse, sp)]
+        return [ast.If(self.pp_condition(node, sp), ast.Block(tuple(body), sp), orelse, sp)]
+
+    def hoist(self, body: list[ast.Stmt], hoisted: list[ast.Stmt]) -> list[ast.Stmt]:
+        """`body`'s declarations as assignments, each variable declared once in `hoisted`."""
+        out: list[ast.Stmt] = []
+        names = {d.name for d in hoisted if isinstance(d, ast.VarDecl)}
+        for s in body:
+            if not isinstance(s, ast.VarDecl):
+                out.append(s)
+                continue
+            if s.name not in names:
+                names.add(s.name)
+                hoisted.append(ast.VarDecl(s.ctype, s.name, None, s.span, s.name_span))
+            if s.init is not None:
+                out.append(ast.Assign(ast.Name(s.name, s.name_span), s.init, s.span))
+        return out
+
+    def pp_condition(self, node, sp: ast.Span) -> ast.Expr:
+        """The unknown value of a preprocessor condition: a program-wide variable per
+        condition text (`#ifdef X` and `#if defined(X)` are one; `#ifndef X` is its negation)."""
+        negate = False
+        if node.type == "preproc_ifdef":
+            name = _text(node.child_by_field_name("name"))
+            negate = _text(node.children[0]).strip() == "#ifndef"
+            key = f"defined({name})"
+        else:
+            cond = node.child_by_field_name("condition")
+            key = re.sub(r"\s+", "", _text(cond)) if cond is not None else "?"
+            m = re.fullmatch(r"!?defined\(?(\w+)\)?", key)
+            if m:
+                negate, key = key.startswith("!"), f"defined({m.group(1)})"
+        var = self.pp_vars.get(key)
+        if var is None:
+            var = self.pp_vars[key] = f"#if {key}"
+            self.globals.append(ast.VarDecl(ast.CType("long"), var, None, sp, sp))
+        cond_e: ast.Expr = ast.Name(var, sp)
+        return ast.Unary("!", cond_e, sp) if negate else cond_e
 
     def for_stmt(self, node) -> list[ast.Stmt]:
         sp = self.span(node)
@@ -1589,6 +1637,8 @@ class _Lowerer:
                     e = self.fit(e, (want.base, 1))
                 elif want is not None and want.pointers == 0 and _pointerish(e):
                     e = ast.Unknown((e,) if _has_call(e) else (), e.span)
+                elif want is not None and want.pointers and isinstance(e, ast.Unknown):
+                    e = self.opaque_pointer(e, pre)
                 args.append(e)
             if name in CALLBACK_KINDS or name in ("SSL_CTX_sess_set_new_cb", "SSL_CTX_sess_set_get_cb", "SSL_CTX_sess_set_remove_cb"):
                 cb = args[1] if len(args) > 1 else None
@@ -1639,6 +1689,18 @@ class _Lowerer:
             self.helper_results[id(result)] = shown
             return self.fit(result, (ret.base, 1))
         return result
+
+    def opaque_pointer(self, e: ast.Unknown, pre: list) -> ast.Expr:
+        """An unknown value where the library takes a plain pointer (`&c->buf`, a field of
+        untracked data): some valid buffer, as a `void *` the program does not follow (the
+        executor's opaque pointer); its calls are evaluated first."""
+        if e.parts:
+            pre.append(ast.ExprStmt(ast.Unknown(e.parts, e.span), e.span))
+        self.counter += 1
+        tmp = f"buffer#{self.counter}"
+        pre.append(ast.VarDecl(ast.CType("void", 1), tmp, None, e.span, e.span))
+        self.scopes[-1][tmp] = ("void", 1)
+        return ast.Name(tmp, e.span)
 
     def kill_fields(self, arg_nodes, sp) -> list[ast.Stmt]:
         """`free(c)`: the tracked cells under `c` die with it (what they held is lost)."""

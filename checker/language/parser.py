@@ -54,6 +54,7 @@ from .ast import (
 )
 from . import cint
 from .errors import ParseError
+from .source import display_name, read_bytes
 
 MAX_NESTING = 200  # `{` and `(` open at once
 MAX_TREE_DEPTH = 256  # AST levels (long `else if` chains, `!!!!x`, `a + a + ... + a`)
@@ -123,9 +124,24 @@ def parse(source: str, file: str) -> Program:
 
 
 def parse_file(path: str | Path) -> Program:
-    """Read a script as UTF-8 (a leading BOM is dropped) and parse it."""
-    data = Path(path).read_bytes()
-    file = str(path)
+    """Read a script as UTF-8 (a leading BOM is dropped) and parse it; `-` is standard input."""
+    return parse(decode(read_bytes(str(path)), display_name(str(path))), display_name(str(path)))
+
+
+def require_statements(program: Program) -> Program:
+    """`program`, or the error an empty script gets (nothing to check is not safe)."""
+    if not program.items:
+        raise ParseError(
+            "the script is empty: nothing to check",
+            Span(program.file, 1, 1, 1, 1),
+            help="write the OpenSSL calls to check, one statement per line",
+            source=program.source,
+        )
+    return program
+
+
+def decode(data: bytes, file: str) -> str:
+    """A script's bytes as text: UTF-8, a leading BOM dropped; a located error otherwise."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -142,7 +158,7 @@ def parse_file(path: str | Path) -> Program:
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    return parse(text, file)
+    return text
 
 
 # ---- pre-checks ------------------------------------------------------------------

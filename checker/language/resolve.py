@@ -546,7 +546,12 @@ class _Resolver:
         if isinstance(e, Call):
             return self.call(e)
         if isinstance(e, AddrOf):
-            return self.address_of(e)
+            # Only an OpenSSL call's argument may be `&var` (`call` takes those): the
+            # library writes through it. Anywhere else the pointer would have to be kept.
+            raise self.error(f"`&{e.target.id}` can only be passed straight to an OpenSSL call", e.span,
+                             label="a pointer to a variable, here",
+                             help="pointers to variables are modelled only as arguments of OpenSSL calls "
+                             "(`SSL_SESSION_get_id(s, &len)`); pass the value itself, or return it")
         if isinstance(e, Deref):
             return self.deref(e)
         if isinstance(e, Unary):
@@ -646,7 +651,15 @@ class _Resolver:
                 f"{'was' if given == 1 else 'were'} given", e.span,
                 label=f"expected {least}{_plural(wanted, 'argument')}")
         for index, arg in enumerate(e.args):
-            t = self.expr(arg)
+            if isinstance(arg, AddrOf) and name not in self.functions:
+                t = self.address_of(arg)
+            elif isinstance(arg, AddrOf):
+                raise self.error(f"`&{arg.target.id}` cannot be passed to the script's own function `{name}`",
+                                 arg.span, label="a pointer to a variable",
+                                 help="pointers to variables are modelled only as arguments of OpenSSL calls; "
+                                 f"have `{name}` return the value instead")
+            else:
+                t = self.expr(arg)
             if index >= wanted or t.kind == "void":
                 self.as_value(t, arg)  # variadic extras take any value; a void call is none
                 continue
