@@ -28,7 +28,7 @@ from . import (
     repro,
 )
 from .expectations_check import compare
-from .findings import DENY_WARNINGS, FileReport, build_report
+from .findings import DENY_WARNINGS, FileReport, build_report, left_at_stop
 from .language.ast import Call, FuncDef, Name, Program, walk
 from .language.centry import load_c
 from .language.errors import InternalError, SessrefError, render_error
@@ -39,7 +39,7 @@ from .language.source import STDIN, display_name, read_bytes
 from .model.api import EFFECTS
 from .model.rules import Rule, rule_named
 from .paths import parse_path_choices, replay_path
-from .solving import Options, check
+from .solving import Options, Verdict, check
 
 EXIT_SAFE, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 _SEVERITY = {EXIT_SAFE: 0, EXIT_UNKNOWN: 1, EXIT_FINDINGS: 2, EXIT_INPUT: 3, EXIT_INTERNAL: 4}
@@ -200,6 +200,17 @@ class CInput:
     functions: tuple[str, ...] | None = None
 
 
+def check_path(path: Path, options: Options, c_input: CInput = CInput()) -> tuple[Program, Verdict]:
+    """Parse, resolve and decide one script or C file: its program and verdict. Raises
+    SessrefError for bad input (an error found while the script runs points into it). The
+    caller opens the time budget (`check_file`)."""
+    program = _load(path, c_input)
+    try:
+        return program, check(program, options)
+    except SessrefError as err:  # found while running the script: point into it
+        raise _located(err, program) from None
+
+
 def check_file(
     path: Path, options: Options, full_trace: bool = False, fixes: bool = True, deny: frozenset[str] = frozenset(),
     c_input: CInput = CInput(),
@@ -208,11 +219,7 @@ def check_file(
     `fixes`: look for an edit of the script that verifies, for each finding (`fixes.py`).
     `deny`: the warnings that count as errors (`deny_set`). `c_input`: how C files are read."""
     with budget.limit(options.timeout_ms / 1000):  # reading, checking and the fix search
-        program = _load(path, c_input)
-        try:
-            verdict = check(program, options)
-        except SessrefError as err:  # found while running the script: point into it
-            raise _located(err, program) from None
+        program, verdict = check_path(path, options, c_input)
         if path.suffix in C_SUFFIXES:
             fixes = False  # candidate edits are script edits (`fixes.py`); not for C yet
         return build_report(program, verdict, options.unroll, full_trace, options if fixes else None, deny)
@@ -438,7 +445,7 @@ def _repro(args: argparse.Namespace) -> int:
             raise UsageError(f"--path {exc}") from None
         run = replay_path(program, parsed, options)
         title = "the path chosen with --path: " + ", ".join(choices)
-        ending = _path_ending(run.backend)
+        ending = _path_ending(run.backend) + _left_at_stop(program, run.backend)
     else:
         verdict = check(program, options)
         if verdict.verdict == "unknown":
@@ -447,14 +454,14 @@ def _repro(args: argparse.Namespace) -> int:
         if not verdict.counterexamples:
             run = replay_path(program, [], options)
             title = "the script is safe; this is the path where every `*` is false (choose another with --path)"
-            ending = _path_ending(run.backend)
+            ending = _path_ending(run.backend) + _left_at_stop(program, run.backend)
         else:
             index = _pick_finding(verdict.counterexamples, args.finding)
             cx = verdict.counterexamples[index]
             run = cx.replay
             total = len(verdict.counterexamples)
             title = f"counterexample {index + 1} of {total}: {cx.rule.name} ({cx.rule.id}) at line {cx.span.line}"
-            ending = _expect(cx.rule, Path(program.file).name, cx.span.line)
+            ending = _expect(cx.rule, Path(program.file).name, cx.span.line) + _left_at_stop(program, run.backend)
     output = args.output or f"{'stdin' if args.file == STDIN else path.stem}-repro.c"
     c_name = "reproducer.c" if output == "-" else Path(output).name
     reproducer = repro.build(program, run, title, options.allocation_failures, c_file=c_name)
@@ -491,6 +498,22 @@ def _pick_finding(counterexamples: list, wanted: str | None) -> int:
 def _expect(rule: Rule, file: str, line: int) -> str:
     """What the reproducer's run shows under valgrind: the rule's `valgrind` wording."""
     return rule.valgrind.format(file=file, line=line)
+
+
+def _left_at_stop(program: Program, backend) -> str:
+    """What else valgrind shows because the program stops at the crash: the objects not freed
+    yet, which it reports as lost although the script frees them later."""
+    stop = left_at_stop(program, backend)
+    if stop is None:
+        return ""
+    line, alive = stop
+    said = f". The program stops at line {line}, where the path ends (the rest of the script is not run)"
+    if not alive:
+        return said
+    objects = ", ".join(f"`{name}` (allocated at line {at})" for name, at in alive)
+    verb = "shows" if len(alive) == 1 else "show"
+    return (f"{said}, so {objects}, not freed yet, {verb} as \"definitely lost\" (or \"indirectly lost\") "
+            "too: that is where it stopped, not a second bug")
 
 
 def _path_ending(backend) -> str:

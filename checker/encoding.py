@@ -22,7 +22,7 @@ import z3
 from . import budget, symvalues
 from .concrete import Objects, StepWorld, site_label
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State
-from .language import ast
+from .language import ast, cint
 from .model.objects import FINITE_FIELDS, KINDS
 from .model.rules import Rule, Variant, check_variant
 from .model.world import Arg, Cell, PathEnds

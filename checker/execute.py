@@ -22,8 +22,8 @@ from .language.cheader import Prototype
 from .language.errors import InternalError, NotModelledError, ResolveError, SessrefError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES
 from .model import api, cache, handshake, refs, rules
-from .model.rules import Variant
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
+from .model.rules import Variant
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
 
@@ -518,7 +518,7 @@ class Executor:
 
     def _return(self, stmt: ast.Return, state: State, frame: Frame) -> Flow:
         if self._in_callback and frame.func is not None:
-            # Where a callback returned, for findings about its contract (`handshake.callback_site`).
+            # Where a callback returned, for findings about its contract (`refcount.callback_site`).
             state = self.backend.write(state, ("cbsite", "return"), self._site_of(stmt.span, frame, "return"))
         if stmt.value is not None:
             state, value = self._expr(stmt.value, state, frame)
@@ -1081,10 +1081,8 @@ def _parameter_type(name: str, index: int) -> ast.CType | None:
 # sessref's own effects, which C input's entry contexts call (`model/entry.py`): not
 # OpenSSL functions, so not in the catalogue.
 _INTERNAL = {
-    _entry.CALLER_RELEASES: Entry(
-        _entry.CALLER_RELEASES, Prototype(_entry.CALLER_RELEASES, ast.CType("void"), ((ast.CType("void", 1), "object"),)),
-        "", "modelled", "sessref",
-    ),
+    name: Entry(name, Prototype(name, ast.CType("void"), (), variadic=True), "", "modelled", "sessref")
+    for name in api.EFFECTS if name.startswith("__sessref_")
 }
 
 # The callbacks the library may call, by queue entry kind, and how they are registered.

@@ -179,7 +179,7 @@ def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
         return _OUTCOMES[key]
     # The same options, timeout included (a shorter one would make fixes depend on the
     # machine's load); no shortest counterexamples: only which findings remain matters.
-    quick = replace(options, shortest=False)
+    quick = replace(options, shortest=False, depends=False)
     result: _Outcome | None
     try:
         program = parse(source, file)

@@ -31,7 +31,14 @@ from .objects import (
     session_ctx_ref_of,
     slot_of,
 )
-from .rules import BORROWED_FREE, BORROWED_GET0_RESULT, CACHE_CORRUPTION, DOUBLE_FREE, DOUBLE_FREE_HOSTNAME, USE_AFTER_FREE
+from .rules import (
+    BORROWED_FREE,
+    BORROWED_GET0_RESULT,
+    CACHE_CORRUPTION,
+    DOUBLE_FREE,
+    DOUBLE_FREE_HOSTNAME,
+    USE_AFTER_FREE,
+)
 from .values import (
     METHOD_ANY,
     METHOD_CLIENT,
@@ -936,7 +943,7 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
                 (owner,),
                 variant=DOUBLE_FREE_HOSTNAME,
             )
-        # The session frees its hostname again when it is destroyed (refs._destroy).
+        # The session frees its hostname again when it is destroyed (refcount._destroy).
         w.set(("hostfreed", owner), True)
         w.finding(
             BORROWED_FREE,

@@ -14,8 +14,23 @@ from __future__ import annotations
 import functools
 
 from ..language.errors import NotModelledError
-from .objects import CACHE_UPDATE_TIME, DESTROYED, SESSION, TIME_T_MAX
-from .rules import CACHE_CORRUPTION, CALLBACK_NEW_FREED_LENT, CALLBACK_NEW_KEPT_NOWHERE
+from . import refcount  # the primitives: this module sits above them, below refs.py
+from .objects import (  # noqa: F401  (the queue's kinds, as the executor reads them: cache.REMOVED ...)
+    ALIVE,
+    CACHE_UPDATE_TIME,
+    CALLBACK_FIELD,
+    CTX_END,
+    DESTROYED,
+    GET_SESSION,
+    NEW_SESSION,
+    RELEASE,
+    REMOVED,
+    SESSION,
+    STAGE,
+    TIME_T_MAX,
+)
+from .refcount import callback_contract, callback_site, reachable
+from .rules import CACHE_CORRUPTION, CALLBACK_NEW_FREED_LENT, CALLBACK_NEW_KEPT_NOWHERE, CALLBACK_OWNERSHIP
 from .world import World, obj
 
 
@@ -67,31 +82,25 @@ def has_empty_id(w: World, s: int) -> bool:
 def lookup(w: World, ctx: int, s: int, who: str) -> int:
     """`lh_SSL_SESSION_retrieve`: the cached object under `s`'s key, or 0. Comparing keys
     reads the cached object, so a destroyed entry under that key is a use after free."""
-    from . import refs
-
     for r in members(w, ctx):
         if r == s or same_key(w, r, s):
-            refs.use(w, r, f"{who} compares the key of", holder=_cache(ctx))
+            refcount.use(w, r, f"{who} compares the key of", holder=_cache(ctx))
             return r
     return 0
 
 
 def _unlink(w: World, ctx: int, r: int, who: str) -> None:
     """`SSL_SESSION_list_remove`: writes the neighbours' links."""
-    from . import refs
-
     order = members(w, ctx)
     if r in order:
         i = order.index(r)
         for n in order[max(i - 1, 0) : i] + order[i + 1 : i + 2]:
-            refs.use(w, n, f"{who} unlinks {obj(r)} and so writes into its neighbour", holder=_cache(ctx))
+            refcount.use(w, n, f"{who} unlinks {obj(r)} and so writes into its neighbour", holder=_cache(ctx))
     w.set(("cached", r), 0)
 
 
 def _link(w: World, ctx: int, s: int, who: str) -> None:
     """`SSL_SESSION_list_add`: find the place by expiry (reading the sessions it passes)."""
-    from . import refs
-
     order = members(w, ctx)
     if order:
         es = expiry(w, s)
@@ -104,7 +113,7 @@ def _link(w: World, ctx: int, s: int, who: str) -> None:
                     if not w.test(w.lt(es, expiry(w, n))):
                         break
         for n in dict.fromkeys(visited):
-            refs.use(w, n, f"{who} sorts {obj(s)} into the cache and reads", holder=_cache(ctx))
+            refcount.use(w, n, f"{who} sorts {obj(s)} into the cache and reads", holder=_cache(ctx))
     counter = w.get(("lseq",)) + 1
     w.set(("lseq",), counter)
     w.set(("lseq", s), counter)
@@ -114,8 +123,6 @@ def _link(w: World, ctx: int, s: int, who: str) -> None:
 def add(w: World, ctx: int, c: int) -> int:
     """`SSL_CTX_add_session(ctx, c)` on a live `c`; returns 1 for a new key, 0 when `c` itself
     was already cached."""
-    from . import refs
-
     who = "`SSL_CTX_add_session`"
     owner = w.get(("cached", c))
     if owner and owner != ctx:
@@ -134,13 +141,13 @@ def add(w: World, ctx: int, c: int) -> int:
         _link(w, ctx, c, who)
         return 0
     replaced = lookup(w, ctx, c, who)
-    refs.take(w, c, _cache(ctx), f"{obj(ctx)}'s session cache takes a reference to {obj(c)}")
+    refcount.take(w, c, _cache(ctx), f"{obj(ctx)}'s session cache takes a reference to {obj(c)}")
     if replaced:
         # L767-777: another object under the same key is dropped silently (no remove
         # callback, not marked not resumable).
         _unlink(w, ctx, replaced, who)
         w.note(replaced, f"{obj(replaced)} has the same key as {obj(c)} and is replaced in the cache")
-        refs.release(w, replaced, _cache(ctx))
+        refcount.release(w, replaced, _cache(ctx))
     else:
         w.set(("ncached", ctx), w.get(("ncached", ctx)) + 1)
     if w.get(("mode", ctx)) & CACHE_UPDATE_TIME:
@@ -170,9 +177,7 @@ def remove(w: World, ctx: int, c: int, who: str, why: int = 1) -> bool:
     """`remove_session_lock(ctx, c)`: drop the cached object under `c`'s key (which may be
     another object); mark `c` (the argument) not resumable, found or not. An empty id does
     nothing at all."""
-    from . import refs
-
-    refs.use(w, c, f"{who} reads the session id of", holder=_cache(ctx))
+    refcount.use(w, c, f"{who} reads the session id of", holder=_cache(ctx))
     if has_empty_id(w, c):
         return False
     found = lookup(w, ctx, c, who)
@@ -184,7 +189,7 @@ def remove(w: World, ctx: int, c: int, who: str, why: int = 1) -> bool:
         # L852-856: the callback gets `c` (borrowed, found or not), then the cache's reference goes.
         queue_callback(w, ctx, c, found)
     elif found:
-        refs.release(w, found, _cache(ctx), text=f"{obj(ctx)}'s session cache drops {obj(found)}")
+        refcount.release(w, found, _cache(ctx), text=f"{obj(ctx)}'s session cache drops {obj(found)}")
     return bool(found)
 
 
@@ -195,12 +200,10 @@ def flush(w: World, ctx: int, t, who: str) -> None:
     references are released only after the walk (L1189-1225: the sessions go on a stack,
     freed at L1225), so every callback of a flush sees every flushed session alive
     (docs/semantics.md §4.6)."""
-    from . import refs
-
     flush_all = w.test(w.eq(t, 0))
     flushed = []
     for s in reversed(members(w, ctx)):
-        refs.use(w, s, f"{who} walks {obj(ctx)}'s cache and reads", holder=_cache(ctx))
+        refcount.use(w, s, f"{who} walks {obj(ctx)}'s cache and reads", holder=_cache(ctx))
         if not (flush_all or expired(w, s, t)):
             break
         _unlink(w, ctx, s, who)
@@ -210,7 +213,7 @@ def flush(w: World, ctx: int, t, who: str) -> None:
             queue_callback(w, ctx, s, 0)
             flushed.append(s)
         else:
-            refs.release(w, s, _cache(ctx), text=f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
+            refcount.release(w, s, _cache(ctx), text=f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
     for s in flushed:
         _queue(w, RELEASE, ctx, s, release=s)
 
@@ -235,8 +238,6 @@ def _mark_not_resumable(w: World, s: int, why: int) -> None:
 # The executor runs the entries in order after the call's step (`Executor._library_callbacks`):
 # `begin_queued`, the callback or stage, `finish_queued`.
 
-REMOVED, CTX_END, NEW_SESSION, GET_SESSION, STAGE, RELEASE = 1, 2, 3, 4, 5, 6
-CALLBACK_FIELD = {REMOVED: "remove_cb", NEW_SESSION: "new_cb", GET_SESSION: "get_cb"}
 
 
 def queue_callback(w: World, ctx: int, arg: int, release: int) -> None:
@@ -286,9 +287,6 @@ def begin_queued(w: World, i: int) -> None:
     moment (its count then), and a context being freed still readable (SSL_CTX_free flushes
     before it frees the structure, ssl/ssl_lib.c L3454-3458); for `new_session_cb`, the
     library's extra reference (ssl_lib.c L3764-3765)."""
-    from . import refs
-    from .objects import ALIVE
-
     kind = entry_kind(w, i)
     if kind in CALLBACK_FIELD:
         w.set(("cbsite", "return"), 0)
@@ -299,8 +297,8 @@ def begin_queued(w: World, i: int) -> None:
     if kind == NEW_SESSION:
         s = w.value(w.get(("pq", "arg", i)))
         ssl = w.value(w.get(("pq", "ssl", i)))
-        refs.use(w, s, "the library up-refs, for `new_session_cb`,", holder=("slot", ssl))
-        refs.take(w, s, ("new-cb", ssl), f"the library takes a reference to {obj(s)} for `new_session_cb`")
+        refcount.use(w, s, "the library up-refs, for `new_session_cb`,", holder=("slot", ssl))
+        refcount.take(w, s, ("new-cb", ssl), f"the library takes a reference to {obj(s)} for `new_session_cb`")
     if kind != REMOVED:
         return
     ctx = w.value(w.get(("pq", "ctx", i)))
@@ -322,8 +320,6 @@ def callback_of(w: World, i: int):
 def finish_queued(w: World, i: int) -> None:
     """After entry `i`: the cache drops its reference, the context is gone, or the library
     does what the callback's result asks."""
-    from . import refs
-
     w.set(("cbkind",), 0)
     w.set(("cbarg",), 0)
     kind = entry_kind(w, i)
@@ -342,18 +338,15 @@ def finish_queued(w: World, i: int) -> None:
             w.set(("st", ctx), DESTROYED)
         release = w.value(w.get(("pq", "rel", i)))
         if release:
-            refs.release(w, release, _cache(ctx), text=f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")
+            refcount.release(w, release, _cache(ctx), text=f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")
     elif kind == RELEASE:
         release = w.value(w.get(("pq", "rel", i)))
-        refs.release(w, release, _cache(ctx), text=f"after the flush's remove callbacks, {obj(ctx)}'s session cache drops {obj(release)}")
+        refcount.release(w, release, _cache(ctx), text=f"after the flush's remove callbacks, {obj(ctx)}'s session cache drops {obj(release)}")
 
 
 def _after_new_session(w: World, i: int) -> None:
     """ssl_lib.c L3764-3768: returning 0 makes the library drop its reference; returning 1
     gives it to the callback, which must keep the session somewhere to free it later."""
-    from . import handshake, refs
-    from .rules import CALLBACK_OWNERSHIP
-
     s = w.value(w.get(("pq", "arg", i)))
     ssl = w.value(w.get(("pq", "ssl", i)))
     freed = w.value(w.get(("cbfreed",)))
@@ -364,15 +357,15 @@ def _after_new_session(w: World, i: int) -> None:
             # one more, which another holder counts on (ssl_lib.c L3766-3767).
             w.finding(
                 CALLBACK_OWNERSHIP,
-                f"the callback releases {obj(s)}, which the library only lent it: {refs.callback_contract(w, NEW_SESSION)}",
+                f"the callback releases {obj(s)}, which the library only lent it: {callback_contract(w, NEW_SESSION)}",
                 (s,),
-                site=freed,
                 variant=CALLBACK_NEW_FREED_LENT,
+                site=freed,
             )
             w.set(("lib", s), w.get(("lib", s)) + 1)
-            refs.release(w, s, ("new-cb", ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")
+            refcount.release(w, s, ("new-cb", ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")
             return
-        refs.release(w, s, ("new-cb", ssl), text=f"`new_session_cb` returned 0: the library drops its reference to {obj(s)}")
+        refcount.release(w, s, ("new-cb", ssl), text=f"`new_session_cb` returned 0: the library drops its reference to {obj(s)}")
         return
     if freed:
         w.note(s, f"`new_session_cb` returned 1 after dropping the library's reference to {obj(s)} itself")
@@ -380,7 +373,7 @@ def _after_new_session(w: World, i: int) -> None:
     w.set(("lib", s), w.get(("lib", s)) - 1)
     w.set(("lost", s), False)
     w.note(s, f"`new_session_cb` returned 1: the script owns the library's extra reference to {obj(s)}")
-    if w.get(("st", s)) != DESTROYED and not handshake.reachable(w, s):
+    if w.get(("st", s)) != DESTROYED and not reachable(w, s):
         w.set(("lost", s), True)
         w.finding(
             CALLBACK_OWNERSHIP,
@@ -389,6 +382,6 @@ def _after_new_session(w: World, i: int) -> None:
             "(and free it when the store lets go); return 0 if it only serialised it",
             (s,),
             variant=CALLBACK_NEW_KEPT_NOWHERE,
-            site=handshake.callback_site(w, "return"),
+            site=callback_site(w, "return"),
         )
 

@@ -35,7 +35,14 @@ from .objects import (
     SESSION,
     slot_of,
 )
-from .rules import CALLBACK_COPY0_ONLY_REFERENCE, CALLBACK_COPY0_UNOWNED, CALLBACK_COPY_LEFT_1, STALE_SESSION
+from .refcount import callback_site, reachable
+from .rules import (
+    CALLBACK_COPY0_ONLY_REFERENCE,
+    CALLBACK_COPY0_UNOWNED,
+    CALLBACK_COPY_LEFT_1,
+    CALLBACK_OWNERSHIP,
+    STALE_SESSION,
+)
 from .world import World, obj
 
 CLIENT, SERVER = 1, 2
@@ -442,7 +449,6 @@ def _server_hello(w: World, ssl: int) -> None:
 @stage
 def _after_get_session(w: World, ssl: int, n: int) -> None:
     """L543-581: what `get_session_cb` returned, and its `*copy` flag."""
-    from .rules import CALLBACK_OWNERSHIP
 
     r = w.value(w.get(("hs", "got", ssl)))
     copy = w.test(w.get(("hs", "copy", ssl)))
@@ -509,18 +515,6 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
     if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_STORE:
         cache.add(w, sctx, r)
     _then(w, mark, _consider_found, ssl, r)
-
-
-def callback_site(w: World, what: str):
-    """Where the last callback broke its contract: its `return`, or its `*copy = ...` (the
-    executor records both); None (the current step) when it did neither."""
-    site = w.value(w.get(("cbsite", what))) if what == "copy" else None
-    return site or w.value(w.get(("cbsite", "return"))) or None
-
-
-def reachable(w: World, o: int) -> bool:
-    """Whether a variable in scope (a global, the caller's locals) still points at `o`."""
-    return any(w.value(w.get(cell)) == o for cell in w.live_variables())
 
 
 @stage

@@ -43,6 +43,13 @@ SCRIPT = ("script",)
 KILLED_BY_LIBRARY = -1
 
 
+# What the library owes the script in the middle of a call (the queue, described in
+# `cache.py`): the kind of each entry ("pq", "kind", i), and the kind of the running
+# callback ("cbkind",).
+REMOVED, CTX_END, NEW_SESSION, GET_SESSION, STAGE, RELEASE = 1, 2, 3, 4, 5, 6
+CALLBACK_FIELD = {REMOVED: "remove_cb", NEW_SESSION: "new_cb", GET_SESSION: "get_cb"}
+
+
 def slot_of(ssl: int) -> tuple[str, int]:
     return ("slot", ssl)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from sessref.cli import CInput, check_file, main
 from sessref.expectations_check import compare
 from sessref.language import ast
@@ -102,7 +101,7 @@ def test_goto_cleanup_forward(tmp_path: Path) -> None:
     assert _rules(_check(tmp_path, text % ";")) == [(9, "leak")]
 
 
-def test_goto_out_of_a_loop_and_backwards_is_an_error(tmp_path: Path) -> None:
+def test_goto_out_of_a_loop(tmp_path: Path) -> None:
     ok = _check(tmp_path, (
         "int f(SSL *ssl) {\n"
         "    SSL_SESSION *s = SSL_get1_session(ssl);\n"
@@ -392,3 +391,105 @@ def test_new_session_cb_that_frees_and_returns_1_is_correct(tmp_path: Path) -> N
     )
     assert _check(tmp_path, text % "1").verdict == "safe"
     assert (5, "callback-ownership") in _rules(_check(tmp_path, text % "0"))  # the library frees it again
+
+
+def test_backward_goto_is_a_retry_loop(tmp_path: Path) -> None:
+    # `again: ... goto again;`: the loop runs again on each jump back; a session taken on
+    # every pass and freed only on the last leaks on the passes that jump back.
+    text = (
+        "int fetch(SSL *ssl, struct conn *c) {\n"
+        "    int tries = 0;\n"
+        "again:\n"
+        "    c->cur = SSL_get1_session(ssl);\n"
+        "    if (c->cur == NULL) return -1;\n"
+        "    if (server_busy(c) && tries++ < 3) {\n"
+        "        %s\n"
+        "        goto again;\n"
+        "    }\n"
+        "    SSL_SESSION_free(c->cur);\n"
+        "    c->cur = NULL;\n"
+        "    return 0;\n"
+        "}\n"
+    )
+    fixed = _check(tmp_path, text % "SSL_SESSION_free(c->cur);")
+    assert fixed.verdict == "safe", _rules(fixed)
+    # each pass takes a reference to the same session; one free leaves one: lost at `c->cur = NULL`
+    assert (11, "leak") in _rules(_check(tmp_path, text % ";"))
+    # a `break` inside the retry region would leave the wrong loop: said so, located
+    with pytest.raises(ParseError) as err:
+        _lower("void f(SSL *ssl) { for (;;) { again: if (x()) break; if (y()) goto again; SSL_get1_session(ssl); } }\n")
+    assert "`break` between `again:` and `goto again;`" in err.value.message
+
+
+def test_goto_into_an_earlier_error_tail_is_that_tail(tmp_path: Path) -> None:
+    # FreeRADIUS-style: `goto fail;` jumps back into an `if` body that ends in a return.
+    text = (
+        "SSL_SESSION *load(SSL *ssl, struct cache *c, int *copy) {\n"
+        "    SSL_SESSION *s = c->loaded;\n"
+        "    if (0) {  /* only the goto reaches the tail */\n"
+        "        log_denied(c);\n"
+        "    fail:\n"
+        "        c->loaded = NULL;\n"
+        "        %s\n"
+        "        return NULL;\n"
+        "    }\n"
+        "    if (!verify(c)) goto fail;\n"
+        "    *copy = 0;\n"
+        "    c->loaded = NULL;\n"
+        "    return s;\n"
+        "}\n"
+    )
+    assert _check(tmp_path, text % "SSL_SESSION_free(s);").verdict == "safe"
+    assert _rules(_check(tmp_path, text % ";")) == [(8, "leak")]  # the tail, reached by the goto
+
+
+def test_address_of_untracked_data_outside_a_call(tmp_path: Path) -> None:
+    report = _check(tmp_path, (
+        "SSL_SESSION *load(unsigned char *buf, long n) {\n"
+        "    unsigned char *q = buf; unsigned char **p; const unsigned char **o;\n"
+        "    p = &q;\n"
+        "    memcpy(&o, &p, sizeof(o));\n"
+        "    return d2i_SSL_SESSION(NULL, o, n);\n"
+        "}\n"
+    ))
+    assert report.verdict == "safe", _rules(report)
+    with pytest.raises(ParseError) as err:
+        _lower("void f(SSL *ssl) { SSL_SESSION *s = SSL_get1_session(ssl); SSL_SESSION **pp; pp = &s; }\n")
+    assert "followed only as a call argument" in err.value.message
+
+
+def test_helper_contracts_free_named_escape_and_out_parameters(tmp_path: Path) -> None:
+    # a wrapper of SSL_SESSION_free from a header (nginx's ngx_ssl_free_session)
+    report = _check(tmp_path, "void f(SSL *ssl) { SSL_SESSION *s = SSL_get1_session(ssl); app_free_session(s); }\n")
+    assert report.verdict == "safe" and any("assumed to release `s`" in n for n in report.notes)
+    # a helper given an owned session may keep it (curl's Curl_ssl_addsessionid stored it)
+    assert _check(tmp_path, "void f(SSL *ssl) { SSL_SESSION *s = SSL_get1_session(ssl); cache_add(s); }\n").verdict == "safe"
+    # ... but a lent one gains no reference: returning 1 from new_session_cb still leaks
+    text = "static int on_new(SSL *ssl, SSL_SESSION *sess) { cache_add(sess); return 1; }\n"
+    assert {r for _, r in _rules(_check(tmp_path, text))} == {"callback-ownership"}
+    # and a name that deletes or removes is not a free
+    report = _check(tmp_path, "void f(SSL *ssl) { SSL_SESSION *s = SSL_get1_session(ssl); cache_delete(s); SSL_SESSION_free(s); }\n")
+    assert report.verdict == "safe", _rules(report)
+    # `helper(&flag)` may write the flag: both branches are explored
+    text = (
+        "void f(SSL *ssl) {\n"
+        "    int found = 0;\n"
+        "    SSL_SESSION *s = SSL_get1_session(ssl);\n"
+        "    lookup(ssl, &found);\n"
+        "    if (!found) SSL_SESSION_free(s);\n"
+        "}\n"
+    )
+    assert (6, "leak") in _rules(_check(tmp_path, text))
+
+
+def test_project_macro_arguments_that_are_not_expressions(tmp_path: Path) -> None:
+    report = _check(tmp_path, (
+        "void f(SSL *ssl, struct ctx *c) {\n"
+        "    unsigned char *buf = talloc_array(c, unsigned char, 64);\n"
+        "    log_error(LOG_MARK, LOG_ERR, 0, c, LOGNO(01875) \"no session (%d)\", 1);\n"
+        "    VERBOSE(char error_buffer[256]);\n"
+        "    SSL_SESSION_free(SSL_get1_session(ssl));\n"
+        "}\n"
+    ))
+    assert report.verdict == "safe", _rules(report)
+    assert not any(n.startswith("warning:") for n in report.notes), report.notes

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from sessref import cli, fixes
 from sessref.language import source as source_module
 
@@ -66,6 +65,10 @@ def test_a_symlink_loop_is_an_input_error(tmp_path: Path, capsys) -> None:
     code, out, err = check(capsys, str(tmp_path))  # inside a directory too
     no_crash(out, err)
     assert code == 2 and out.count("symbolic links form a loop") >= 2
+    for form in ("json", "sarif", "github"):  # the machine formats name the file without following it
+        code, out, err = check(capsys, "--format", form, str(tmp_path / "a.sess"))
+        no_crash(out, err)
+        assert code == 2 and "symbolic links form a loop" in out
 
 
 def test_an_unreadable_file_is_an_input_error(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -402,6 +402,7 @@ def test_parse_file_reads_utf8_with_bom(tmp_path: Path) -> None:
     assert program.file == str(path)
 
 
+@pytest.mark.slow
 def test_one_megabyte_parses_quickly() -> None:
     line = "SSL_CTX_set_timeout(ctx, 300);   // keep it short\n"
     source = line * 20_000

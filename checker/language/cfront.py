@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 from . import ast
 from .errors import ParseError
 from .catalogue import entry as catalogue_entry
-from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
 OBJECTS = frozenset(OBJECT_TYPES)
 STRUCT_TAGS = {"ssl_session_st": "SSL_SESSION", "ssl_st": "SSL", "ssl_ctx_st": "SSL_CTX"}
@@ -55,9 +55,13 @@ CALLBACK_KINDS = {  # registration -> the entry kind of the function it register
 # Project helpers whose name says they free what they are given: a struct passed to one
 # dies with its fields (a session held in one of them is then lost, and not released later).
 FREEING = re.compile(r"(^|_)(free|destroy|release|delete|dealloc|cleanup)($|_)|free$", re.I)
+# A helper given one session whose name says it releases it (`ngx_ssl_free_session`, a wrapper of
+# `SSL_SESSION_free`); "delete"/"remove" name cache operations (`tls_cache_delete_request`), not frees.
+SESSION_FREEING = re.compile(r"(^|_)(free|destroy|release|unref)($|_)|free$", re.I)
 # Text that looks like session code: a part that cannot be read is then an error, not a warning.
 SESSION_TEXT = re.compile(r"\b(SSL_SESSION\w*|SSL_get[01]?_session|SSL_set_session|d2i_SSL_SESSION|i2d_SSL_SESSION|"
                           r"SSL_CTX_sess_set_\w+|SSL_CTX_(add|remove)_session|PEM_read_bio_SSL_SESSION)\b")
+HELPER_KEEPS = "__sessref_helper_keeps"  # model/entry.py: a project helper may keep what the function owns
 ANNOTATION = re.compile(r"sessref:\s*(.*?)\s*(?:\*/|$)", re.M)
 
 Type = tuple[str, int]  # (base, pointer depth): ("SSL_SESSION", 1)
@@ -874,7 +878,7 @@ class _Lowerer:
     def find_callbacks(self) -> None:
         """Registered callbacks (`SSL_CTX_sess_set_new_cb(ctx, f)`), annotated ones, and
         functions with exactly a callback's signature."""
-        for name, node in self.function_nodes.items():
+        for node in self.function_nodes.values():
             stack = [node.child_by_field_name("body")]
             while stack:
                 n = stack.pop()
@@ -940,7 +944,7 @@ class _Lowerer:
             self.copy_param = params[3].name
         else:
             self.copy_param = None
-        body = self.block(node.child_by_field_name("body"))
+        body = _inline_goto_tails(self.block(node.child_by_field_name("body")))
         ret_ctype = self.ctype(ret)
         if self.cur.kind == "get_session_cb":
             ret_ctype = ast.CType("SSL_SESSION", 1)
@@ -987,7 +991,47 @@ class _Lowerer:
         for child in node.named_children:
             stmts += self.stmt(child)
         self.scopes.pop()
-        return ast.Block(tuple(stmts), self.span(node))
+        return ast.Block(tuple(self.backward_gotos(stmts)), self.span(node))
+
+    def backward_gotos(self, stmts: list[ast.Stmt]) -> list[ast.Stmt]:
+        """`again: ... goto again;` (a retry loop) as the loop it is: from the label to the
+        last statement of the block that jumps back to it, a loop that runs again when one
+        of those `goto`s is taken (unrolled like any C loop; each such `goto` sets the loop's
+        flag and jumps forward to the end of its body):
+
+            retry = 1; while (retry) { retry = 0; again: ...; { retry = 1; goto end; } ...; end: ; }
+
+        Statements after the last jump stay outside, so their labels are still reached by
+        forward `goto`s from anywhere in the block."""
+        out = list(stmts)
+        while True:
+            found = None
+            for i, st in enumerate(out):
+                if isinstance(st, ast.Labeled):
+                    last = max((j for j in range(i, len(out)) if _jumps_to(out[j], st.label)), default=None)
+                    if last is not None:
+                        found = (i, last, st)
+                        break
+            if found is None:
+                return out
+            i, k, labeled = found
+            region = out[i:k + 1]
+            for st in region:
+                loose = _loose_jump(st)
+                if loose is not None:
+                    raise ParseError(f"a `{'break' if isinstance(loose, ast.Break) else 'continue'}` between "
+                                     f"`{labeled.label}:` and `goto {labeled.label};` is not supported yet",
+                                     loose.span, label="here", source=self.source,
+                                     help=f"sessref reads the jump back to `{labeled.label}` as a loop, and this "
+                                     "statement would leave that loop instead of the one around it")
+            self.counter += 1
+            flag, end = f"retry#{self.counter}", f"retry#{self.counter}:end"
+            sp = labeled.span
+            body = [ast.Assign(ast.Name(flag, sp), ast.IntLit(0, sp), sp)]
+            body += [_retarget(st, labeled.label, flag, end) for st in region]
+            body.append(ast.Labeled(end, ast.Block((), sp), sp))
+            loop = ast.For(None, ast.Name(flag, sp), None, ast.Block(tuple(body), sp), sp, unbounded=True)
+            out[i:k + 1] = [ast.VarDecl(ast.CType("long"), flag, ast.IntLit(1, sp), sp, sp), loop]
 
     def body(self, node) -> ast.Stmt:
         """A statement used as the body of if/while/for: one statement."""
@@ -1080,6 +1124,12 @@ class _Lowerer:
         if t == "case_statement":
             raise self.error("`case` outside a `switch`", node)
         if t == "gnu_asm_expression" or t == "asm_statement":
+            return []
+        if t == "macro_type_specifier" and not SESSION_TEXT.search(_text(node)):
+            # a project macro given a declaration (curl's `VERBOSE(char buf[256]);`)
+            name = _text(node.child_by_field_name("name") or node)
+            self.note(f"`{name}` (line {node.start_point[0] + 1}) is a macro given a declaration: assumed neutral",
+                      key=f"macro-decl:{name}")
             return []
         if t == "ERROR":
             if SESSION_TEXT.search(_text(node)) or self.fname == "__sessref_entry":
@@ -1550,13 +1600,19 @@ class _Lowerer:
             return ast.IntLit(self.defines[name], sp)  # type: ignore[arg-type]
         return ast.Unknown((), sp)
 
-    def pointer(self, node, pre, sp) -> ast.Expr:
+    def pointer(self, node, pre, sp, as_argument: bool = False) -> ast.Expr:
         op = _text(node.child_by_field_name("operator"))
         arg = node.child_by_field_name("argument")
         if op == "&":
             inner = _strip(arg)
             if inner is not None and inner.type == "identifier" and self.local(_text(inner)):
-                return ast.AddrOf(ast.Name(_text(inner), self.span(inner)), sp)
+                if as_argument:
+                    return ast.AddrOf(ast.Name(_text(inner), self.span(inner)), sp)
+                if self.tracked(self.lookup(_text(inner))):
+                    raise self.error(f"a pointer to `{_text(inner)}` is followed only as a call argument", node,
+                                     label="here", help="pass `&" + _text(inner) + "` to the function that writes it")
+                # `p = &q;` of untracked data (FreeRADIUS's const-cast through memcpy): any pointer
+                return ast.Unknown((), sp)
             t = self.type_of(inner, self.flat_scope(), self.fname)
             path = self.path_of(inner)
             if path is not None and self.tracked(t):
@@ -1583,6 +1639,11 @@ class _Lowerer:
         name = _text(fn) if fn.type == "identifier" else ""
         if name in self.macros and name not in self.function_nodes:
             return self.expand(name, node, arg_nodes, pre)
+        if name not in self.function_nodes and function_status(name, self.modelled) != "modelled":
+            # a project macro's arguments that are not C expressions (a type:
+            # `talloc_array(ctx, unsigned char, n)`; `APLOGNO(01875) "text"`): unknown
+            # arguments of a helper, which is assumed neutral anyway
+            arg_nodes = [a for a in arg_nodes if a.type != "ERROR" or SESSION_TEXT.search(_text(a))]
         if name in self.function_nodes and not self.local(name):
             self.cur.callees.append(name)
             self.cur.call_spans.setdefault(name, sp)
@@ -1639,6 +1700,11 @@ class _Lowerer:
                     e = ast.Unknown((e,) if _has_call(e) else (), e.span)
                 elif want is not None and want.pointers and isinstance(e, ast.Unknown):
                     e = self.opaque_pointer(e, pre)
+                elif want is not None and want.pointers and isinstance(e, ast.Name) and e.id not in self.cells \
+                        and e.id not in self.function_nodes and not self.tracked(self.lookup(e.id)):
+                    # an untracked pointer variable may hold any value (a helper wrote it):
+                    # the library gets NULL or some valid buffer, never an arbitrary number
+                    e = ast.Cond(e, self.opaque_pointer(ast.Unknown((), e.span), pre), ast.NullLit(e.span), e.span)
                 args.append(e)
             if name in CALLBACK_KINDS or name in ("SSL_CTX_sess_set_new_cb", "SSL_CTX_sess_set_get_cb", "SSL_CTX_sess_set_remove_cb"):
                 cb = args[1] if len(args) > 1 else None
@@ -1660,8 +1726,15 @@ class _Lowerer:
             return ast.Unknown((), sp)
         args = [self.arg(a, pre) for a in arg_nodes]
         tracked = [a for a in args if self.is_tracked_expr(a)]
+        # `helper(&n)`: the helper may write `n` (an out-parameter: `bool added = FALSE;
+        # add(..., &added); if (added) ...`), so an untracked variable is unknown after it.
+        written = [a for a in args if isinstance(a, ast.AddrOf) and not self.is_tracked_expr(a.target)]
         args = [ast.Unknown((), a.span) if isinstance(a, ast.AddrOf) else a for a in args]
         shown = name or _text(fn)[:40]
+        if status == "unknown" and name:
+            done = self.helper_contract(name, tracked, args, written, sp, self.span(fn), pre)
+            if done is not None:
+                return done
         if status == "neutral":  # declared neutral in the catalogue (`sessref functions` says why)
             if tracked:
                 self.cur.uses_sessions = True
@@ -1689,6 +1762,66 @@ class _Lowerer:
             self.helper_results[id(result)] = shown
             return self.fit(result, (ret.base, 1))
         return result
+
+    def helper_contract(self, name: str, tracked: list, args: list, written: list, sp: ast.Span, fn_span: ast.Span,
+                        pre: list) -> ast.Expr | None:
+        """What a project helper (a function of another file, a macro of a header) is
+        assumed to do with what it is given, beyond being neutral; None when nothing more.
+
+        - named like a free function and given one session and nothing else tracked
+          (`ngx_ssl_free_session(s)`, a wrapper of `SSL_SESSION_free`): it releases it;
+        - given a session the function owns (from `SSL_get1_session`, `d2i_`, ...): it may
+          keep it (`Curl_ssl_addsessionid(conn, s, 0)` stores it), so that reference is
+          no longer the function's to release, as static analyzers treat an escape; a
+          session the function is only lent (a callback's, `SSL_get_session`'s) gains no
+          reference: a `new_session_cb` that passes its session to a helper and returns 1
+          still owns a reference it kept nowhere;
+        - `helper(&n)` leaves an untracked `n` unknown (it may write it)."""
+        sessions = [a for a in tracked if isinstance(a, ast.Name) and self.session_named(a.id)]
+        frees = SESSION_FREEING.search(name) is not None and len(tracked) == 1 and len(sessions) == 1
+        if not frees:  # what storage holds is its owner's, not the function's: it does not escape
+            sessions = [a for a in sessions if a.id not in self.cells]
+        if not written and not sessions and not frees:
+            return None
+        parts = tuple(a for a in args if _has_call(a))
+        if parts:
+            pre.append(ast.ExprStmt(ast.Unknown(parts, sp), sp))
+        if frees:
+            sessions = [a for a in tracked]
+            what = _expr_text(self.source, self.synthetic, sessions[0])
+            self.note(f"`{name}` (line {sp.line}) is assumed to release `{what}` (`SSL_SESSION_free`: its name says "
+                      "it frees what it is given)", key=f"{name}:{sp.line}")
+            pre.append(ast.ExprStmt(ast.Call("SSL_SESSION_free", (sessions[0],), sp, fn_span), sp))
+            self.cur.uses_sessions = True
+        else:
+            for s in sessions:
+                what = _expr_text(self.source, self.synthetic, s)
+                self.note(f"`{name}` (line {sp.line}) receives `{what}`: a reference the function owns is assumed "
+                          "kept by it (not reported as leaked); a lent one gains no reference", key=f"{name}:{sp.line}")
+                pre.append(ast.ExprStmt(ast.Call(HELPER_KEEPS, (s, ast.StrLit(f'"{name}"', fn_span)), sp, fn_span), sp))
+                self.cur.uses_sessions = True
+            others = [a for a in tracked if a not in sessions]
+            if others and f"{name}:{sp.line}" not in self.neutral_seen:
+                what = ", ".join(f"`{_expr_text(self.source, self.synthetic, a)}`" for a in others)
+                self.note(f"`{name}` (line {sp.line}) is assumed neutral: it receives {what} and neither keeps nor "
+                          "releases a reference", key=f"{name}:{sp.line}:others")
+            elif not sessions:
+                self.note(f"`{name}` is assumed neutral (no session, `SSL` or context is passed to it)", key=name)
+        for addr in written:  # each its own unknown value (a choice is named by its span)
+            t = self.lookup(addr.target.id)
+            value: ast.Expr = ast.Unknown((), addr.span)
+            if t is not None and t[1] >= 1 and t[0] != "void":
+                value = self.opaque_pointer(value, pre)  # a typed pointer it wrote: a valid buffer
+            pre.append(ast.Assign(ast.Name(addr.target.id, addr.target.span), value, sp))
+        result = ast.Unknown((), sp)
+        self.helper_results[id(result)] = name
+        return result
+
+    def session_named(self, name: str) -> bool:
+        if name in self.cells:
+            return self.cells[name].base == "SSL_SESSION"
+        t = self.lookup(name)
+        return t is not None and t[0] == "SSL_SESSION" and t[1] == 1
 
     def opaque_pointer(self, e: ast.Unknown, pre: list) -> ast.Expr:
         """An unknown value where the library takes a plain pointer (`&c->buf`, a field of
@@ -1733,8 +1866,9 @@ class _Lowerer:
         return False
 
     def arg(self, node, pre) -> ast.Expr:
-        if node.type == "comma_expression":
-            return self.expr(node, pre)
+        inner = _strip(node) if node.type == "parenthesized_expression" else node
+        if inner is not None and inner.type == "pointer_expression" and _text(inner.child_by_field_name("operator")) == "&":
+            return self.pointer(inner, pre, self.span(inner), as_argument=True)
         return self.expr(node, pre)
 
     def note(self, text: str, key: str | None = None) -> None:
@@ -1856,6 +1990,107 @@ def _number(text: str) -> int | None:
         return int(t, 0) if not (t.startswith("0") and len(t) > 1 and t[1].isdigit()) else int(t, 8)
     except ValueError:
         return None
+
+
+def _inline_goto_tails(body: ast.Block) -> ast.Block:
+    """A `goto` into a nested block (FreeRADIUS's `goto verify_error;` into an earlier `if`'s
+    body, a shared error tail): when the statements from the label to the end of its block
+    cannot fall through (they end in a `return`), the jump is those statements, copied in
+    place of the `goto` (same spans: reports point at the real lines). A jump forward to a
+    label in an enclosing block is left to the executor; a jump back in the same block is a
+    loop (`backward_gotos`)."""
+    tails: dict[str, tuple] = {}
+    for node in ast.walk(body):
+        if isinstance(node, ast.Block):
+            for i, st in enumerate(node.stmts):
+                if isinstance(st, ast.Labeled) and st.label not in tails:
+                    tails[st.label] = (st.stmt, *node.stmts[i + 1:])
+
+    def later(label: str, context: list) -> bool:
+        return any(isinstance(s, ast.Labeled) and s.label == label for stmts, at in context for s in stmts[at + 1:])
+
+    def rewrite(node, context: list, depth: int):
+        import dataclasses
+
+        if isinstance(node, ast.Goto) and not later(node.label, context) and node.label in tails and depth < 8:
+            tail = tails[node.label]
+            if _terminates(tail) and not any(_jumps_to(t, node.label) for t in tail):
+                return rewrite(ast.Block(tail, node.span), context, depth + 1)
+            return node
+        if isinstance(node, ast.Block):
+            stmts = tuple(rewrite(st, context + [(node.stmts, i)], depth) for i, st in enumerate(node.stmts))
+            return dataclasses.replace(node, stmts=stmts)
+        if not hasattr(node, "__dataclass_fields__") or isinstance(node, (ast.Span, ast.CType)):
+            return node
+        changes = {}
+        for name in node.__dataclass_fields__:
+            value = getattr(node, name)
+            if isinstance(value, tuple) and value and hasattr(value[0], "__dataclass_fields__"):
+                new = tuple(rewrite(v, context, depth) for v in value)
+            else:
+                new = rewrite(value, context, depth)
+            if new is not value:
+                changes[name] = new
+        return dataclasses.replace(node, **changes) if changes else node
+
+    if not any(isinstance(n, ast.Goto) for n in ast.walk(body)):
+        return body
+    return rewrite(body, [], 0)
+
+
+def _terminates(stmts) -> bool:
+    """Whether a statement sequence never falls through its end (it returns or jumps)."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, (ast.Return, ast.Goto)):
+        return True
+    if isinstance(last, ast.Block):
+        return _terminates(last.stmts)
+    if isinstance(last, ast.Labeled):
+        return _terminates((last.stmt,))
+    if isinstance(last, ast.If):
+        return last.orelse is not None and _terminates((last.then,)) and _terminates((last.orelse,))
+    return False
+
+
+def _jumps_to(stmt: ast.Stmt, label: str) -> bool:
+    return any(isinstance(n, ast.Goto) and n.label == label for n in ast.walk(stmt))
+
+
+def _loose_jump(stmt: object) -> ast.Break | ast.Continue | None:
+    """A `break` or `continue` under `stmt` that is not inside a loop (or switch) of its own."""
+    if isinstance(stmt, (ast.Break, ast.Continue)):
+        return stmt
+    if isinstance(stmt, ast.For) or not hasattr(stmt, "__dataclass_fields__") or isinstance(stmt, (ast.Span, ast.CType)):
+        return None
+    for name in stmt.__dataclass_fields__:
+        value = getattr(stmt, name)
+        for item in value if isinstance(value, tuple) else (value,):
+            found = _loose_jump(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _retarget(node, label: str, flag: str, end: str):
+    """`node` with each `goto label;` replaced by `{ flag = 1; goto end; }`."""
+    import dataclasses
+
+    if isinstance(node, ast.Goto) and node.label == label:
+        sp = node.span
+        return ast.Block((ast.Assign(ast.Name(flag, sp), ast.IntLit(1, sp), sp), ast.Goto(end, sp)), sp)
+    if isinstance(node, tuple):
+        return tuple(_retarget(n, label, flag, end) for n in node)
+    if not hasattr(node, "__dataclass_fields__") or isinstance(node, (ast.Span, ast.CType)):
+        return node
+    changes = {}
+    for name in node.__dataclass_fields__:
+        value = getattr(node, name)
+        new = _retarget(value, label, flag, end)
+        if new is not value:
+            changes[name] = new
+    return dataclasses.replace(node, **changes) if changes else node
 
 
 def _has_call(e: ast.Expr) -> bool:

@@ -21,6 +21,7 @@ from typing import Any, Callable, NamedTuple
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from . import cint
 from .ast import (
     AddrOf,
     Assign,
@@ -52,7 +53,6 @@ from .ast import (
     VarDecl,
     While,
 )
-from . import cint
 from .errors import ParseError
 from .source import display_name, read_bytes
 

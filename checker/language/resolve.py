@@ -11,6 +11,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+from . import cint
 from .ast import (
     AddrOf,
     Assign,
@@ -41,7 +42,6 @@ from .ast import (
     VarDecl,
     While,
 )
-from . import cint
 from .errors import ResolveError
 from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, PROTOTYPES, SCALAR_TYPES
 
