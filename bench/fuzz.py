@@ -1,9 +1,11 @@
 """Fuzzing `sessref check` with mutated specs: no traceback, no internal error, no exit code
 outside 0-4 and no run longer than the time budget it was given, on any mutant.
 
-Each mutant is a spec from `specs/` with one to three edits (a line deleted, duplicated or
-swapped with its neighbour, a token or another spec's line inserted, a number changed, an
-`if` turned into a `while`, a region cut out), checked with a random choice of options.
+Each mutant is a spec from `specs/` (or, one in five, a C file from `tests/cfiles/`) with
+one to three edits (a line deleted, duplicated or swapped with its neighbour, a token or
+another file's line inserted, a number changed, an `if` turned into a `while`, a region cut
+out, a name replaced, two files spliced, a line nested deep, other line endings), checked
+with a random choice of options.
 Mutants are seeded: the same seed gives the same mutants, and a failure is reported with the
 seed and index that replay it. Each check runs in a forked child of this process (the
 imports are paid once), with its own memory limit; a child still running after the budget
@@ -34,6 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
+C_FILES = ROOT / "tests" / "cfiles"  # C input: the C front end is fuzzed too
+C_SHARE = 0.2  # of the mutants, made from a C file
 
 # The solver budget each mutant is checked with (`--timeout`), and how much longer than it
 # a run may take before it counts as a hang: process start, imports and the report's text.
@@ -75,23 +79,36 @@ OPTION_SETS = (
 )
 
 
-def spec_sources(root: Path = SPECS) -> list[tuple[str, str]]:
-    """Every spec's name and text (the seed corpus), sorted so that a seed means the same mutants."""
+def spec_sources(root: Path = SPECS, c_root: Path | None = C_FILES) -> list[tuple[str, str]]:
+    """Every spec's and C file's name and text (the seed corpus), sorted so that a seed
+    means the same mutants."""
     files = sorted(root.rglob("*.sess"))
-    return [(str(f.relative_to(root.parent)), f.read_text(encoding="utf-8")) for f in files]
+    if c_root is not None and c_root.is_dir():
+        files += sorted(c_root.glob("*.c"))
+    return [(str(f.relative_to(ROOT)) if f.is_relative_to(ROOT) else str(f), f.read_text(encoding="utf-8"))
+            for f in files]
+
+
+def _same_language(corpus: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:
+    suffix = Path(name).suffix
+    return [entry for entry in corpus if Path(entry[0]).suffix == suffix] or corpus
 
 
 def _lines(text: str) -> list[str]:
     return text.split("\n")
 
 
+IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
+
+
 def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]]) -> tuple[str, str]:
-    """One edit of `text`: the edited text and a description of the edit."""
+    """One edit of `text`: the edited text and a description of the edit. `corpus` holds
+    the texts other lines come from (the same language's)."""
     lines = _lines(text)
     n = len(lines)
     i = rng.randrange(n)
     kind = rng.choice(("delete", "duplicate", "swap", "token", "token", "snippet", "number", "number", "while",
-                       "cut", "char"))
+                       "cut", "char", "rename", "splice", "nest", "crlf"))
     if kind == "delete":
         del lines[i]
         return "\n".join(lines), f"delete line {i + 1}"
@@ -120,6 +137,26 @@ def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]]) -> tupl
         if spots:
             m = rng.choice(spots)
             return text[: m.start()] + "while" + text[m.end():], f"if -> while at offset {m.start()}"
+    if kind == "rename":
+        names = list(IDENTIFIER.finditer(text))
+        if names:
+            m = rng.choice(names)
+            _, other = rng.choice(corpus)
+            pool = [w for w in IDENTIFIER.findall(other)] or ["x"]
+            new = rng.choice(pool)
+            return text[: m.start()] + new + text[m.end():], f"rename {m.group()!r} -> {new!r} at offset {m.start()}"
+    if kind == "splice":
+        _, other = rng.choice(corpus)
+        other_lines = _lines(other)
+        k = rng.randrange(len(other_lines))
+        return "\n".join(lines[:i] + other_lines[k:]), f"lines 1..{i} then another file's from line {k + 1}"
+    if kind == "nest":
+        depth = rng.choice((2, 10, 60, 250))
+        opener = rng.choice(("{", "if (*) {", "while (*) {", "for (int q = 0; q < 2; q++) {"))
+        lines[i] = opener * depth + lines[i] + "}" * depth
+        return "\n".join(lines), f"line {i + 1} inside {depth} x {opener!r}"
+    if kind == "crlf":
+        return text.replace("\n", rng.choice(("\r\n", "\r", "\n\n", "\n\t"))), "line endings changed"
     if kind == "cut" and len(text) > 2:
         a = rng.randrange(len(text))
         b = min(len(text), a + rng.randrange(1, 80))
@@ -149,12 +186,20 @@ class Mutant:
 def mutant(seed: int, index: int, corpus: list[tuple[str, str]]) -> Mutant:
     """The `index`-th mutant of `seed`: independent of the others, so any one replays alone."""
     rng = random.Random(f"{seed}:{index}")
-    origin, text = rng.choice(corpus)
+    c_files = [entry for entry in corpus if entry[0].endswith(".c")]
+    scripts = [entry for entry in corpus if not entry[0].endswith(".c")] or corpus
+    origin, text = rng.choice(c_files if c_files and rng.random() < C_SHARE else scripts)
+    same = _same_language(corpus, origin)
     edits = []
     for _ in range(rng.choice((1, 1, 1, 2, 3))):
-        text, edit = mutate(text, rng, corpus)
+        text, edit = mutate(text, rng, same)
         edits.append(edit)
-    return Mutant(seed, index, origin, text, tuple(edits), rng.choice(OPTION_SETS))
+    options = rng.choice(OPTION_SETS)
+    if origin.endswith(".c") and rng.random() < 0.3:
+        functions = re.findall(r"^\w[\w\s\*]*?\b(\w+)\s*\(", text, re.M) or ["main"]
+        options = (*options, *rng.choice((("--function", rng.choice(functions)), ("-D", "OPENSSL_NO_TLS1_3"),
+                                          ("-U", "HAVE_SSL_GET1_SESSION"), ("-D", "X=1"))))
+    return Mutant(seed, index, origin, text, tuple(edits), options)
 
 
 @dataclass
@@ -231,7 +276,7 @@ def warm_up() -> None:
 
 
 def check_mutant(m: Mutant, workdir: Path, budget: float = BUDGET_S) -> tuple[Outcome, str | None]:
-    path = workdir / f"m{m.index}.sess"
+    path = workdir / f"m{m.index}{Path(m.origin).suffix}"
     path.write_text(m.text, encoding="utf-8", errors="surrogatepass")
     outcome = run_check(str(path), m.options, budget)
     path.unlink()
@@ -283,7 +328,7 @@ def main() -> int:
                 print(f"FAIL {describe(m)}: {problem}\n    {tail}", flush=True)
                 if args.save:
                     Path(args.save).mkdir(parents=True, exist_ok=True)
-                    (Path(args.save) / f"fuzz_{m.seed}_{m.index}.sess").write_text(m.text, encoding="utf-8")
+                    (Path(args.save) / f"fuzz_{m.seed}_{m.index}{Path(m.origin).suffix}").write_text(m.text, encoding="utf-8")
             done = index - args.start + 1
             if args.progress and done % args.progress == 0:
                 print(f"... {done} mutants, {len(failures)} failing, {time.monotonic() - started:.0f} s", flush=True)

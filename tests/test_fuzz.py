@@ -88,3 +88,25 @@ def test_fuzz_fast(corpus, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_fuzz_slow(corpus, tmp_path: Path) -> None:
     _run(corpus, range(FAST, FAST + SLOW), tmp_path)
+
+
+REGRESSIONS = sorted((ROOT / "tests" / "data" / "fuzz").glob("*.*"))
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)
+def test_fuzz_regressions(path: Path, capsys) -> None:
+    """Each input the fuzzer once crashed on (that is no spec: C files, bad scripts) gives
+    the exit code its `fuzz-expect: exit N` line says, and no internal error."""
+    from sessref import cli
+
+    text = path.read_text()
+    expected = int(text.split("fuzz-expect: exit ", 1)[1].split()[0])
+    options = text.split("fuzz-options:", 1)[1].split("\n", 1)[0].split() if "fuzz-options:" in text else []
+    code = cli.main(["check", str(path), *options])
+    out, err = capsys.readouterr()
+    assert "internal error" not in out + err and "Traceback" not in out + err
+    assert code == expected, out + err
+
+
+def test_there_are_fuzz_regressions() -> None:
+    assert REGRESSIONS

@@ -924,6 +924,7 @@ class _Lowerer:
         self.fname = name
         declarator = node.child_by_field_name("declarator")
         ret = self.declared(self.base_type(node), declarator)
+        self.cur_ret = ret
         params: list[ast.Param] = []
         self.scopes: list[dict[str, Type]] = [{}]
         fd = self.function_declarator(declarator)
@@ -1089,8 +1090,10 @@ class _Lowerer:
             if value is not None and value.type == "comma_expression":
                 value = self.comma(value, pre)
             e = self.expr(value, pre) if value is not None else None
-            if self.cur.kind == "new_session_cb" and e is not None and not isinstance(e, ast.IntLit):
-                pass
+            if e is not None:
+                # A returned value is kept where the function's type says, as a store is: an
+                # untracked value (an unknown field) returned as an `SSL_SESSION *` is NULL.
+                e = self.fit(e, getattr(self, "cur_ret", None))
             return pre + [ast.Return(e, sp)]
         if t == "break_statement":
             return [ast.Break(sp)]
@@ -1939,11 +1942,13 @@ class _Lowerer:
                                   tuple((at + prefix, a) for at, a in later))
         self.cur = CFunction("__sessref_entry")
         self.scopes, self.fname, self.copy_param = [{}], "__sessref_entry", None
+        saved_ret, self.cur_ret = getattr(self, "cur_ret", None), ("void", 0)
         try:
             body = tree.root_node.named_children[0].child_by_field_name("body")
             return self.block(body)
         finally:
             self.cur_text, self.cur, self.scopes, self.fname = saved  # type: ignore[assignment]
+            self.cur_ret = saved_ret
 
     # -- globals, recursion, uses --
 
