@@ -33,6 +33,7 @@ from typing import Callable, Iterable
 
 from . import ast
 from .errors import ParseError
+from .catalogue import entry as catalogue_entry
 from .prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
 OBJECTS = frozenset(OBJECT_TYPES)
@@ -77,15 +78,16 @@ _UPPER_NAMES = frozenset(n.upper() for n in PROTOTYPES)  # `HAVE_` + one of thes
 
 
 def function_status(name: str, modelled: frozenset[str]) -> str:
-    """What sessref knows of a function it meets in C input: "modelled" (the model gives it
-    semantics), "neutral" (a known OpenSSL or C function without effect on references) or
-    "unknown" (a project helper or macro: assumed neutral, and said so in the report).
-    The one lookup of names; the function catalogue replaces its table when it lands."""
+    """What sessref knows of a function it meets in C input, from the function catalogue:
+    "modelled" (the model gives it semantics), "neutral" (it changes nothing the model
+    tracks), "unmodelled" (it does, and the model lacks it: its paths are unknown), or
+    "unknown" (a project helper or macro: assumed neutral, and said so in the report)."""
     if name in modelled or name.startswith("__sessref_caller"):
         return "modelled"
-    if name in PROTOTYPES:
-        return "neutral"
-    return "unknown"
+    found = catalogue_entry(name)
+    if found is None:
+        return "unknown"
+    return found.status
 
 
 def prototype(name: str):
@@ -1766,6 +1768,12 @@ class _Lowerer:
                               "its callback is not checked")
             self.cur.uses_sessions = True
             return ast.Call(name, tuple(args), sp, self.span(fn))
+        if status == "unmodelled":
+            # The model cannot follow it: the executor stops the path there (unknown verdict).
+            args = [self.arg(a, pre) for a in arg_nodes]
+            args = [ast.Unknown((), a.span) if isinstance(a, ast.AddrOf) else a for a in args]
+            self.cur.uses_sessions = True
+            return ast.Call(name, tuple(args), sp, self.span(fn))
         if name == "__sessref_any":
             return ast.Nondet(sp)
         if name == "__sessref_unknown":
@@ -1781,8 +1789,7 @@ class _Lowerer:
             done = self.helper_contract(name, tracked, args, written, sp, self.span(fn), pre)
             if done is not None:
                 return done
-        if status == "neutral":
-            self.note(f"`{shown}` has no effect on references in the model (it is not modelled)", key=shown)
+        if status == "neutral":  # declared neutral in the catalogue (`sessref functions` says why)
             if tracked:
                 self.cur.uses_sessions = True
         elif tracked:
