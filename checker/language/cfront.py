@@ -356,7 +356,7 @@ class _Lowerer:
                 continue
             if node.has_error and t not in ("function_definition", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                                             "linkage_specification", "declaration_list", "comment"):
-                self.broken.append((None, _first_error(node)))
+                self.broken.append((None, _first_error(node) or node))
                 continue
             if t == "function_definition":
                 name = self.declarator_name(node.child_by_field_name("declarator"))
