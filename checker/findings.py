@@ -16,7 +16,7 @@ from .language import ast
 from .model import handshake
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
 from .model.rules import Conformance, Rule, Variant
-from .solving import Counterexample, Options, Verdict
+from .solving import Counterexample, Options, Verdict, unmodelled_reason
 
 
 @dataclass(frozen=True)
@@ -163,11 +163,16 @@ def build_report(
                 denied=denied(f.rule, deny))
         for f in findings
     )
-    outcome = verdict.verdict
+    outcome, reason = verdict.verdict, verdict.reason
     if outcome == "unsafe" and all(f.level == "warning" for f in findings):
         outcome = "safe"  # warnings print but do not fail (rustc, clippy, ruff)
-    return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings,
-                      notes=program.notes, sources=program.sources, fixes_skipped=fixes_skipped)
+        if verdict.unmodelled:  # ... but a path through an unmodelled call is never safe
+            outcome, reason = "unknown", unmodelled_reason(verdict.unmodelled)
+    notes = program.notes
+    if verdict.unmodelled and outcome == "unsafe":
+        notes = (*notes, *(f"paths through {c.describe()}; they were not checked past it" for c in verdict.unmodelled))
+    return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, reason, findings,
+                      notes=notes, sources=program.sources, fixes_skipped=fixes_skipped)
 
 
 class _Names:

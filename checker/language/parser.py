@@ -70,7 +70,7 @@ def _parser() -> Lark:
     global _lark
     if _lark is None:
         _lark = Lark(
-            _GRAMMAR_FILE.read_text(encoding="utf-8"),
+            _GRAMMAR_FILE.read_text(encoding="utf-8").replace("@OPAQUE_TYPES@", _opaque_types()),
             parser="lalr",
             lexer="basic",
             keep_all_tokens=True,
@@ -78,6 +78,20 @@ def _parser() -> Lark:
             transformer=_Callbacks(_BUILDER),
         )
     return _lark
+
+
+def _opaque_types() -> str:
+    """A regular expression for the catalogue's untracked type names (each a whole word)."""
+    from .catalogue import CATALOGUE
+
+    keywords = {"void", "SSL_SESSION", "SSL_CTX", "SSL", "SSL_METHOD", "SSL_CIPHER", "BIO", "X509", "FILE"}
+    found: set[str] = set()
+    for e in CATALOGUE.values():
+        for t in [e.prototype.ret, *(c for c, _ in e.prototype.params)]:
+            if t.base not in keywords and cint.int_type(t.base) is None and re.fullmatch(r"[A-Za-z_]\w*", t.base):
+                found.add(t.base)
+    words = "|".join(sorted(found, key=lambda w: (-len(w), w)))
+    return rf"(?:STACK_OF[ \t]*\([ \t]*\w+[ \t]*\)|(?:{words})\b)"
 
 
 # ---- entry points ----------------------------------------------------------------
@@ -469,7 +483,7 @@ class _Builder:
     def on_base_type(self, c: list[Any]) -> _Piece:
         if isinstance(c[0], _Piece):  # an integer type
             return c[0]
-        return _Piece(str(c[0]), self.whole(c))
+        return _Piece(re.sub(r"\s", "", str(c[0])), self.whole(c))  # `STACK_OF( X509 )`: `STACK_OF(X509)`
 
     def on_int_type(self, c: list[Token]) -> _Piece:
         words = [str(w) for w in c]
