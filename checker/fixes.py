@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import budget
 from .language import ast
+from .language.catalogue import CATALOGUE, require
 from .language.parser import parse
 from .language.resolve import resolve
 from .model.api import EFFECTS
@@ -43,8 +44,26 @@ MAX_CANDIDATES = 3  # checked per finding, at most
 CONTEXT_LINES = 2
 SAFE_AFTER, FINDING_GONE = "safe", "finding-gone"  # how a fix was verified
 
-FREES = {SESSION: "SSL_SESSION_free", SSL: "SSL_free", CTX: "SSL_CTX_free"}
-BORROWING_GETTERS = ("SSL_get_session", "SSL_get0_session")
+def _frees() -> dict[str, str]:
+    """The free function of each kind of object: the catalogue's `free` of the calls that
+    give the script an owned reference to one (tests/test_catalogue.py: exactly one each)."""
+    found: dict[str, str] = {}
+    for e in CATALOGUE.values():
+        ret = e.prototype.ret
+        if e.modelled and e.result == "owned" and ret.pointers == 1 and ret.base in (SESSION, SSL, CTX):
+            found.setdefault(ret.base, e.free)
+    return {kind: found[kind] for kind in (SESSION, SSL, CTX)}
+
+
+FREES = _frees()
+# Calls that lend a session (no reference), and the one that gives one instead.
+BORROWING_GETTERS = tuple(sorted(
+    n for n, e in CATALOGUE.items()
+    if e.modelled and e.result == "borrowed" and e.prototype.ret.base == SESSION and e.prototype.ret.pointers == 1
+))
+OWNING_GETTER = require("SSL_get1_session").name
+# Frees of plain buffers the model judges (a `get0` pointer into a session freed).
+BUFFER_FREES = frozenset(n for n, e in CATALOGUE.items() if e.modelled and e.effect_name == "OPENSSL_free")
 MODELLED = frozenset(EFFECTS)
 
 
@@ -110,6 +129,9 @@ def search_fixes(program: ast.Program, verdict: Verdict, options: Options) -> Fi
         original = _Outcome(UNSAFE, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
         tried: list[Candidate] = []
         for i, cx in enumerate(verdict.counterexamples):
+            if budget.expired():  # making the candidates costs too: not even that
+                unfinished.add(i)
+                continue
             for candidate in _candidates(tree, cx):
                 if budget.expired():
                     unfinished.add(i)
@@ -564,7 +586,7 @@ def _candidates(tree: _Tree, cx: Counterexample) -> list[Candidate]:
 
 def _free_statement(case: _Case, call: ast.Call | None) -> _Place | None:
     """The statement that is exactly a free call `X_free(v);`."""
-    if call is None or call.func not in (*FREES.values(), "OPENSSL_free"):
+    if call is None or call.func not in (*FREES.values(), *BUFFER_FREES):
         return None
     place = case.tree.statement_at(call.span)
     if place is None or not isinstance(place.stmt, ast.ExprStmt) or place.stmt.expr is not call:
@@ -583,7 +605,7 @@ def _take_reference(case: _Case, name: str, before: int) -> ast.Call | None:
 
 
 def _get1(call: ast.Call) -> Edit:
-    return Edit(call.func_span.start, call.func_span.end, "SSL_get1_session")
+    return Edit(call.func_span.start, call.func_span.end, OWNING_GETTER)
 
 
 def _root_cause(case: _Case) -> Iterator[Candidate | None]:
@@ -635,13 +657,13 @@ def _borrowed_free(case: _Case) -> Iterator[Candidate | None]:
     o = case.obj
     if place is None or call is None or o is None:
         return
-    if call.func != "OPENSSL_free" and not (names and case.path.holds(names[0], o, case.path.end)):
+    if call.func not in BUFFER_FREES and not (names and case.path.holds(names[0], o, case.path.end)):
         return  # this free released something else (an `SSL` whose slot held the object)
     if names:
         getter = _take_reference(case, names[0], case.path.end)
         if getter is not None:
             yield Candidate("take a reference with `SSL_get1_session` and keep the free", (_get1(getter),))
-    if call.func == "OPENSSL_free":
+    if call.func in BUFFER_FREES:
         yield Candidate("do not free a `get0` result: the session owns it", (case.tree.delete(place),))
     elif names:
         yield Candidate(f"do not free `{names[0]}` here: {_not_owned(case, place, names[0])}", (case.tree.delete(place),))
@@ -717,9 +739,7 @@ def _leak(case: _Case) -> Iterator[Candidate | None]:
     o, place, variant = case.obj, case.place(), case.variant
     if o is None:
         return
-    free = FREES.get(case.path.kind(o))
-    if free is None:
-        return
+    free = FREES[case.path.kind(o)]
     if variant is LEAK_OVERWRITTEN and place is not None and isinstance(place.stmt, ast.Assign):
         target = place.stmt.target
         if isinstance(target, ast.Name):

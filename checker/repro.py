@@ -18,10 +18,11 @@ from importlib import resources
 from pathlib import Path
 
 from .concrete import ConcreteBackend, Finding
-from .execute import INTERNAL_STEPS, choice_label
+from .execute import INTERNAL_STEPS, choice_label, out_label
 from .language import ast
+from .language.catalogue import CATALOGUE, names, require
 from .language.errors import NotModelledError
-from .language.prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .language.prototypes import CONSTANTS, OBJECT_TYPES
 from .model import handshake
 from .model.objects import ALIVE, CTX
 from .solving import Replay
@@ -47,19 +48,19 @@ _PEER_CHOICES = tuple(
                  "CLIENT_OFFERS_TICKET", "CLIENT_OFFERS_ID", "CLIENT_ID_IS_CACHED", "TICKET_ARRIVES",
                  "PEER_ALERT_ON_READ", "DATA_ARRIVES", "PEER_CLOSES", "PEER_KNOWS", "NEGOTIATED", "OFFERED", "PEER_HOLDS")
 )
-# Calls the runtime runs against the peer (`sr_tls`), with their code there.
-TLS_CALLS = {"SSL_connect": 0, "SSL_accept": 1, "SSL_do_handshake": 2, "SSL_read": 3, "SSL_peek": 4, "SSL_write": 5,
-             "SSL_shutdown": 6}
+# Calls the runtime runs against the peer (`sr_tls`), with their code there (the catalogue's
+# `repro = "tls:N"`).
+TLS_CALLS = {n: e.tls_code for n, e in CATALOGUE.items() if e.tls_code is not None}
 
 
 def _realized(what: str) -> bool:
     return what in REALIZED or what.startswith(_PEER_CHOICES)
 
 
-# Static method tables: nothing to check.
-_METHODS = frozenset({"TLS_method", "TLS_client_method", "TLS_server_method", "SSLv23_method", "SSLv23_client_method",
-                      "SSLv23_server_method"})
-ALLOCATORS = frozenset({"SSL_SESSION_new", "SSL_SESSION_dup", "SSL_new", "SSL_CTX_new"})
+# Static method tables: nothing to check (`repro = "unchecked"`).
+_METHODS = names(repro="unchecked")
+# Calls that may fail to allocate (`allocates = true`): made to fail where the path says so.
+ALLOCATORS = names(allocates=True)
 
 # Script names that would clash with C or with the headers the program includes.
 _RESERVED = frozenset(
@@ -107,8 +108,13 @@ def _call_name(text: str) -> str:
 
 
 def _result_kind(name: str) -> str:
-    proto = PROTOTYPES.get(name)
-    if proto is None or (proto.ret.base == "void" and proto.ret.pointers == 0):
+    """What the program checks of a library call's result ("" for a step that is not a
+    library call: a `return`, a scope's end, a script function)."""
+    entry = CATALOGUE.get(name)
+    if entry is None or not entry.modelled:
+        return ""
+    proto = entry.prototype
+    if proto.ret.base == "void" and proto.ret.pointers == 0:
         return ""
     if proto.ret.pointers == 1 and proto.ret.base in OBJECT_TYPES:
         return "object"
@@ -351,11 +357,19 @@ class _Translator:
         if c.func in self.functions:
             return f"{self.cname(c.func)}({', '.join(args)})"
         at = _at(c.span)
-        if c.func == "d2i_SSL_SESSION":
+        entry = require(c.func)
+        if entry.neutral:
+            wrapped = self._neutral_call(c, entry, args, at)
+            ret = entry.prototype.ret
+            kind = "" if (ret.base == "void" and not ret.pointers) else "pointer" if ret.pointers else "int"
+            return self._stopping(c, at, wrapped, kind)
+        if entry.repro == "none" or not entry.modelled:
+            raise NotModelledError(f"no reproducer renders `{c.func}` yet ({entry.status})", c.func_span)
+        if entry.repro == "d2i":
             inner = f'sr_d2i({", ".join(args)}, "{at}")'
-        elif c.func == "SSL_SESSION_set1_id" and not isinstance(c.args[1], ast.StrLit):
+        elif entry.repro == "set1_id" and not isinstance(c.args[1], ast.StrLit):
             inner = f'sr_set1_id({", ".join(args)}, "{at}")'
-        elif c.func == "sleep":
+        elif entry.repro == "sleep":
             inner = f"(sr_sleep({args[0]}), 0)"
         elif c.func in TLS_CALLS:
             num = args[2] if c.func == "SSL_write" else "0"
@@ -374,6 +388,10 @@ class _Translator:
             "int": f'sr_int({inner}, "{at}")',
             "": inner,
         }[kind]
+        return self._stopping(c, at, wrapped, kind)
+
+    def _stopping(self, c: ast.Call, at: str, wrapped: str, kind: str) -> str:
+        """The call, stopping the program after it where the model's path crashes."""
         if self.crash_span is not None and (c.span.start, c.span.end) == (self.crash_span.start, self.crash_span.end):
             audit = f'sr_audit_caches("{at}");'
             if kind == "":
@@ -381,6 +399,31 @@ class _Translator:
             temp = "long long" if kind in ("int", "checked") else "void *"
             return f'({{ {audit} {temp} sr_result = {wrapped}; sr_stop_after("{at}"); sr_result; }})'
         return wrapped
+
+    def _neutral_call(self, c: ast.Call, entry, args: list[str], at: str) -> str:
+        """A neutral call runs as written; what the model left open is the path's: its result
+        (`sr_int`'s assumed value, `sr_nullable`) and what it wrote through `&x`."""
+        proto = entry.prototype
+        inner = f"{c.func}({', '.join(args)})"
+        ret = proto.ret
+        if ret.pointers and entry.null != "never":
+            inner = f'sr_nullable({inner}, "{at}")'
+        elif not ret.pointers and ret.base != "void":
+            inner = f'sr_int({inner}, "{at}")'
+        outs = []
+        for i, a in enumerate(c.args):
+            want = proto.params[i][0] if i < len(proto.params) else None
+            if isinstance(a, ast.AddrOf) and (want is None or not want.const):
+                name = self.cname(a.target.id)
+                what = _c_string(out_label(a.target.id, c.func))
+                # a pointer: the path says whether it is NULL; an integer: its value
+                outs.append(f'if (__builtin_classify_type({name}) == 5) {{ if (sr_take({what}, "{at}", 0)) {name} = 0; }} '
+                            f'else {name} = (__typeof__({name}))sr_take({what}, "{at}", (long long)(intptr_t)({name}));')
+        if not outs:
+            return inner
+        if ret.pointers == 0 and ret.base == "void":
+            return f"({{ {inner}; {' '.join(outs)} }})"
+        return f"({{ __typeof__({inner}) sr_r = {inner}; {' '.join(outs)} sr_r; }})"
 
     # -- declarations -----------------------------------------------------------------------
     def ctype(self, t: ast.CType, drop_const: bool = False) -> str:
@@ -557,7 +600,7 @@ def build(
     for line in _header(program, title, c_file):
         w.plain(line)
     for line in ('#pragma GCC diagnostic ignored "-Wunused-function"', '#pragma GCC diagnostic ignored "-Wunused-variable"',
-                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/evp.h>", "#include <openssl/x509.h>", "#include <stdint.h>", "#include <stdio.h>",
+                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/evp.h>", "#include <openssl/x509.h>", "#include <openssl/x509v3.h>", "#include <openssl/err.h>", "#include <openssl/bio.h>", "#include <openssl/pem.h>", "#include <stdint.h>", "#include <stdio.h>",
                  "#include <stdlib.h>", "#include <string.h>", "#include <time.h>", "#include <signal.h>", "#include <unistd.h>", ""):
         w.plain(line)
     w.plain("/* The path, in order: what@line:col/context, the value, what it means. */")

@@ -140,6 +140,18 @@ static void *sr_pointer(const void *real, const char *at)
     return (void *)real;
 }
 
+/* A pointer the model leaves open (a neutral call's result): NULL where the path says so. */
+static void *sr_nullable(const void *real, const char *at)
+{
+    if (!sr_next_is("nullable", at))
+        return (void *)real;
+    if (sr_path[sr_pos++].value)
+        return NULL; /* what the call returned is not used on this path */
+    if (real == NULL)
+        sr_mismatch("the call returned NULL, the counterexample assumes a pointer");
+    return (void *)real;
+}
+
 /* A scalar result: checked against the model, or (for values the model leaves open,
  * such as an encoded length) replaced by the counterexample's value. */
 static long long sr_int(long long real, const char *at)

@@ -16,7 +16,7 @@ from . import budget
 from .budget import BudgetExhausted
 from .concrete import ConcreteBackend, Finding, Oracle
 from .encoding import Candidate, SymbolicBackend, TooManyCases
-from .execute import Executor
+from .execute import Executor, UnmodelledCall
 from .language import ast
 from .language.errors import InternalError
 from .model.rules import Rule
@@ -68,6 +68,8 @@ class Verdict:
     reason: str = ""  # why the verdict is unknown
     stats: dict[str, Any] = field(default_factory=dict)
     vacuous: bool = False  # no path reaches the end of the script
+    # Calls of unmodelled functions some path reaches (it stops there): never safe.
+    unmodelled: tuple[UnmodelledCall, ...] = ()
 
 
 def _location(backend: Any, site: int) -> tuple[int, int]:
@@ -156,17 +158,40 @@ def _check(program: ast.Program, options: Options) -> Verdict:
                 found.append(cx)
                 del remaining[key]
         bounded = _feasible(solver, backend.logic.to_z3(OR(backend.bounded)), options) if backend.bounded else False
+        unmodelled = _reached_unmodelled(solver, backend, options)
         # Only a safe verdict can be vacuous: where every path crashes, the crashes are the findings.
-        vacuous = not found and (end is None or not _feasible(solver, backend.logic.to_z3(end.pc), options))
+        vacuous = not found and not unmodelled and (end is None or not _feasible(solver, backend.logic.to_z3(end.pc), options))
     except BudgetExhausted:
         # What was found stands (each counterexample is replayed); the rest is undecided.
         reason = out_of_time(options)
         bounded, vacuous = bool(backend.bounded), False
+        unmodelled = tuple(call for _, call in getattr(backend, "unmodelled_calls", []))
     found.sort(key=lambda cx: (cx.span.start, cx.finding.step, cx.replay.backend.findings.index(cx.finding)))
     stats = {"candidates": len(backend.candidates), "definitions": len(backend.defs), "choices": len(backend.choices)}
     if reason:
-        return Verdict(UNKNOWN, found, bounded, reason, stats, vacuous)
-    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats, vacuous)
+        return Verdict(UNKNOWN, found, bounded, reason, stats, vacuous, unmodelled)
+    if unmodelled and not found:
+        return Verdict(UNKNOWN, found, bounded, unmodelled_reason(unmodelled), stats, vacuous, unmodelled)
+    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats, vacuous, unmodelled)
+
+
+def unmodelled_reason(calls: tuple[UnmodelledCall, ...]) -> str:
+    """Why a verdict is unknown: the unmodelled calls paths reach, and what each would need."""
+    shown = "; ".join(c.describe() for c in calls[:3])
+    more = f"; and {len(calls) - 3} more" if len(calls) > 3 else ""
+    return f"paths through unmodelled calls were not checked: {shown}{more}"
+
+
+def _reached_unmodelled(solver: z3.Solver, backend: SymbolicBackend, options: Options) -> tuple[UnmodelledCall, ...]:
+    """The unmodelled calls some feasible path reaches, one per function and line."""
+    reached: dict[tuple, UnmodelledCall] = {}
+    for pc, call in getattr(backend, "unmodelled_calls", []):
+        key = (call.name, call.span.start)
+        if key in reached:
+            continue
+        if pc is True or _feasible(solver, backend.logic.to_z3(pc), options):
+            reached[key] = call
+    return tuple(sorted(reached.values(), key=lambda c: c.span.start))
 
 
 def _shortest(

@@ -961,3 +961,58 @@ def start(w: World, args: list[Arg]) -> Value:
     w.set(("lseq",), 0)
     w.set(("idseq",), 0)
     return None
+
+
+# ---- neutral calls (checker/language/catalogue.toml, status "neutral") ---------------------
+
+
+def neutral_reads(name: str, kinds: tuple[str, ...], reads_session: bool) -> Callable[[World, list[Arg]], Value]:
+    """What a neutral call does to the model: nothing but read what it is passed. `kinds[i]`
+    is "object" for a session, `SSL` or context argument (a use: use-after-free if it was
+    destroyed; NULL is not judged, since what each neutral call does with NULL was not
+    measured), "buffer" for a `char *`/`void *` one (a pointer into a session dangles once
+    its session or buffer is gone), "" for the rest. With `reads_session`, the call also
+    reads the `SSL`'s session (`s->session`)."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        for kind, arg in zip(kinds, args):
+            if kind == "buffer":
+                _reads_buffer(w, arg, name)
+                continue
+            if kind != "object":
+                continue
+            o = w.ptr(arg)
+            if o == NULL:
+                continue
+            refs.use(w, o, f"`{name}` reads", via=arg.var)
+            if reads_session and w.kind(o) == SSL:
+                s = w.get(("slot", o))
+                if s != NULL:
+                    refs.use(w, s, f"`{name}` reads the session of {obj(o)},", holder=slot_of(o))
+        return None
+
+    return run
+
+
+from .values import OPAQUE_POINTER  # noqa: E402  (kept with its one use)
+
+
+def _decode_from(name: str, target: int) -> Callable[[World, list[Arg]], Value]:
+    """A session decoded from a BIO or a FILE: `d2i_SSL_SESSION(x, &p, len)` on bytes the
+    model does not see (`x` is argument `target`: NULL, or `&s` to decode into `s`)."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        source = Arg(OPAQUE_POINTER, "the bytes read")  # what the BIO or FILE gives (not tracked)
+        return d2i_session(w, [args[target], source, Arg(w.fresh_int("bytes read", 0, INT_MAX), "")])
+
+    return run
+
+
+for _name, _cite in (
+    ("PEM_read_bio_SSL_SESSION", "crypto/pem/pem_oth.c PEM_ASN1_read_bio: d2i_SSL_SESSION(x, &p, len) on the PEM body "
+     "(ssl.h DECLARE_PEM_rw(SSL_SESSION, SSL_SESSION)); a read that fails gives NULL"),
+    ("PEM_read_SSL_SESSION", "crypto/pem/pem_oth.c PEM_ASN1_read via a FILE BIO: as PEM_read_bio_SSL_SESSION"),
+    ("d2i_SSL_SESSION_bio", "ssl.h d2i_SSL_SESSION_bio = ASN1_d2i_bio_of(SSL_SESSION, SSL_SESSION_new, d2i_SSL_SESSION, "
+     "bp, s_id); crypto/asn1/a_d2i_fp.c ASN1_d2i_bio: d2i(x, &p, len) on what the BIO holds"),
+):
+    EFFECTS[_name] = Effect(_name, _decode_from(_name, 1), _cite, "owned")

@@ -79,7 +79,6 @@ BAD = {
     "syntax.sess": ("SSL_SESSION *s = SSL_SESSION_new()\nSSL_SESSION_free(s);\n", 1),
     "unknown_call.sess": ("SSL_SESSION *s = SSL_SESSION_new();\nSSL_SESION_free(s);\n", 2),
     "arity.sess": ("SSL_SESSION *s = SSL_SESSION_new();\nSSL_SESSION_free(s, s);\n", 2),
-    "not_modelled.sess": ("SSL_CTX *c = SSL_CTX_new(TLS_method());\nSSL *l = SSL_new(c);\nSSL *d = SSL_dup(l);\n", 3),
     "wrong_type.sess": ("SSL *ssl = SSL_SESSION_new();\n", 1),
     "empty.sess": ("", 1),
     "comments_only.sess": ("// nothing here\n/* at all */\n", 1),

@@ -69,6 +69,9 @@ def test_the_runner_sees_what_it_must_catch(tmp_path: Path, monkeypatch) -> None
     assert fuzz.Outcome(0, BUDGET_S + fuzz.GRACE_S + 1, "").problem(BUDGET_S)
     assert fuzz.Outcome(5, 0.1, "").problem(BUDGET_S)
     assert fuzz.Outcome(2, 0.1, "error: ...").problem(BUDGET_S) is None
+    # a script's own words echoed under an error are not sessref's
+    assert fuzz.Outcome(2, 0.1, "error: x\n 1 | // this was an internal error\n   | ^\n").problem(BUDGET_S) is None
+    assert fuzz.Outcome(2, 0.1, "x.sess: internal error: boom\n").problem(BUDGET_S)
     script = tmp_path / "crash.sess"
     script.write_text("SSL_SESSION *s = SSL_SESSION_new();\n")
     from sessref import cli
@@ -88,3 +91,25 @@ def test_fuzz_fast(corpus, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_fuzz_slow(corpus, tmp_path: Path) -> None:
     _run(corpus, range(FAST, FAST + SLOW), tmp_path)
+
+
+REGRESSIONS = sorted((ROOT / "tests" / "data" / "fuzz").glob("*.*"))
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)
+def test_fuzz_regressions(path: Path, capsys) -> None:
+    """Each input the fuzzer once crashed on (that is no spec: C files, bad scripts) gives
+    the exit code its `fuzz-expect: exit N` line says, and no internal error."""
+    from sessref import cli
+
+    text = path.read_text()
+    expected = int(text.split("fuzz-expect: exit ", 1)[1].split()[0])
+    options = text.split("fuzz-options:", 1)[1].split("\n", 1)[0].split() if "fuzz-options:" in text else []
+    code = cli.main(["check", str(path), *options])
+    out, err = capsys.readouterr()
+    assert "internal error" not in out + err and "Traceback" not in out + err
+    assert code == expected, out + err
+
+
+def test_there_are_fuzz_regressions() -> None:
+    assert REGRESSIONS

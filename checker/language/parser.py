@@ -70,7 +70,7 @@ def _parser() -> Lark:
     global _lark
     if _lark is None:
         _lark = Lark(
-            _GRAMMAR_FILE.read_text(encoding="utf-8"),
+            _GRAMMAR_FILE.read_text(encoding="utf-8").replace("@OPAQUE_TYPES@", _opaque_types()),
             parser="lalr",
             lexer="basic",
             keep_all_tokens=True,
@@ -78,6 +78,20 @@ def _parser() -> Lark:
             transformer=_Callbacks(_BUILDER),
         )
     return _lark
+
+
+def _opaque_types() -> str:
+    """A regular expression for the catalogue's untracked type names (each a whole word)."""
+    from .catalogue import CATALOGUE
+
+    keywords = {"void", "SSL_SESSION", "SSL_CTX", "SSL", "SSL_METHOD", "SSL_CIPHER", "BIO", "X509", "FILE"}
+    found: set[str] = set()
+    for e in CATALOGUE.values():
+        for t in [e.prototype.ret, *(c for c, _ in e.prototype.params)]:
+            if t.base not in keywords and cint.int_type(t.base) is None and re.fullmatch(r"[A-Za-z_]\w*", t.base):
+                found.add(t.base)
+    words = "|".join(sorted(found, key=lambda w: (-len(w), w)))
+    return rf"(?:STACK_OF[ \t]*\([ \t]*\w+[ \t]*\)|(?:{words})\b)"
 
 
 # ---- entry points ----------------------------------------------------------------
@@ -177,7 +191,7 @@ def _check_characters(source: str, file: str) -> None:
 
 # Brackets outside comments and strings; unterminated comments and strings are
 # skipped to the end here and reported by the lexer later.
-_BRACKETS = re.compile(r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"?|[{}()]')
+_BRACKETS = re.compile(r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:[^"\\\n]+|\\.)*"?|[{}()]')
 
 
 def _check_nesting(source: str, file: str) -> list[int]:
@@ -200,7 +214,7 @@ def _check_nesting(source: str, file: str) -> list[int]:
 
 # Comments and strings (skipped), and preprocessor lines: a `#` first on its line.
 _DIRECTIVES = re.compile(
-    r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"?|^[ \t]*#(?:\\\n|[^\n])*', re.MULTILINE
+    r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:[^"\\\n]+|\\.)*"?|^[ \t]*#(?:[^\\\n]+|\\\n|\\)*', re.MULTILINE
 )
 _INCLUDE = re.compile(r'[ \t]*#[ \t]*include[ \t]*(?:<([^>\n]*)>|"([^"\n]*)")[ \t]*(?://[^\n]*|/\*.*?\*/)?[ \t]*\Z')
 
@@ -469,7 +483,7 @@ class _Builder:
     def on_base_type(self, c: list[Any]) -> _Piece:
         if isinstance(c[0], _Piece):  # an integer type
             return c[0]
-        return _Piece(str(c[0]), self.whole(c))
+        return _Piece(re.sub(r"\s", "", str(c[0])), self.whole(c))  # `STACK_OF( X509 )`: `STACK_OF(X509)`
 
     def on_int_type(self, c: list[Token]) -> _Piece:
         words = [str(w) for w in c]

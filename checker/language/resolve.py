@@ -42,7 +42,7 @@ from .ast import (
     VarDecl,
     While,
 )
-from .errors import NotModelledError, ResolveError
+from .errors import ResolveError
 from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, PROTOTYPES, SCALAR_TYPES
 
 INTEGERS = frozenset(SCALAR_TYPES) | frozenset(cint.TYPES)  # interchangeable with each other
@@ -203,12 +203,9 @@ def _where(span: Span | None) -> str:
 # ---- the resolver ------------------------------------------------------------------------
 
 
-def resolve(program: Program, modelled: frozenset[str]) -> None:
-    """Check `program`; raise the first ResolveError / NotModelledError found.
-
-    `modelled` names the OpenSSL functions the model gives semantics to; calling any
-    other prototype raises NotModelledError.
-    """
+def resolve(program: Program, modelled: frozenset[str] = frozenset()) -> None:
+    """Check `program`; raise the first ResolveError found. Every function of the catalogue
+    may be called (`modelled` is kept for callers that pass the model's names)."""
     _Resolver(program, modelled).run()
 
 
@@ -638,10 +635,8 @@ class _Resolver:
                 self.calls[self.function.name].append((name, e.span))
             params, variadic, ret = tuple(p.ctype for p in f.params), False, f.ret
         elif name in PROTOTYPES:
-            if name not in self.modelled:
-                raise NotModelledError(f"`{name}` is not modelled yet", e.func_span,
-                                       label="a known OpenSSL call without semantics in sessref",
-                                       source=self.program.source)
+            # Every catalogue name is accepted here: what an unmodelled call does to the
+            # verdict (its paths are unknown) is the executor's business.
             proto = PROTOTYPES[name]
             params, variadic, ret = tuple(c for c, _ in proto.params), proto.variadic, proto.ret
         else:
