@@ -994,7 +994,6 @@ def neutral_reads(name: str, kinds: tuple[str, ...], reads_session: bool) -> Cal
     return run
 
 
-from .values import OPAQUE_POINTER  # noqa: E402  (kept with its one use)
 
 
 def _decode_from(name: str, target: int) -> Callable[[World, list[Arg]], Value]:

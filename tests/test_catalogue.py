@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sessref.language import ast
 from sessref.language.catalogue import CATALOGUE, REASONS, CatalogueError, _load, names
 from sessref.language.cheader import header_names, parse_errors
