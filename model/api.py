@@ -261,6 +261,9 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
     if not w.choose("decoding succeeds"):
         w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
         return NULL
+    # crypto/asn1/tasn_dec.c ASN1_item_d2i: on success `*pp` moves past the bytes decoded,
+    # still a plain buffer the model does not follow.
+    _write_out(w, pp, OPAQUE_POINTER)
     if existing:
         _decoded_fields(w, existing)
         w.note(existing, f"`d2i_SSL_SESSION` decodes into {obj(existing)} in place: no new reference")
@@ -992,9 +995,6 @@ def neutral_reads(name: str, kinds: tuple[str, ...], reads_session: bool) -> Cal
         return None
 
     return run
-
-
-from .values import OPAQUE_POINTER  # noqa: E402  (kept with its one use)
 
 
 def _decode_from(name: str, target: int) -> Callable[[World, list[Arg]], Value]:
