@@ -34,7 +34,7 @@ from .language.centry import load_c
 from .language.errors import InternalError, SessrefError, render_error
 from .language.imports import has_includes, load_with_includes
 from .language.parser import decode, parse, require_statements
-from .language.resolve import resolve
+from .language.resolve import resolve, undeclared_calls
 from .language.source import STDIN, display_name, read_bytes
 from .model.api import EFFECTS
 from .model.rules import Rule, rule_named
@@ -419,7 +419,13 @@ def _load(path: Path, c_input: CInput = CInput()) -> Program:
 
 def _with_unrun_warning(program: Program, script: Program) -> Program:
     """No vacuous verdicts: the script's own functions that nothing calls or registers are
-    named (they were not checked)."""
+    named (they were not checked). Helpers neither defined nor declared are noted as neutral."""
+    helpers = undeclared_calls(script)
+    if helpers:
+        program = replace(program, notes=(*program.notes, *(
+            f"`{name}` (line {span.line}) is neither defined, declared nor a function sessref knows: assumed neutral "
+            "(it is given no session, SSL or SSL_CTX), its result an unknown integer; declare its prototype to say "
+            f"otherwise (README \"Functions without a body\")" for name, span in helpers)))
     used = {n.func for n in walk(script.items) if isinstance(n, Call)}
     used |= {n.id for n in walk(script.items) if isinstance(n, Name)}
     own = [f for f in script.items if isinstance(f, FuncDef) and f.body.stmts and f.name != "main"]

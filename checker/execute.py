@@ -21,7 +21,7 @@ from .language.catalogue import CATALOGUE, Entry, names, require
 from .language.cheader import Prototype
 from .language.errors import InternalError, NotModelledError, ResolveError, SessrefError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES
-from .model import api, cache, handshake, refs, rules
+from .model import api, cache, contracts, handshake, refs, rules
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
 from .model.rules import Variant
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
@@ -750,9 +750,12 @@ class Executor:
         func = self.functions.get(call.func)
         if func is not None:
             return self._call_function(func, call, state, frame)
+        declared = self.program.declarations.get(call.func)
+        if declared is not None:
+            return self._declared_call(call, declared, state, frame)
         entry = CATALOGUE.get(call.func) or _INTERNAL.get(call.func)
-        if entry is None:
-            raise ResolveError(f"unknown function `{call.func}`", call.func_span)
+        if entry is None:  # a helper of the user's program, given no tracked object (resolve.py)
+            return self._helper_call(call, state, frame)
         if entry.unmodelled:
             return self._unmodelled(call, entry.why, state, frame)
         if entry.neutral:
@@ -877,6 +880,67 @@ class Executor:
         for target, cell, ctype in outs:  # `&len`: the call may have written any value there
             label = self._label(out_label(target.id, call.func), call.span, frame)
             value = self._unknown_of(ctype, state, label)
+            state, value = self._value_of(value, state)
+            if state is None:
+                return None, None
+            state = self.backend.write(state, cell, value)
+        return self._value_of(result, state)
+
+    def _declared_call(self, call: ast.Call, decl: ast.FuncDecl, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """A function declared with a contract (`model/contracts.py` says what each role does)."""
+        args: list[Arg] = []
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for a, param in zip(call.args, decl.params):
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                if not param.ctype.const:
+                    outs.append((a.target, cell, ctype))
+                args.append(Arg(1, _text(self.program, a.span), address_of=cell))
+                continue
+            state, value = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+            value = self._to(value, self._itype(a, frame), param.ctype)
+            var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
+            args.append(Arg(value, _text(self.program, a.span), var=var))
+        contract = decl.contract
+        if any(contract.params) or contract.returns:
+            text = _text(self.program, call.span)
+            state = self._step(state, contracts.effect(call.func, contract.params, contract.returns), args, frame,
+                               call.span, text, call.func)
+            if state is None:
+                return None, None
+            if contract.returns:
+                value = self._last_value
+                if contract.returns == "owned":
+                    self.pending.append(value)
+                return self._finish_outs(state, outs, call, frame, value)
+        ret = decl.ret
+        result: Any = None
+        if ret.pointers:
+            result = self._unknown_of(ret, state, self._label("nullable", call.span, frame))
+        elif ret.base != "void":
+            result = self._unknown_of(ret, state, self._label("assumed", call.span, frame))
+        return self._finish_outs(state, outs, call, frame, result)
+
+    def _helper_call(self, call: ast.Call, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """An undeclared helper given no tracked object: neutral, an unknown integer result;
+        a variable whose address it gets may be written (the report notes the assumption)."""
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for a in call.args:
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                outs.append((a.target, cell, ctype))
+                continue
+            state, _ = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+        result = self._unknown_of(ast.CType("long"), state, self._label("assumed", call.span, frame))
+        return self._finish_outs(state, outs, call, frame, result)
+
+    def _finish_outs(self, state: State, outs: list, call: ast.Call, frame: Frame, result: Any) -> tuple[State | None, Any]:
+        for target, cell, ctype in outs:
+            value = self._unknown_of(ctype, state, self._label(out_label(target.id, call.func), call.span, frame))
             state, value = self._value_of(value, state)
             if state is None:
                 return None, None

@@ -1016,3 +1016,14 @@ for _name, _cite in (
      "bp, s_id); crypto/asn1/a_d2i_fp.c ASN1_d2i_bio: d2i(x, &p, len) on what the BIO holds"),
 ):
     EFFECTS[_name] = Effect(_name, _decode_from(_name, 1), _cite, "owned")
+
+
+def fields_of_unknown_session(w: World, s: int) -> None:
+    """A new session object that comes from outside the model's view (a user function's
+    store or file, `model/contracts.py`): not cached, no handshake made it, and its key
+    and times are unknown, as for a decoded one."""
+    w.set(("cached", s), 0)
+    w.set(("lseq", s), 0)
+    w.set(("hostseq", s), 0)
+    _not_from_handshake(w, s)
+    _decoded_fields(w, s)

@@ -57,6 +57,8 @@ def describe_holder(holder: Holder) -> str:
         return f"{obj(holder[1])}'s handshake"
     if kind == "new-cb":
         return f"the library, for `new_session_cb` on {obj(holder[1])}"
+    if kind == "kept":  # a declared user function that holds references (model/contracts.py)
+        return f"`{holder[1]}`"
     return str(holder)
 
 
