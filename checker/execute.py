@@ -153,9 +153,11 @@ class UnmodelledCall:
     name: str
     span: ast.Span
     why: str  # what the model would need
+    here: bool = False  # a neutral function, not followed at this call only (what it is given)
 
     def describe(self) -> str:
-        return f"`{self.name}` (line {self.span.line}) is not modelled: {self.why}"
+        what = "is not followed here" if self.here else "is not modelled"
+        return f"`{self.name}` (line {self.span.line}) {what}: {self.why}"
 
 
 @dataclass
@@ -795,7 +797,8 @@ class Executor:
         return state, value
 
     # ---- calls the model does not give an effect ---------------------------------------------
-    def _unmodelled(self, call: ast.Call, why: str, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+    def _unmodelled(self, call: ast.Call, why: str, state: State | None, frame: Frame,
+                    here: bool = False) -> tuple[State | None, Any]:
         """Its arguments are evaluated (they may be calls); then the path stops: what the call
         would do is not known, so nothing after it is judged, and the verdict is not safe."""
         for a in call.args:
@@ -803,7 +806,7 @@ class Executor:
                 continue
             state, _ = self._expr(a, state, frame)
         if state is not None:
-            self.backend.unmodelled(state, UnmodelledCall(call.func, call.func_span, why))
+            self.backend.unmodelled(state, UnmodelledCall(call.func, call.func_span, why, here))
         return None, None
 
     def _static_ctype(self, e: ast.Expr, frame: Frame) -> ast.CType | None:
@@ -834,7 +837,7 @@ class Executor:
                 cell, ctype = self._lookup(a.target.id, frame, a.target.span)
                 if _is_object(ctype) or (ctype.pointers and ctype.base in OBJECT_TYPES):
                     return self._unmodelled(call, f"it is given `&{a.target.id}`, the address of a variable that holds "
-                                            f"an `{ctype.base}` the model tracks, and may change it", state, frame)
+                                            f"an `{ctype.base}` the model tracks, and may change it", state, frame, here=True)
                 if want is None or not want.const:
                     outs.append((a.target, cell, ctype))
                 args.append(Arg(1, _text(self.program, a.span), address_of=cell))
@@ -844,12 +847,12 @@ class Executor:
                 problem = self._not_inert(self.functions[a.id])
                 if problem:
                     return self._unmodelled(call, f"the model does not run the callback `{a.id}` it registers, "
-                                            f"and `{a.id}` {problem}", state, frame)
+                                            f"and `{a.id}` {problem}", state, frame, here=True)
             ctype = self._static_ctype(a, frame)
             if ctype is not None and _is_object(ctype) and want is not None and not _is_object(want):
                 # (a variadic argument, `printf("%p", s)`, is only printed)
                 return self._unmodelled(call, f"it is given `{_text(self.program, a.span)}`, an `{ctype.base}` the "
-                                        f"model tracks, as `{want}`: it may keep or release it", state, frame)
+                                        f"model tracks, as `{want}`: it may keep or release it", state, frame, here=True)
             state, value = self._expr(a, state, frame)
             if state is None:
                 return None, None
