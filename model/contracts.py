@@ -24,14 +24,9 @@ from __future__ import annotations
 from typing import Callable
 
 from . import api, refs
-from .objects import SCRIPT, SESSION
+from .objects import SCRIPT, SESSION, kept_by_function
 from .values import NULL
 from .world import Arg, Value, World, obj
-
-
-def kept_by(name: str) -> tuple[str, str]:
-    """The holder of the references a `holds` function keeps."""
-    return ("kept", name)
 
 
 def effect(name: str, roles: tuple[str, ...], returns: str) -> Callable[[World, list[Arg]], Value]:
@@ -48,7 +43,7 @@ def effect(name: str, roles: tuple[str, ...], returns: str) -> Callable[[World, 
                 continue
             refs.use(w, o, f"`{name}` reads", via=arg.var)
             if role == "holds":
-                refs.take(w, o, kept_by(name), f"`{name}` keeps a reference to {obj(o)} (its contract: holds)")
+                refs.take(w, o, kept_by_function(o), f"`{name}` keeps a reference to {obj(o)} (its contract: holds)")
         if not returns:
             return None
         if w.choose(f"`{name}` returns NULL"):
@@ -57,7 +52,7 @@ def effect(name: str, roles: tuple[str, ...], returns: str) -> Callable[[World, 
         s = refs.allocate(w, SESSION)
         api.fields_of_unknown_session(w, s)
         if returns == "borrowed":
-            refs.take(w, s, kept_by(name), f"`{name}` keeps {obj(s)} (its contract: returns borrowed)")
+            refs.take(w, s, kept_by_function(s), f"`{name}` keeps {obj(s)} (its contract: returns borrowed)")
             refs.release(w, s, SCRIPT, text=f"`{name}` lends {obj(s)}: the caller gets no reference")
         else:
             w.note(s, f"`{name}` gives the caller a reference to {obj(s)} (its contract: returns owned)")

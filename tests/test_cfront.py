@@ -493,3 +493,69 @@ def test_project_macro_arguments_that_are_not_expressions(tmp_path: Path) -> Non
     ))
     assert report.verdict == "safe", _rules(report)
     assert not any(n.startswith("warning:") for n in report.notes), report.notes
+
+
+def test_attribute_macro_before_the_return_type(tmp_path: Path) -> None:
+    # stunnel's `NOEXPORT SSL_SESSION *cache_get(...)`: the result is still a session the
+    # caller owns, and a get_session_cb of that shape is one (was an internal error)
+    report = _check(tmp_path, (
+        "NOEXPORT SSL_SESSION *load(SSL *ssl, const unsigned char *der, long n) {\n"
+        "    return d2i_SSL_SESSION(NULL, &der, n);\n"
+        "}\n"
+        "NOEXPORT SSL_SESSION *get_cb(SSL *ssl, const unsigned char *key, int len, int *copy) {\n"
+        "    *copy = 0;\n"
+        "    return cache_lookup(ssl, key, len);\n"
+        "}\n"
+    ))
+    assert report.verdict == "safe", _rules(report)
+    assert any("`get_cb` is checked as a get_session_cb" in n for n in report.notes)
+
+
+def test_project_destructor_releases_what_the_struct_holds(tmp_path: Path) -> None:
+    text = (
+        "struct tls_state { SSL *con; SSL_SESSION *saved; };\n"
+        "struct tls_state *start(SSL_CTX *ctx) {\n"
+        "    struct tls_state *st = state_alloc();\n"
+        "    if ((st->con = SSL_new(ctx)) == NULL) { %s(st); return NULL; }\n"
+        "    if (!SSL_set_ex_data(st->con, 0, st)) { %s(st); return NULL; }\n"
+        "    return st;\n"
+        "}\n"
+    )
+    # Postfix's tls_free_context frees the SSL it holds; plain free() loses it
+    assert _check(tmp_path, text % ("tls_free_state", "tls_free_state")).verdict == "safe"
+    assert (5, "leak") in _rules(_check(tmp_path, text % ("free", "free")))
+
+
+def test_accessor_call_in_an_access_path_is_one_cell(tmp_path: Path) -> None:
+    # HAProxy 2016: the cached session freed without clearing the field, through an accessor
+    text = (
+        "int done(struct connection *conn) {\n"
+        "    if (objt_server(conn->target)->ssl_ctx.reused_sess) {\n"
+        "        SSL_SESSION_free(objt_server(conn->target)->ssl_ctx.reused_sess);\n"
+        "        %s\n"
+        "    }\n"
+        "    if (!(objt_server(conn->target)->ssl_ctx.options & 1))\n"
+        "        objt_server(conn->target)->ssl_ctx.reused_sess = SSL_get1_session(conn->xprt_ctx);\n"
+        "    return 1;\n"
+        "}\n"
+    )
+    assert _check(tmp_path, text % "objt_server(conn->target)->ssl_ctx.reused_sess = NULL;").verdict == "safe"
+    assert {r for _, r in _rules(_check(tmp_path, text % ";"))} == {"double-free"}
+
+
+def test_new_session_cb_context_uses_the_files_cache_mode(tmp_path: Path) -> None:
+    # HAProxy changes the session id in its new_session_cb: harmless with no internal cache
+    # (the mode it sets where it registers the callback); a corruption with one
+    text = (
+        "static int on_new(SSL *ssl, SSL_SESSION *sess) {\n"
+        "    unsigned char id[32] = {0};\n"
+        "    SSL_SESSION_set1_id(sess, id, 0);\n"
+        "    return 0;\n"
+        "}\n"
+        "void setup(SSL_CTX *ctx) {\n"
+        "    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | %s);\n"
+        "    SSL_CTX_sess_set_new_cb(ctx, on_new);\n"
+        "}\n"
+    )
+    assert _check(tmp_path, text % "SSL_SESS_CACHE_NO_INTERNAL").verdict == "safe"
+    assert (3, "cache-corruption") in _rules(_check(tmp_path, text % "SSL_SESS_CACHE_NO_AUTO_CLEAR"))

@@ -229,6 +229,34 @@ def test_negative_unroll_elsewhere_is_a_usage_error(tmp_path: Path, capsys, monk
     assert code == 2 and "--unroll" in err and "0 or more" in err
 
 
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["conform", "--max-paths", "0", "ok.sess"], "--max-paths: 0: the number of paths is 1 or more"),
+        (["conform", "--jobs", "0", "ok.sess"], "--jobs: 0: the number of parallel runs is 1 or more"),
+        (["conform", "--generated", "-1"], "--generated: -1: the number of scripts is 0 or more"),
+        (["check", "ok.sess", "-D", "=1"], "is not a macro name"),
+        (["repro", "ok.sess", "-o", "no/such/dir/x.c"], "cannot write no/such/dir/x.c: No such file or directory"),
+        (["repro", "ok.sess", "-o", "."], "cannot write .: Is a directory"),
+        (["repro", "ok.sess", "--timeout", "nan"], "--timeout"),
+    ],
+)
+def test_other_bad_arguments_are_usage_errors(tmp_path: Path, capsys, monkeypatch, command, message) -> None:
+    (tmp_path / "ok.sess").write_text(SAFE)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(command)
+    out, err = capsys.readouterr()
+    no_crash(out, err)
+    assert code == 2 and message in err
+
+
+def test_repro_within_its_budget(capsys) -> None:
+    code = cli.main(["repro", str(DATA / "budget_tickets_loop.sess"), "--unroll", "2", "--timeout", "1", "-o", "-"])
+    out, err = capsys.readouterr()
+    no_crash(out, err)
+    assert code == 3 and "the time budget of 1 s ran out" in err
+
+
 def test_conform_refuses_an_empty_file_as_check_does(tmp_path: Path) -> None:
     from sessref import conform
     from sessref.language.errors import ParseError
@@ -311,3 +339,16 @@ def test_the_fix_search_is_bounded_and_says_what_it_skipped(tmp_path: Path, caps
     monkeypatch.undo()
     code, out, err = check(capsys, str(tmp_path / "df.sess"))
     assert "help: verified fix" in out and "fix search ran out of time" not in out
+
+
+@pytest.mark.slow
+def test_a_report_of_hundreds_of_findings_is_built_in_time(tmp_path: Path, capsys) -> None:
+    # 150 leaks on one path: the step table was rebuilt for each finding, scanning every cell
+    # for every object at every step (100 leaks took minutes); it is made once per path now.
+    script = tmp_path / "many.sess"
+    script.write_text("".join(f"SSL_SESSION *s{i} = SSL_SESSION_new();\n" for i in range(150)))
+    start = time.monotonic()
+    code, out, err = check(capsys, str(script), "--timeout", "5")
+    no_crash(out, err)
+    assert code in (1, 3)
+    assert time.monotonic() - start < 30

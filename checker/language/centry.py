@@ -257,10 +257,18 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
             assumed.append("the library runs it in a server with an external cache"
                            + (f" filled by `{partner}`" if partner else "") + ", over two connections")
         else:
+            # An application with a new_session_cb keeps its own cache: the library's internal
+            # store is off unless the file sets a mode where it registers the callback.
+            mode = info.cache_mode if info.cache_mode is not None and info.cache_mode & 0x2 else None
+            lines.append("SSL_CTX_set_session_cache_mode(ctx0, "
+                         + (str(mode) if mode is not None else "SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL_STORE")
+                         + ");")
             lines.append(f"SSL_CTX_sess_set_new_cb(ctx0, {name});")
             rounds = 1
             assumed.append("the library runs it in a server handshake (it gets a session the library lends, "
-                           "plus a reference if it returns 1)")
+                           "plus a reference if it returns 1), "
+                           + ("with the session cache mode the file sets where it registers it" if mode is not None
+                              else "with an external cache only (`SSL_SESS_CACHE_NO_INTERNAL_STORE`)"))
         for i in range(rounds):
             lines.append(f"SSL *ssl{i} = SSL_new(ctx0);")
             lines.append(f"if (SSL_accept(ssl{i}) == 1) SSL_shutdown(ssl{i});")

@@ -55,6 +55,15 @@ CALLBACK_KINDS = {  # registration -> the entry kind of the function it register
 # Project helpers whose name says they free what they are given: a struct passed to one
 # dies with its fields (a session held in one of them is then lost, and not released later).
 FREEING = re.compile(r"(^|_)(free|destroy|release|delete|dealloc|cleanup)($|_)|free$", re.I)
+# Memory deallocators: a struct given to one dies with its fields, and what they held is lost.
+# Any other free-named helper (`tls_free_context`, `conn_destroy`) is the struct's destructor.
+MEMORY_FREE = frozenset({
+    "free", "cfree", "xfree", "myfree", "zfree", "kfree", "efree", "g_free", "OPENSSL_free", "OPENSSL_clear_free",
+    "CRYPTO_free", "CRYPTO_clear_free", "talloc_free", "TALLOC_FREE", "ngx_pfree", "ngx_free", "curlx_free",
+    "Curl_safefree", "safefree", "mem_free", "os_free", "str_free", "av_free", "av_freep", "PyMem_Free",
+    "PyObject_Free", "PyMem_RawFree", "sk_free", "BUF_MEM_free",
+})
+CALLER_RELEASES = "__sessref_caller_releases"  # model/entry.py: released once if the function still owns it
 # A helper given one session whose name says it releases it (`ngx_ssl_free_session`, a wrapper of
 # `SSL_SESSION_free`); "delete"/"remove" name cache operations (`tls_cache_delete_request`), not frees.
 SESSION_FREEING = re.compile(r"(^|_)(free|destroy|release|unref)($|_)|free$", re.I)
@@ -98,6 +107,7 @@ class CFunction:
     events: list[tuple[str, str]] = field(default_factory=list)  # (cell, "read"|"write"), in order
     callees: list[str] = field(default_factory=list)
     call_spans: dict[str, ast.Span] = field(default_factory=dict)  # the first call of each callee
+    cache_mode: int | None = None  # the constant session cache mode set where it is registered
 
 
 @dataclass
@@ -352,7 +362,7 @@ class _Lowerer:
                 continue
             if node.has_error and t not in ("function_definition", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                                             "linkage_specification", "declaration_list", "comment"):
-                self.broken.append((None, _first_error(node)))
+                self.broken.append((None, _first_error(node) or node))
                 continue
             if t == "function_definition":
                 name = self.declarator_name(node.child_by_field_name("declarator"))
@@ -644,7 +654,16 @@ class _Lowerer:
         return None
 
     def base_type(self, decl) -> Type:
-        return self.type_name(decl.child_by_field_name("type"))
+        tnode = decl.child_by_field_name("type")
+        # `NOEXPORT SSL_SESSION *f(...)` (stunnel), `STATIC_INLINE int g(...)`: an attribute
+        # macro before the type reads as the type and the real type as an error after it
+        if tnode is not None and tnode.type == "type_identifier":
+            after = tnode.next_named_sibling
+            if after is not None and after.type == "ERROR" and len(after.named_children) == 1 \
+                    and after.named_children[0].type in ("identifier", "type_identifier", "primitive_type"):
+                real = after.named_children[0]
+                return self.resolve_typedef(_text(real)) if real.type != "primitive_type" else self.type_name(real)
+        return self.type_name(tnode)
 
     def declared(self, base: Type, d) -> Type:
         """The type a declarator gives `base`: an inferred alias wins for an unknown typedef."""
@@ -855,6 +874,20 @@ class _Lowerer:
         if t == "pointer_expression" and _text(node.child_by_field_name("operator")) == "*":
             base = self.path_of(node.child_by_field_name("argument"))
             return None if base is None else f"*{base}"
+        if t == "call_expression":
+            # a project accessor of paths (HAProxy's `objt_server(conn->target)->ssl_ctx.reused_sess`):
+            # the same call of the same paths is the same object
+            fn = node.child_by_field_name("function")
+            name = _text(fn) if fn is not None and fn.type == "identifier" else ""
+            if not name or name in self.function_nodes or prototype(name) is not None or name in self.macros \
+                    or function_status(name, self.modelled) == "modelled":
+                return None
+            args = [a for a in node.child_by_field_name("arguments").named_children if a.type != "comment"]
+            paths = [self.path_of(a) if _strip(a) is None or _strip(a).type != "number_literal" else _text(_strip(a))
+                     for a in args]
+            if len(args) > 3 or any(p is None for p in paths):
+                return None
+            return f"{name}({', '.join(paths)})"  # type: ignore[arg-type]
         return None
 
     # -- annotations and callbacks --
@@ -939,6 +972,7 @@ class _Lowerer:
                             if target is not None and target.type == "identifier" and _text(target) in self.info:
                                 cb = self.info[_text(target)]
                                 cb.kind, cb.registered = CALLBACK_KINDS[reg], reg
+                                cb.cache_mode = self.cache_mode_in(node)
                 stack.extend(n.named_children)
         for name, info in self.info.items():
             for kind in CALLBACK_KINDS.values():
@@ -946,6 +980,22 @@ class _Lowerer:
                     info.kind = kind
             if info.kind == "plain" and "plain" not in info.annotations:
                 info.kind = self.shape_kind(self.function_nodes[name])
+
+    def cache_mode_in(self, fnode) -> int | None:
+        """The session cache mode a function sets with one constant expression (HAProxy's
+        `SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL | ...` next to its registrations);
+        None when it sets none, or several, or one that is not constant."""
+        modes = set()
+        stack = [fnode.child_by_field_name("body")]
+        while stack:
+            n = stack.pop()
+            if n is None:
+                continue
+            if n.type == "call_expression" and _text(n.child_by_field_name("function")) == "SSL_CTX_set_session_cache_mode":
+                args = [a for a in n.child_by_field_name("arguments").named_children if a.type != "comment"]
+                modes.add(self.pp_eval(args[1]) if len(args) == 2 else None)
+            stack.extend(n.named_children)
+        return modes.pop() if len(modes) == 1 else None
 
     def shape_kind(self, fnode) -> str:
         ret = self.declared(self.base_type(fnode), fnode.child_by_field_name("declarator"))
@@ -969,7 +1019,6 @@ class _Lowerer:
         self.fname = name
         declarator = node.child_by_field_name("declarator")
         ret = self.declared(self.base_type(node), declarator)
-        self.cur_ret = ret
         params: list[ast.Param] = []
         self.scopes: list[dict[str, Type]] = [{}]
         fd = self.function_declarator(declarator)
@@ -990,6 +1039,7 @@ class _Lowerer:
             self.copy_param = params[3].name
         else:
             self.copy_param = None
+        self.cur_ret = ("SSL_SESSION", 1) if self.cur.kind == "get_session_cb" else ret
         body = _inline_goto_tails(self.block(node.child_by_field_name("body")))
         ret_ctype = self.ctype(ret)
         if self.cur.kind == "get_session_cb":
@@ -1137,7 +1187,8 @@ class _Lowerer:
             e = self.expr(value, pre) if value is not None else None
             if e is not None:
                 # A returned value is kept where the function's type says, as a store is: an
-                # untracked value (an unknown field) returned as an `SSL_SESSION *` is NULL.
+                # untracked value (an unknown field) returned as an `SSL_SESSION *` is NULL, a
+                # helper's result a new reference or NULL (the helpers' contract).
                 e = self.fit(e, getattr(self, "cur_ret", None))
             return pre + [ast.Return(e, sp)]
         if t == "break_statement":
@@ -1801,7 +1852,7 @@ class _Lowerer:
         else:
             self.note(f"`{shown}` is assumed neutral (no session, `SSL` or context is passed to it)", key=shown)
         if name and FREEING.search(name) and not tracked:
-            pre_kill = self.kill_fields(arg_nodes, sp)
+            pre_kill = self.kill_fields(arg_nodes, sp, destructor=name not in MEMORY_FREE)
             if pre_kill:
                 parts = tuple(a for a in args if _has_call(a))
                 pre.append(ast.ExprStmt(ast.Unknown(parts, sp), sp)) if parts else None
@@ -1891,8 +1942,11 @@ class _Lowerer:
         self.scopes[-1][tmp] = ("void", 1)
         return ast.Name(tmp, e.span)
 
-    def kill_fields(self, arg_nodes, sp) -> list[ast.Stmt]:
-        """`free(c)`: the tracked cells under `c` die with it (what they held is lost)."""
+    def kill_fields(self, arg_nodes, sp, destructor: bool = False) -> list[ast.Stmt]:
+        """`free(c)`: the tracked cells under `c` die with it (what they held is lost).
+        `tls_free_context(c)`, `conn_destroy(c)` (a project's destructor, not a memory
+        deallocator): it releases what they hold first (a session with `SSL_SESSION_free`,
+        an `SSL` the function still owns with `SSL_free`; a context is the caller's)."""
         out: list[ast.Stmt] = []
         for a in arg_nodes:
             root = self.path_of(a)
@@ -1908,7 +1962,14 @@ class _Lowerer:
             for path in list(self.cells):
                 if path.startswith(root + "->") or path.startswith(root + "."):
                     self.cur.events.append((path, "read"))  # the holder dies with what it holds
+                    base = self.cells[path].base
+                    if destructor and base == "SSL_SESSION":
+                        out.append(ast.ExprStmt(ast.Call("SSL_SESSION_free", (ast.Name(path, sp),), sp, sp), sp))
+                    elif destructor and base == "SSL":
+                        out.append(ast.ExprStmt(ast.Call(CALLER_RELEASES, (ast.Name(path, sp),), sp, sp), sp))
                     out.append(ast.Assign(ast.Name(path, sp), ast.NullLit(sp), sp))
+        if out and destructor:
+            self.cur.uses_sessions = True
         return out
 
     def is_tracked_expr(self, e: ast.Expr) -> bool:
