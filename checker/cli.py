@@ -51,14 +51,22 @@ class UsageError(Exception):
     pass
 
 
-def _unroll(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{n}: the number of iterations is 0 or more")
-    return n
+def _whole(least: int, what: str):
+    """An argparse type: a whole number, at least `least`."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if n < least:
+            raise argparse.ArgumentTypeError(f"{n}: {what} is {least} or more")
+        return n
+
+    return parse
+
+
+_unroll = _whole(0, "the number of iterations")
 
 
 MAX_TIMEOUT_S = 7 * 24 * 3600.0  # a week: larger values are surely a typo
@@ -141,15 +149,16 @@ def _arguments() -> argparse.ArgumentParser:
     )
     rep.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     rep.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
+    rep.add_argument("--timeout", type=_seconds, default=30.0, help="time limit, seconds (default 30), as for `check`")
     rep.add_argument("--function", action="append", metavar="NAME", help="C input: only this function as an entry point (repeatable)")
     rep.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="C input: a macro `#if` tests see as defined")
     rep.add_argument("-U", dest="undefines", action="append", default=[], metavar="NAME", help="C input: a macro `#if` tests see as undefined")
     con = sub.add_parser("conform", help="run scripts' paths against the real OpenSSL under valgrind and compare")
     con.add_argument("paths", nargs="*", help="`.sess` files or directories holding them")
-    con.add_argument("--generated", type=int, default=0, metavar="N", help="also check N generated scripts")
+    con.add_argument("--generated", type=_whole(0, "the number of scripts"), default=0, metavar="N", help="also check N generated scripts")
     con.add_argument("--seed", type=int, default=0, help="seed of the generated scripts and of path sampling")
-    con.add_argument("--jobs", type=int, default=2, help="valgrind runs in parallel (default 2)")
-    con.add_argument("--max-paths", type=int, default=32, help="paths run per safe script (a seeded sample beyond)")
+    con.add_argument("--jobs", type=_whole(1, "the number of parallel runs"), default=2, help="valgrind runs in parallel (default 2)")
+    con.add_argument("--max-paths", type=_whole(1, "the number of paths"), default=32, help="paths run per safe script (a seeded sample beyond)")
     con.add_argument("--save", metavar="DIR", help="keep each disagreeing script in DIR as a regression spec")
     con.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     con.add_argument("--allocation-failures", action="store_true", help="also run paths where allocations fail")
@@ -391,6 +400,8 @@ def _write_pictures(args: argparse.Namespace, reports: list[FileReport], errors:
 
 def _define(text: str) -> tuple[str, int | None]:
     name, _, value = text.partition("=")
+    if not name.isidentifier():
+        raise UsageError(f"-D{text}: `{name}` is not a macro name")
     if not value:
         return name, None
     try:
@@ -432,13 +443,24 @@ def _with_unrun_warning(program: Program, script: Program) -> Program:
 
 
 def _repro(args: argparse.Namespace) -> int:
+    with budget.limit(args.timeout):
+        try:
+            return _reproduce(args)
+        except budget.BudgetExhausted:
+            sys.stderr.write(f"{display_name(args.file)}: the time budget of {args.timeout:g} s ran out (--timeout): "
+                             "no reproducer written\n")
+            return EXIT_UNKNOWN
+
+
+def _reproduce(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if args.file != STDIN and not os.path.lexists(path):
         raise UsageError(f"no such file: {path}")
     c_input = CInput(tuple(_define(d) for d in args.defines), tuple(args.undefines),
                      tuple(args.function) if args.function else None)
     program = _load(path, c_input)
-    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures)
+    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures,
+                      timeout_ms=int(args.timeout * 1000))
     choices = [c for item in args.path for c in item.split(",") if c.strip()]
     if choices:
         try:
@@ -470,7 +492,10 @@ def _repro(args: argparse.Namespace) -> int:
     if output == "-":
         sys.stdout.write(reproducer.source)
         return EXIT_SAFE
-    Path(output).write_text(reproducer.source)
+    try:
+        Path(output).write_text(reproducer.source)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     binary = Path(output).with_suffix("")
     binary_text = str(binary) if binary.parent != Path(".") else f"./{binary}"
     print(f"wrote {output}: {title}")
@@ -551,7 +576,10 @@ def _conform(args: argparse.Namespace) -> int:
     disagreeing = [r for r in results if not r.agreed]
     if args.save:
         for r in disagreeing:
-            print(f"saved {conform.save_disagreement(r, Path(args.save))}")
+            try:
+                print(f"saved {conform.save_disagreement(r, Path(args.save))}")
+            except OSError as exc:
+                raise UsageError(f"--save {args.save}: cannot write: {exc.strerror or exc}") from None
     return EXIT_SAFE if not disagreeing else EXIT_FINDINGS
 
 

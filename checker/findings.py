@@ -235,7 +235,7 @@ def _short_kind(kind: str) -> str:
 
 def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> ReportedFinding:
     backend = cx.replay.backend
-    names = _Names(backend, program)
+    names = _names_of(backend, program)
     trace = backend.trace[: cx.finding.step + 1]
     involved = set(cx.finding.objs)
     labels: list[Label] = []
@@ -309,7 +309,7 @@ def _share_tables(
             continue
         head = cxs[group[0]]
         backend = head.replay.backend
-        names = _Names(backend, program)
+        names = _names_of(backend, program)
         trace = backend.trace[: head.finding.step + 1]
         involved = {o for i in group for o in cxs[i].finding.objs}
         steps = _steps(program, backend, trace, names)
@@ -360,11 +360,37 @@ def _touching(
     )
 
 
+def _names_of(backend: ConcreteBackend, program: ast.Program) -> _Names:
+    """The replay's object names, made once per replay (findings on one path share it)."""
+    cached = getattr(backend, "_report_names", None)
+    if cached is None or cached[0] is not program:
+        cached = backend._report_names = (program, _Names(backend, program))  # type: ignore[attr-defined]
+    return cached[1]
+
+
 def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep], names: _Names) -> tuple[PathStep, ...]:
+    """The step table of `trace`, a prefix of the replay's: the whole replay's table is
+    made once (several findings on one path, a report of hundreds of them, share it)."""
+    cached = getattr(backend, "_report_rows", None)
+    if cached is None or cached[0] is not names:
+        cached = backend._report_rows = (names, _all_steps(backend, names))  # type: ignore[attr-defined]
+    return tuple(row for row in cached[1] if row.index < len(trace))
+
+
+def _all_steps(backend: ConcreteBackend, names: _Names) -> tuple[PathStep, ...]:
     cells: dict = {}
+    holding: dict[int, set] = {}  # object -> the pointer variables' cells that hold it now
     rows: list[PathStep] = []
     objects = sorted(backend.registry.info)
-    for index, step in enumerate(trace):
+    ssls = backend.registry.of_kind(SSL)
+    for index, step in enumerate(backend.trace):
+        for cell, value in step.writes.items():
+            if cell[0] == "var" and (cell[2], cell[3]) in names.pointers:
+                old = cells.get(cell)
+                if old in holding:
+                    holding[old].discard(cell)
+                if isinstance(value, int):
+                    holding.setdefault(value, set()).add(cell)
         cells.update(step.writes)
         site = backend.sites.by_id[step.site]
         text = site.text
@@ -372,13 +398,13 @@ def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep
             text = "(the library, inside this call)"  # what it does around a callback
         elif site.text in INTERNAL_STEPS or site.span.line == 0:
             continue
-        states = tuple(_object_state(cells, o, backend, names) for o in objects)
+        states = tuple(_object_state(cells, o, backend, names, holding.get(o, ()), ssls) for o in objects)
         notes = tuple(dict.fromkeys(names.fill(text) for _, text in step.notes))
         rows.append(PathStep(len(rows) + 1, site.span, text, notes, states, index))
     return tuple(rows)
 
 
-def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) -> ObjectState:
+def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names, held_by=None, ssls=None) -> ObjectState:
     kind = backend.registry.info[o].kind
     st = cells.get(("st", o), 0)
     status = "alive" if st == ALIVE else "destroyed" if st == DESTROYED else "-"
@@ -386,10 +412,12 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
     holdings: list[tuple[str, str, int]] = []
     if st == ALIVE:
         script = count - cells.get(("lib", o), 0)
-        pointers = sorted({cell[2] for cell, v in cells.items() if cell[0] == "var" and v == o and (cell[2], cell[3]) in names.pointers})
+        if held_by is None:  # the variables that point at it, from the cells
+            held_by = [cell for cell, v in cells.items() if cell[0] == "var" and v == o and (cell[2], cell[3]) in names.pointers]
+        pointers = sorted({cell[2] for cell in held_by})
         if script > 0:
             holdings.append(("script", ", ".join(pointers) or "no variable", script))
-        for ssl in backend.registry.of_kind(SSL):
+        for ssl in backend.registry.of_kind(SSL) if ssls is None else ssls:
             if cells.get(("st", ssl)) != ALIVE:
                 continue
             if kind == SESSION and cells.get(("slot", ssl)) == o:
@@ -509,12 +537,34 @@ def _iteration(where: str) -> str:
     return f" (iteration {'.'.join(str(int(i) + 1) for i in found)})" if found else ""
 
 
+_PER_PROGRAM: dict[tuple[str, int], tuple[ast.Program, Any]] = {}
+
+
+def _per_program(what: str, program: ast.Program, compute: Any) -> Any:
+    """`compute(program)`, once per program and question (each finding asks again)."""
+    key = (what, id(program))
+    cached = _PER_PROGRAM.get(key)
+    if cached is None or cached[0] is not program:
+        if len(_PER_PROGRAM) > 64:
+            _PER_PROGRAM.clear()
+        cached = _PER_PROGRAM[key] = (program, compute(program))
+    return cached[1]
+
+
 def _uses_time(program: ast.Program) -> bool:
+    return _per_program("uses time", program, _compute_uses_time)
+
+
+def _compute_uses_time(program: ast.Program) -> bool:
     names = ast.called_names(program)
     return any(name.endswith(("time", "sleep")) or "flush_sessions" in name or "_set_time" in name for name in names)
 
 
 def _loop_conditions(program: ast.Program) -> set[tuple[int, int]]:
+    return _per_program("loop conditions", program, _compute_loop_conditions)
+
+
+def _compute_loop_conditions(program: ast.Program) -> set[tuple[int, int]]:
     found: set[tuple[int, int]] = set()
 
     def visit(node: Any) -> None:

@@ -129,6 +129,9 @@ def search_fixes(program: ast.Program, verdict: Verdict, options: Options) -> Fi
         original = _Outcome(UNSAFE, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
         tried: list[Candidate] = []
         for i, cx in enumerate(verdict.counterexamples):
+            if budget.expired():  # making the candidates costs too: not even that
+                unfinished.add(i)
+                continue
             for candidate in _candidates(tree, cx):
                 if budget.expired():
                     unfinished.add(i)

@@ -22,6 +22,10 @@ from typing import Callable
 
 from . import cache, refs
 from .objects import (
+    Holder,
+    cache_of,
+    handshake_of,
+    new_cb_of,
     CACHE_CLIENT,
     CACHE_NO_AUTO_CLEAR,
     CACHE_NO_INTERNAL_LOOKUP,
@@ -84,12 +88,12 @@ NR_REASONS = {
 }
 
 
-def handshake_holder(ssl: int) -> tuple:
-    return ("handshake", ssl)
+def handshake_holder(ssl: int) -> Holder:
+    return handshake_of(ssl)
 
 
-def new_cb_holder(ssl: int) -> tuple:
-    return ("new-cb", ssl)
+def new_cb_holder(ssl: int) -> Holder:
+    return new_cb_of(ssl)
 
 
 # ---- the connection's settings ----------------------------------------------------------
@@ -433,7 +437,7 @@ def _server_hello(w: World, ssl: int) -> None:
             if w.choose(f"{CLIENT_ID_IS_CACHED} {k + 1}"):
                 w.record(OFFERED, m)
                 w.set(("hs", "keys", ssl), bool(w.get(("real", m))) and w.get(("origin", m)) == sctx)
-                refs.use(w, m, "the server's cache lookup compares the key of", holder=("cache", sctx))
+                refs.use(w, m, "the server's cache lookup compares the key of", holder=cache_of(sctx))
                 refs.take(w, m, handshake_holder(ssl), f"the lookup finds {obj(m)} in {obj(sctx)}'s cache and takes a reference")
                 _consider(w, ssl, m, 1)
                 return

@@ -11,8 +11,20 @@ from . import cache
 from .objects import (
     ALIVE,
     CTX,
+    CTX_OF,
+    DONE,
+    DYING,
+    LIB,
+    LOST,
+    RC,
+    REMOVE_CB,
+    SCTX,
     SENT_SHUTDOWN,
+    SHUT,
+    SITE,
+    SLOT,
     SSL,
+    ST,
     ctx_ref_of,
     session_ctx_ref_of,
     slot_of,
@@ -52,37 +64,37 @@ def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str
 def _ssl_destroyed(w: World, ssl: int) -> None:
     """ssl/ssl_lib.c SSL_free L1173-1271: clear a bad session and free the slot (L1208-1212),
     then free `session_ctx` (L1220) and `ctx` (L1256)."""
-    session = w.get(("slot", ssl))
+    session = w.get(SLOT(ssl))
     if session:
         clear_bad_session(w, ssl)
         release(w, session, slot_of(ssl))
-        w.set(("slot", ssl), 0)
-    release(w, w.get(("sctx", ssl)), session_ctx_ref_of(ssl))
-    release(w, w.get(("ctx", ssl)), ctx_ref_of(ssl))
+        w.set(SLOT(ssl), 0)
+    release(w, w.get(SCTX(ssl)), session_ctx_ref_of(ssl))
+    release(w, w.get(CTX_OF(ssl)), ctx_ref_of(ssl))
 
 
 def _ctx_destroyed(w: World, ctx: int) -> None:
     """ssl/ssl_lib.c SSL_CTX_free L3454-3455: the last reference flushes the whole cache."""
-    if w.get(("remove_cb", ctx)):
-        w.set(("dying", ctx), True)  # before the flush queues its callbacks
+    if w.get(REMOVE_CB(ctx)):
+        w.set(DYING(ctx), True)  # before the flush queues its callbacks
     cache.flush(w, ctx, 0, "`SSL_CTX_free`")
-    if w.get(("remove_cb", ctx)):
+    if w.get(REMOVE_CB(ctx)):
         cache.queue_context_end(w, ctx)
 
 
 def session_is_open(w: World, ssl: int) -> bool:
     """ssl/ssl_sess.c ssl_clear_bad_session L1228-1235 (3.0.22): a session is "bad" when the
     handshake completed (not in init, not before) and no close_notify was sent."""
-    return bool(w.get(("slot", ssl))) and bool(w.get(("done", ssl))) and not (w.get(("shut", ssl)) & SENT_SHUTDOWN)
+    return bool(w.get(SLOT(ssl))) and bool(w.get(DONE(ssl))) and not (w.get(SHUT(ssl)) & SENT_SHUTDOWN)
 
 
 def clear_bad_session(w: World, ssl: int) -> bool:
     """Remove an open session from `session_ctx`'s cache and mark it not resumable."""
     if not session_is_open(w, ssl):
         return False
-    session = w.get(("slot", ssl))
+    session = w.get(SLOT(ssl))
     w.note(session, f"{obj(ssl)} closed without `SSL_shutdown`: {obj(session)} is bad")
-    cache.remove(w, w.get(("sctx", ssl)), session, "the bad-session cleanup", why=2)
+    cache.remove(w, w.get(SCTX(ssl)), session, "the bad-session cleanup", why=2)
     return True
 
 
@@ -98,14 +110,14 @@ _LOST_WHERE = {
 def check_lost(w: World, o: int, variant: Variant = LEAK_LOST) -> None:
     """After a variable lost its value: the script owns references to `o` that no variable
     can reach any more, so they can never be released. `variant` says how it was lost."""
-    if not o or w.get(("st", o)) != ALIVE or w.get(("lost", o)):
+    if not o or w.get(ST(o)) != ALIVE or w.get(LOST(o)):
         return
-    if w.get(("rc", o)) - w.get(("lib", o)) <= 0:
+    if w.get(RC(o)) - w.get(LIB(o)) <= 0:
         return
     for cell in w.live_variables():
         if w.value(w.get(cell)) == o:
             return
-    w.set(("lost", o), True)
+    w.set(LOST(o), True)
     w.finding(LEAK, f"the script's last reference to {obj(o)} is lost {_LOST_WHERE[variant]}", (o,), variant=variant)
 
 
@@ -113,9 +125,9 @@ def check_end(w: World, o: int) -> None:
     """At the end of the script: an object the script still owns references to leaks. It is
     reported where it was allocated (as valgrind does), whichever path leaked it. Objects
     only library holders keep (a leaked `SSL`'s session) are not reported again."""
-    if w.get(("st", o)) != ALIVE or w.get(("lost", o)):
+    if w.get(ST(o)) != ALIVE or w.get(LOST(o)):
         return
-    owned = w.get(("rc", o)) - w.get(("lib", o))
+    owned = w.get(RC(o)) - w.get(LIB(o))
     if owned <= 0:
         return
     w.finding(
@@ -123,6 +135,6 @@ def check_end(w: World, o: int) -> None:
         f"{obj(o)} is never released: the script still owns {owned} reference(s) when it ends",
         (o,),
         variant=LEAK_AT_END,
-        site=w.get(("site", o)),
+        site=w.get(SITE(o)),
     )
 

@@ -69,6 +69,9 @@ def test_the_runner_sees_what_it_must_catch(tmp_path: Path, monkeypatch) -> None
     assert fuzz.Outcome(0, BUDGET_S + fuzz.GRACE_S + 1, "").problem(BUDGET_S)
     assert fuzz.Outcome(5, 0.1, "").problem(BUDGET_S)
     assert fuzz.Outcome(2, 0.1, "error: ...").problem(BUDGET_S) is None
+    # a script's own words echoed under an error are not sessref's
+    assert fuzz.Outcome(2, 0.1, "error: x\n 1 | // this was an internal error\n   | ^\n").problem(BUDGET_S) is None
+    assert fuzz.Outcome(2, 0.1, "x.sess: internal error: boom\n").problem(BUDGET_S)
     script = tmp_path / "crash.sess"
     script.write_text("SSL_SESSION *s = SSL_SESSION_new();\n")
     from sessref import cli
