@@ -77,6 +77,7 @@ OPTION_SETS = (
     ("--unroll", "0"), ("--unroll", "1"), ("--unroll", "8"), ("--format", "json"), ("--format", "sarif"),
     ("--format", "github"), ("--full-trace",), ("--expect",), ("--expect", "--format", "json"),
     ("--deny", "warnings"), ("--allocation-failures", "--full-trace"),
+    ("--html", "{out}/p.html", "--svg", "{out}/p.svg"), ("--svg", "{out}/p.svg", "--full-trace", "--no-fixes"),
 )
 REPRO_SHARE = 0.1  # of the scripts' mutants, given to `sessref repro` instead of `check`
 REPRO_OPTIONS = (
@@ -298,16 +299,19 @@ def warm_up() -> None:
 def check_mutant(m: Mutant, workdir: Path, budget: float = BUDGET_S) -> tuple[Outcome, str | None]:
     path = workdir / f"m{m.index}{Path(m.origin).suffix}"
     path.write_text(m.text, encoding="utf-8", errors="surrogatepass")
-    outcome = run_check(str(path), m.options, budget, m.command)
+    options = tuple(o.replace("{out}", str(workdir)) for o in m.options)  # pictures go beside the mutant
+    outcome = run_check(str(path), options, budget, m.command)
     for retry in (1, 2):
         if not (outcome.problem(budget) and outcome.slow(budget)):
             break
         # The machine may have been busy (the budget is wall-clock time): a run over the
         # budget counts when two more runs, a moment later, are over it too.
         time.sleep(1.0)
-        again = run_check(str(path), m.options, budget, m.command)
+        again = run_check(str(path), options, budget, m.command)
         outcome = Outcome(again.code, again.seconds, again.output, retries=retry)
     path.unlink()
+    for picture in workdir.glob("p*.*"):
+        picture.unlink()
     return outcome, outcome.problem(budget)
 
 

@@ -137,7 +137,7 @@ def _arguments() -> argparse.ArgumentParser:
         "in order across the files (with no finding, PATH alone gives each file's verdict)",
     )
     rep = sub.add_parser("repro", help="write a C program that replays a counterexample against the real OpenSSL")
-    rep.add_argument("file", help="a `.sess` script (`-` reads standard input)")
+    rep.add_argument("file", help="a `.sess` script or a C file (`-` reads a script from standard input)")
     rep.add_argument("--finding", help="which counterexample: its number in the report (1, 2, ...) or a rule (SR002, double-free)")
     rep.add_argument("-o", "--output", help="the C file to write (default: SCRIPT-repro.c here; `-` for stdout)")
     rep.add_argument(
@@ -150,6 +150,9 @@ def _arguments() -> argparse.ArgumentParser:
     rep.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     rep.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
     rep.add_argument("--timeout", type=_seconds, default=30.0, help="time limit, seconds (default 30), as for `check`")
+    rep.add_argument("--function", action="append", metavar="NAME", help="C input: only this function as an entry point (repeatable)")
+    rep.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="C input: a macro `#if` tests see as defined")
+    rep.add_argument("-U", dest="undefines", action="append", default=[], metavar="NAME", help="C input: a macro `#if` tests see as undefined")
     con = sub.add_parser("conform", help="run scripts' paths against the real OpenSSL under valgrind and compare")
     con.add_argument("paths", nargs="*", help="`.sess` files or directories holding them")
     con.add_argument("--generated", type=_whole(0, "the number of scripts"), default=0, metavar="N", help="also check N generated scripts")
@@ -463,10 +466,9 @@ def _reproduce(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if args.file != STDIN and not os.path.lexists(path):
         raise UsageError(f"no such file: {path}")
-    if path.suffix in C_SUFFIXES:
-        raise UsageError(f"{path}: `sessref repro` does not take C files yet (the C front end's unknown values "
-                         "have no C translation); `sessref check` reports the path")
-    program = _load(path)
+    c_input = CInput(tuple(_define(d) for d in args.defines), tuple(args.undefines),
+                     tuple(args.function) if args.function else None)
+    program = _load(path, c_input)
     options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures,
                       timeout_ms=int(args.timeout * 1000))
     choices = [c for item in args.path for c in item.split(",") if c.strip()]

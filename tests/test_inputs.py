@@ -352,3 +352,35 @@ def test_a_report_of_hundreds_of_findings_is_built_in_time(tmp_path: Path, capsy
     no_crash(out, err)
     assert code in (1, 3)
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'const char *h = "' + "a" * 1_000_000 + '";\n',  # a long string literal
+        "#define X " + "a" * 1_000_000 + "\nint x = 1;\n",  # a long preprocessor line
+        'int x = 1;\nconst char *t = "' + "b" * 1_000_000 + '"; //~ leak\n',  # annotations read past a string
+    ],
+    ids=["string", "directive", "annotation"],
+)
+def test_long_tokens_are_read_in_bounded_memory(text: str) -> None:
+    # `"(\\.|[^"])*"` costs Python's `re` about 160 bytes per character (a group per
+    # character): a 1 MB literal took 300 MB. The patterns are unrolled now.
+    import tracemalloc
+
+    from sessref.language.errors import SessrefError
+    from sessref.language.expectations import read_expectations
+    from sessref.language.parser import parse
+
+    parse("int warm = 1;\n", "warm.sess")
+    tracemalloc.start()
+    try:
+        try:
+            read_expectations(text)
+            parse(text, "long.sess")
+        except SessrefError:
+            pass  # bad input is fine; what it cost is the question
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 60 * 2**20, f"{peak >> 20} MB"

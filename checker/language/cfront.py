@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 from . import ast
 from .errors import ParseError
 from .catalogue import entry as catalogue_entry
-from .prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
 OBJECTS = frozenset(OBJECT_TYPES)
 STRUCT_TAGS = {"ssl_session_st": "SSL_SESSION", "ssl_st": "SSL", "ssl_ctx_st": "SSL_CTX"}
@@ -1035,6 +1035,12 @@ class _Lowerer:
             t = self.inferred.get((name, pname), inferred_params[pname])
             self.scopes[-1][pname] = t
             params.append(ast.Param(self.ctype(t), pname, self.span(d)))
+        registration = {v: k for k, v in CALLBACK_KINDS.items()}.get(self.cur.kind)
+        wanted = CALLBACK_SIGNATURES.get(registration) if registration else None
+        if wanted is not None and len(wanted.params) == len(params):
+            # a callback's parameters as the library passes them (`int *copy`, `const
+            # unsigned char *key`), so that a reproducer hands it to the library as written
+            params = [ast.Param(c, p.name, p.span) for (c, _), p in zip(wanted.params, params)]
         if self.cur.kind == "get_session_cb" and len(params) == 4:
             self.copy_param = params[3].name
         else:
@@ -1513,6 +1519,20 @@ class _Lowerer:
             return pre + [ast.Assign(target, value, sp, op)]
         return pre + [ast.Assign(target, ast.Unknown((value,) if _has_call(value) else (), sp), sp)]
 
+    def pointer_against_value(self, node, left: ast.Expr, right: ast.Expr) -> bool:
+        """Whether `==`/`!=` compares a tracked object pointer with a value that is neither
+        one nor NULL."""
+        scope = self.flat_scope()
+        sides = [(self.tracked(self.type_of(node.child_by_field_name(f), scope, self.fname)), e)
+                 for f, e in (("left", left), ("right", right))]
+        if not any(tracked for tracked, _ in sides):
+            return False
+
+        def null_or_object(tracked: bool, e: ast.Expr) -> bool:
+            return tracked or isinstance(e, ast.NullLit) or isinstance(e, ast.IntLit) and e.value == 0
+
+        return not all(null_or_object(tracked, e) for tracked, e in sides)
+
     def flat_scope(self) -> dict[str, Type]:
         out: dict[str, Type] = {}
         for s in self.scopes:
@@ -1605,7 +1625,12 @@ class _Lowerer:
                 return ast.Binary(op, left, right, sp)
             right = self.expr(node.child_by_field_name("right"), pre)
             if op in ("==", "!=", "<", "<=", ">", ">=", "+", "-", "|", "&"):
-                if op in ("+", "-", "|", "&", "<", "<=", ">", ">=") and (_pointerish(left) or _pointerish(right)):
+                if op in ("+", "-", "|", "&", "<", "<=", ">", ">=") and (self.pointerish(left) or self.pointerish(right)):
+                    return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
+                if op in ("==", "!=") and self.pointer_against_value(node, left, right):
+                    # A session, `SSL` or context compared with an untracked value (an unknown
+                    # macro, arithmetic): it may be equal or not. The objects' numbers are the
+                    # interpreters' own (and differ between them), never a C address.
                     return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
                 return ast.Binary(op, left, right, sp)
             return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
@@ -1647,6 +1672,16 @@ class _Lowerer:
         if t == "comment":
             return ast.Unknown((), sp)
         return self.unsupported(node, f"this C expression is not supported yet ({t.replace('_', ' ')})", ast.Unknown((), sp))
+
+    def pointerish(self, e: ast.Expr) -> bool:
+        """A pointer value (arithmetic on it is an unknown value): a literal, an address, a
+        variable of an untracked pointer type (`p - buf`)."""
+        if _pointerish(e):
+            return True
+        if isinstance(e, ast.Name) and e.id not in self.cells:
+            t = self.lookup(e.id)
+            return t is not None and t[1] >= 1 and not self.tracked(t)
+        return False
 
     def hoisted_logic(self, op, left, rpre, right, sp, pre) -> ast.Expr:
         self.counter += 1

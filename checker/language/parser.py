@@ -266,7 +266,7 @@ def _check_characters(source: str, file: str) -> None:
 
 # Brackets outside comments and strings; unterminated comments and strings are
 # skipped to the end here and reported by the lexer later.
-_BRACKETS = re.compile(r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"?|[{}()]')
+_BRACKETS = re.compile(r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:[^"\\\n]+|\\.)*"?|[{}()]')
 
 
 def _check_nesting(source: str, file: str) -> list[int]:
@@ -289,7 +289,7 @@ def _check_nesting(source: str, file: str) -> list[int]:
 
 # Comments and strings (skipped), and preprocessor lines: a `#` first on its line.
 _DIRECTIVES = re.compile(
-    r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"?|^[ \t]*#(?:\\\n|[^\n])*', re.MULTILINE
+    r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:[^"\\\n]+|\\.)*"?|^[ \t]*#(?:[^\\\n]+|\\\n|\\)*', re.MULTILINE
 )
 _INCLUDE = re.compile(r'[ \t]*#[ \t]*include[ \t]*(?:<([^>\n]*)>|"([^"\n]*)")[ \t]*(?://[^\n]*|/\*.*?\*/)?[ \t]*\Z')
 
