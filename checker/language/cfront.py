@@ -1480,6 +1480,20 @@ class _Lowerer:
             return pre + [ast.Assign(target, value, sp, op)]
         return pre + [ast.Assign(target, ast.Unknown((value,) if _has_call(value) else (), sp), sp)]
 
+    def pointer_against_value(self, node, left: ast.Expr, right: ast.Expr) -> bool:
+        """Whether `==`/`!=` compares a tracked object pointer with a value that is neither
+        one nor NULL."""
+        scope = self.flat_scope()
+        sides = [(self.tracked(self.type_of(node.child_by_field_name(f), scope, self.fname)), e)
+                 for f, e in (("left", left), ("right", right))]
+        if not any(tracked for tracked, _ in sides):
+            return False
+
+        def null_or_object(tracked: bool, e: ast.Expr) -> bool:
+            return tracked or isinstance(e, ast.NullLit) or isinstance(e, ast.IntLit) and e.value == 0
+
+        return not all(null_or_object(tracked, e) for tracked, e in sides)
+
     def flat_scope(self) -> dict[str, Type]:
         out: dict[str, Type] = {}
         for s in self.scopes:
@@ -1573,6 +1587,11 @@ class _Lowerer:
             right = self.expr(node.child_by_field_name("right"), pre)
             if op in ("==", "!=", "<", "<=", ">", ">=", "+", "-", "|", "&"):
                 if op in ("+", "-", "|", "&", "<", "<=", ">", ">=") and (self.pointerish(left) or self.pointerish(right)):
+                    return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
+                if op in ("==", "!=") and self.pointer_against_value(node, left, right):
+                    # A session, `SSL` or context compared with an untracked value (an unknown
+                    # macro, arithmetic): it may be equal or not. The objects' numbers are the
+                    # interpreters' own (and differ between them), never a C address.
                     return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
                 return ast.Binary(op, left, right, sp)
             return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
