@@ -255,6 +255,7 @@ class _Resolver:
                                      help="move this statement into `main`")
                 self.stmt(item)
         self.check_recursion()
+        self.check_call_depth()
 
     def check_name_free(self, name: str, span: Span) -> None:
         """Refuse a new variable or function named like an OpenSSL function or constant."""
@@ -769,6 +770,34 @@ class _Resolver:
                     state[callee] = 1
                     path.append(callee)
                     pending.append(iter(self.calls[callee]))
+
+    def check_call_depth(self) -> None:
+        """Refuse chains of the script's own calls deeper than MAX_CALL_DEPTH (the checker
+        runs each call inside the caller's; Python's stack is the limit), at the call that
+        goes past it. Runs after `check_recursion`: the calls form no cycle."""
+        depth: dict[str, int] = {}  # the longest chain of calls from each function, itself included
+        for root in self.functions:
+            pending = [root]
+            while pending:
+                name = pending[-1]
+                if name in depth:
+                    pending.pop()
+                    continue
+                todo = [callee for callee, _ in self.calls[name] if callee not in depth]
+                if todo:
+                    pending.extend(todo)
+                    continue
+                pending.pop()
+                depth[name] = 1 + max((depth[callee] for callee, _ in self.calls[name]), default=0)
+                if depth[name] > MAX_CALL_DEPTH:
+                    callee, span = max(self.calls[name], key=lambda c: depth[c[0]])
+                    raise self.error(f"calls nest more than {MAX_CALL_DEPTH} deep: `{name}` calls `{callee}`, "
+                                     f"which starts a chain of {depth[callee]} calls", span,
+                                     label="this call goes past the limit",
+                                     help="scripts are checked call inside call; flatten the chain of functions")
+
+
+MAX_CALL_DEPTH = 64
 
 
 TRACKED = ("SSL_SESSION", "SSL", "SSL_CTX")
