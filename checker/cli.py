@@ -236,8 +236,6 @@ def check_file(
     `deny`: the warnings that count as errors (`deny_set`). `c_input`: how C files are read."""
     with budget.limit(options.timeout_ms / 1000):  # reading, checking and the fix search
         program, verdict = check_path(path, options, c_input)
-        if path.suffix in C_SUFFIXES:
-            fixes = False  # candidate edits are script edits (`fixes.py`); not for C yet
         return build_report(program, verdict, options.unroll, full_trace, options if fixes else None, deny)
 
 

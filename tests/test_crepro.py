@@ -82,3 +82,59 @@ def test_unknown_values_and_helper_out_parameters_are_the_paths(tmp_path: Path) 
     assert [cx.rule.name for cx in verdict.counterexamples] == ["leak"]
     text = repro.build(program, verdict.counterexamples[0].replay, "t").source
     assert "sr_as_pointer(" in text and 'sr_choice("?"' in text
+
+
+# ---- verified fixes on C input: a patch of the .c file, verified by re-checking it ----
+
+
+def _fix_diffs(path: Path) -> list[str]:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "sessref", "check", "--format", "json", path.name],
+                          cwd=path.parent, capture_output=True, text=True)
+    data = json.loads(done.stdout)
+    return [f["fix"]["diff"] for f in data["files"][0]["findings"] if f.get("fix")]
+
+
+def _patched_is_safe(tmp_path: Path, name: str) -> None:
+    import shutil
+    import subprocess
+
+    work = tmp_path / name.removesuffix(".c")
+    work.mkdir()
+    target = work / "t.c"
+    shutil.copy(CORPUS / name, target)
+    diffs = _fix_diffs(target)
+    assert diffs, f"{name}: no verified fix"
+    assert diffs[0].startswith("--- t.c\n+++ t.c\n")  # the file as named on the command line
+    done = subprocess.run(["patch", "-p0"], input=diffs[0], cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    program = _load(target)
+    assert check(program, Options()).verdict == "safe", name
+
+
+def test_c_fix_is_a_patch_that_applies_and_verifies(tmp_path: Path) -> None:
+    _patched_is_safe(tmp_path, "03_d2i_early_return_bug.c")  # the free before an early return
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["02_new_cb_returns_1_bug.c", "04_borrowed_kept_bug.c", "09_free_without_null_bug.c",
+                                  "12_peer_discarded_bug.c", "15_get_cb_copy0_bug.c"])
+def test_corpus_fixes_are_patches_that_verify(tmp_path: Path, name: str) -> None:
+    _patched_is_safe(tmp_path, name)
+
+
+def test_c_fix_never_edits_the_entry_context(tmp_path: Path) -> None:
+    from sessref.fixes import Candidate, Edit, _Outcome, _verify
+    from sessref.solving import UNSAFE
+
+    path = tmp_path / "t.c"
+    path.write_text("void f(SSL *ssl) { SSL_get1_session(ssl); }\n")
+    program = _load(path)
+    verdict = check(program, Options())
+    cx = verdict.counterexamples[0]
+    original = _Outcome(UNSAFE, frozenset(), False)
+    beyond = Candidate("an edit of sessref's text", (Edit(program.own_text_end + 5, program.own_text_end + 9, ""),))
+    assert _verify(program, Options(), original, cx, beyond) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from typing import Union
 
 
@@ -273,6 +274,11 @@ class Program:
     notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
     # Other files whose spans the program holds (`#include "tls.c"`): (file, its text).
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
+    # C input: where the file's own text ends in `source` (what follows is sessref's: macro
+    # expansions, entry contexts), and how an edited text of the file is read again with
+    # the same options (a verified fix re-checks the patched file).
+    own_text_end: int = field(default=-1, compare=False, hash=False)
+    relower: Any = field(default=None, compare=False, hash=False)
 
 
 def walk(node: object):

@@ -27,6 +27,7 @@ The one place that says what a function name is: `function_status`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -1112,7 +1113,12 @@ class _Lowerer:
             return self.declaration(node)
         if t == "expression_statement":
             inner = node.named_children[0] if node.named_children else None
-            return [] if inner is None else self.expr_stmt(inner)
+            if inner is None:
+                return []
+            # the statement's span takes its `;` (a verified fix inserts after it)
+            inner_sp = self.span(inner)
+            return [dataclasses.replace(st, span=sp) if getattr(st, "span", None) == inner_sp else st
+                    for st in self.expr_stmt(inner)]
         if t == "if_statement":
             pre: list[ast.Stmt] = []
             cond = self.condition(node.child_by_field_name("condition"), pre)
