@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import (
+    __version__,
     budget,
     conform,
     explain,
@@ -79,6 +80,8 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
     if not math.isfinite(t) or t <= 0:
         raise argparse.ArgumentTypeError(f"`{text}`: the time limit is a positive, finite number of seconds")
+    if t < 0.001:
+        raise argparse.ArgumentTypeError(f"`{text}`: at least 0.001 seconds (the budget counts milliseconds)")
     if t > MAX_TIMEOUT_S:
         raise argparse.ArgumentTypeError(f"`{text}`: at most {MAX_TIMEOUT_S:g} seconds (a week)")
     return t
@@ -91,6 +94,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _arguments() -> argparse.ArgumentParser:
     parser = _Parser(prog="sessref", description="Check OpenSSL SSL_SESSION reference handling in operation scripts.")
+    parser.add_argument("--version", action="version", version=f"sessref {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     chk = sub.add_parser("check", help="prove scripts safe or show counterexamples")
     chk.add_argument("paths", nargs="+", help="`.sess` files or directories holding them; `-` reads standard input")
