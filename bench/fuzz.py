@@ -1,7 +1,8 @@
 """Fuzzing `sessref check` with mutated specs: no traceback, no internal error, no exit code
 outside 0-4 and no run longer than the time budget it was given, on any mutant.
 
-Each mutant is a spec from `specs/` (or, one in five, a C file from `tests/cfiles/`) with
+Each mutant is a spec from `specs/` or a script of the conformance generator (or, one in
+five, a C file from `tests/cfiles/`) with
 one to three edits (a line deleted, duplicated or swapped with its neighbour, a token or
 another file's line inserted, a number changed, an `if` turned into a `while`, a region cut
 out, a name replaced, two files spliced, a line nested deep, other line endings), checked
@@ -86,14 +87,20 @@ REPRO_OPTIONS = (
 )
 
 
-def spec_sources(root: Path = SPECS, c_root: Path | None = C_FILES) -> list[tuple[str, str]]:
-    """Every spec's and C file's name and text (the seed corpus), sorted so that a seed
-    means the same mutants."""
+GENERATED = 60  # scripts of the conformance generator (seed 0) added to the seeds
+
+
+def spec_sources(root: Path = SPECS, c_root: Path | None = C_FILES, generated: int = GENERATED) -> list[tuple[str, str]]:
+    """Every spec's and C file's name and text, and `generated` scripts of the conformance
+    generator (the seed corpus), in a fixed order so that a seed means the same mutants."""
+    from sessref.generate import generate_scripts
+
     files = sorted(root.rglob("*.sess"))
     if c_root is not None and c_root.is_dir():
         files += sorted(c_root.glob("*.c"))
-    return [(str(f.relative_to(ROOT)) if f.is_relative_to(ROOT) else str(f), f.read_text(encoding="utf-8"))
-            for f in files]
+    corpus = [(str(f.relative_to(ROOT)) if f.is_relative_to(ROOT) else str(f), f.read_text(encoding="utf-8"))
+              for f in files]
+    return corpus + [(f"generated/{name}.sess", text) for name, text in generate_scripts(0, generated)]
 
 
 def _same_language(corpus: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:

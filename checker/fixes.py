@@ -1,7 +1,8 @@
 """Verified fixes: where a finding's help proposes a concrete edit, a few candidate edits of
 the script's text are derived from the finding, its counterexample and the syntax tree. Each
 is applied to a copy of the source, which is parsed, resolved and checked with the same
-options; the first candidate that verifies becomes the finding's fix, shown as a diff. A
+options (C input: the edit is a patch of the C file, read again by the C front end with the
+same `-D`/`-U`/`--function`; an edit of sessref's own text, an entry context, is none); the first candidate that verifies becomes the finding's fix, shown as a diff. A
 candidate that does not verify is never shown: the finding keeps its help in words.
 
 A fix verifies when the edited script is safe, or, when the script has several findings,
@@ -174,8 +175,9 @@ def _key(cx: Counterexample) -> tuple[str, int, int]:
     return (cx.rule.id, cx.span.start, cx.span.end)
 
 
-def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
-    """The verdict on an edited script, cached by (source, options); None for bad input."""
+def _outcome(file: str, source: str, options: Options, relower: Any = None) -> _Outcome | None:
+    """The verdict on an edited script (C input: the edited file, read by `relower`), cached
+    by (source, options); None for bad input."""
     key = (file, source, options.unroll, options.allocation_failures, options.timeout_ms)
     if key in _OUTCOMES:
         _OUTCOMES.move_to_end(key)
@@ -185,8 +187,11 @@ def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
     quick = replace(options, shortest=False, depends=False)
     result: _Outcome | None
     try:
-        program = parse(source, file)
-        resolve(program, MODELLED)
+        if relower is not None:
+            program = relower(source)
+        else:
+            program = parse(source, file)
+            resolve(program, MODELLED)
         verdict = check(program, quick) if program.items else None
     except Exception:  # bad input (SessrefError), too deep, or anything else: the candidate is rejected
         verdict = None
@@ -204,20 +209,23 @@ def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
 
 def _verify(program: ast.Program, options: Options, original: _Outcome, cx: Counterexample, candidate: Candidate) -> Fix | None:
     edits = candidate.edits
-    source = apply_edits(program.source, edits)
-    edited = _outcome(program.file, source, options)
+    own = program.source if program.own_text_end < 0 else program.source[: program.own_text_end]
+    if any(e.end > len(own) or e.start > len(own) for e in edits):
+        return None  # C input: an edit of sessref's own text (an entry context) is no fix of the file
+    source = apply_edits(own, edits)
+    edited = _outcome(program.file, source, options, program.relower)
     if edited is None or edited.verdict not in (SAFE, UNSAFE) or edited.vacuous and not original.vacuous:
         return None
     if edited.verdict == SAFE:
-        how, words = SAFE_AFTER, "the edited script verifies safe"
+        how, words = SAFE_AFTER, "the patched file verifies safe" if program.relower else "the edited script verifies safe"
     else:
         before = {moved for finding in original.findings if (moved := _moved(finding, edits)) is not None}
         if _moved(_key(cx), edits) in edited.findings or not edited.findings <= before:
             return None
         how = FINDING_GONE
         words = f"this finding is gone and no new one appears; {len(edited.findings)} other finding(s) remain"
-    rows, lines = _diff_rows(program.source, source)
-    return Fix(candidate.description, _unified_diff(program.file, program.source, source), lines, how, words, rows)
+    rows, lines = _diff_rows(own, source)
+    return Fix(candidate.description, _unified_diff(program.file, own, source), lines, how, words, rows)
 
 
 def _moved(finding: tuple[str, int, int], edits: Iterable[Edit]) -> tuple[str, int, int] | None:

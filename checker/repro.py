@@ -13,6 +13,7 @@ C file's lines.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,11 +21,12 @@ from pathlib import Path
 from .concrete import ConcreteBackend, Finding
 from .execute import INTERNAL_STEPS, choice_label, out_label
 from .language import ast
-from .language.catalogue import CATALOGUE, names, require
+from .language.catalogue import CATALOGUE, names
 from .language.errors import NotModelledError
 from .language.prototypes import CONSTANTS, OBJECT_TYPES
 from .model import handshake
-from .model.objects import ALIVE, CTX
+from .model.entry import CALLER_RELEASES, HELPER_KEEPS
+from .model.objects import ALIVE, CTX, SESSION, SSL
 from .solving import Replay
 
 # Choices the program makes happen itself (the rest are results it is told to assume).
@@ -131,6 +133,8 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
     events: list[Event] = []
     held: tuple[Event, tuple] | None = None  # a result waiting for its call's callbacks
     done = 0
+    crash_call = _crashing_call(backend) if backend.crashed and backend.trace else -1
+    audit_at = -1  # where the crashing call starts: its caches are audited just before it
     for index, step in enumerate(backend.trace):
         site = backend.sites.by_id[step.site]
         if held is not None and not _inside_callbacks(site.context, held[1]):
@@ -141,6 +145,8 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
             value = int(step.writes[("hsret",)])
             held = (Event(held[0].label, value, f"returns {value}"), held[1])
         events += [_choice_event(label, value) for label, value in asked[done : step.asked_from]]
+        if index == crash_call:
+            audit_at = len(events)
         inside = asked[step.asked_from : step.asked_to]
         events += [_choice_event(label, value) for label, value in inside if _realized(_what(label))]
         done = max(done, step.asked_to)
@@ -153,6 +159,13 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
         if site.text in INTERNAL_STEPS:
             continue
         name = site.callee or _call_name(site.text)
+        if name == CALLER_RELEASES:  # C input: whether (and how) the caller released the object
+            released = [cell[1] for cell in step.writes if cell[0] == "rc" and cell[1] in backend.registry.info]
+            kind = backend.registry.info[released[0]].kind if released else None
+            value = {SSL: 1, CTX: 2, SESSION: 3}.get(kind, 0)  # type: ignore[arg-type]
+            comment = "the caller releases it" if value else "the caller does not own it any more: nothing to release"
+            events.append(Event(choice_label("release", site.span, site.context), value, comment))
+            continue
         kind = "" if name in _METHODS else _result_kind(name)
         if name in TLS_CALLS:
             value = int(step.writes.get(("hsret",), -1))
@@ -182,8 +195,9 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
         # Before the crash step, the caches hold what the model says they hold.
         site = backend.sites.by_id[backend.trace[-1].site]
         stop = next(i for i, ev in enumerate(events) if ev.label.startswith("stop@"))
-        call = _crashing_call(backend)
-        events[stop:stop] = _cache_audit(backend, backend.trace[:call], _at(site.span))
+        # before the call's own events (the callbacks the library ran inside it come after)
+        at = audit_at if 0 <= audit_at <= stop else stop
+        events[at:at] = _cache_audit(backend, backend.trace[:crash_call], _at(site.span))
     else:
         events += _cache_audit(backend, backend.trace, "end")
     return events
@@ -300,13 +314,34 @@ class _Translator:
             self.crash_span = backend.sites.by_id[backend.trace[-1].site].span
         self.names: dict[str, str] = {}
         self.lines = program.source.splitlines()
+        # declared types by name (C input casts unknown values where a pointer is kept)
+        self.types: dict[str, ast.CType] = {i.name: i.ctype for i in program.items if isinstance(i, ast.VarDecl)}
+        self.current: ast.FuncDef | None = None
+        # C input declares every integer `long`: one whose address a library call writes
+        # through (`SSL_SESSION_get_id(s, &len)`) is declared with the type it writes
+        self.out_types: dict[str, ast.CType] = {}
+        for node in ast.walk(program.items):
+            entry = CATALOGUE.get(node.func) if isinstance(node, ast.Call) else None
+            for i, a in enumerate(node.args if entry is not None else ()):
+                want = entry.prototype.params[i][0] if i < len(entry.prototype.params) else None
+                if isinstance(a, ast.AddrOf) and want is not None and want.pointers == 1 and want.base not in OBJECT_TYPES \
+                        and want.base not in ("void", "char", "unsigned char"):
+                    self.out_types[a.target.id] = ast.CType(want.base, 0)
 
     # -- names ----------------------------------------------------------------------------
     def cname(self, name: str) -> str:
         if name in self.names:
             return self.names[name]
         out = name
-        if name in _RESERVED or name.startswith("sr_") or name.startswith("SSL_") or name.startswith("TLS"):
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            # C input: a storage cell named by its access path (`c->ssl->session`, `a[?].s`,
+            # `*out`) or a front end temporary (`switch#1`, `#if defined(X)`): a global or
+            # local of its own
+            out = "sr_v_" + re.sub(r"\W+", "_", name).strip("_")
+            taken = set(self.names.values())
+            while out in taken:
+                out += "_"
+        elif name in _RESERVED or name.startswith("sr_") or name.startswith("SSL_") or name.startswith("TLS"):
             out = f"{name}_"
         if name == "main" and name in self.functions:
             out = "script_main"
@@ -321,7 +356,7 @@ class _Translator:
             return self.cname(e.id)
         if isinstance(e, ast.IntLit):
             text = self._text(e.span)
-            return text if text[:1].isdigit() else str(e.value)
+            return text if text[:1].isdigit() or text in CONSTANTS else str(e.value)
         if isinstance(e, ast.StrLit):
             return self._text(e.span)
         if isinstance(e, ast.NullLit):
@@ -339,8 +374,36 @@ class _Translator:
         if isinstance(e, ast.Cast):
             return f"(({e.ctype})({self.expr(e.operand)}))"
         if isinstance(e, ast.Binary):
+            void_p = ast.CType("void", 1)
+            if isinstance(e.right, ast.NullLit) or isinstance(e.left, ast.NullLit):  # `unknown == NULL`
+                return f"({self.typed(e.left, void_p)} {e.op} {self.typed(e.right, void_p)})"
             return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
+        if isinstance(e, ast.Cond):
+            literal = (ast.StrLit, ast.NullLit, ast.AddrOf)
+            if isinstance(e.then, literal) and _unknownish(e.orelse) or isinstance(e.orelse, literal) and _unknownish(e.then):
+                # C input: `p ? p->name : "-"` of untracked data: both sides as pointers
+                void_p = ast.CType("void", 1, const=True)
+                return f"({self.expr(e.cond)} ? {self._as(e.then, void_p)} : {self._as(e.orelse, void_p)})"
+            return f"({self.expr(e.cond)} ? {self.expr(e.then)} : {self.expr(e.orelse)})"
+        if isinstance(e, ast.Unknown):
+            # C input: a value the front end does not follow (a helper's result, a field of
+            # untracked data): the path's value, after the calls inside it
+            parts = "".join(f"(void)({self.expr(p)}), " for p in e.parts)
+            return f'({parts}sr_choice("?", "{_at(e.span)}"))'
         raise NotModelledError(f"no C translation for {type(e).__name__}", getattr(e, "span", None))
+
+    def _as(self, e: ast.Expr, t: ast.CType) -> str:
+        return self.typed(e, t) if _unknownish(e) else f"({self.ctype(t)})({self.expr(e)})"
+
+    def typed(self, e: ast.Expr, t: ast.CType | None) -> str:
+        """`e` where a value of type `t` is kept: an unknown value (a `long long`) cast to a
+        pointer type, so that the program compiles without conversion warnings."""
+        text = self.expr(e)
+        if t is not None and t.pointers and isinstance(e, ast.Unknown):
+            return f"({self.ctype(t)})sr_as_pointer({text})"
+        if t is not None and t.pointers and isinstance(e, ast.Cond) and _unknownish(e):
+            return f"({self.expr(e.cond)} ? {self.typed(e.then, t)} : {self.typed(e.orelse, t)})"
+        return text
 
     def _declared_anywhere(self, name: str) -> bool:
         return name in self.names
@@ -353,11 +416,26 @@ class _Translator:
         return "on this path: " + ", ".join("true" if v else "false" for v in values)
 
     def call(self, c: ast.Call) -> str:
-        args = [self.expr(a) for a in c.args]
+        if c.func == CALLER_RELEASES:  # C input: the caller's release, once, as the path says
+            return f'sr_release({self.expr(c.args[0])}, "{_at(c.span)}")'
+        if c.func == HELPER_KEEPS:  # C input: a project helper may keep it; nothing to run
+            return "((void)0)"
         if c.func in self.functions:
+            f = self.functions[c.func]
+            args = [self.typed(a, f.params[i].ctype if i < len(f.params) else None) for i, a in enumerate(c.args)]
             return f"{self.cname(c.func)}({', '.join(args)})"
         at = _at(c.span)
-        entry = require(c.func)
+        entry = CATALOGUE.get(c.func)
+        if entry is None:  # declared with a contract, or an undeclared helper: no C to run
+            raise NotModelledError(f"`{c.func}` has no body here: a reproducer cannot run it (define it in the script "
+                                   "to replay this path)", c.func_span)
+        params = entry.prototype.params
+        # `&p` of a plain pointer (C input declares every untracked pointer `void *`): as
+        # the library's parameter type says
+        args = [f"({self.ctype(params[i][0])})" + self.expr(a)
+                if isinstance(a, ast.AddrOf) and i < len(params) and params[i][0].pointers >= 2
+                and params[i][0].base not in OBJECT_TYPES else self.expr(a)
+                for i, a in enumerate(c.args)]
         if entry.neutral:
             wrapped = self._neutral_call(c, entry, args, at)
             ret = entry.prototype.ret
@@ -461,12 +539,14 @@ class _Translator:
         line = s.span.line
         mark = self.marker(s.span) + " " if _has_steps(s) else ""
         if isinstance(s, ast.VarDecl):
-            value = self.expr(s.init) if s.init is not None else self.default(s)
+            value = self.typed(s.init, s.ctype) if s.init is not None else self.default(s)
+            self.types[s.name] = s.ctype
             name = self.cname(s.name)
+            ctype = self.out_types.get(s.name, s.ctype) if s.ctype == ast.CType("long") else s.ctype
             if is_global:
                 w.script(line, f"{indent}{mark}{name} = {value};")
             else:
-                w.script(line, f"{indent}{mark}{self.declarator(s.ctype, name)} = {value};")
+                w.script(line, f"{indent}{mark}{self.declarator(ctype, name)} = {value};")
         elif isinstance(s, ast.Assign):
             w.script(line, f"{indent}{mark}{self.assignment(s)};")
         elif isinstance(s, ast.ExprStmt):
@@ -502,10 +582,16 @@ class _Translator:
         elif isinstance(s, ast.Continue):
             w.script(line, f"{indent}continue;")
         elif isinstance(s, ast.Return):
-            value = "" if s.value is None or self._in_script_body else " " + self.expr(s.value)
+            ret = self.current.ret if self.current is not None else None
+            value = "" if s.value is None or self._in_script_body else " " + self.typed(s.value, ret)
             w.script(line, f"{indent}{mark}return{value};")
         elif isinstance(s, ast.Assume):
             w.script(line, f'{indent}{mark}sr_assume({self.expr(s.cond)}, "{_at(s.span)}");')
+        elif isinstance(s, ast.Labeled):  # C input: a label of the file, or a retry loop's end
+            w.script(line, f"{indent}{self.cname(s.label)}:;")
+            self.stmt(s.stmt, w, indent)
+        elif isinstance(s, ast.Goto):
+            w.script(line, f"{indent}goto {self.cname(s.label)};")
         else:
             raise NotModelledError(f"no C translation for {type(s).__name__}", getattr(s, "span", None))
 
@@ -520,18 +606,34 @@ class _Translator:
 
     def assignment(self, a: ast.Assign) -> str:
         target = self.expr(a.target)
-        return f"{target} {a.op} {self.expr(a.value)}"
+        t = self.types.get(a.target.id) if isinstance(a.target, ast.Name) else None
+        return f"{target} {a.op} {self.typed(a.value, t)}"
 
     def for_part(self, s: ast.VarDecl | ast.Assign | None) -> str:
         if s is None:
             return ""
         if isinstance(s, ast.VarDecl):
-            value = self.expr(s.init) if s.init is not None else self.default(s)
+            value = self.typed(s.init, s.ctype) if s.init is not None else self.default(s)
+            self.types[s.name] = s.ctype
             return f"{self.declarator(s.ctype, self.cname(s.name))} = {value}"
+        if isinstance(s, ast.Block):  # C input: a `for` loop's steps (`i++, p = p->next`)
+            return ", ".join(self.for_part(inner) for inner in s.stmts)
+        if isinstance(s, ast.ExprStmt):
+            return self.expr(s.expr)
+        if not isinstance(s, ast.Assign):
+            raise NotModelledError(f"no C translation for a loop step {type(s).__name__}", getattr(s, "span", None))
         return self.assignment(s)
 
     def _text(self, span: ast.Span) -> str:
         return self.program.source[span.start : span.end]
+
+
+def _unknownish(e: ast.Expr) -> bool:
+    if isinstance(e, ast.Unknown):
+        return True
+    if isinstance(e, ast.Cond):
+        return _unknownish(e.then) or _unknownish(e.orelse)
+    return False
 
 
 def _at(span: ast.Span) -> str:
@@ -568,7 +670,8 @@ def _has_steps(s: ast.Stmt) -> bool:
 def _events_table(events: list[Event]) -> list[str]:
     rows = ["static const struct sr_event sr_path[] = {"]
     for ev in events:
-        rows.append(f"    {{{_c_string(ev.label)}, {ev.value}LL, {_c_string(ev.comment)}}},")
+        value = f"{ev.value}LL" if ev.value != -(1 << 63) else "(-9223372036854775807LL - 1)"
+        rows.append(f"    {{{_c_string(ev.label)}, {value}, {_c_string(ev.comment)}}},")
     rows.append("    {NULL, 0, NULL}")
     rows.append("};")
     rows.append(f"static const size_t sr_path_length = {len(events)};")
@@ -654,11 +757,14 @@ def build(
     w.plain("")
     w.plain("/* ---- the script ---- */")
     for f in functions:
+        tr.current = f
+        tr.types.update({p.name: p.ctype for p in f.params})
         w.script(f.span.line, f"static {_signature(tr, f)}")
         w.script(f.body.span.line, "{")
         for s in f.body.stmts:
             tr.stmt(s, w, "    ")
         w.script(f.body.span.end_line, "}")
+    tr.current = None
     w.plain("")
     w.plain("static void sr_script(void)")
     w.plain("{")

@@ -96,6 +96,27 @@ static long long sr_choice(const char *what, const char *at)
     return sr_path[sr_pos++].value;
 }
 
+/* C input: an unknown value kept in a pointer (a helper wrote it: `lookup(&p)`): the path's
+ * value, where it names one of the program's objects (object #N), is that object. */
+static void *sr_as_pointer(long long value)
+{
+    if (value > 0 && value < (long long)(sizeof sr_objects / sizeof sr_objects[0]) && sr_objects[value] != NULL)
+        return sr_objects[value];
+    return (void *)(intptr_t)value;
+}
+
+/* C input: the caller of a checked function releases what it still owns, once; the path
+ * says whether it does (1 an SSL, 2 an SSL_CTX, 3 a session; 0 nothing). */
+static void sr_release(void *object, const char *at)
+{
+    switch (sr_take("release", at, 0)) {
+    case 1: SSL_free(object); break;
+    case 2: SSL_CTX_free(object); break;
+    case 3: SSL_SESSION_free(object); break;
+    default: break;
+    }
+}
+
 static void sr_at(int line, const char *text)
 {
     sr_line = line;

@@ -308,7 +308,7 @@ def test_json_lists_the_assumptions_and_sarif_names_the_c_file(tmp_path: Path, c
     sarif = json.loads(capsys.readouterr().out)
     location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"].endswith("j.c") and location["region"]["startLine"] == 2
-    assert main(["repro", str(path)]) == 2
+    assert main(["repro", str(path), "-o", str(tmp_path / "j-repro.c")]) == 0  # tests/test_crepro.py
     capsys.readouterr()
 
 

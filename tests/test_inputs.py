@@ -185,7 +185,7 @@ def test_a_picture_that_cannot_be_written_at_the_end(tmp_path: Path, capsys, mon
 # ---- options --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1", "0", "0.0", "abc", "1e400", "1e9"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1", "0", "0.0", "abc", "1e400", "1e9", "1e-300"])
 def test_bad_timeouts_are_usage_errors(tmp_path: Path, capsys, value: str) -> None:
     (tmp_path / "ok.sess").write_text(SAFE)
     code, out, err = check(capsys, str(tmp_path / "ok.sess"), "--timeout", value)
@@ -384,3 +384,23 @@ def test_long_tokens_are_read_in_bounded_memory(text: str) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 60 * 2**20, f"{peak >> 20} MB"
+
+
+def test_a_deep_chain_of_calls_is_a_located_error(tmp_path: Path, capsys) -> None:
+    # 150 functions each calling the previous one ran out of Python's stack while running
+    # ("nested too deeply to check", no place); the resolver refuses the chain at its call.
+    lines = ["int f0(int x) { return x; }"] + [f"int f{i}(int x) {{ return f{i - 1}(x) + 1; }}" for i in range(1, 150)]
+    script = tmp_path / "chain.sess"
+    script.write_text("\n".join(lines) + "\nint r = f149(1);\n")
+    code, out, err = check(capsys, str(script))
+    no_crash(out, err)
+    assert code == 2 and "calls nest more than 64 deep: `f64` calls `f63`" in out
+    assert f"--> {script}:65:25" in out and "^^^^^^" in out
+
+
+def test_version(capsys) -> None:
+    from sessref import __version__
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"sessref {__version__}"

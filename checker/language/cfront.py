@@ -27,6 +27,7 @@ The one place that says what a function name is: `function_status`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -34,7 +35,7 @@ from typing import Callable, Iterable
 from . import ast
 from .catalogue import entry as catalogue_entry
 from .errors import ParseError
-from .prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
 OBJECTS = frozenset(OBJECT_TYPES)
 STRUCT_TAGS = {"ssl_session_st": "SSL_SESSION", "ssl_st": "SSL", "ssl_ctx_st": "SSL_CTX"}
@@ -123,6 +124,7 @@ class CUnit:
     notes: list[str]
     synthetic: list[str]  # text appended to `source` (macro expansions, the entry context)
     lowerer: object = None  # lowers the entry context (`synthetic_block`)
+    declarations: dict[str, ast.FuncDecl] = field(default_factory=dict)  # prototypes with a contract
 
 
 # ---- positions ----------------------------------------------------------------------
@@ -276,6 +278,8 @@ class _Lowerer:
         self.cell_alias: dict[str, str] = {}  # `__cell_N` in an entry context -> a cell's name
         self.broken_nodes: dict[str, object] = {}  # functions tree-sitter could not parse
         self.pp_vars: dict[str, str] = {}  # an unknown `#if` condition's text -> its variable
+        self.prototype_nodes: list = []  # (declaration, declarator) of prototypes with a `sessref:` comment
+        self.declarations: dict[str, ast.FuncDecl] = {}  # their contracts (README "Functions without a body")
 
     # -- errors --
 
@@ -297,6 +301,8 @@ class _Lowerer:
         for name, bad in self.broken:
             self.unparsed(name, bad)
         self.infer()
+        for node, d in self.prototype_nodes:
+            self.contract(node, d)
         for name, node in self.function_nodes.items():
             self.info[name].annotations = self.annotations(node)
         self.find_callbacks()
@@ -325,7 +331,8 @@ class _Lowerer:
         for node, decl_nodes in self.global_nodes:
             for d in decl_nodes:
                 self.global_decl(node, d)
-        unit = CUnit(self.file, self.source, functions, self.info, self.cells, self.globals, self.notes, self.synthetic)
+        unit = CUnit(self.file, self.source, functions, self.info, self.cells, self.globals, self.notes, self.synthetic,
+                     declarations=self.declarations)
         unit.lowerer = self
         return unit
 
@@ -373,6 +380,8 @@ class _Lowerer:
                 base = self.base_type(node)
                 decls = [d for d in node.children_by_field_name("declarator")
                          if self.innermost(d).type != "function_declarator"]
+                self.prototype_nodes += [(node, d) for d in node.children_by_field_name("declarator")
+                                         if self.innermost(d).type == "function_declarator" and self.contract_text(node)]
                 for d in decls:
                     name = self.declarator_name(d)
                     if name:
@@ -908,6 +917,43 @@ class _Lowerer:
                         out[" ".join(words[:-1])] = words[-1]
         return out
 
+    def contract_text(self, node) -> tuple[str, object] | None:
+        """The `sessref:` comment of a prototype: right after it on its line, or on the line before."""
+        for sibling, same_line in ((node.next_sibling, True), (node.prev_sibling, False)):
+            if sibling is None or sibling.type != "comment":
+                continue
+            if same_line and sibling.start_point[0] != node.end_point[0]:
+                continue
+            if not same_line and sibling.end_point[0] != node.start_point[0] - 1:
+                continue
+            m = re.search(r"sessref:\s*(.*?)\s*(?:\*/|$)", _text(sibling))
+            if m:
+                return m.group(1), sibling
+        return None
+
+    def contract(self, node, d) -> None:
+        """A prototype with a contract: calls of it follow the contract (model/contracts.py)."""
+        from .parser import parse_contract
+
+        name = self.declarator_name(d)
+        found = self.contract_text(node)
+        if not name or found is None or name in self.function_nodes:
+            return
+        text, comment = found
+        fd = self.innermost(d)
+        params: list[ast.Param] = []
+        for i, p in enumerate(n for n in fd.child_by_field_name("parameters").named_children
+                              if n.type == "parameter_declaration"):
+            pd = p.child_by_field_name("declarator")
+            t = self.declared(self.base_type(p), pd) if pd is not None else self.base_type(p)
+            if t == ("void", 0) and pd is None:
+                continue
+            params.append(ast.Param(self.ctype(t), (self.declarator_name(pd) if pd is not None else None) or f"arg{i + 1}",
+                                    self.span(p)))
+        ret = self.ctype(self.declared(self.base_type(node), d))
+        contract = parse_contract(text, tuple(params), ret, self.span(comment), name)
+        self.declarations[name] = ast.FuncDecl(ret, name, tuple(params), contract, self.span(node), self.span(node))
+
     def find_callbacks(self) -> None:
         """Registered callbacks (`SSL_CTX_sess_set_new_cb(ctx, f)`), annotated ones, and
         functions with exactly a callback's signature."""
@@ -990,6 +1036,12 @@ class _Lowerer:
             t = self.inferred.get((name, pname), inferred_params[pname])
             self.scopes[-1][pname] = t
             params.append(ast.Param(self.ctype(t), pname, self.span(d)))
+        registration = {v: k for k, v in CALLBACK_KINDS.items()}.get(self.cur.kind)
+        wanted = CALLBACK_SIGNATURES.get(registration) if registration else None
+        if wanted is not None and len(wanted.params) == len(params):
+            # a callback's parameters as the library passes them (`int *copy`, `const
+            # unsigned char *key`), so that a reproducer hands it to the library as written
+            params = [ast.Param(c, p.name, p.span) for (c, _), p in zip(wanted.params, params)]
         if self.cur.kind == "get_session_cb" and len(params) == 4:
             self.copy_param = params[3].name
         else:
@@ -1106,7 +1158,12 @@ class _Lowerer:
             return self.declaration(node)
         if t == "expression_statement":
             inner = node.named_children[0] if node.named_children else None
-            return [] if inner is None else self.expr_stmt(inner)
+            if inner is None:
+                return []
+            # the statement's span takes its `;` (a verified fix inserts after it)
+            inner_sp = self.span(inner)
+            return [dataclasses.replace(st, span=sp) if getattr(st, "span", None) == inner_sp else st
+                    for st in self.expr_stmt(inner)]
         if t == "if_statement":
             pre: list[ast.Stmt] = []
             cond = self.condition(node.child_by_field_name("condition"), pre)
@@ -1468,6 +1525,20 @@ class _Lowerer:
             return pre + [ast.Assign(target, value, sp, op)]
         return pre + [ast.Assign(target, ast.Unknown((value,) if _has_call(value) else (), sp), sp)]
 
+    def pointer_against_value(self, node, left: ast.Expr, right: ast.Expr) -> bool:
+        """Whether `==`/`!=` compares a tracked object pointer with a value that is neither
+        one nor NULL."""
+        scope = self.flat_scope()
+        sides = [(self.tracked(self.type_of(node.child_by_field_name(f), scope, self.fname)), e)
+                 for f, e in (("left", left), ("right", right))]
+        if not any(tracked for tracked, _ in sides):
+            return False
+
+        def null_or_object(tracked: bool, e: ast.Expr) -> bool:
+            return tracked or isinstance(e, ast.NullLit) or isinstance(e, ast.IntLit) and e.value == 0
+
+        return not all(null_or_object(tracked, e) for tracked, e in sides)
+
     def flat_scope(self) -> dict[str, Type]:
         out: dict[str, Type] = {}
         for s in self.scopes:
@@ -1560,7 +1631,12 @@ class _Lowerer:
                 return ast.Binary(op, left, right, sp)
             right = self.expr(node.child_by_field_name("right"), pre)
             if op in ("==", "!=", "<", "<=", ">", ">=", "+", "-", "|", "&"):
-                if op in ("+", "-", "|", "&", "<", "<=", ">", ">=") and (_pointerish(left) or _pointerish(right)):
+                if op in ("+", "-", "|", "&", "<", "<=", ">", ">=") and (self.pointerish(left) or self.pointerish(right)):
+                    return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
+                if op in ("==", "!=") and self.pointer_against_value(node, left, right):
+                    # A session, `SSL` or context compared with an untracked value (an unknown
+                    # macro, arithmetic): it may be equal or not. The objects' numbers are the
+                    # interpreters' own (and differ between them), never a C address.
                     return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
                 return ast.Binary(op, left, right, sp)
             return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
@@ -1602,6 +1678,16 @@ class _Lowerer:
         if t == "comment":
             return ast.Unknown((), sp)
         return self.unsupported(node, f"this C expression is not supported yet ({t.replace('_', ' ')})", ast.Unknown((), sp))
+
+    def pointerish(self, e: ast.Expr) -> bool:
+        """A pointer value (arithmetic on it is an unknown value): a literal, an address, a
+        variable of an untracked pointer type (`p - buf`)."""
+        if _pointerish(e):
+            return True
+        if isinstance(e, ast.Name) and e.id not in self.cells:
+            t = self.lookup(e.id)
+            return t is not None and t[1] >= 1 and not self.tracked(t)
+        return False
 
     def hoisted_logic(self, op, left, rpre, right, sp, pre) -> ast.Expr:
         self.counter += 1
@@ -1785,6 +1871,14 @@ class _Lowerer:
         written = [a for a in args if isinstance(a, ast.AddrOf) and not self.is_tracked_expr(a.target)]
         args = [ast.Unknown((), a.span) if isinstance(a, ast.AddrOf) else a for a in args]
         shown = name or _text(fn)[:40]
+        if status == "unknown" and name in self.declarations:  # its declared contract decides
+            decl = self.declarations[name]
+            fitted = []
+            for a, param in zip(args, decl.params):
+                want = (param.ctype.base, param.ctype.pointers)
+                fitted.append(self.fit(a, want) if param.ctype.base in OBJECTS else a)
+            self.cur.uses_sessions = self.cur.uses_sessions or bool(tracked) or bool(decl.contract.returns)
+            return ast.Call(name, tuple(fitted), sp, self.span(fn))
         if status == "unknown" and name:
             done = self.helper_contract(name, tracked, args, written, sp, self.span(fn), pre)
             if done is not None:
