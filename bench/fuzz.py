@@ -1,13 +1,17 @@
 """Fuzzing `sessref check` with mutated specs: no traceback, no internal error, no exit code
 outside 0-4 and no run longer than the time budget it was given, on any mutant.
 
-Each mutant is a spec from `specs/` with one to three edits (a line deleted, duplicated or
-swapped with its neighbour, a token or another spec's line inserted, a number changed, an
-`if` turned into a `while`, a region cut out), checked with a random choice of options.
+Each mutant is a spec from `specs/` or a script of the conformance generator (or, one in
+five, a C file from `tests/cfiles/`) with
+one to three edits (a line deleted, duplicated or swapped with its neighbour, a token or
+another file's line inserted, a number changed, an `if` turned into a `while`, a region cut
+out, a name replaced, two files spliced, a line nested deep, other line endings), checked
+with a random choice of options.
 Mutants are seeded: the same seed gives the same mutants, and a failure is reported with the
 seed and index that replay it. Each check runs in a forked child of this process (the
 imports are paid once), with its own memory limit; a child still running after the budget
-plus a grace period is killed and counted as a hang.
+plus a grace period is killed and counted as a hang. The budget is wall-clock time, so a
+run over it is run again (twice at most), and counts only when every run is over it.
 
     python bench/fuzz.py                          # 2,000 mutants, seed 0
     python bench/fuzz.py -n 10000 --seed 1        # the long run
@@ -34,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
+C_FILES = ROOT / "tests" / "cfiles"  # C input: the C front end is fuzzed too
+C_SHARE = 0.2  # of the mutants, made from a C file
 
 # The solver budget each mutant is checked with (`--timeout`), and how much longer than it
 # a run may take before it counts as a hang: process start, imports and the report's text.
@@ -72,26 +78,51 @@ OPTION_SETS = (
     ("--unroll", "0"), ("--unroll", "1"), ("--unroll", "8"), ("--format", "json"), ("--format", "sarif"),
     ("--format", "github"), ("--full-trace",), ("--expect",), ("--expect", "--format", "json"),
     ("--deny", "warnings"), ("--allocation-failures", "--full-trace"),
+    ("--html", "{out}/p.html", "--svg", "{out}/p.svg"), ("--svg", "{out}/p.svg", "--full-trace", "--no-fixes"),
+)
+REPRO_SHARE = 0.1  # of the scripts' mutants, given to `sessref repro` instead of `check`
+REPRO_OPTIONS = (
+    (), ("--finding", "1"), ("--finding", "2"), ("--finding", "leak"), ("--allocation-failures",), ("--unroll", "0"),
+    ("--path", "5=true"), ("--path", "6=false,7=true"), ("--path", "start=-1"), ("--path", "n=99999999999999999999"),
 )
 
 
-def spec_sources(root: Path = SPECS) -> list[tuple[str, str]]:
-    """Every spec's name and text (the seed corpus), sorted so that a seed means the same mutants."""
+GENERATED = 60  # scripts of the conformance generator (seed 0) added to the seeds
+
+
+def spec_sources(root: Path = SPECS, c_root: Path | None = C_FILES, generated: int = GENERATED) -> list[tuple[str, str]]:
+    """Every spec's and C file's name and text, and `generated` scripts of the conformance
+    generator (the seed corpus), in a fixed order so that a seed means the same mutants."""
+    from sessref.generate import generate_scripts
+
     files = sorted(root.rglob("*.sess"))
-    return [(str(f.relative_to(root.parent)), f.read_text(encoding="utf-8")) for f in files]
+    if c_root is not None and c_root.is_dir():
+        files += sorted(c_root.glob("*.c"))
+    corpus = [(str(f.relative_to(ROOT)) if f.is_relative_to(ROOT) else str(f), f.read_text(encoding="utf-8"))
+              for f in files]
+    return corpus + [(f"generated/{name}.sess", text) for name, text in generate_scripts(0, generated)]
+
+
+def _same_language(corpus: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:
+    suffix = Path(name).suffix
+    return [entry for entry in corpus if Path(entry[0]).suffix == suffix] or corpus
 
 
 def _lines(text: str) -> list[str]:
     return text.split("\n")
 
 
+IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
+
+
 def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]]) -> tuple[str, str]:
-    """One edit of `text`: the edited text and a description of the edit."""
+    """One edit of `text`: the edited text and a description of the edit. `corpus` holds
+    the texts other lines come from (the same language's)."""
     lines = _lines(text)
     n = len(lines)
     i = rng.randrange(n)
     kind = rng.choice(("delete", "duplicate", "swap", "token", "token", "snippet", "number", "number", "while",
-                       "cut", "char"))
+                       "cut", "char", "rename", "splice", "nest", "crlf"))
     if kind == "delete":
         del lines[i]
         return "\n".join(lines), f"delete line {i + 1}"
@@ -120,6 +151,26 @@ def mutate(text: str, rng: random.Random, corpus: list[tuple[str, str]]) -> tupl
         if spots:
             m = rng.choice(spots)
             return text[: m.start()] + "while" + text[m.end():], f"if -> while at offset {m.start()}"
+    if kind == "rename":
+        names = list(IDENTIFIER.finditer(text))
+        if names:
+            m = rng.choice(names)
+            _, other = rng.choice(corpus)
+            pool = [w for w in IDENTIFIER.findall(other)] or ["x"]
+            new = rng.choice(pool)
+            return text[: m.start()] + new + text[m.end():], f"rename {m.group()!r} -> {new!r} at offset {m.start()}"
+    if kind == "splice":
+        _, other = rng.choice(corpus)
+        other_lines = _lines(other)
+        k = rng.randrange(len(other_lines))
+        return "\n".join(lines[:i] + other_lines[k:]), f"lines 1..{i} then another file's from line {k + 1}"
+    if kind == "nest":
+        depth = rng.choice((2, 10, 60, 250))
+        opener = rng.choice(("{", "if (*) {", "while (*) {", "for (int q = 0; q < 2; q++) {"))
+        lines[i] = opener * depth + lines[i] + "}" * depth
+        return "\n".join(lines), f"line {i + 1} inside {depth} x {opener!r}"
+    if kind == "crlf":
+        return text.replace("\n", rng.choice(("\r\n", "\r", "\n\n", "\n\t"))), "line endings changed"
     if kind == "cut" and len(text) > 2:
         a = rng.randrange(len(text))
         b = min(len(text), a + rng.randrange(1, 80))
@@ -144,24 +195,45 @@ class Mutant:
     text: str
     edits: tuple[str, ...]
     options: tuple[str, ...]
+    command: str = "check"
 
 
 def mutant(seed: int, index: int, corpus: list[tuple[str, str]]) -> Mutant:
     """The `index`-th mutant of `seed`: independent of the others, so any one replays alone."""
     rng = random.Random(f"{seed}:{index}")
-    origin, text = rng.choice(corpus)
+    c_files = [entry for entry in corpus if entry[0].endswith(".c")]
+    scripts = [entry for entry in corpus if not entry[0].endswith(".c")] or corpus
+    origin, text = rng.choice(c_files if c_files and rng.random() < C_SHARE else scripts)
+    same = _same_language(corpus, origin)
     edits = []
     for _ in range(rng.choice((1, 1, 1, 2, 3))):
-        text, edit = mutate(text, rng, corpus)
+        text, edit = mutate(text, rng, same)
         edits.append(edit)
-    return Mutant(seed, index, origin, text, tuple(edits), rng.choice(OPTION_SETS))
+    options = rng.choice(OPTION_SETS)
+    if not origin.endswith(".c") and rng.random() < REPRO_SHARE:
+        return Mutant(seed, index, origin, text, tuple(edits), (*rng.choice(REPRO_OPTIONS), "-o", "-"), "repro")
+    if origin.endswith(".c") and rng.random() < 0.3:
+        functions = re.findall(r"^\w[\w\s\*]*?\b(\w+)\s*\(", text, re.M) or ["main"]
+        options = (*options, *rng.choice((("--function", rng.choice(functions)), ("-D", "OPENSSL_NO_TLS1_3"),
+                                          ("-U", "HAVE_SSL_GET1_SESSION"), ("-D", "X=1"))))
+    return Mutant(seed, index, origin, text, tuple(edits), options)
+
+
+# A line of the script echoed in a report (`12 | ...`, `   | ^^^`), where a spec's own words
+# ("was an internal error") may appear; and what sessref says of an internal error.
+_ECHO = re.compile(r"^\s*\d*\s*[|=] ")
+_INTERNAL = re.compile(r"^internal error: |: internal error: |\"kind\": \"internal\"|sessref internal error", re.M)
 
 
 @dataclass
 class Outcome:
-    code: int  # the exit code; -N killed by signal N; None: killed as a hang
+    code: int | None  # the exit code; -N killed by signal N; None: killed as a hang
     seconds: float
     output: str
+    retries: int = 0  # how many runs before this one were over the budget
+
+    def slow(self, budget: float) -> bool:
+        return self.code is None or self.seconds > budget + GRACE_S
 
     def problem(self, budget: float) -> str | None:
         """Why this run fails the fuzz test, or None."""
@@ -171,17 +243,18 @@ class Outcome:
             return f"killed by signal {-self.code} (memory limit?)"
         if self.code not in (0, 1, 2, 3):
             return f"exit code {self.code}" + (" (internal error)" if self.code == 4 else "")
-        if "Traceback (most recent call last)" in self.output:
+        said = "\n".join(line for line in self.output.splitlines() if not _ECHO.match(line))
+        if "Traceback (most recent call last)" in said:
             return "a traceback in the output"
-        if "internal error" in self.output:
+        if _INTERNAL.search(said):
             return "`internal error` in the output"
         if self.seconds > budget + GRACE_S:
             return f"took {self.seconds:.1f} s, over the budget of {budget} s"
         return None
 
 
-def run_check(path: str, options: tuple[str, ...], budget: float = BUDGET_S) -> Outcome:
-    """`sessref check PATH OPTIONS --timeout BUDGET` in a forked child; output captured."""
+def run_check(path: str, options: tuple[str, ...], budget: float = BUDGET_S, command: str = "check") -> Outcome:
+    """`sessref COMMAND PATH OPTIONS --timeout BUDGET` in a forked child; output captured."""
     from sessref import cli  # imported once, in the parent, before any fork
 
     out = tempfile.TemporaryFile()
@@ -194,7 +267,7 @@ def run_check(path: str, options: tuple[str, ...], budget: float = BUDGET_S) -> 
             os.dup2(out.fileno(), 2)
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
-            code = cli.main(["check", path, *options, "--timeout", str(budget)])
+            code = cli.main([command, path, *options, "--timeout", str(budget)])
             sys.stdout.flush()
             sys.stderr.flush()
         except BaseException:  # noqa: BLE001 (a traceback is what we look for)
@@ -231,15 +304,27 @@ def warm_up() -> None:
 
 
 def check_mutant(m: Mutant, workdir: Path, budget: float = BUDGET_S) -> tuple[Outcome, str | None]:
-    path = workdir / f"m{m.index}.sess"
+    path = workdir / f"m{m.index}{Path(m.origin).suffix}"
     path.write_text(m.text, encoding="utf-8", errors="surrogatepass")
-    outcome = run_check(str(path), m.options, budget)
+    options = tuple(o.replace("{out}", str(workdir)) for o in m.options)  # pictures go beside the mutant
+    outcome = run_check(str(path), options, budget, m.command)
+    for retry in (1, 2):
+        if not (outcome.problem(budget) and outcome.slow(budget)):
+            break
+        # The machine may have been busy (the budget is wall-clock time): a run over the
+        # budget counts when two more runs, a moment later, are over it too.
+        time.sleep(1.0)
+        again = run_check(str(path), options, budget, m.command)
+        outcome = Outcome(again.code, again.seconds, again.output, retries=retry)
     path.unlink()
+    for picture in workdir.glob("p*.*"):
+        picture.unlink()
     return outcome, outcome.problem(budget)
 
 
 def describe(m: Mutant) -> str:
-    return f"mutant {m.seed}:{m.index} of {m.origin} ({'; '.join(m.edits)}) with {' '.join(m.options) or 'no options'}"
+    return (f"mutant {m.seed}:{m.index} of {m.origin} ({'; '.join(m.edits)}), `{m.command}` with "
+            f"{' '.join(m.options) or 'no options'}")
 
 
 def main() -> int:
@@ -266,6 +351,7 @@ def main() -> int:
             print(f"exit {outcome.code} in {outcome.seconds:.2f} s: {problem or 'ok'}")
             return 1 if problem else 0
         codes: dict[object, int] = {}
+        retried = 0
         failures: list[tuple[Mutant, Outcome, str]] = []
         slowest = (0.0, "")
         total = 0.0
@@ -274,6 +360,7 @@ def main() -> int:
             m = mutant(args.seed, index, corpus)
             outcome, problem = check_mutant(m, workdir, args.budget)
             codes[outcome.code] = codes.get(outcome.code, 0) + 1
+            retried += bool(outcome.retries) and not problem
             total += outcome.seconds
             if outcome.seconds > slowest[0]:
                 slowest = (outcome.seconds, f"{m.seed}:{m.index}")
@@ -283,7 +370,7 @@ def main() -> int:
                 print(f"FAIL {describe(m)}: {problem}\n    {tail}", flush=True)
                 if args.save:
                     Path(args.save).mkdir(parents=True, exist_ok=True)
-                    (Path(args.save) / f"fuzz_{m.seed}_{m.index}.sess").write_text(m.text, encoding="utf-8")
+                    (Path(args.save) / f"fuzz_{m.seed}_{m.index}{Path(m.origin).suffix}").write_text(m.text, encoding="utf-8")
             done = index - args.start + 1
             if args.progress and done % args.progress == 0:
                 print(f"... {done} mutants, {len(failures)} failing, {time.monotonic() - started:.0f} s", flush=True)
@@ -292,6 +379,7 @@ def main() -> int:
     print(f"\n{checked} mutants (seed {args.seed}, from {args.start}), budget {args.budget} s each")
     print(f"exit codes: {by_code}")
     print(f"failures: {len(failures)} (tracebacks, internal errors, bad exit codes, hangs)")
+    print(f"mutants over the budget once, then within it (a busy machine): {retried}")
     print(f"time: {total:.0f} s in checks, mean {total / max(checked, 1):.2f} s, slowest {slowest[0]:.2f} s "
           f"(mutant {slowest[1]})")
     return 1 if failures else 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import (
+    __version__,
     budget,
     conform,
     explain,
@@ -28,18 +29,18 @@ from . import (
     repro,
 )
 from .expectations_check import compare
-from .findings import DENY_WARNINGS, FileReport, build_report
+from .findings import DENY_WARNINGS, FileReport, build_report, left_at_stop
 from .language.ast import Call, FuncDef, Name, Program, walk
 from .language.centry import load_c
 from .language.errors import InternalError, SessrefError, render_error
 from .language.imports import has_includes, load_with_includes
 from .language.parser import decode, parse, require_statements
-from .language.resolve import resolve
+from .language.resolve import resolve, undeclared_calls
 from .language.source import STDIN, display_name, read_bytes
 from .model.api import EFFECTS
 from .model.rules import Rule, rule_named
 from .paths import parse_path_choices, replay_path
-from .solving import Options, check
+from .solving import Options, Verdict, check
 
 EXIT_SAFE, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 _SEVERITY = {EXIT_SAFE: 0, EXIT_UNKNOWN: 1, EXIT_FINDINGS: 2, EXIT_INPUT: 3, EXIT_INTERNAL: 4}
@@ -51,14 +52,22 @@ class UsageError(Exception):
     pass
 
 
-def _unroll(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{n}: the number of iterations is 0 or more")
-    return n
+def _whole(least: int, what: str):
+    """An argparse type: a whole number, at least `least`."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if n < least:
+            raise argparse.ArgumentTypeError(f"{n}: {what} is {least} or more")
+        return n
+
+    return parse
+
+
+_unroll = _whole(0, "the number of iterations")
 
 
 MAX_TIMEOUT_S = 7 * 24 * 3600.0  # a week: larger values are surely a typo
@@ -71,6 +80,8 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
     if not math.isfinite(t) or t <= 0:
         raise argparse.ArgumentTypeError(f"`{text}`: the time limit is a positive, finite number of seconds")
+    if t < 0.001:
+        raise argparse.ArgumentTypeError(f"`{text}`: at least 0.001 seconds (the budget counts milliseconds)")
     if t > MAX_TIMEOUT_S:
         raise argparse.ArgumentTypeError(f"`{text}`: at most {MAX_TIMEOUT_S:g} seconds (a week)")
     return t
@@ -83,6 +94,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _arguments() -> argparse.ArgumentParser:
     parser = _Parser(prog="sessref", description="Check OpenSSL SSL_SESSION reference handling in operation scripts.")
+    parser.add_argument("--version", action="version", version=f"sessref {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     chk = sub.add_parser("check", help="prove scripts safe or show counterexamples")
     chk.add_argument("paths", nargs="+", help="`.sess` files or directories holding them; `-` reads standard input")
@@ -129,7 +141,7 @@ def _arguments() -> argparse.ArgumentParser:
         "in order across the files (with no finding, PATH alone gives each file's verdict)",
     )
     rep = sub.add_parser("repro", help="write a C program that replays a counterexample against the real OpenSSL")
-    rep.add_argument("file", help="a `.sess` script (`-` reads standard input)")
+    rep.add_argument("file", help="a `.sess` script or a C file (`-` reads a script from standard input)")
     rep.add_argument("--finding", help="which counterexample: its number in the report (1, 2, ...) or a rule (SR002, double-free)")
     rep.add_argument("-o", "--output", help="the C file to write (default: SCRIPT-repro.c here; `-` for stdout)")
     rep.add_argument(
@@ -141,17 +153,25 @@ def _arguments() -> argparse.ArgumentParser:
     )
     rep.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     rep.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
+    rep.add_argument("--timeout", type=_seconds, default=30.0, help="time limit, seconds (default 30), as for `check`")
+    rep.add_argument("--function", action="append", metavar="NAME", help="C input: only this function as an entry point (repeatable)")
+    rep.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="C input: a macro `#if` tests see as defined")
+    rep.add_argument("-U", dest="undefines", action="append", default=[], metavar="NAME", help="C input: a macro `#if` tests see as undefined")
     con = sub.add_parser("conform", help="run scripts' paths against the real OpenSSL under valgrind and compare")
     con.add_argument("paths", nargs="*", help="`.sess` files or directories holding them")
-    con.add_argument("--generated", type=int, default=0, metavar="N", help="also check N generated scripts")
+    con.add_argument("--generated", type=_whole(0, "the number of scripts"), default=0, metavar="N", help="also check N generated scripts")
     con.add_argument("--seed", type=int, default=0, help="seed of the generated scripts and of path sampling")
-    con.add_argument("--jobs", type=int, default=2, help="valgrind runs in parallel (default 2)")
-    con.add_argument("--max-paths", type=int, default=32, help="paths run per safe script (a seeded sample beyond)")
+    con.add_argument("--jobs", type=_whole(1, "the number of parallel runs"), default=2, help="valgrind runs in parallel (default 2)")
+    con.add_argument("--max-paths", type=_whole(1, "the number of paths"), default=32, help="paths run per safe script (a seeded sample beyond)")
     con.add_argument("--save", metavar="DIR", help="keep each disagreeing script in DIR as a regression spec")
     con.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     con.add_argument("--allocation-failures", action="store_true", help="also run paths where allocations fail")
     exp = sub.add_parser("explain", help="a rule's page: what it checks, why it is unsafe, an example and its fix")
     exp.add_argument("rule", nargs="?", help="rule ID (SR002) or name (double-free), any case; without it, the list of rules")
+    fns = sub.add_parser("functions", help="the function catalogue: every function sessref knows, modelled, neutral or unmodelled")
+    fns.add_argument("names", nargs="*", metavar="NAME", help="names or shell patterns (SSL_CTX_set_*); without them, all")
+    fns.add_argument("--format", choices=("text", "json"), default="text")
+    fns.add_argument("--status", choices=("modelled", "neutral", "unmodelled"), help="only the functions of this status")
     return parser
 
 
@@ -200,6 +220,17 @@ class CInput:
     functions: tuple[str, ...] | None = None
 
 
+def check_path(path: Path, options: Options, c_input: CInput = CInput()) -> tuple[Program, Verdict]:
+    """Parse, resolve and decide one script or C file: its program and verdict. Raises
+    SessrefError for bad input (an error found while the script runs points into it). The
+    caller opens the time budget (`check_file`)."""
+    program = _load(path, c_input)
+    try:
+        return program, check(program, options)
+    except SessrefError as err:  # found while running the script: point into it
+        raise _located(err, program) from None
+
+
 def check_file(
     path: Path, options: Options, full_trace: bool = False, fixes: bool = True, deny: frozenset[str] = frozenset(),
     c_input: CInput = CInput(),
@@ -208,13 +239,7 @@ def check_file(
     `fixes`: look for an edit of the script that verifies, for each finding (`fixes.py`).
     `deny`: the warnings that count as errors (`deny_set`). `c_input`: how C files are read."""
     with budget.limit(options.timeout_ms / 1000):  # reading, checking and the fix search
-        program = _load(path, c_input)
-        try:
-            verdict = check(program, options)
-        except SessrefError as err:  # found while running the script: point into it
-            raise _located(err, program) from None
-        if path.suffix in C_SUFFIXES:
-            fixes = False  # candidate edits are script edits (`fixes.py`); not for C yet
+        program, verdict = check_path(path, options, c_input)
         return build_report(program, verdict, options.unroll, full_trace, options if fixes else None, deny)
 
 
@@ -381,6 +406,8 @@ def _write_pictures(args: argparse.Namespace, reports: list[FileReport], errors:
 
 def _define(text: str) -> tuple[str, int | None]:
     name, _, value = text.partition("=")
+    if not name.isidentifier():
+        raise UsageError(f"-D{text}: `{name}` is not a macro name")
     if not value:
         return name, None
     try:
@@ -408,7 +435,13 @@ def _load(path: Path, c_input: CInput = CInput()) -> Program:
 
 def _with_unrun_warning(program: Program, script: Program) -> Program:
     """No vacuous verdicts: the script's own functions that nothing calls or registers are
-    named (they were not checked)."""
+    named (they were not checked). Helpers neither defined nor declared are noted as neutral."""
+    helpers = undeclared_calls(script)
+    if helpers:
+        program = replace(program, notes=(*program.notes, *(
+            f"`{name}` (line {span.line}) is neither defined, declared nor a function sessref knows: assumed neutral "
+            "(it is given no session, SSL or SSL_CTX), its result an unknown integer; declare its prototype to say "
+            f"otherwise (README \"Functions without a body\")" for name, span in helpers)))
     used = {n.func for n in walk(script.items) if isinstance(n, Call)}
     used |= {n.id for n in walk(script.items) if isinstance(n, Name)}
     own = [f for f in script.items if isinstance(f, FuncDef) and f.body.stmts and f.name != "main"]
@@ -422,14 +455,24 @@ def _with_unrun_warning(program: Program, script: Program) -> Program:
 
 
 def _repro(args: argparse.Namespace) -> int:
+    with budget.limit(args.timeout):
+        try:
+            return _reproduce(args)
+        except budget.BudgetExhausted:
+            sys.stderr.write(f"{display_name(args.file)}: the time budget of {args.timeout:g} s ran out (--timeout): "
+                             "no reproducer written\n")
+            return EXIT_UNKNOWN
+
+
+def _reproduce(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if args.file != STDIN and not os.path.lexists(path):
         raise UsageError(f"no such file: {path}")
-    if path.suffix in C_SUFFIXES:
-        raise UsageError(f"{path}: `sessref repro` does not take C files yet (the C front end's unknown values "
-                         "have no C translation); `sessref check` reports the path")
-    program = _load(path)
-    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures)
+    c_input = CInput(tuple(_define(d) for d in args.defines), tuple(args.undefines),
+                     tuple(args.function) if args.function else None)
+    program = _load(path, c_input)
+    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures,
+                      timeout_ms=int(args.timeout * 1000))
     choices = [c for item in args.path for c in item.split(",") if c.strip()]
     if choices:
         try:
@@ -438,7 +481,7 @@ def _repro(args: argparse.Namespace) -> int:
             raise UsageError(f"--path {exc}") from None
         run = replay_path(program, parsed, options)
         title = "the path chosen with --path: " + ", ".join(choices)
-        ending = _path_ending(run.backend)
+        ending = _path_ending(run.backend) + _left_at_stop(program, run.backend)
     else:
         verdict = check(program, options)
         if verdict.verdict == "unknown":
@@ -447,21 +490,24 @@ def _repro(args: argparse.Namespace) -> int:
         if not verdict.counterexamples:
             run = replay_path(program, [], options)
             title = "the script is safe; this is the path where every `*` is false (choose another with --path)"
-            ending = _path_ending(run.backend)
+            ending = _path_ending(run.backend) + _left_at_stop(program, run.backend)
         else:
             index = _pick_finding(verdict.counterexamples, args.finding)
             cx = verdict.counterexamples[index]
             run = cx.replay
             total = len(verdict.counterexamples)
             title = f"counterexample {index + 1} of {total}: {cx.rule.name} ({cx.rule.id}) at line {cx.span.line}"
-            ending = _expect(cx.rule, Path(program.file).name, cx.span.line)
+            ending = _expect(cx.rule, Path(program.file).name, cx.span.line) + _left_at_stop(program, run.backend)
     output = args.output or f"{'stdin' if args.file == STDIN else path.stem}-repro.c"
     c_name = "reproducer.c" if output == "-" else Path(output).name
     reproducer = repro.build(program, run, title, options.allocation_failures, c_file=c_name)
     if output == "-":
         sys.stdout.write(reproducer.source)
         return EXIT_SAFE
-    Path(output).write_text(reproducer.source)
+    try:
+        Path(output).write_text(reproducer.source)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     binary = Path(output).with_suffix("")
     binary_text = str(binary) if binary.parent != Path(".") else f"./{binary}"
     print(f"wrote {output}: {title}")
@@ -491,6 +537,22 @@ def _pick_finding(counterexamples: list, wanted: str | None) -> int:
 def _expect(rule: Rule, file: str, line: int) -> str:
     """What the reproducer's run shows under valgrind: the rule's `valgrind` wording."""
     return rule.valgrind.format(file=file, line=line)
+
+
+def _left_at_stop(program: Program, backend) -> str:
+    """What else valgrind shows because the program stops at the crash: the objects not freed
+    yet, which it reports as lost although the script frees them later."""
+    stop = left_at_stop(program, backend)
+    if stop is None:
+        return ""
+    line, alive = stop
+    said = f". The program stops at line {line}, where the path ends (the rest of the script is not run)"
+    if not alive:
+        return said
+    objects = ", ".join(f"`{name}` (allocated at line {at})" for name, at in alive)
+    verb = "shows" if len(alive) == 1 else "show"
+    return (f"{said}, so {objects}, not freed yet, {verb} as \"definitely lost\" (or \"indirectly lost\") "
+            "too: that is where it stopped, not a second bug")
 
 
 def _path_ending(backend) -> str:
@@ -526,7 +588,10 @@ def _conform(args: argparse.Namespace) -> int:
     disagreeing = [r for r in results if not r.agreed]
     if args.save:
         for r in disagreeing:
-            print(f"saved {conform.save_disagreement(r, Path(args.save))}")
+            try:
+                print(f"saved {conform.save_disagreement(r, Path(args.save))}")
+            except OSError as exc:
+                raise UsageError(f"--save {args.save}: cannot write: {exc.strerror or exc}") from None
     return EXIT_SAFE if not disagreeing else EXIT_FINDINGS
 
 
@@ -563,15 +628,35 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_SAFE
 
 
+def _functions(args: argparse.Namespace) -> int:
+    """The catalogue, or the entries named (exit 2 when a name matches nothing)."""
+    from . import functions
+
+    entries = functions.select(args.names, args.status)
+    if args.names and not entries:
+        from .language.catalogue import CATALOGUE
+        from .language.resolve import _did_you_mean
+
+        hint = _did_you_mean(args.names[0], CATALOGUE) if len(args.names) == 1 else None
+        raise UsageError(f"no function in the catalogue matches {' '.join(args.names)}" + (f" ({hint})" if hint else ""))
+    if args.format == "json":
+        sys.stdout.write(functions.render_json(entries))
+    else:
+        detailed = bool(args.names) and len(entries) <= 20
+        sys.stdout.write(functions.render_text(entries, detailed))
+    return EXIT_SAFE
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _arguments().parse_args(argv)
-        command = {"check": _check, "repro": _repro, "conform": _conform, "explain": _explain}[args.command]
+        command = {"check": _check, "repro": _repro, "conform": _conform, "explain": _explain,
+                   "functions": _functions}[args.command]
         code = command(args)
         sys.stdout.flush()  # a full disk or a closed pipe is seen here, not at exit
         return code
     except UsageError as exc:
-        sys.stderr.write(f"error: {exc}\nusage: sessref check FILE... | repro FILE | conform PATH... | explain [RULE]\n")
+        sys.stderr.write(f"error: {exc}\nusage: sessref check FILE... | repro FILE | conform PATH... | explain [RULE] | functions [NAME...]\n")
         return EXIT_INPUT
     except SessrefError as err:
         sys.stdout.write(render_error(err))

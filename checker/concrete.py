@@ -10,7 +10,7 @@ from typing import Any, Hashable, Iterable
 
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State, choice_label
 from .language import ast, cint
-from .model.objects import KINDS
+from .model.objects import FIELDS, KINDS, check_cell
 from .model.rules import Rule, Variant, check_variant
 from .model.world import Arg, Cell, PathEnds, World
 
@@ -141,9 +141,13 @@ class ConcreteWorld(StepWorld):
         self.step_record = record
 
     def get(self, cell: Cell) -> Any:
+        if cell[0] not in FIELDS:
+            check_cell(cell)  # raises: the model names a cell nobody declared
         return self.cells.get(cell, 0)
 
     def set(self, cell: Cell, value: Any) -> None:
+        if cell[0] not in FIELDS:
+            check_cell(cell)
         self.cells[cell] = value
         self.step_record.writes[cell] = value
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -36,7 +36,7 @@ from .model.api import EFFECTS
 from .model.objects import ALIVE
 from .model.rules import RULES, Conformance, Rule
 from .paths import enumerate_paths
-from .solving import UNSAFE, Options, Replay, check, replay
+from .solving import UNSAFE, Options, Replay, Verdict, check, replay
 
 MAX_PATHS = 32
 ENUMERATION_LIMIT = 4096  # paths enumerated before sampling
@@ -151,10 +151,17 @@ def load(name: str, source: str) -> ast.Program:
     return program
 
 
-def plan(name: str, source: str, options: Options, max_paths: int = MAX_PATHS, seed: int = 0) -> ScriptResult:
-    """The paths to run for one script, each with its reproducer (not yet run)."""
-    program = load(name, source)
-    verdict = check(program, options)
+def plan(
+    name: str, source: str, options: Options, max_paths: int = MAX_PATHS, seed: int = 0,
+    checked: tuple[ast.Program, Verdict] | None = None,
+) -> ScriptResult:
+    """The paths to run for one script, each with its reproducer (not yet run). `checked`:
+    the script's program and verdict under `options`, when the caller has them already."""
+    if checked is None:
+        program = load(name, source)
+        verdict = check(program, replace(options, depends=False))  # no report shows the path
+    else:
+        program, verdict = checked
     result = ScriptResult(name, source, verdict.verdict)
     if verdict.verdict == UNSAFE:
         for i, cx in enumerate(verdict.counterexamples, 1):
@@ -215,8 +222,13 @@ def conform(
     seed: int = 0,
     jobs: int = 2,
     progress: Callable[[PathCheck], None] | None = None,
+    checked: Callable[[str, str], tuple[ast.Program, Verdict] | None] | None = None,
 ) -> list[ScriptResult]:
-    results = [plan(name, source, options, max_paths, seed) for name, source in scripts]
+    """`checked(name, source)`: a script's program and verdict under `options` if the caller
+    has them (the test suite checks each spec once for all its tests), else None."""
+    results = [
+        plan(name, source, options, max_paths, seed, checked(name, source) if checked else None) for name, source in scripts
+    ]
     run_checks([c for r in results for c in r.checks], jobs, progress)
     return results
 

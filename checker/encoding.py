@@ -22,8 +22,8 @@ import z3
 from . import budget, symvalues
 from .concrete import Objects, StepWorld, site_label
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State
-from .language import ast
-from .model.objects import FINITE_FIELDS, KINDS
+from .language import ast, cint
+from .model.objects import FIELDS, FINITE_FIELDS, KINDS, check_cell
 from .model.rules import Rule, Variant, check_variant
 from .model.world import Arg, Cell, PathEnds
 from .symvalues import (
@@ -153,11 +153,15 @@ class ForkingWorld(StepWorld):
         return group
 
     def get(self, cell: Cell) -> Any:
+        if cell[0] not in FIELDS:
+            check_cell(cell)  # raises: the model names a cell nobody declared
         if len(cell) == 2 and cell[0] in FINITE_FIELDS:
             return self._read_field(cell[1], cell[0])
         return self.value(self.writes[cell] if cell in self.writes else self.base.get(cell, 0))
 
     def set(self, cell: Cell, value: Any) -> None:
+        if cell[0] not in FIELDS:
+            check_cell(cell)
         if len(cell) == 2 and cell[0] in FINITE_FIELDS:
             value = self.value(value)
             if isinstance(value, Sym):

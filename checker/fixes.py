@@ -1,7 +1,8 @@
 """Verified fixes: where a finding's help proposes a concrete edit, a few candidate edits of
 the script's text are derived from the finding, its counterexample and the syntax tree. Each
 is applied to a copy of the source, which is parsed, resolved and checked with the same
-options; the first candidate that verifies becomes the finding's fix, shown as a diff. A
+options (C input: the edit is a patch of the C file, read again by the C front end with the
+same `-D`/`-U`/`--function`; an edit of sessref's own text, an entry context, is none); the first candidate that verifies becomes the finding's fix, shown as a diff. A
 candidate that does not verify is never shown: the finding keeps its help in words.
 
 A fix verifies when the edited script is safe, or, when the script has several findings,
@@ -18,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import budget
 from .language import ast
+from .language.catalogue import CATALOGUE, require
 from .language.parser import parse
 from .language.resolve import resolve
 from .model.api import EFFECTS
@@ -43,8 +45,26 @@ MAX_CANDIDATES = 3  # checked per finding, at most
 CONTEXT_LINES = 2
 SAFE_AFTER, FINDING_GONE = "safe", "finding-gone"  # how a fix was verified
 
-FREES = {SESSION: "SSL_SESSION_free", SSL: "SSL_free", CTX: "SSL_CTX_free"}
-BORROWING_GETTERS = ("SSL_get_session", "SSL_get0_session")
+def _frees() -> dict[str, str]:
+    """The free function of each kind of object: the catalogue's `free` of the calls that
+    give the script an owned reference to one (tests/test_catalogue.py: exactly one each)."""
+    found: dict[str, str] = {}
+    for e in CATALOGUE.values():
+        ret = e.prototype.ret
+        if e.modelled and e.result == "owned" and ret.pointers == 1 and ret.base in (SESSION, SSL, CTX):
+            found.setdefault(ret.base, e.free)
+    return {kind: found[kind] for kind in (SESSION, SSL, CTX)}
+
+
+FREES = _frees()
+# Calls that lend a session (no reference), and the one that gives one instead.
+BORROWING_GETTERS = tuple(sorted(
+    n for n, e in CATALOGUE.items()
+    if e.modelled and e.result == "borrowed" and e.prototype.ret.base == SESSION and e.prototype.ret.pointers == 1
+))
+OWNING_GETTER = require("SSL_get1_session").name
+# Frees of plain buffers the model judges (a `get0` pointer into a session freed).
+BUFFER_FREES = frozenset(n for n, e in CATALOGUE.items() if e.modelled and e.effect_name == "OPENSSL_free")
 MODELLED = frozenset(EFFECTS)
 
 
@@ -110,6 +130,9 @@ def search_fixes(program: ast.Program, verdict: Verdict, options: Options) -> Fi
         original = _Outcome(UNSAFE, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
         tried: list[Candidate] = []
         for i, cx in enumerate(verdict.counterexamples):
+            if budget.expired():  # making the candidates costs too: not even that
+                unfinished.add(i)
+                continue
             for candidate in _candidates(tree, cx):
                 if budget.expired():
                     unfinished.add(i)
@@ -152,19 +175,23 @@ def _key(cx: Counterexample) -> tuple[str, int, int]:
     return (cx.rule.id, cx.span.start, cx.span.end)
 
 
-def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
-    """The verdict on an edited script, cached by (source, options); None for bad input."""
+def _outcome(file: str, source: str, options: Options, relower: Any = None) -> _Outcome | None:
+    """The verdict on an edited script (C input: the edited file, read by `relower`), cached
+    by (source, options); None for bad input."""
     key = (file, source, options.unroll, options.allocation_failures, options.timeout_ms)
     if key in _OUTCOMES:
         _OUTCOMES.move_to_end(key)
         return _OUTCOMES[key]
     # The same options, timeout included (a shorter one would make fixes depend on the
     # machine's load); no shortest counterexamples: only which findings remain matters.
-    quick = replace(options, shortest=False)
+    quick = replace(options, shortest=False, depends=False)
     result: _Outcome | None
     try:
-        program = parse(source, file)
-        resolve(program, MODELLED)
+        if relower is not None:
+            program = relower(source)
+        else:
+            program = parse(source, file)
+            resolve(program, MODELLED)
         verdict = check(program, quick) if program.items else None
     except Exception:  # bad input (SessrefError), too deep, or anything else: the candidate is rejected
         verdict = None
@@ -182,20 +209,23 @@ def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
 
 def _verify(program: ast.Program, options: Options, original: _Outcome, cx: Counterexample, candidate: Candidate) -> Fix | None:
     edits = candidate.edits
-    source = apply_edits(program.source, edits)
-    edited = _outcome(program.file, source, options)
+    own = program.source if program.own_text_end < 0 else program.source[: program.own_text_end]
+    if any(e.end > len(own) or e.start > len(own) for e in edits):
+        return None  # C input: an edit of sessref's own text (an entry context) is no fix of the file
+    source = apply_edits(own, edits)
+    edited = _outcome(program.file, source, options, program.relower)
     if edited is None or edited.verdict not in (SAFE, UNSAFE) or edited.vacuous and not original.vacuous:
         return None
     if edited.verdict == SAFE:
-        how, words = SAFE_AFTER, "the edited script verifies safe"
+        how, words = SAFE_AFTER, "the patched file verifies safe" if program.relower else "the edited script verifies safe"
     else:
         before = {moved for finding in original.findings if (moved := _moved(finding, edits)) is not None}
         if _moved(_key(cx), edits) in edited.findings or not edited.findings <= before:
             return None
         how = FINDING_GONE
         words = f"this finding is gone and no new one appears; {len(edited.findings)} other finding(s) remain"
-    rows, lines = _diff_rows(program.source, source)
-    return Fix(candidate.description, _unified_diff(program.file, program.source, source), lines, how, words, rows)
+    rows, lines = _diff_rows(own, source)
+    return Fix(candidate.description, _unified_diff(program.file, own, source), lines, how, words, rows)
 
 
 def _moved(finding: tuple[str, int, int], edits: Iterable[Edit]) -> tuple[str, int, int] | None:
@@ -564,7 +594,7 @@ def _candidates(tree: _Tree, cx: Counterexample) -> list[Candidate]:
 
 def _free_statement(case: _Case, call: ast.Call | None) -> _Place | None:
     """The statement that is exactly a free call `X_free(v);`."""
-    if call is None or call.func not in (*FREES.values(), "OPENSSL_free"):
+    if call is None or call.func not in (*FREES.values(), *BUFFER_FREES):
         return None
     place = case.tree.statement_at(call.span)
     if place is None or not isinstance(place.stmt, ast.ExprStmt) or place.stmt.expr is not call:
@@ -583,7 +613,7 @@ def _take_reference(case: _Case, name: str, before: int) -> ast.Call | None:
 
 
 def _get1(call: ast.Call) -> Edit:
-    return Edit(call.func_span.start, call.func_span.end, "SSL_get1_session")
+    return Edit(call.func_span.start, call.func_span.end, OWNING_GETTER)
 
 
 def _root_cause(case: _Case) -> Iterator[Candidate | None]:
@@ -635,13 +665,13 @@ def _borrowed_free(case: _Case) -> Iterator[Candidate | None]:
     o = case.obj
     if place is None or call is None or o is None:
         return
-    if call.func != "OPENSSL_free" and not (names and case.path.holds(names[0], o, case.path.end)):
+    if call.func not in BUFFER_FREES and not (names and case.path.holds(names[0], o, case.path.end)):
         return  # this free released something else (an `SSL` whose slot held the object)
     if names:
         getter = _take_reference(case, names[0], case.path.end)
         if getter is not None:
             yield Candidate("take a reference with `SSL_get1_session` and keep the free", (_get1(getter),))
-    if call.func == "OPENSSL_free":
+    if call.func in BUFFER_FREES:
         yield Candidate("do not free a `get0` result: the session owns it", (case.tree.delete(place),))
     elif names:
         yield Candidate(f"do not free `{names[0]}` here: {_not_owned(case, place, names[0])}", (case.tree.delete(place),))
@@ -717,9 +747,7 @@ def _leak(case: _Case) -> Iterator[Candidate | None]:
     o, place, variant = case.obj, case.place(), case.variant
     if o is None:
         return
-    free = FREES.get(case.path.kind(o))
-    if free is None:
-        return
+    free = FREES[case.path.kind(o)]
     if variant is LEAK_OVERWRITTEN and place is not None and isinstance(place.stmt, ast.Assign):
         target = place.stmt.target
         if isinstance(target, ast.Name):

@@ -50,7 +50,7 @@ def _finding(f: ReportedFinding) -> dict[str, Any]:
         "path": {
             "hidden_steps": f.hidden_steps,
             "minimal": f.minimal,
-            "choices": [{"span": _span(c.span), "text": c.text} for c in f.choices],
+            "choices": [{"span": _span(c.span), "text": c.text, "needed": c.needed} for c in f.choices],
             "steps": [
                 {
                     "step": s.number,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from . import __version__
 from .explain import page_for, page_sections, render_page
-from .findings import FileReport, ObjectState, PathStep, ReportedFinding
+from .findings import FileReport, ObjectState, PathStep, ReportedFinding, path_text
 from .language.ast import Span
 from .model.rules import RULES, Rule
 
@@ -81,9 +82,18 @@ def _folder_uri(folder: Path) -> str:
 def relative_path(file: str, root: Path) -> str | None:
     """`file` relative to `root` with `/` separators, or None when it lies outside."""
     try:
-        return Path(file).resolve().relative_to(root.resolve()).as_posix()
+        return _resolved(file).relative_to(_resolved(root)).as_posix()
     except ValueError:
         return None
+
+
+def _resolved(file: str | Path) -> Path:
+    """The absolute path with links followed, as far as they lead (a loop of links or a
+    dangling one is reported as an input error elsewhere; its name is kept here)."""
+    try:
+        return Path(file).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return Path(os.path.abspath(file))
 
 
 # ---- rules --------------------------------------------------------------------------
@@ -165,7 +175,7 @@ def _result(report: FileReport, f: ReportedFinding, root: Path, seen: dict[str, 
     if links:
         message += f" Steps that led here: {links}."
     if f.choices:
-        message += " Path: " + "; ".join(c.text for c in f.choices) + "."
+        message += " Path: " + path_text(f) + "."
     if f.help:
         message += f" Help: {_sentence(f.help)}"
     result: dict[str, Any] = {
@@ -188,7 +198,7 @@ def _result(report: FileReport, f: ReportedFinding, root: Path, seen: dict[str, 
 def _artifact(file: str, root: Path) -> dict[str, Any]:
     relative = relative_path(file, root)
     if relative is None:
-        return {"uri": Path(file).resolve().as_uri()}
+        return {"uri": _resolved(file).as_uri()}
     return {"uri": quote(relative), "uriBaseId": SOURCE_ROOT}
 
 
@@ -234,7 +244,7 @@ def _code_flow(report: FileReport, f: ReportedFinding, artifact: dict[str, Any])
         words.append(f"only the last {MAX_FLOW_STEPS} steps are listed")
         flow = flow[-MAX_FLOW_STEPS:]
     if f.choices:
-        words.append("path: " + "; ".join(c.text for c in f.choices))
+        words.append("path: " + path_text(f))
     return {"message": {"text": "; ".join(words) + "."}, "threadFlows": [{"locations": flow}]}
 
 

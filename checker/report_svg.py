@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-from .findings import FileReport, ObjectState, PathStep, ReportedFinding, holder_text
+from .findings import FileReport, ObjectState, PathStep, ReportedFinding, holder_text, path_text
 from .model.rules import LEAK_AT_END
 from .textfit import Line, Measure, mono_width, sans_width
 
@@ -718,7 +718,7 @@ def finding_svg(report: FileReport, finding: ReportedFinding, number: int, total
         f"{finding.span} ({report.file} is {report.verdict}: finding {number} of {total})",
     ]
     if finding.choices:
-        header.append("path: " + "; ".join(c.text for c in finding.choices))
+        header.append("path: " + path_text(finding))
     return Timeline(report, finding, prefix, header).svg(standalone=True)
 
 

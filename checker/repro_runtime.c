@@ -10,6 +10,7 @@
  * calls to it (a new session's time, cache timeouts) read `sr_clock`.
  */
 #include <openssl/core_names.h> /* the peer's ticket keys */
+#include <sys/time.h>              /* setitimer: the CPU-time limit of a run */
 
 /* Under valgrind, what the program does is also written into valgrind's own log, in
  * order with its errors: a tool reading the log knows the script line of each error. */
@@ -95,6 +96,27 @@ static long long sr_choice(const char *what, const char *at)
     return sr_path[sr_pos++].value;
 }
 
+/* C input: an unknown value kept in a pointer (a helper wrote it: `lookup(&p)`): the path's
+ * value, where it names one of the program's objects (object #N), is that object. */
+static void *sr_as_pointer(long long value)
+{
+    if (value > 0 && value < (long long)(sizeof sr_objects / sizeof sr_objects[0]) && sr_objects[value] != NULL)
+        return sr_objects[value];
+    return (void *)(intptr_t)value;
+}
+
+/* C input: the caller of a checked function releases what it still owns, once; the path
+ * says whether it does (1 an SSL, 2 an SSL_CTX, 3 a session; 0 nothing). */
+static void sr_release(void *object, const char *at)
+{
+    switch (sr_take("release", at, 0)) {
+    case 1: SSL_free(object); break;
+    case 2: SSL_CTX_free(object); break;
+    case 3: SSL_SESSION_free(object); break;
+    default: break;
+    }
+}
+
 static void sr_at(int line, const char *text)
 {
     sr_line = line;
@@ -136,6 +158,18 @@ static void *sr_pointer(const void *real, const char *at)
             sr_mismatch(real != NULL ? "the call returned a pointer, the model expected NULL"
                                      : "the call returned NULL, the model expected a pointer");
     }
+    return (void *)real;
+}
+
+/* A pointer the model leaves open (a neutral call's result): NULL where the path says so. */
+static void *sr_nullable(const void *real, const char *at)
+{
+    if (!sr_next_is("nullable", at))
+        return (void *)real;
+    if (sr_path[sr_pos++].value)
+        return NULL; /* what the call returned is not used on this path */
+    if (real == NULL)
+        sr_mismatch("the call returned NULL, the counterexample assumes a pointer");
     return (void *)real;
 }
 
@@ -928,8 +962,9 @@ static void sr_peers_free(void)
     sr_peer_server = sr_peer_client = sr_stranger = NULL;
 }
 
-/* A library that loops on corrupted memory would hang the run: SESSREF_ALARM=N seconds
- * ends it (the conformance suite sets it). */
+/* A library that loops on corrupted memory would hang the run: SESSREF_ALARM=N seconds of
+ * CPU time end it (the conformance suite sets it). CPU time, not wall time: on a loaded
+ * machine a normal run under valgrind can take many times its 2 s of CPU in wall time. */
 static void sr_alarm(int signal_number)
 {
     (void)signal_number;
@@ -945,8 +980,9 @@ static void sr_start(void)
     sr_used = calloc(sr_path_length + 1, 1);
     const char *alarm_seconds = getenv("SESSREF_ALARM");
     if (alarm_seconds != NULL && atoi(alarm_seconds) > 0) {
-        signal(SIGALRM, sr_alarm);
-        alarm((unsigned)atoi(alarm_seconds));
+        struct itimerval limit = {{0, 0}, {atoi(alarm_seconds), 0}};
+        signal(SIGPROF, sr_alarm);
+        setitimer(ITIMER_PROF, &limit, NULL);
     }
     sr_clock = (time_t)sr_take("start time", "1:1", 1700000000);
 }

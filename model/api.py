@@ -31,7 +31,14 @@ from .objects import (
     session_ctx_ref_of,
     slot_of,
 )
-from .rules import BORROWED_FREE, BORROWED_GET0_RESULT, CACHE_CORRUPTION, DOUBLE_FREE, DOUBLE_FREE_HOSTNAME, USE_AFTER_FREE
+from .rules import (
+    BORROWED_FREE,
+    BORROWED_GET0_RESULT,
+    CACHE_CORRUPTION,
+    DOUBLE_FREE,
+    DOUBLE_FREE_HOSTNAME,
+    USE_AFTER_FREE,
+)
 from .values import (
     METHOD_ANY,
     METHOD_CLIENT,
@@ -238,10 +245,10 @@ def _decoded_fields(w: World, s: int) -> None:
 def d2i_session(w: World, args: list[Arg]) -> Value:
     a, pp = args[0], args[1]
     refs.require(w, pp, "`d2i_SSL_SESSION`")
-    return decode_session(w, a, "d2i_SSL_SESSION")
+    return decode_session(w, a, "d2i_SSL_SESSION", pp)
 
 
-def decode_session(w: World, a: Arg, name: str) -> Value:
+def decode_session(w: World, a: Arg, name: str, pp: Arg | None = None) -> Value:
     """`d2i_SSL_SESSION(a, ...)` and the decoders built on it (`PEM_read_bio_SSL_SESSION`,
     `d2i_SSL_SESSION_bio`): a new owned session, or `*a` decoded in place."""
     target = a.address_of
@@ -263,6 +270,10 @@ def decode_session(w: World, a: Arg, name: str) -> Value:
     if not w.choose("decoding succeeds"):
         w.note(existing or 0, f"`{name}` fails on its input: returns NULL")
         return NULL
+    # crypto/asn1/tasn_dec.c ASN1_item_d2i: on success `*pp` moves past the bytes decoded,
+    # still a plain buffer the model does not follow.
+    if pp is not None:
+        _write_out(w, pp, OPAQUE_POINTER)
     if existing:
         _decoded_fields(w, existing)
         w.note(existing, f"`{name}` decodes into {obj(existing)} in place: no new reference")
@@ -278,27 +289,6 @@ def decode_session(w: World, a: Arg, name: str) -> Value:
         w.set(target, s)
         w.note(s, f"`{a.text[1:]}` is set to the new session too: one reference, two pointers")
     return s
-
-
-@effect(
-    "PEM_read_bio_SSL_SESSION",
-    cite="ssl/ssl_sess.c IMPLEMENT_PEM_rw(SSL_SESSION): crypto/pem/pem_oth.c PEM_ASN1_read_bio calls "
-    "d2i_SSL_SESSION(x, ...) on the PEM's bytes, so `x` is reused as by d2i [verified 3.0.19: "
-    "tests/library/exdata_pem.c]",
-    returns="owned",
-)
-def pem_read_session(w: World, args: list[Arg]) -> Value:
-    return decode_session(w, args[1], "PEM_read_bio_SSL_SESSION")
-
-
-@effect(
-    "d2i_SSL_SESSION_bio",
-    cite="ssl.h d2i_SSL_SESSION_bio: ASN1_d2i_bio_of(SSL_SESSION, SSL_SESSION_new, d2i_SSL_SESSION, bp, s_id) "
-    "reads the BIO and calls d2i_SSL_SESSION(s_id, ...) [verified 3.0.19: tests/library/exdata_pem.c]",
-    returns="owned",
-)
-def d2i_session_bio(w: World, args: list[Arg]) -> Value:
-    return decode_session(w, args[1], "d2i_SSL_SESSION_bio")
 
 
 def _encode_to_bio(name: str, cite: str) -> None:
@@ -1015,7 +1005,7 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
                 (owner,),
                 variant=DOUBLE_FREE_HOSTNAME,
             )
-        # The session frees its hostname again when it is destroyed (refs._destroy).
+        # The session frees its hostname again when it is destroyed (refcount._destroy).
         w.set(("hostfreed", owner), True)
         w.finding(
             BORROWED_FREE,
@@ -1033,6 +1023,69 @@ def start(w: World, args: list[Arg]) -> Value:
     w.set(("lseq",), 0)
     w.set(("idseq",), 0)
     return None
+
+
+# ---- neutral calls (checker/language/catalogue.toml, status "neutral") ---------------------
+
+
+def neutral_reads(name: str, kinds: tuple[str, ...], reads_session: bool) -> Callable[[World, list[Arg]], Value]:
+    """What a neutral call does to the model: nothing but read what it is passed. `kinds[i]`
+    is "object" for a session, `SSL` or context argument (a use: use-after-free if it was
+    destroyed; NULL is not judged, since what each neutral call does with NULL was not
+    measured), "buffer" for a `char *`/`void *` one (a pointer into a session dangles once
+    its session or buffer is gone), "" for the rest. With `reads_session`, the call also
+    reads the `SSL`'s session (`s->session`)."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        for kind, arg in zip(kinds, args):
+            if kind == "buffer":
+                _reads_buffer(w, arg, name)
+                continue
+            if kind != "object":
+                continue
+            o = w.ptr(arg)
+            if o == NULL:
+                continue
+            refs.use(w, o, f"`{name}` reads", via=arg.var)
+            if reads_session and w.kind(o) == SSL:
+                s = w.get(("slot", o))
+                if s != NULL:
+                    refs.use(w, s, f"`{name}` reads the session of {obj(o)},", holder=slot_of(o))
+        return None
+
+    return run
+
+
+def _decode_from(name: str, target: int) -> Callable[[World, list[Arg]], Value]:
+    """A session decoded from a BIO or a FILE: `d2i_SSL_SESSION(x, &p, len)` on bytes the
+    model does not see (`x` is argument `target`: NULL, or `&s` to decode into `s`)."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        return decode_session(w, args[target], name)
+
+    return run
+
+
+for _name, _cite in (
+    ("PEM_read_bio_SSL_SESSION", "crypto/pem/pem_oth.c PEM_ASN1_read_bio: d2i_SSL_SESSION(x, &p, len) on the PEM body "
+     "(ssl.h DECLARE_PEM_rw(SSL_SESSION, SSL_SESSION)); a read that fails gives NULL; `*x` is reused as by d2i "
+     "[verified 3.0.19: tests/library/exdata_pem.c]"),
+    ("PEM_read_SSL_SESSION", "crypto/pem/pem_oth.c PEM_ASN1_read via a FILE BIO: as PEM_read_bio_SSL_SESSION"),
+    ("d2i_SSL_SESSION_bio", "ssl.h d2i_SSL_SESSION_bio = ASN1_d2i_bio_of(SSL_SESSION, SSL_SESSION_new, d2i_SSL_SESSION, "
+     "bp, s_id); crypto/asn1/a_d2i_fp.c ASN1_d2i_bio: d2i(x, &p, len) on what the BIO holds"),
+):
+    EFFECTS[_name] = Effect(_name, _decode_from(_name, 1), _cite, "owned")
+
+
+def fields_of_unknown_session(w: World, s: int) -> None:
+    """A new session object that comes from outside the model's view (a user function's
+    store or file, `model/contracts.py`): not cached, no handshake made it, and its key
+    and times are unknown, as for a decoded one."""
+    w.set(("cached", s), 0)
+    w.set(("lseq", s), 0)
+    w.set(("hostseq", s), 0)
+    _not_from_handshake(w, s)
+    _decoded_fields(w, s)
 
 
 # Effects of the rest of the API, registered in EFFECTS when their modules load.

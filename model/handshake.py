@@ -34,9 +34,20 @@ from .objects import (
     RECEIVED_SHUTDOWN,
     SENT_SHUTDOWN,
     SESSION,
+    Holder,
+    cache_of,
+    handshake_of,
+    new_cb_of,
     slot_of,
 )
-from .rules import CALLBACK_COPY0_ONLY_REFERENCE, CALLBACK_COPY0_UNOWNED, CALLBACK_COPY_LEFT_1, STALE_SESSION
+from .refcount import callback_site, reachable
+from .rules import (
+    CALLBACK_COPY0_ONLY_REFERENCE,
+    CALLBACK_COPY0_UNOWNED,
+    CALLBACK_COPY_LEFT_1,
+    CALLBACK_OWNERSHIP,
+    STALE_SESSION,
+)
 from .world import World, obj
 
 CLIENT, SERVER = 1, 2
@@ -79,12 +90,12 @@ NR_REASONS = {
 }
 
 
-def handshake_holder(ssl: int) -> tuple:
-    return ("handshake", ssl)
+def handshake_holder(ssl: int) -> Holder:
+    return handshake_of(ssl)
 
 
-def new_cb_holder(ssl: int) -> tuple:
-    return ("new-cb", ssl)
+def new_cb_holder(ssl: int) -> Holder:
+    return new_cb_of(ssl)
 
 
 # ---- the connection's settings ----------------------------------------------------------
@@ -460,7 +471,7 @@ def _server_hello(w: World, ssl: int) -> None:
             if w.choose(f"{CLIENT_ID_IS_CACHED} {k + 1}"):
                 w.record(OFFERED, m)
                 w.set(("hs", "keys", ssl), bool(w.get(("real", m))) and w.get(("origin", m)) == sctx)
-                refs.use(w, m, "the server's cache lookup compares the key of", holder=("cache", sctx))
+                refs.use(w, m, "the server's cache lookup compares the key of", holder=cache_of(sctx))
                 refs.take(w, m, handshake_holder(ssl), f"the lookup finds {obj(m)} in {obj(sctx)}'s cache and takes a reference")
                 _consider(w, ssl, m, 1)
                 return
@@ -476,7 +487,6 @@ def _server_hello(w: World, ssl: int) -> None:
 @stage
 def _after_get_session(w: World, ssl: int, n: int) -> None:
     """L543-581: what `get_session_cb` returned, and its `*copy` flag."""
-    from .rules import CALLBACK_OWNERSHIP
 
     r = w.value(w.get(("hs", "got", ssl)))
     copy = w.test(w.get(("hs", "copy", ssl)))
@@ -543,18 +553,6 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
     if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_STORE:
         cache.add(w, sctx, r)
     _then(w, mark, _consider_found, ssl, r)
-
-
-def callback_site(w: World, what: str):
-    """Where the last callback broke its contract: its `return`, or its `*copy = ...` (the
-    executor records both); None (the current step) when it did neither."""
-    site = w.value(w.get(("cbsite", what))) if what == "copy" else None
-    return site or w.value(w.get(("cbsite", "return"))) or None
-
-
-def reachable(w: World, o: int) -> bool:
-    """Whether a variable in scope (a global, the caller's locals) still points at `o`."""
-    return any(w.value(w.get(cell)) == o for cell in w.live_variables())
 
 
 @stage

@@ -4,6 +4,8 @@ and prints them; the reports take their note and help from them and point at the
 
 from __future__ import annotations
 
+import tempfile
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -29,9 +31,16 @@ def _id(rule: Rule) -> str:
 
 
 def _report(script: str, tmp_path: Path, name: str):
-    path = tmp_path / f"{name}.sess"
-    path.write_text(script)
-    return check_file(path, Options())
+    return _checked(script, name)
+
+
+@cache
+def _checked(script: str, name: str):
+    """A page's script checked once for the tests that read it (no fixes: none looks at them)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.sess"
+        path.write_text(script)
+        return check_file(path, Options(), fixes=False)
 
 
 def _annotated(script: str) -> set[tuple[int, str]]:

@@ -30,7 +30,7 @@ after), `/* sessref: sess may-be-null */`, `/* sessref: returns borrowed */`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import ast
 from .cfront import CUnit, first_accesses, lower_c
@@ -122,7 +122,8 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
     if idle:
         notes.append(f"{len(idle)} function(s) reach no session, `SSL` or context (no OpenSSL call, no storage "
                      "of those types): nothing in them to check: " + ", ".join(f"`{n}`" for n in idle))
-    program = ast.Program(unit.file, source, tuple(items), dict(unit.functions), tuple(notes + unit.notes))
+    program = ast.Program(unit.file, source, tuple(items), dict(unit.functions), tuple(notes + unit.notes),
+                          declarations=dict(unit.declarations))
     return program, entries
 
 
@@ -135,6 +136,12 @@ def load_c(path: str, modelled: frozenset[str], defines: dict[str, int | None] |
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ParseError("the file is not UTF-8", ast.Span(path, line, 1, line, 2)) from None
+    return load_c_text(path, source, modelled, defines, undefines, only)
+
+
+def load_c_text(path: str, source: str, modelled: frozenset[str], defines: dict[str, int | None] | None = None,
+                undefines: tuple[str, ...] = (), only: list[str] | None = None) -> ast.Program:
+    """`load_c` of the file's text (a verified fix re-checks an edited text this way)."""
     unit = lower_c(path, source, modelled, defines, undefines)
     if not unit.functions:
         raise ParseError("no function definition to check in this C file", ast.Span(path, 1, 1, 1, 1), source=source,
@@ -145,7 +152,11 @@ def load_c(path: str, modelled: frozenset[str], defines: dict[str, int | None] |
             raise ParseError(f"no function `{missing[0]}` in this file", ast.Span(path, 1, 1, 1, 1), source=source,
                              help="functions: " + ", ".join(f"`{n}`" for n in unit.functions))
     program, _ = build_program(unit, only)
-    return program
+
+    def relower(text: str) -> ast.Program:
+        return load_c_text(path, text, modelled, defines, undefines, only)
+
+    return replace(program, own_text_end=len(source), relower=relower)
 
 
 def _file_span(unit: CUnit) -> ast.Span:
@@ -256,10 +267,18 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
             assumed.append("the library runs it in a server with an external cache"
                            + (f" filled by `{partner}`" if partner else "") + ", over two connections")
         else:
+            # An application with a new_session_cb keeps its own cache: the library's internal
+            # store is off unless the file sets a mode where it registers the callback.
+            mode = info.cache_mode if info.cache_mode is not None and info.cache_mode & 0x2 else None
+            lines.append("SSL_CTX_set_session_cache_mode(ctx0, "
+                         + (str(mode) if mode is not None else "SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL_STORE")
+                         + ");")
             lines.append(f"SSL_CTX_sess_set_new_cb(ctx0, {name});")
             rounds = 1
             assumed.append("the library runs it in a server handshake (it gets a session the library lends, "
-                           "plus a reference if it returns 1)")
+                           "plus a reference if it returns 1), "
+                           + ("with the session cache mode the file sets where it registers it" if mode is not None
+                              else "with an external cache only (`SSL_SESS_CACHE_NO_INTERNAL_STORE`)"))
         for i in range(rounds):
             lines.append(f"SSL *ssl{i} = SSL_new(ctx0);")
             lines.append(f"if (SSL_accept(ssl{i}) == 1) SSL_shutdown(ssl{i});")
