@@ -772,6 +772,15 @@ class Executor:
                 cell, _ = self._lookup(a.target.id, frame, a.target.span)
                 args.append(Arg(1, _text(self.program, a.span), address_of=cell))
                 continue
+            ctype = self._static_ctype(a, frame)
+            if call.func in _KEEPS_POINTER and a is call.args[-1] and ctype is not None and _is_object(ctype):
+                return self._unmodelled(call, f"it keeps `{_text(self.program, a.span)}`, an `{ctype.base}` the model "
+                                        "tracks, where the model does not follow it (ex_data)", state, frame, here=True)
+            if call.func in _EX_INDEX and isinstance(a, ast.Name) and a.id in self.functions and not self._declared(a.id, frame):
+                return self._unmodelled(call, f"it registers `{a.id}` as an ex_data callback: the library runs a free "
+                                        "callback once for every session carrying the pointer, and copies of a session "
+                                        "(SSL_SESSION_dup, each TLS 1.3 ticket) carry the same pointer; the model does not "
+                                        "run ex_data callbacks", state, frame, here=True)
             if (isinstance(a, ast.Name) and a.id in self.functions and not self._declared(a.id, frame)
                     and not entry.registers):
                 # A callback the model does not run (a verify callback): sound only if inert.
@@ -1130,6 +1139,13 @@ class Executor:
 def out_label(variable: str, function: str) -> str:
     """The choice that names what a neutral call wrote through `&variable`."""
     return f"`{variable}` after `{function}`"
+
+
+# Modelled calls that keep an application pointer in an object: a tracked object kept
+# there would escape the model (its references could no longer be followed).
+_KEEPS_POINTER = frozenset({"SSL_SESSION_set_ex_data", "SSL_SESSION_set_app_data"})
+# Modelled calls whose callbacks the library runs at object creation, copy and destruction.
+_EX_INDEX = frozenset({"SSL_SESSION_get_ex_new_index", "CRYPTO_get_ex_new_index"})
 
 
 def _int_type(ctype: ast.CType | None) -> cint.IntType | None:

@@ -209,6 +209,9 @@ def session_dup(w: World, args: list[Arg]) -> Value:
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
     for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real", "origin", "sidctx"):
         w.set((field, d), w.get((field, src)))
+    from .connection import copy_ex_data
+
+    copy_ex_data(w, d, src)
     w.set(("hostseq", d), 0)
     _new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
     w.set(("cached", d), 0)
@@ -355,7 +358,6 @@ _reader("SSL_SESSION_get_master_key", _GETTERS, _opaque("master key length", 0, 
 _reader("SSL_SESSION_print", "ssl/ssl_txt.c SSL_SESSION_print L30-200", _opaque("print result", 0, 1))
 _reader("SSL_SESSION_print_fp", "ssl/ssl_txt.c SSL_SESSION_print_fp L16-28 (NULL gives 0)", _opaque("print result", 0, 1), True)
 _reader("SSL_SESSION_print_keylog", "ssl/ssl_txt.c SSL_SESSION_print_keylog L202-240", _opaque("print result", 0, 1))
-_reader("SSL_SESSION_get_ex_data", _GETTERS, lambda w, s: NULL)
 
 
 def _write_out(w: World, arg: Arg, value: Value) -> None:
@@ -483,7 +485,6 @@ for _name in (
     "SSL_SESSION_set1_master_key",
     "SSL_SESSION_set_max_early_data",
     "SSL_SESSION_set1_ticket_appdata",
-    "SSL_SESSION_set_ex_data",
 ):
     _reader(_name, "ssl/ssl_sess.c L924-1104 (writes a field of the session)", lambda w, s: 1)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from . import cache, handshake, refs
 from .api import EFFECTS, Effect, _alloc_fails, _object_arg, _reads_buffer, effect, set_slot, ssl_new_object
-from .objects import VERIFY_PEER, ctx_ref_of, session_ctx_ref_of, slot_of
+from .objects import SCRIPT, VERIFY_PEER, cache_of, ctx_ref_of, session_ctx_ref_of, slot_of
 from .values import NULL, function_index, interior_owner, string_index
 from .world import Arg, Value, World, obj
 
@@ -199,7 +199,7 @@ def ssl_set_ssl_ctx(w: World, args: list[Arg]) -> Value:
 def ssl_dup(w: World, args: list[Arg]) -> Value:
     s = _object_arg(w, args[0], "SSL_dup")
     if w.get(("began", s)) or w.get(("done", s)):
-        refs.take(w, s, ("script",), f"{obj(s)} is past its initial state: `SSL_dup` returns it with one more reference")
+        refs.take(w, s, SCRIPT, f"{obj(s)} is past its initial state: `SSL_dup` returns it with one more reference")
         return s
     ctx = w.get(("ctx", s))
     refs.use(w, ctx, f"`SSL_dup` reads the context of {obj(s)},", holder=ctx_ref_of(s))
@@ -236,6 +236,100 @@ def ssl_new_session_ticket(w: World, args: list[Arg]) -> Value:
     return 1
 
 
+# ---- ex_data on sessions ------------------------------------------------------------------------
+# crypto/ex_data.c: each object has a vector of application pointers; index 0 of every class
+# is the app data (SSL_SESSION_set_app_data), later indices are given out by
+# CRYPTO_get_ex_new_index. A session's values are a list of (index, value), newest last, so
+# that an index the model does not know still finds the value stored under it.
+EX_INDEX_SSL_SESSION = 2  # CRYPTO_EX_INDEX_SSL_SESSION
+
+
+def _set_ex(w: World, s: int, idx, value) -> None:
+    n = w.get(("exn", s))
+    w.set(("exk", s, n), idx)
+    w.set(("exv", s, n), value)
+    w.set(("exn", s), n + 1)
+
+
+def _get_ex(w: World, s: int, idx):
+    if w.test(w.lt(idx, 0)):
+        return NULL  # CRYPTO_get_ex_data: an index out of the vector gives NULL
+    for j in range(w.get(("exn", s)) - 1, -1, -1):
+        if w.test(w.eq(w.get(("exk", s, j)), idx)):
+            return w.get(("exv", s, j))
+    return NULL
+
+
+def copy_ex_data(w: World, d: int, src: int) -> None:
+    """CRYPTO_dup_ex_data: without a dup callback (the model accepts none) each pointer is
+    copied as it is, so both sessions then carry it [verified 3.0.19: exdata_pem]."""
+    n = w.get(("exn", src))
+    for j in range(n):
+        w.set(("exk", d, j), w.get(("exk", src, j)))
+        w.set(("exv", d, j), w.get(("exv", src, j)))
+    w.set(("exn", d), n)
+
+
+def _ex_value(w: World, arg: Arg, name: str):
+    value = w.value(arg.value)
+    _reads_buffer(w, arg, name)
+    return value
+
+
+@effect("SSL_SESSION_set_ex_data", cite="ssl/ssl_sess.c SSL_SESSION_set_ex_data: CRYPTO_set_ex_data, any index >= 0 "
+        "(the vector grows) [verified 3.0.19: tests/library/exdata_pem.c]")
+def session_set_ex_data(w: World, args: list[Arg]) -> Value:
+    s = _object_arg(w, args[0], "SSL_SESSION_set_ex_data")
+    if w.test(w.lt(args[1].value, 0)):
+        return 0
+    _set_ex(w, s, args[1].value, _ex_value(w, args[2], "SSL_SESSION_set_ex_data"))
+    return 1
+
+
+@effect("SSL_SESSION_get_ex_data", cite="ssl/ssl_sess.c SSL_SESSION_get_ex_data: CRYPTO_get_ex_data, the pointer "
+        "stored under the index (NULL if none) [verified 3.0.19: tests/library/exdata_pem.c]")
+def session_get_ex_data(w: World, args: list[Arg]) -> Value:
+    return _get_ex(w, _object_arg(w, args[0], "SSL_SESSION_get_ex_data"), args[1].value)
+
+
+@effect("SSL_SESSION_set_app_data", cite="ssl.h SSL_SESSION_set_app_data: SSL_SESSION_set_ex_data(s, 0, a)")
+def session_set_app_data(w: World, args: list[Arg]) -> Value:
+    s = _object_arg(w, args[0], "SSL_SESSION_set_app_data")
+    _set_ex(w, s, 0, _ex_value(w, args[1], "SSL_SESSION_set_app_data"))
+    return 1
+
+
+@effect("SSL_SESSION_get_app_data", cite="ssl.h SSL_SESSION_get_app_data: SSL_SESSION_get_ex_data(s, 0)")
+def session_get_app_data(w: World, args: list[Arg]) -> Value:
+    return _get_ex(w, _object_arg(w, args[0], "SSL_SESSION_get_app_data"), 0)
+
+
+def _new_index(w: World, klass: int, callbacks: list[Arg]) -> Value:
+    """CRYPTO_get_ex_new_index: the class's next index, from 1 (0 is the app data)
+    [verified 3.0.19: the first session index of a process is 1]. Its callbacks run when
+    objects are made, copied and destroyed; the model runs none of them, so the executor
+    accepts only NULL or inert ones."""
+    for arg in callbacks:
+        w.value(arg.value)
+    n = w.get(("exidx", klass)) + 1
+    w.set(("exidx", klass), n)
+    return n
+
+
+@effect("SSL_SESSION_get_ex_new_index", cite="ssl.h SSL_SESSION_get_ex_new_index: "
+        "CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_SESSION, ...); crypto/ex_data.c")
+def session_get_ex_new_index(w: World, args: list[Arg]) -> Value:
+    return _new_index(w, EX_INDEX_SSL_SESSION, args[2:])
+
+
+@effect("CRYPTO_get_ex_new_index", cite="crypto/ex_data.c CRYPTO_get_ex_new_index: one counter per class")
+def crypto_get_ex_new_index(w: World, args: list[Arg]) -> Value:
+    klass = w.value(args[0].value)
+    if not isinstance(klass, int):
+        klass = -1  # a class the model cannot tell: its own counter
+    return _new_index(w, klass, args[3:])
+
+
 # ---- the cache, seen from an SSL ---------------------------------------------------------------
 
 
@@ -267,7 +361,7 @@ def ssl_has_matching_session_id(w: World, args: list[Arg]) -> Value:
         return w.fresh_int("a cached session has the id", 0, 1)
     for m in cache.members(w, sctx):
         if w.test(w.eq(w.get(("ver", m)), version)) and w.test(w.eq(w.get(("sid", m)), sid)):
-            refs.use(w, m, "`SSL_has_matching_session_id` compares the key of", holder=("cache", sctx))
+            refs.use(w, m, "`SSL_has_matching_session_id` compares the key of", holder=cache_of(sctx))
             return 1
     return 0
 

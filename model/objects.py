@@ -190,6 +190,10 @@ SENT = Field("sent", (1,), "how many TLS 1.3 tickets the server `SSL` sent", fin
 XTICK = Field("xtick", (1,), "tickets `SSL_new_session_ticket` asked for, not sent yet", finite=True)
 # The world
 CLOCK = Field("clock", (0,), "what `time(NULL)` returns now")
+EXN = Field("exn", (1,), "how many ex_data values were set on a session (a list, newest last)", finite=True)
+EXK = Field("exk", (2,), "the index of a session's j-th ex_data value: (session, j)")
+EXV = Field("exv", (2,), "a session's j-th ex_data value: (session, j)")
+EXIDX = Field("exidx", (1,), "the last ex_data index given out for a class (CRYPTO_EX_INDEX_*)", finite=True)
 IDSEQ = Field("idseq", (0,), "the last session id a handshake made up")
 HSRET = Field("hsret", (0,), "the result of the running handshake call")
 PQ_N = Field("pq_n", (0,), "how many entries the callback queue has (see `cache.py`)")
