@@ -202,8 +202,13 @@ def session_new(w: World, args: list[Arg]) -> Value:
 
 @effect("SSL_SESSION_dup", cite="ssl/ssl_sess.c ssl_session_dup_intern L176-296, SSL_SESSION_dup L298", returns="owned")
 def session_dup(w: World, args: list[Arg]) -> Value:
+    from .connection import dup_fails_on_ex_data
+
     src = _session_arg(w, args[0], "SSL_SESSION_dup")
     if _alloc_fails(w):
+        return NULL
+    if dup_fails_on_ex_data(w, src):
+        w.note(src, f"{obj(src)} has ex_data but no session ex_data index was ever made: `SSL_SESSION_dup` fails")
         return NULL
     d = refs.allocate(w, SESSION)
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).

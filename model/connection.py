@@ -270,6 +270,14 @@ def copy_ex_data(w: World, d: int, src: int) -> None:
     w.set(("exn", d), n)
 
 
+def dup_fails_on_ex_data(w: World, src: int) -> bool:
+    """A session with ex_data (its app data, say) cannot be copied while no session ex_data
+    index was made in the process: CRYPTO_dup_ex_data fails, so SSL_SESSION_dup gives NULL
+    [verified 3.0.19: tests/library/exdata_noindex.c]. The model knows only the script's
+    indices (another library of the program may have made one)."""
+    return bool(w.get(("exn", src))) and not w.get(("exidx", EX_INDEX_SSL_SESSION))
+
+
 def _ex_value(w: World, arg: Arg, name: str):
     value = w.value(arg.value)
     _reads_buffer(w, arg, name)
