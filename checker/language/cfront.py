@@ -71,6 +71,10 @@ MEMORY_FREE = frozenset({
     "PyObject_Free", "PyMem_RawFree", "sk_free", "BUF_MEM_free",
 })
 CALLER_RELEASES = "__sessref_caller_releases"  # model/entry.py: released once if the function still owns it
+# Log, debug and assertion helpers (`ngx_log_debug2`, `infof`, `RDEBUG`, `s_log`, `msg_info`):
+# given a session, they print it and keep nothing.
+LOGGING = re.compile(r"(?i)(^|_)(v?s?n?printf?|log\w*|\w*debug\w*|\w*trace|trc|assert\w*|warn\w*|err(or)?|info\w*|"
+                     r"dump|msg\w*|verbose|fail\w*)($|_)|debug|log|printf|^\w?info|^\w?fail|^syslog$|^R?DEBUG")
 # A helper given one session whose name says it releases it (`ngx_ssl_free_session`, a wrapper of
 # `SSL_SESSION_free`); "delete"/"remove" name cache operations (`tls_cache_delete_request`), not frees.
 SESSION_FREEING = re.compile(r"(^|_)(free|destroy|release|unref)($|_)|free$", re.I)
@@ -81,6 +85,9 @@ HELPER_KEEPS = "__sessref_helper_keeps"  # model/entry.py: a project helper may 
 ANNOTATION = re.compile(r"sessref:\s*(.*?)\s*(?:\*/|$)", re.M)
 
 Type = tuple[str, int]  # (base, pointer depth): ("SSL_SESSION", 1)
+# Project typedef names, without their prefix and `_t`, that name an OpenSSL type (nginx's
+# ngx_ssl_session_t, ngx_ssl_conn_t), when the file does not define them.
+_NAMED_TYPEDEFS = {"ssl_session": "SSL_SESSION", "ssl_conn": "SSL"}
 _UPPER_NAMES = frozenset(n.upper() for n in PROTOTYPES)  # `HAVE_` + one of these is defined
 
 
@@ -687,6 +694,13 @@ class _Lowerer:
             base, ptr = b, ptr + p
         if base in OBJECTS:
             return (base, ptr)
+        if base not in self.typedefs and base not in self.structs:
+            named = _NAMED_TYPEDEFS.get(re.sub(r"^[a-z]+_", "", base.lower()).removesuffix("_t"))
+            if named is not None and base.endswith("_t"):
+                # nginx's `ngx_ssl_session_t` (`typedef SSL_SESSION ngx_ssl_session_t;` in a
+                # header the file does not hold): a project typedef named after the type
+                self.note(f"`{base}` is read as `{named}` (its name; the typedef is in a header)", key=f"typedef:{base}")
+                return (named, ptr)
         if base in ("size_t", "time_t", "uint32_t", "int64_t", "ssize_t", "uint8_t", "uint16_t",
                     "uint64_t", "int32_t", "off_t", "socklen_t", "pid_t", "uintptr_t", "intptr_t"):
             return ("long", ptr)
@@ -1489,7 +1503,16 @@ class _Lowerer:
             helper = self.helper_results.get(id(e)) if isinstance(e, ast.Unknown) else None
             if helper is not None and isinstance(e, ast.Unknown):
                 sp = e.span
-                if t[0] == "SSL_SESSION":
+                if t[0] == "SSL_SESSION" and re.search(r"(?i)get0|peek|borrow", helper):
+                    # nginx's `ngx_ssl_get0_session(c)`: named like `SSL_get0_session`, it lends
+                    # the session of a connection of the caller's
+                    self.cells.setdefault("caller_ssl", ast.CType("SSL", 1))
+                    self.cur.events.append(("caller_ssl", "read"))
+                    value = ast.Call("SSL_get0_session", (ast.Name("caller_ssl", sp),), sp, sp)
+                    self.cur.uses_sessions = True
+                    self.note(f"`{helper}` (line {sp.line}) is assumed to lend a session without a reference, as "
+                              "`SSL_get0_session` does (its name), or NULL", key=f"ret:{helper}:{sp.line}")
+                elif t[0] == "SSL_SESSION":
                     value: ast.Expr = ast.Cond(ast.Nondet(sp), ast.Call("SSL_SESSION_new", (), sp, sp), ast.NullLit(sp), sp)
                     self.note(f"`{helper}` (line {sp.line}) is assumed to return a new session reference or NULL",
                               key=f"ret:{helper}:{sp.line}")
@@ -1957,6 +1980,8 @@ class _Lowerer:
         frees = SESSION_FREEING.search(name) is not None and len(tracked) == 1 and len(sessions) == 1
         if not frees:  # what storage holds is its owner's, not the function's: it does not escape
             sessions = [a for a in sessions if a.id not in self.cells]
+        if not frees and LOGGING.search(name):
+            sessions = []  # a log or debug macro prints a pointer, it keeps nothing
         if not written and not sessions and not frees:
             return None
         parts = tuple(a for a in args if _has_call(a))
