@@ -31,7 +31,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 import scripts  # noqa: E402
 
-WORKLOADS = ROOT.parent / "shared" / "workloads"
+# `../shared/workloads/` beside the main checkout (a worktree sits one level deeper).
+WORKLOADS = next((p / "shared" / "workloads" for p in ROOT.parents if (p / "shared" / "workloads").is_dir()),
+                 ROOT.parent / "shared" / "workloads")
 TARGETS = HERE / "targets"
 CHECK_LIMIT_S = 120
 NAIVE_LIMIT_S = 30

@@ -89,6 +89,9 @@ class FileReport:
     findings: tuple[ReportedFinding, ...]
     notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
     sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
+    closed_after: int = 0  # loops proved for all iterations: their states repeat after this many
+    closed_loops: int = 0  # how many loop statements were proved so
+    bounded_why: tuple[str, ...] = ()  # why the loops that reached their bound did not close
 
     @property
     def errors(self) -> tuple[ReportedFinding, ...]:
@@ -131,7 +134,8 @@ def build_report(
     if outcome == "unsafe" and all(f.level == "warning" for f in findings):
         outcome = "safe"  # warnings print but do not fail (rustc, clippy, ruff)
     return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings,
-                      notes=program.notes, sources=program.sources)
+                      notes=program.notes, sources=program.sources, closed_after=verdict.closed_after,
+                      closed_loops=verdict.closed_loops, bounded_why=verdict.bounded_why)
 
 
 class _Names:

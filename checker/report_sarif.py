@@ -14,6 +14,7 @@ from urllib.parse import quote
 from . import __version__
 from .explain import page_for, page_sections, render_page
 from .findings import FileReport, ObjectState, PathStep, ReportedFinding
+from .report_text import loop_summary
 from .language.ast import Span
 from .model.rules import RULES, Rule
 
@@ -365,6 +366,6 @@ def _verdict_notifications(report: FileReport, root: Path) -> list[dict[str, Any
         )
         out.append({"level": "warning", "message": {"text": text}, "locations": where, "descriptor": {"id": "vacuous"}})
     if report.bounded and report.verdict == "safe":
-        text = f"{report.file}: bounded: loops explored up to {report.unroll} iterations"
+        text = f"{report.file}: {loop_summary(report)}"
         out.append({"level": "note", "message": {"text": text}, "locations": where, "descriptor": {"id": "bounded"}})
     return out

@@ -58,6 +58,13 @@ class Verdict:
     reason: str = ""  # why the verdict is unknown
     stats: dict[str, Any] = field(default_factory=dict)
     vacuous: bool = False  # no path reaches the end of the script
+    # Loops proved for every iteration count (`closure.py`): the most iterations after
+    # which a loop's states repeated (0: no loop closed).
+    closed_after: int = 0
+    closed_loops: int = 0  # how many loop statements closed
+    # For a bounded verdict: why each loop that reached its bound did not close ("the loop at
+    # line 7: its states still change after 4 iterations (`n`)").
+    bounded_why: tuple[str, ...] = ()
 
 
 def _location(backend: Any, site: int) -> tuple[int, int]:
@@ -127,9 +134,22 @@ def check(program: ast.Program, options: Options = Options()) -> Verdict:
     vacuous = not found and (end is None or not _feasible(solver, backend.logic.to_z3(end.pc)))
     found.sort(key=lambda cx: (cx.span.start, cx.finding.step, cx.replay.backend.findings.index(cx.finding)))
     stats = {"candidates": len(backend.candidates), "definitions": len(backend.defs), "choices": len(backend.choices)}
+    closed, loops, why = _loops(backend) if not reason else (0, 0, ())
     if reason:
         return Verdict(UNKNOWN, found, bounded, reason, stats, vacuous)
-    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats, vacuous)
+    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats, vacuous, closed, loops, why if bounded else ())
+
+
+def _loops(backend: SymbolicBackend) -> tuple[int, int, tuple[str, ...]]:
+    """The most iterations after which a loop closed, how many loop statements closed, and
+    why the loops that reached their bound did not close (one line per loop statement)."""
+    done = [r for r in backend.closure.loops.values() if r.closed_after is not None]
+    closed = max((r.closed_after for r in done), default=0)
+    why: dict[int, str] = {}
+    for r in backend.closure.loops.values():
+        if r.bounded and r.closed_after is None:
+            why.setdefault(r.line, f"the loop at line {r.line}: {r.reason or 'its states still change'}")
+    return closed, len({r.line for r in done}), tuple(why[line] for line in sorted(why))
 
 
 def _shortest(
