@@ -336,6 +336,7 @@ def main() -> int:
     parser.add_argument("--replay", metavar="SEED:INDEX", help="check one mutant and show it")
     parser.add_argument("--save", metavar="DIR", help="write each failing mutant there")
     parser.add_argument("--progress", type=int, default=250, help="print a line every N mutants")
+    parser.add_argument("--options", help="check every mutant with these options (one string), not a random choice")
     args = parser.parse_args()
     corpus = spec_sources()
     warm_up()
@@ -356,8 +357,11 @@ def main() -> int:
         slowest = (0.0, "")
         total = 0.0
         started = time.monotonic()
+        forced = tuple(args.options.split()) if args.options is not None else None
         for index in range(args.start, args.start + args.n):
             m = mutant(args.seed, index, corpus)
+            if forced is not None:
+                m = Mutant(m.seed, m.index, m.origin, m.text, m.edits, forced)
             outcome, problem = check_mutant(m, workdir, args.budget)
             codes[outcome.code] = codes.get(outcome.code, 0) + 1
             retried += bool(outcome.retries) and not problem
