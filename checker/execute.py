@@ -21,7 +21,7 @@ from .language.catalogue import CATALOGUE, Entry, names, require
 from .language.cheader import Prototype
 from .language.errors import InternalError, NotModelledError, ResolveError, SessrefError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES
-from .model import api, cache, handshake, refs, rules
+from .model import api, cache, contracts, handshake, refs, rules
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
 from .model.rules import Variant
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
@@ -153,9 +153,11 @@ class UnmodelledCall:
     name: str
     span: ast.Span
     why: str  # what the model would need
+    here: bool = False  # a neutral function, not followed at this call only (what it is given)
 
     def describe(self) -> str:
-        return f"`{self.name}` (line {self.span.line}) is not modelled: {self.why}"
+        what = "is not followed here" if self.here else "is not modelled"
+        return f"`{self.name}` (line {self.span.line}) {what}: {self.why}"
 
 
 @dataclass
@@ -750,9 +752,12 @@ class Executor:
         func = self.functions.get(call.func)
         if func is not None:
             return self._call_function(func, call, state, frame)
+        declared = self.program.declarations.get(call.func)
+        if declared is not None:
+            return self._declared_call(call, declared, state, frame)
         entry = CATALOGUE.get(call.func) or _INTERNAL.get(call.func)
-        if entry is None:
-            raise ResolveError(f"unknown function `{call.func}`", call.func_span)
+        if entry is None:  # a helper of the user's program, given no tracked object (resolve.py)
+            return self._helper_call(call, state, frame)
         if entry.unmodelled:
             return self._unmodelled(call, entry.why, state, frame)
         if entry.neutral:
@@ -792,7 +797,8 @@ class Executor:
         return state, value
 
     # ---- calls the model does not give an effect ---------------------------------------------
-    def _unmodelled(self, call: ast.Call, why: str, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+    def _unmodelled(self, call: ast.Call, why: str, state: State | None, frame: Frame,
+                    here: bool = False) -> tuple[State | None, Any]:
         """Its arguments are evaluated (they may be calls); then the path stops: what the call
         would do is not known, so nothing after it is judged, and the verdict is not safe."""
         for a in call.args:
@@ -800,7 +806,7 @@ class Executor:
                 continue
             state, _ = self._expr(a, state, frame)
         if state is not None:
-            self.backend.unmodelled(state, UnmodelledCall(call.func, call.func_span, why))
+            self.backend.unmodelled(state, UnmodelledCall(call.func, call.func_span, why, here))
         return None, None
 
     def _static_ctype(self, e: ast.Expr, frame: Frame) -> ast.CType | None:
@@ -831,7 +837,7 @@ class Executor:
                 cell, ctype = self._lookup(a.target.id, frame, a.target.span)
                 if _is_object(ctype) or (ctype.pointers and ctype.base in OBJECT_TYPES):
                     return self._unmodelled(call, f"it is given `&{a.target.id}`, the address of a variable that holds "
-                                            f"an `{ctype.base}` the model tracks, and may change it", state, frame)
+                                            f"an `{ctype.base}` the model tracks, and may change it", state, frame, here=True)
                 if want is None or not want.const:
                     outs.append((a.target, cell, ctype))
                 args.append(Arg(1, _text(self.program, a.span), address_of=cell))
@@ -841,12 +847,12 @@ class Executor:
                 problem = self._not_inert(self.functions[a.id])
                 if problem:
                     return self._unmodelled(call, f"the model does not run the callback `{a.id}` it registers, "
-                                            f"and `{a.id}` {problem}", state, frame)
+                                            f"and `{a.id}` {problem}", state, frame, here=True)
             ctype = self._static_ctype(a, frame)
             if ctype is not None and _is_object(ctype) and want is not None and not _is_object(want):
                 # (a variadic argument, `printf("%p", s)`, is only printed)
                 return self._unmodelled(call, f"it is given `{_text(self.program, a.span)}`, an `{ctype.base}` the "
-                                        f"model tracks, as `{want}`: it may keep or release it", state, frame)
+                                        f"model tracks, as `{want}`: it may keep or release it", state, frame, here=True)
             state, value = self._expr(a, state, frame)
             if state is None:
                 return None, None
@@ -877,6 +883,67 @@ class Executor:
         for target, cell, ctype in outs:  # `&len`: the call may have written any value there
             label = self._label(out_label(target.id, call.func), call.span, frame)
             value = self._unknown_of(ctype, state, label)
+            state, value = self._value_of(value, state)
+            if state is None:
+                return None, None
+            state = self.backend.write(state, cell, value)
+        return self._value_of(result, state)
+
+    def _declared_call(self, call: ast.Call, decl: ast.FuncDecl, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """A function declared with a contract (`model/contracts.py` says what each role does)."""
+        args: list[Arg] = []
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for a, param in zip(call.args, decl.params):
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                if not param.ctype.const:
+                    outs.append((a.target, cell, ctype))
+                args.append(Arg(1, _text(self.program, a.span), address_of=cell))
+                continue
+            state, value = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+            value = self._to(value, self._itype(a, frame), param.ctype)
+            var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
+            args.append(Arg(value, _text(self.program, a.span), var=var))
+        contract = decl.contract
+        if any(contract.params) or contract.returns:
+            text = _text(self.program, call.span)
+            state = self._step(state, contracts.effect(call.func, contract.params, contract.returns), args, frame,
+                               call.span, text, call.func)
+            if state is None:
+                return None, None
+            if contract.returns:
+                value = self._last_value
+                if contract.returns == "owned":
+                    self.pending.append(value)
+                return self._finish_outs(state, outs, call, frame, value)
+        ret = decl.ret
+        result: Any = None
+        if ret.pointers:
+            result = self._unknown_of(ret, state, self._label("nullable", call.span, frame))
+        elif ret.base != "void":
+            result = self._unknown_of(ret, state, self._label("assumed", call.span, frame))
+        return self._finish_outs(state, outs, call, frame, result)
+
+    def _helper_call(self, call: ast.Call, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """An undeclared helper given no tracked object: neutral, an unknown integer result;
+        a variable whose address it gets may be written (the report notes the assumption)."""
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for a in call.args:
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                outs.append((a.target, cell, ctype))
+                continue
+            state, _ = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+        result = self._unknown_of(ast.CType("long"), state, self._label("assumed", call.span, frame))
+        return self._finish_outs(state, outs, call, frame, result)
+
+    def _finish_outs(self, state: State, outs: list, call: ast.Call, frame: Frame, result: Any) -> tuple[State | None, Any]:
+        for target, cell, ctype in outs:
+            value = self._unknown_of(ctype, state, self._label(out_label(target.id, call.func), call.span, frame))
             state, value = self._value_of(value, state)
             if state is None:
                 return None, None

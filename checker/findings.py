@@ -168,9 +168,7 @@ def build_report(
         outcome = "safe"  # warnings print but do not fail (rustc, clippy, ruff)
         if verdict.unmodelled:  # ... but a path through an unmodelled call is never safe
             outcome, reason = "unknown", unmodelled_reason(verdict.unmodelled)
-    notes = program.notes
-    if verdict.unmodelled and outcome == "unsafe":
-        notes = (*notes, *(f"paths through {c.describe()}; they were not checked past it" for c in verdict.unmodelled))
+    notes = (*program.notes, *(f"{c.describe()}; paths through it were not checked past it" for c in verdict.unmodelled))
     return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, reason, findings,
                       notes=notes, sources=program.sources, fixes_skipped=fixes_skipped)
 

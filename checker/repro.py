@@ -21,7 +21,7 @@ from pathlib import Path
 from .concrete import ConcreteBackend, Finding
 from .execute import INTERNAL_STEPS, choice_label, out_label
 from .language import ast
-from .language.catalogue import CATALOGUE, names, require
+from .language.catalogue import CATALOGUE, names
 from .language.errors import NotModelledError
 from .language.prototypes import CONSTANTS, OBJECT_TYPES
 from .model import handshake
@@ -425,7 +425,10 @@ class _Translator:
             args = [self.typed(a, f.params[i].ctype if i < len(f.params) else None) for i, a in enumerate(c.args)]
             return f"{self.cname(c.func)}({', '.join(args)})"
         at = _at(c.span)
-        entry = require(c.func)
+        entry = CATALOGUE.get(c.func)
+        if entry is None:  # declared with a contract, or an undeclared helper: no C to run
+            raise NotModelledError(f"`{c.func}` has no body here: a reproducer cannot run it (define it in the script "
+                                   "to replay this path)", c.func_span)
         params = entry.prototype.params
         # `&p` of a plain pointer (C input declares every untracked pointer `void *`): as
         # the library's parameter type says

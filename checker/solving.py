@@ -176,10 +176,11 @@ def _check(program: ast.Program, options: Options) -> Verdict:
 
 
 def unmodelled_reason(calls: tuple[UnmodelledCall, ...]) -> str:
-    """Why a verdict is unknown: the unmodelled calls paths reach, and what each would need."""
-    shown = "; ".join(c.describe() for c in calls[:3])
-    more = f"; and {len(calls) - 3} more" if len(calls) > 3 else ""
-    return f"paths through unmodelled calls were not checked: {shown}{more}"
+    """Why a verdict is unknown: the unmodelled calls paths reach (the report's notes say
+    what each would need)."""
+    shown = ", ".join(f"`{c.name}` (line {c.span.line})" for c in calls[:5])
+    more = f" and {len(calls) - 5} more" if len(calls) > 5 else ""
+    return f"paths through calls the model does not follow were not checked: {shown}{more}"
 
 
 def _reached_unmodelled(solver: z3.Solver, backend: SymbolicBackend, options: Options) -> tuple[UnmodelledCall, ...]:

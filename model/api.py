@@ -261,6 +261,9 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
     if not w.choose("decoding succeeds"):
         w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
         return NULL
+    # crypto/asn1/tasn_dec.c ASN1_item_d2i: on success `*pp` moves past the bytes decoded,
+    # still a plain buffer the model does not follow.
+    _write_out(w, pp, OPAQUE_POINTER)
     if existing:
         _decoded_fields(w, existing)
         w.note(existing, f"`d2i_SSL_SESSION` decodes into {obj(existing)} in place: no new reference")
@@ -994,9 +997,6 @@ def neutral_reads(name: str, kinds: tuple[str, ...], reads_session: bool) -> Cal
     return run
 
 
-from .values import OPAQUE_POINTER  # noqa: E402  (kept with its one use)
-
-
 def _decode_from(name: str, target: int) -> Callable[[World, list[Arg]], Value]:
     """A session decoded from a BIO or a FILE: `d2i_SSL_SESSION(x, &p, len)` on bytes the
     model does not see (`x` is argument `target`: NULL, or `&s` to decode into `s`)."""
@@ -1016,3 +1016,14 @@ for _name, _cite in (
      "bp, s_id); crypto/asn1/a_d2i_fp.c ASN1_d2i_bio: d2i(x, &p, len) on what the BIO holds"),
 ):
     EFFECTS[_name] = Effect(_name, _decode_from(_name, 1), _cite, "owned")
+
+
+def fields_of_unknown_session(w: World, s: int) -> None:
+    """A new session object that comes from outside the model's view (a user function's
+    store or file, `model/contracts.py`): not cached, no handshake made it, and its key
+    and times are unknown, as for a decoded one."""
+    w.set(("cached", s), 0)
+    w.set(("lseq", s), 0)
+    w.set(("hostseq", s), 0)
+    _not_from_handshake(w, s)
+    _decoded_fields(w, s)
