@@ -634,8 +634,8 @@ def _functions(args: argparse.Namespace) -> int:
 
     entries = functions.select(args.names, args.status)
     if args.names and not entries:
-        from .language.resolve import _did_you_mean
         from .language.catalogue import CATALOGUE
+        from .language.resolve import _did_you_mean
 
         hint = _did_you_mean(args.names[0], CATALOGUE) if len(args.names) == 1 else None
         raise UsageError(f"no function in the catalogue matches {' '.join(args.names)}" + (f" ({hint})" if hint else ""))

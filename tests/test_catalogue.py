@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from sessref.language import ast, cint
 from sessref.language.catalogue import CATALOGUE, REASONS, CatalogueError, _load, names
 from sessref.language.cheader import header_names, parse_errors

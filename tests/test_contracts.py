@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sessref.language.errors import ParseError, ResolveError
 from sessref.language.parser import parse
 from sessref.language.resolve import resolve, undeclared_calls

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sessref.language.cheader import header_names
 
 ROOT = Path(__file__).resolve().parent.parent

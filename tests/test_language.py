@@ -32,7 +32,6 @@ from sessref.language.ast import (
     While,
 )
 from sessref.language.errors import (
-
     ParseError,
     ResolveError,
     SessrefError,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-from typing import Union
+from typing import Any, Union
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from . import ast
-from .errors import ParseError
 from .catalogue import entry as catalogue_entry
+from .errors import ParseError
 from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
 OBJECTS = frozenset(OBJECT_TYPES)
