@@ -859,7 +859,7 @@ class Executor:
             value = self._to(value, self._itype(a, frame), want)
             var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
             args.append(Arg(value, _text(self.program, a.span), var=var))
-            if want is not None and _is_object(want):
+            if want is not None and _is_object(want) and proto.params[i][1] not in entry.untouched:
                 kinds.append("object")
             elif (want is None or want.pointers) and ctype is not None and ctype.pointers and not _is_object(ctype):
                 kinds.append("buffer")
