@@ -82,7 +82,7 @@ def handshake_pairs(n: int) -> str:
     every accept, a new-session callback that keeps the latest session (up-ref, returns 1)
     and a remove callback that forgets it. Unpinned protocol; safe."""
     out = [
-        f"//~ safe",
+        "//~ safe",
         f"// {n} client/server handshake pairs: a shared server cache and its callbacks",
         "SSL_SESSION *kept = NULL;",
         "int on_new(SSL *ssl, SSL_SESSION *sess) {",

@@ -7,12 +7,16 @@ found, 2 bad input or usage, 3 unknown (solver gave up), 4 internal error. With 
 from __future__ import annotations
 
 import argparse
+import errno
+import math
 import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import (
+    __version__,
+    budget,
     conform,
     explain,
     generate,
@@ -25,17 +29,18 @@ from . import (
     repro,
 )
 from .expectations_check import compare
-from .findings import DENY_WARNINGS, FileReport, build_report
-from .language.ast import Call, FuncDef, Name, Program, Span, walk
-from .language.imports import has_includes, load_with_includes
-from .language.errors import InternalError, ParseError, SessrefError, render_error
+from .findings import DENY_WARNINGS, FileReport, build_report, left_at_stop
+from .language.ast import Call, FuncDef, Name, Program, walk
 from .language.centry import load_c
-from .language.parser import parse_file
-from .language.resolve import resolve
+from .language.errors import InternalError, SessrefError, render_error
+from .language.imports import has_includes, load_with_includes
+from .language.parser import decode, parse, require_statements
+from .language.resolve import resolve, undeclared_calls
+from .language.source import STDIN, display_name, read_bytes
 from .model.api import EFFECTS
-from .model.rules import rule_named
+from .model.rules import Rule, rule_named
 from .paths import parse_path_choices, replay_path
-from .solving import Options, check
+from .solving import Options, Verdict, check
 
 EXIT_SAFE, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 _SEVERITY = {EXIT_SAFE: 0, EXIT_UNKNOWN: 1, EXIT_FINDINGS: 2, EXIT_INPUT: 3, EXIT_INTERNAL: 4}
@@ -47,6 +52,41 @@ class UsageError(Exception):
     pass
 
 
+def _whole(least: int, what: str):
+    """An argparse type: a whole number, at least `least`."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if n < least:
+            raise argparse.ArgumentTypeError(f"{n}: {what} is {least} or more")
+        return n
+
+    return parse
+
+
+_unroll = _whole(0, "the number of iterations")
+
+
+MAX_TIMEOUT_S = 7 * 24 * 3600.0  # a week: larger values are surely a typo
+
+
+def _seconds(text: str) -> float:
+    try:
+        t = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not math.isfinite(t) or t <= 0:
+        raise argparse.ArgumentTypeError(f"`{text}`: the time limit is a positive, finite number of seconds")
+    if t < 0.001:
+        raise argparse.ArgumentTypeError(f"`{text}`: at least 0.001 seconds (the budget counts milliseconds)")
+    if t > MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"`{text}`: at most {MAX_TIMEOUT_S:g} seconds (a week)")
+    return t
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
@@ -54,18 +94,23 @@ class _Parser(argparse.ArgumentParser):
 
 def _arguments() -> argparse.ArgumentParser:
     parser = _Parser(prog="sessref", description="Check OpenSSL SSL_SESSION reference handling in operation scripts.")
+    parser.add_argument("--version", action="version", version=f"sessref {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     chk = sub.add_parser("check", help="prove scripts safe or show counterexamples")
-    chk.add_argument("paths", nargs="+", help="`.sess` files or directories holding them")
+    chk.add_argument("paths", nargs="+", help="`.sess` files or directories holding them; `-` reads standard input")
     chk.add_argument(
         "--format",
         choices=("text", "json", "sarif", "github"),
         default="text",
         help="sarif: a SARIF 2.1.0 log for GitHub code scanning; github: GitHub Actions annotations",
     )
-    chk.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
+    chk.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     chk.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
-    chk.add_argument("--timeout", type=float, default=30.0, help="solver time limit per file, seconds")
+    chk.add_argument(
+        "--timeout", type=_seconds, default=30.0,
+        help="time limit per file, seconds (default 30): reading, exploring the paths, the solver and the fix search; "
+        "a file not decided in time is unknown",
+    )
     chk.add_argument(
         "--full-trace", action="store_true", help="show every step of each counterexample, not only those that touch its objects"
     )
@@ -96,7 +141,7 @@ def _arguments() -> argparse.ArgumentParser:
         "in order across the files (with no finding, PATH alone gives each file's verdict)",
     )
     rep = sub.add_parser("repro", help="write a C program that replays a counterexample against the real OpenSSL")
-    rep.add_argument("file", help="a `.sess` script")
+    rep.add_argument("file", help="a `.sess` script or a C file (`-` reads a script from standard input)")
     rep.add_argument("--finding", help="which counterexample: its number in the report (1, 2, ...) or a rule (SR002, double-free)")
     rep.add_argument("-o", "--output", help="the C file to write (default: SCRIPT-repro.c here; `-` for stdout)")
     rep.add_argument(
@@ -106,29 +151,58 @@ def _arguments() -> argparse.ArgumentParser:
         help="follow this path instead of a counterexample: LINE=true|false for the `*` at LINE (repeat it for each "
         "loop iteration, in order), NAME=N for an input, start=N for the clock; comma-separated or repeated",
     )
-    rep.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
+    rep.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     rep.add_argument("--allocation-failures", action="store_true", help="also explore allocations returning NULL")
+    rep.add_argument("--timeout", type=_seconds, default=30.0, help="time limit, seconds (default 30), as for `check`")
+    rep.add_argument("--function", action="append", metavar="NAME", help="C input: only this function as an entry point (repeatable)")
+    rep.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]", help="C input: a macro `#if` tests see as defined")
+    rep.add_argument("-U", dest="undefines", action="append", default=[], metavar="NAME", help="C input: a macro `#if` tests see as undefined")
     con = sub.add_parser("conform", help="run scripts' paths against the real OpenSSL under valgrind and compare")
     con.add_argument("paths", nargs="*", help="`.sess` files or directories holding them")
-    con.add_argument("--generated", type=int, default=0, metavar="N", help="also check N generated scripts")
+    con.add_argument("--generated", type=_whole(0, "the number of scripts"), default=0, metavar="N", help="also check N generated scripts")
     con.add_argument("--seed", type=int, default=0, help="seed of the generated scripts and of path sampling")
-    con.add_argument("--jobs", type=int, default=2, help="valgrind runs in parallel (default 2)")
-    con.add_argument("--max-paths", type=int, default=32, help="paths run per safe script (a seeded sample beyond)")
+    con.add_argument("--jobs", type=_whole(1, "the number of parallel runs"), default=2, help="valgrind runs in parallel (default 2)")
+    con.add_argument("--max-paths", type=_whole(1, "the number of paths"), default=32, help="paths run per safe script (a seeded sample beyond)")
     con.add_argument("--save", metavar="DIR", help="keep each disagreeing script in DIR as a regression spec")
-    con.add_argument("--unroll", type=int, default=4, help="iterations explored per `while` loop (default 4)")
+    con.add_argument("--unroll", type=_unroll, default=4, help="iterations explored per `while` loop (default 4)")
     con.add_argument("--allocation-failures", action="store_true", help="also run paths where allocations fail")
     exp = sub.add_parser("explain", help="a rule's page: what it checks, why it is unsafe, an example and its fix")
     exp.add_argument("rule", nargs="?", help="rule ID (SR002) or name (double-free), any case; without it, the list of rules")
+    fns = sub.add_parser("functions", help="the function catalogue: every function sessref knows, modelled, neutral or unmodelled")
+    fns.add_argument("names", nargs="*", metavar="NAME", help="names or shell patterns (SSL_CTX_set_*); without them, all")
+    fns.add_argument("--format", choices=("text", "json"), default="text")
+    fns.add_argument("--status", choices=("modelled", "neutral", "unmodelled"), help="only the functions of this status")
     return parser
 
 
 def script_files(paths: list[str]) -> list[Path]:
+    """The files to check: each path given (`-` is standard input, once), and in each
+    directory the `*.sess` names below it that are not directories themselves (a dangling
+    link among them is listed: reading it reports the problem)."""
     files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(p.rglob("*.sess"))
-        elif p.exists():
-            files.append(p)
+    for text in paths:
+        if text == STDIN:
+            if Path(STDIN) in files:
+                raise UsageError("`-` (standard input) can be given once")
+            files.append(Path(STDIN))
+            continue
+        p = Path(text)
+        try:
+            is_dir = p.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            found = []
+            for f in p.rglob("*.sess"):
+                try:
+                    if f.is_dir():
+                        continue
+                except OSError:
+                    pass
+                found.append(f)
+            files += sorted(found)
+        elif os.path.lexists(p):
+            files.append(p)  # a file, or a link that reading will report on
         else:
             raise UsageError(f"no such file or directory: {p}")
     return files
@@ -146,6 +220,17 @@ class CInput:
     functions: tuple[str, ...] | None = None
 
 
+def check_path(path: Path, options: Options, c_input: CInput = CInput()) -> tuple[Program, Verdict]:
+    """Parse, resolve and decide one script or C file: its program and verdict. Raises
+    SessrefError for bad input (an error found while the script runs points into it). The
+    caller opens the time budget (`check_file`)."""
+    program = _load(path, c_input)
+    try:
+        return program, check(program, options)
+    except SessrefError as err:  # found while running the script: point into it
+        raise _located(err, program) from None
+
+
 def check_file(
     path: Path, options: Options, full_trace: bool = False, fixes: bool = True, deny: frozenset[str] = frozenset(),
     c_input: CInput = CInput(),
@@ -153,11 +238,20 @@ def check_file(
     """Parse, resolve and decide one script or C file. Raises SessrefError for bad input.
     `fixes`: look for an edit of the script that verifies, for each finding (`fixes.py`).
     `deny`: the warnings that count as errors (`deny_set`). `c_input`: how C files are read."""
-    program = _load(path, c_input)
-    verdict = check(program, options)
-    if path.suffix in C_SUFFIXES:
-        fixes = False  # candidate edits are script edits (`fixes.py`); not for C yet
-    return build_report(program, verdict, options.unroll, full_trace, options if fixes else None, deny)
+    with budget.limit(options.timeout_ms / 1000):  # reading, checking and the fix search
+        program, verdict = check_path(path, options, c_input)
+        return build_report(program, verdict, options.unroll, full_trace, options if fixes else None, deny)
+
+
+def _located(err: SessrefError, program: Program) -> SessrefError:
+    """An error raised while the script ran, given the text its span points into (so it is
+    shown with its line and caret, as the parser's are)."""
+    if err.source is None and err.span is not None:
+        if err.span.file == program.file:
+            err.source = program.source
+        else:
+            err.source = dict(program.sources).get(err.span.file)
+    return err
 
 
 def deny_set(values: list[str], what: str = "--deny") -> frozenset[str]:
@@ -181,8 +275,6 @@ def _exit_code(report: FileReport) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    if args.unroll < 0:
-        raise UsageError("--unroll must be 0 or more")
     options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures, timeout_ms=int(args.timeout * 1000))
     c_input = CInput(tuple(_define(d) for d in args.defines), tuple(args.undefines),
                      tuple(args.function) if args.function else None)
@@ -190,9 +282,7 @@ def _check(args: argparse.Namespace) -> int:
     files = script_files(args.paths)
     if not files:
         raise UsageError("no `.sess` files found")
-    for output in (args.html, args.svg):
-        if output:
-            _writable(output)
+    _check_outputs(args.html, args.svg)
     reports: list[FileReport] = []
     errors: list[dict] = []
     code = EXIT_SAFE
@@ -200,27 +290,35 @@ def _check(args: argparse.Namespace) -> int:
     # Each candidate fix costs a check: look for them only where the output shows them.
     fixes = not args.no_fixes and args.format in ("text", "json")
     for path in files:
+        name = display_name(str(path))
         try:
             report = check_file(path, options, args.full_trace, fixes, deny, c_input)
+            # `--expect`: a malformed annotation is this file's error, pointing at it
+            expected = _held_to_annotations(report) if args.expect else None
         except SessrefError as err:
             outcome = EXIT_INTERNAL if isinstance(err, InternalError) else EXIT_INPUT
-            errors.append(_error_json(path, err))
+            errors.append(_error_json(name, err))
             if args.format == "text":
                 sys.stdout.write(render_error(err))
-                lines.append(f"{path}: {'internal error' if outcome == EXIT_INTERNAL else 'error'}: {err.message}")
+                lines.append(f"{name}: {'internal error' if outcome == EXIT_INTERNAL else 'error'}: {err.message}")
         except RecursionError:
             err = SessrefError("the script is nested too deeply to check")
-            errors.append(_error_json(path, err))
+            errors.append(_error_json(name, err))
             outcome = EXIT_INPUT
-            lines.append(f"{path}: error: {err.message}")
+            lines.append(f"{name}: error: {err.message}")
+        except MemoryError:
+            err = SessrefError("sessref ran out of memory checking this file: its verdict is unknown")
+            errors.append(_error_json(name, err))
+            outcome = EXIT_UNKNOWN
+            lines.append(f"{name}: unknown: {err.message}")
         else:
             reports.append(report)
             outcome = _exit_code(report)
             if args.format == "text":
                 sys.stdout.write(report_text.render(report, summary=False))
                 lines.append(report_text.summary_line(report))
-            if args.expect:
-                outcome, held = _held_to_annotations(report)
+            if expected is not None:
+                outcome, held = expected
                 if args.format == "text":
                     lines[-1] += held
         if _SEVERITY[outcome] > _SEVERITY[code]:
@@ -258,24 +356,44 @@ def _held_to_annotations(report: FileReport) -> tuple[int, str]:
     return EXIT_FINDINGS, "; not as annotated: " + "; ".join(comparison.problems)
 
 
-def _writable(path: str) -> None:
-    folder = Path(path).parent
+def _check_outputs(html: str | None, svg: str | None) -> None:
+    """Refuse, before any work, picture paths that cannot be written."""
+    for option, output in (("--html", html), ("--svg", svg)):
+        if output is not None:
+            _writable(option, output)
+    if html is not None and svg is not None and os.path.abspath(html) == os.path.abspath(svg):
+        raise UsageError(f"--html and --svg name the same file ({html}): give each its own")
+
+
+def _writable(option: str, path: str) -> None:
+    if not path.strip():
+        raise UsageError(f"{option}: the path is empty")
+    target = Path(path)
+    folder = target.parent
     if not folder.is_dir():
-        raise UsageError(f"cannot write {path}: no such directory: {folder}")
-    if Path(path).is_dir():
-        raise UsageError(f"cannot write {path}: it is a directory")
+        raise UsageError(f"{option}: cannot write {path}: no such directory: {folder}")
+    if target.is_dir():
+        raise UsageError(f"{option}: cannot write {path}: it is a directory")
+    if target.exists() and not os.access(target, os.W_OK) or not target.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option}: cannot write {path}: permission denied")
 
 
 def _write_pictures(args: argparse.Namespace, reports: list[FileReport], errors: list[dict]) -> bool:
     """The `--html` page and `--svg` files, said on stderr; False when one could not be written."""
     outputs: list[tuple[Path, str]] = []
-    if args.html:
+    if args.html is not None:
         outputs.append((Path(args.html), report_html.render(reports, errors)))
-    if args.svg:
+    if args.svg is not None:
         documents = report_html.svg_documents(reports)
         outputs += zip(report_html.svg_paths(Path(args.svg), len(documents)), documents)
     written = True
+    seen: set[str] = set()
     for path, text in outputs:
+        if os.path.abspath(path) in seen:  # `--svg r.svg --html r-2.svg`: the second would overwrite the first
+            sys.stderr.write(f"error: cannot write {path}: another picture was written there (choose other names)\n")
+            written = False
+            continue
+        seen.add(os.path.abspath(path))
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -288,6 +406,8 @@ def _write_pictures(args: argparse.Namespace, reports: list[FileReport], errors:
 
 def _define(text: str) -> tuple[str, int | None]:
     name, _, value = text.partition("=")
+    if not name.isidentifier():
+        raise UsageError(f"-D{text}: `{name}` is not a macro name")
     if not value:
         return name, None
     try:
@@ -297,30 +417,31 @@ def _define(text: str) -> tuple[str, int | None]:
 
 
 def _load(path: Path, c_input: CInput = CInput()) -> Program:
+    """Read (bounded: `language/source.py`), parse and resolve a script or C file."""
     if path.suffix in C_SUFFIXES:
         program = load_c(str(path), MODELLED, dict(c_input.defines), c_input.undefines,
                          list(c_input.functions) if c_input.functions else None)
         return program
-    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    name = display_name(str(path))
+    text = decode(read_bytes(str(path)), name)
     if has_includes(text):
-        program, script = load_with_includes(str(path), text, MODELLED)
+        program, script = load_with_includes(name, text, MODELLED)
         resolve(script, MODELLED)
         return _with_unrun_warning(program, script)
-    program = parse_file(str(path))
-    if not program.items:
-        raise ParseError(
-            "the script is empty: nothing to check",
-            Span(str(path), 1, 1, 1, 1),
-            help="write the OpenSSL calls to check, one statement per line",
-            source=program.source,
-        )
+    program = require_statements(parse(text, name))
     resolve(program, MODELLED)
     return _with_unrun_warning(program, program)
 
 
 def _with_unrun_warning(program: Program, script: Program) -> Program:
     """No vacuous verdicts: the script's own functions that nothing calls or registers are
-    named (they were not checked)."""
+    named (they were not checked). Helpers neither defined nor declared are noted as neutral."""
+    helpers = undeclared_calls(script)
+    if helpers:
+        program = replace(program, notes=(*program.notes, *(
+            f"`{name}` (line {span.line}) is neither defined, declared nor a function sessref knows: assumed neutral "
+            "(it is given no session, SSL or SSL_CTX), its result an unknown integer; declare its prototype to say "
+            f"otherwise (README \"Functions without a body\")" for name, span in helpers)))
     used = {n.func for n in walk(script.items) if isinstance(n, Call)}
     used |= {n.id for n in walk(script.items) if isinstance(n, Name)}
     own = [f for f in script.items if isinstance(f, FuncDef) and f.body.stmts and f.name != "main"]
@@ -334,14 +455,24 @@ def _with_unrun_warning(program: Program, script: Program) -> Program:
 
 
 def _repro(args: argparse.Namespace) -> int:
+    with budget.limit(args.timeout):
+        try:
+            return _reproduce(args)
+        except budget.BudgetExhausted:
+            sys.stderr.write(f"{display_name(args.file)}: the time budget of {args.timeout:g} s ran out (--timeout): "
+                             "no reproducer written\n")
+            return EXIT_UNKNOWN
+
+
+def _reproduce(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if not path.is_file():
+    if args.file != STDIN and not os.path.lexists(path):
         raise UsageError(f"no such file: {path}")
-    if path.suffix in C_SUFFIXES:
-        raise UsageError(f"{path}: `sessref repro` does not take C files yet (the C front end's unknown values "
-                         "have no C translation); `sessref check` reports the path")
-    program = _load(path)
-    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures)
+    c_input = CInput(tuple(_define(d) for d in args.defines), tuple(args.undefines),
+                     tuple(args.function) if args.function else None)
+    program = _load(path, c_input)
+    options = Options(unroll=args.unroll, allocation_failures=args.allocation_failures,
+                      timeout_ms=int(args.timeout * 1000))
     choices = [c for item in args.path for c in item.split(",") if c.strip()]
     if choices:
         try:
@@ -350,7 +481,7 @@ def _repro(args: argparse.Namespace) -> int:
             raise UsageError(f"--path {exc}") from None
         run = replay_path(program, parsed, options)
         title = "the path chosen with --path: " + ", ".join(choices)
-        ending = _path_ending(run.backend)
+        ending = _path_ending(run.backend) + _left_at_stop(program, run.backend)
     else:
         verdict = check(program, options)
         if verdict.verdict == "unknown":
@@ -359,21 +490,24 @@ def _repro(args: argparse.Namespace) -> int:
         if not verdict.counterexamples:
             run = replay_path(program, [], options)
             title = "the script is safe; this is the path where every `*` is false (choose another with --path)"
-            ending = _path_ending(run.backend)
+            ending = _path_ending(run.backend) + _left_at_stop(program, run.backend)
         else:
             index = _pick_finding(verdict.counterexamples, args.finding)
             cx = verdict.counterexamples[index]
             run = cx.replay
             total = len(verdict.counterexamples)
             title = f"counterexample {index + 1} of {total}: {cx.rule.name} ({cx.rule.id}) at line {cx.span.line}"
-            ending = _expect(cx.rule.name, Path(program.file).name, cx.span.line)
-    output = args.output or f"{path.stem}-repro.c"
+            ending = _expect(cx.rule, Path(program.file).name, cx.span.line) + _left_at_stop(program, run.backend)
+    output = args.output or f"{'stdin' if args.file == STDIN else path.stem}-repro.c"
     c_name = "reproducer.c" if output == "-" else Path(output).name
     reproducer = repro.build(program, run, title, options.allocation_failures, c_file=c_name)
     if output == "-":
         sys.stdout.write(reproducer.source)
         return EXIT_SAFE
-    Path(output).write_text(reproducer.source)
+    try:
+        Path(output).write_text(reproducer.source)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     binary = Path(output).with_suffix("")
     binary_text = str(binary) if binary.parent != Path(".") else f"./{binary}"
     print(f"wrote {output}: {title}")
@@ -400,30 +534,31 @@ def _pick_finding(counterexamples: list, wanted: str | None) -> int:
     raise UsageError(f"--finding {wanted}: the report has no {rule.name} finding")
 
 
-_EXPECT = {
-    "double-free": 'valgrind reports "Invalid free()" at {file}:{line}, after invalid reads of the freed block',
-    "use-after-free": 'valgrind reports "Invalid read" (or write) inside a freed block at {file}:{line}',
-    "null-dereference": "the program crashes at {file}:{line}: an access near address 0 (SIGSEGV)",
-    "cache-corruption": "no error at {file}:{line} itself: the corruption is silent until the caches are used again",
-    "leak": 'valgrind reports the object allocated for line {line} as "definitely lost" (or indirectly, '
-    "when a lost object holds it)",
-    "dangling-reference": "no error at {file}:{line} itself; the holder left dangling fails later (see its own finding)",
-    "borrowed-free": "no error at {file}:{line} itself: the free was not yours to make, and a later release "
-    "by the real owner is what fails",
-    "callback-ownership": "no error at {file}:{line} itself: a reference the callback kept nowhere shows as "
-    '"definitely lost"; a lent session freed in the callback fails when the library lets go of it',
-    "stale-session": "no memory error: the handshake at {file}:{line} does not resume (`SSL_session_reused` is 0)",
-}
+def _expect(rule: Rule, file: str, line: int) -> str:
+    """What the reproducer's run shows under valgrind: the rule's `valgrind` wording."""
+    return rule.valgrind.format(file=file, line=line)
 
 
-def _expect(rule: str, file: str, line: int) -> str:
-    return _EXPECT.get(rule, "see the report").format(file=file, line=line)
+def _left_at_stop(program: Program, backend) -> str:
+    """What else valgrind shows because the program stops at the crash: the objects not freed
+    yet, which it reports as lost although the script frees them later."""
+    stop = left_at_stop(program, backend)
+    if stop is None:
+        return ""
+    line, alive = stop
+    said = f". The program stops at line {line}, where the path ends (the rest of the script is not run)"
+    if not alive:
+        return said
+    objects = ", ".join(f"`{name}` (allocated at line {at})" for name, at in alive)
+    verb = "shows" if len(alive) == 1 else "show"
+    return (f"{said}, so {objects}, not freed yet, {verb} as \"definitely lost\" (or \"indirectly lost\") "
+            "too: that is where it stopped, not a second bug")
 
 
 def _path_ending(backend) -> str:
     if backend.findings:
         f = backend.findings[-1]
-        return _expect(f.rule.name, Path(backend.sites.by_id[f.site].span.file).name, backend.sites.by_id[f.site].span.line)
+        return _expect(f.rule, Path(backend.sites.by_id[f.site].span.file).name, backend.sites.by_id[f.site].span.line)
     return "no memory error and nothing definitely lost"
 
 
@@ -431,7 +566,7 @@ def _conform(args: argparse.Namespace) -> int:
     problem = memcheck.toolchain_problem()
     if problem:
         raise UsageError(problem)
-    scripts = [(str(f), f.read_text()) for f in script_files(args.paths)] if args.paths else []
+    scripts = [(display_name(str(f)), _text_of(f)) for f in script_files(args.paths)] if args.paths else []
     if args.generated:
         scripts += generate.generate_scripts(args.seed, args.generated)
     if not scripts:
@@ -453,14 +588,25 @@ def _conform(args: argparse.Namespace) -> int:
     disagreeing = [r for r in results if not r.agreed]
     if args.save:
         for r in disagreeing:
-            print(f"saved {conform.save_disagreement(r, Path(args.save))}")
+            try:
+                print(f"saved {conform.save_disagreement(r, Path(args.save))}")
+            except OSError as exc:
+                raise UsageError(f"--save {args.save}: cannot write: {exc.strerror or exc}") from None
     return EXIT_SAFE if not disagreeing else EXIT_FINDINGS
 
 
-def _error_json(path: Path, err: SessrefError) -> dict:
+def _text_of(path: Path) -> str:
+    """A script's text for `conform` (errors as `check` gives them)."""
+    try:
+        return decode(read_bytes(str(path)), display_name(str(path)))
+    except SessrefError as err:
+        raise UsageError(f"{display_name(str(path))}: {err.message}") from None
+
+
+def _error_json(path: str, err: SessrefError) -> dict:
     span = err.span
     return {
-        "file": str(path),
+        "file": path,
         "kind": "internal" if isinstance(err, InternalError) else "input",
         "message": err.message,
         "line": span.line if span else None,
@@ -482,13 +628,47 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_SAFE
 
 
+def entry() -> None:
+    """The `sessref` command: `main`, then exit without tearing the interpreter down (a
+    check's terms, BDDs and solver state can take seconds to free, after the budget)."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _functions(args: argparse.Namespace) -> int:
+    """The catalogue, or the entries named (exit 2 when a name matches nothing)."""
+    from . import functions
+
+    entries = functions.select(args.names, args.status)
+    if args.names and not entries:
+        from .language.catalogue import CATALOGUE
+        from .language.resolve import _did_you_mean
+
+        hint = _did_you_mean(args.names[0], CATALOGUE) if len(args.names) == 1 else None
+        raise UsageError(f"no function in the catalogue matches {' '.join(args.names)}" + (f" ({hint})" if hint else ""))
+    if args.format == "json":
+        sys.stdout.write(functions.render_json(entries))
+    else:
+        detailed = bool(args.names) and len(entries) <= 20
+        sys.stdout.write(functions.render_text(entries, detailed))
+    return EXIT_SAFE
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _arguments().parse_args(argv)
-        command = {"check": _check, "repro": _repro, "conform": _conform, "explain": _explain}[args.command]
-        return command(args)
+        command = {"check": _check, "repro": _repro, "conform": _conform, "explain": _explain,
+                   "functions": _functions}[args.command]
+        code = command(args)
+        sys.stdout.flush()  # a full disk or a closed pipe is seen here, not at exit
+        return code
     except UsageError as exc:
-        sys.stderr.write(f"error: {exc}\nusage: sessref check FILE... | repro FILE | conform PATH... | explain [RULE]\n")
+        sys.stderr.write(f"error: {exc}\nusage: sessref check FILE... | repro FILE | conform PATH... | explain [RULE] | functions [NAME...]\n")
         return EXIT_INPUT
     except SessrefError as err:
         sys.stdout.write(render_error(err))
@@ -501,6 +681,28 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 0
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS:
+            return _internal(exc)
+        # The report could not be written (a full disk, a device error): not sessref's bug.
+        _quiet_stdout()
+        sys.stderr.write(f"error: cannot write the report: {exc.strerror or exc}\n")
+        return EXIT_INPUT
     except Exception as exc:  # a bug in sessref: say so, without a traceback
-        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\nplease report this with the script that caused it\n")
-        return EXIT_INTERNAL
+        return _internal(exc)
+
+
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+def _quiet_stdout() -> None:
+    """Drop what could not be written, so that the exit's flush does not fail again."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    except OSError:
+        pass
+
+
+def _internal(exc: BaseException) -> int:
+    sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\nplease report this with the script that caused it\n")
+    return EXIT_INTERNAL

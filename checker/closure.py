@@ -52,8 +52,8 @@ What is identified (each a bijection of the values nothing can tell apart):
     (for U_k) that the path allows each of them.
   * Temporaries are dropped: variables out of scope (a declaration writes its variable
     before any read), expression temporaries (`tmp`), function results (`result`), the
-    callback queue and its bookkeeping when the queue is empty (`pq`, `cbsite`: rewritten by
-    `cache._queue` and `cache.begin_queued` before any read), the result of the last
+    callback queue and its bookkeeping when the queue is empty (`pq`, `cbsite`, `cbfreed`:
+    rewritten by `cache._queue` and `cache.begin_queued` before any read), the result of the last
     handshake or I/O call (`hsret`: each such call sets it first, `api._handshake_call`).
 Anything else the check does not recognise makes the state incomparable (never equal to
 another): the loop stays bounded, never wrongly closed.
@@ -82,7 +82,7 @@ _HANDSHAKE_IDS = handshake._HANDSHAKE_IDS
 _REF_FIELDS = ("slot", "ctx", "sctx", "cached", "origin")
 _DEAD = "dead"
 # Cells that are temporaries at a loop head (see the module's comment).
-_DROPPED_HEADS = ("tmp", "result", "cbsite", "pq", "idseq", "lseq", "hsret")
+_DROPPED_HEADS = ("tmp", "result", "cbsite", "cbfreed", "pq", "idseq", "lseq", "hsret")
 _GLOBALS = (("clock",), ("pq_n",), ("cbkind",), ("cbarg",))
 
 

@@ -10,8 +10,8 @@ from typing import Any, Hashable, Iterable
 
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State, choice_label
 from .language import ast, cint
-from .model.objects import KINDS
-from .model.rules import Rule
+from .model.objects import FIELDS, KINDS, check_cell
+from .model.rules import Rule, Variant, check_variant
 from .model.world import Arg, Cell, PathEnds, World
 
 
@@ -44,6 +44,7 @@ class Finding:
     message: str
     objs: tuple[int, ...]
     step: int  # index of the trace step during which it was found
+    variant: Variant | None = None  # which kind of finding of the rule (`model/rules.py`)
 
 
 @dataclass
@@ -140,9 +141,13 @@ class ConcreteWorld(StepWorld):
         self.step_record = record
 
     def get(self, cell: Cell) -> Any:
+        if cell[0] not in FIELDS:
+            check_cell(cell)  # raises: the model names a cell nobody declared
         return self.cells.get(cell, 0)
 
     def set(self, cell: Cell, value: Any) -> None:
+        if cell[0] not in FIELDS:
+            check_cell(cell)
         self.cells[cell] = value
         self.step_record.writes[cell] = value
 
@@ -173,8 +178,11 @@ class ConcreteWorld(StepWorld):
     def ite(self, c: Any, a: Any, b: Any) -> Any:
         return a if c else b
 
-    def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
-        f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace) - 1)
+    def finding(
+        self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None, variant: Variant | None = None
+    ) -> None:
+        check_variant(rule, variant)
+        f = Finding(rule, self._site if site is None else site, message, objs, len(self.backend.trace) - 1, variant)
         self.step_record.findings.append(f)
         self.backend.findings.append(f)
         if rule.crash:

@@ -23,20 +23,20 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
 from . import memcheck, repro
 from .concrete import ConcreteBackend, Finding
 from .language import ast
-from .language.parser import parse
+from .language.parser import parse, require_statements
 from .language.resolve import resolve
 from .model.api import EFFECTS
 from .model.objects import ALIVE
-from .model.rules import CACHE_CORRUPTION, DOUBLE_FREE, NULL_DEREFERENCE, USE_AFTER_FREE
+from .model.rules import RULES, Conformance, Rule
 from .paths import enumerate_paths
-from .solving import UNSAFE, Options, Replay, check, replay
+from .solving import UNSAFE, Options, Replay, Verdict, check, replay
 
 MAX_PATHS = 32
 ENUMERATION_LIMIT = 4096  # paths enumerated before sampling
@@ -82,14 +82,15 @@ def judge(backend: ConcreteBackend, result: memcheck.RunResult) -> tuple[bool, s
     if backend.crashed:
         finding = backend.findings[-1]
         line = line_of(finding.site)
-        return _crash_agrees(finding.rule.name, line, result)
+        return _crash_agrees(finding.rule, line, result)
     if first is not None:
         return False, f"the model finds no memory error on this path; valgrind: {first.what} at line {first.line}"
     if result.fatal_signal:
         return False, f"the program died of {result.fatal_signal}"
-    # A callback that keeps a reference nowhere (`new_session_cb` returning 1, `*copy` left
-    # at 1 on a fresh session) is reported as `callback-ownership`: a leak all the same.
-    leaks = [f for f in backend.findings if f.rule.name in ("leak", "callback-ownership") and _lost_for_good(backend, f)]
+    # The rules whose findings are leaks (`Conformance.LOST`), and those that are leaks when
+    # the script never releases the object either (a callback that keeps a reference
+    # nowhere: `new_session_cb` returning 1, `*copy` left at 1 on a fresh session).
+    leaks = [f for f in backend.findings if _lost_for_good(backend, f)]
     leaked = {line_of(backend.registry.info[o].site) for f in leaks for o in f.objs}
     # A lost block is an object's when libssl allocated it at a line where the path allocates objects.
     allocating = {line_of(info.site) for info in backend.registry.info.values()}
@@ -103,35 +104,37 @@ def judge(backend: ConcreteBackend, result: memcheck.RunResult) -> tuple[bool, s
     return True, ""
 
 
-def _crash_agrees(rule: str, line: int, result: memcheck.RunResult) -> tuple[bool, str]:
+def _crash_agrees(crash: Rule, line: int, result: memcheck.RunResult) -> tuple[bool, str]:
+    """Whether valgrind's run shows the crash the model reports, as its rule's `conformance` says."""
     errors = result.errors
     first = result.first_error
-    if rule == CACHE_CORRUPTION.name:
+    rule, expected = crash.name, crash.conformance
+    if expected is Conformance.SILENT:
         if first is not None and (first.line is None or first.line < line):
             return False, f"valgrind: {first.what} at line {first.line}, before the corruption at line {line}"
         if not result.stopped:
             return False, f"the program never reached the corruption at line {line}"
         return True, ""
     if first is None:
-        if rule == NULL_DEREFERENCE.name and result.fatal_signal:
+        if expected is Conformance.NEAR_NULL and result.fatal_signal:
             return True, ""
         return False, f"the model reports {rule} at line {line}; valgrind finds no memory error"
     if first.line != line:
         return False, f"the model reports {rule} at line {line}; valgrind's first error is {first.what} at line {first.line}"
     at_line = [e for e in errors if e.line == line]
-    if rule == DOUBLE_FREE.name:
+    if expected is Conformance.INVALID_FREE:
         if any(e.kind in ("InvalidFree", "MismatchedFree") for e in at_line):
             return True, ""
-        return False, f"the model reports a double free at line {line}; valgrind: {first.what}"
-    if rule == USE_AFTER_FREE.name:
+        return False, f"the model reports {rule} at line {line}: an invalid free; valgrind: {first.what}"
+    if expected is Conformance.FREED_ACCESS:
         if first.kind in ("InvalidRead", "InvalidWrite") and first.freed_block:
             return True, ""
-        return False, f"the model reports a use after free at line {line}; valgrind: {first.what}"
-    if rule == NULL_DEREFERENCE.name:
+        return False, f"the model reports {rule} at line {line}: an access to a freed block; valgrind: {first.what}"
+    if expected is Conformance.NEAR_NULL:
         if first.near_null or result.fatal_signal:
             return True, ""
-        return False, f"the model reports a NULL dereference at line {line}; valgrind: {first.what}"
-    return False, f"no conformance check for a crash of rule {rule}"
+        return False, f"the model reports {rule} at line {line}: an access near address 0; valgrind: {first.what}"
+    return False, f"no conformance check for a crash of rule {rule} ({expected.value})"
 
 
 def _lines(lines: Iterable[int | None]) -> str:
@@ -143,15 +146,22 @@ def _lines(lines: Iterable[int | None]) -> str:
 
 def load(name: str, source: str) -> ast.Program:
     """Parse and resolve a script against the modelled calls (raises SessrefError)."""
-    program = parse(source, name)
+    program = require_statements(parse(source, name))
     resolve(program, frozenset(EFFECTS))
     return program
 
 
-def plan(name: str, source: str, options: Options, max_paths: int = MAX_PATHS, seed: int = 0) -> ScriptResult:
-    """The paths to run for one script, each with its reproducer (not yet run)."""
-    program = load(name, source)
-    verdict = check(program, options)
+def plan(
+    name: str, source: str, options: Options, max_paths: int = MAX_PATHS, seed: int = 0,
+    checked: tuple[ast.Program, Verdict] | None = None,
+) -> ScriptResult:
+    """The paths to run for one script, each with its reproducer (not yet run). `checked`:
+    the script's program and verdict under `options`, when the caller has them already."""
+    if checked is None:
+        program = load(name, source)
+        verdict = check(program, replace(options, depends=False))  # no report shows the path
+    else:
+        program, verdict = checked
     result = ScriptResult(name, source, verdict.verdict)
     if verdict.verdict == UNSAFE:
         for i, cx in enumerate(verdict.counterexamples, 1):
@@ -212,24 +222,31 @@ def conform(
     seed: int = 0,
     jobs: int = 2,
     progress: Callable[[PathCheck], None] | None = None,
+    checked: Callable[[str, str], tuple[ast.Program, Verdict] | None] | None = None,
 ) -> list[ScriptResult]:
-    results = [plan(name, source, options, max_paths, seed) for name, source in scripts]
+    """`checked(name, source)`: a script's program and verdict under `options` if the caller
+    has them (the test suite checks each spec once for all its tests), else None."""
+    results = [
+        plan(name, source, options, max_paths, seed, checked(name, source) if checked else None) for name, source in scripts
+    ]
     run_checks([c for r in results for c in r.checks], jobs, progress)
     return results
 
 
 def _lost_for_good(backend: ConcreteBackend, finding: Finding) -> bool:
-    """A leak finding, or a callback-ownership one whose object the script never releases."""
-    if finding.rule.name == "leak":
+    """A finding of a `LOST` rule (a leak), or of a `LOST_IF_UNRELEASED` one (a callback's
+    reference) whose objects the script never releases."""
+    if finding.rule.conformance is Conformance.LOST:
         return True
+    if finding.rule.conformance is not Conformance.LOST_IF_UNRELEASED:
+        return False
     cells: dict = {}
     for step in backend.trace:
         cells.update(step.writes)
     return all(cells.get(("st", o)) == ALIVE and cells.get(("lost", o)) for o in finding.objs)
 
 
-ROW_ORDER = ("use-after-free", "double-free", "dangling-reference", "leak", "borrowed-free", "null-dereference",
-             "cache-corruption", "callback-ownership", "stale-session", "safe")
+ROW_ORDER = (*(rule.name for rule in RULES), "safe")
 
 
 def agreement_table(results: list[ScriptResult]) -> str:

@@ -19,13 +19,13 @@ from typing import Any, Hashable
 
 import z3
 
-from . import symvalues
+from . import budget, symvalues
 from .closure import LoopClosure
 from .concrete import Objects, StepWorld, site_label
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State
-from .language import ast
-from .model.objects import FINITE_FIELDS, KINDS
-from .model.rules import Rule
+from .language import ast, cint
+from .model.objects import FIELDS, FINITE_FIELDS, KINDS, check_cell
+from .model.rules import Rule, Variant, check_variant
 from .model.world import Arg, Cell, PathEnds
 from .symvalues import (
     AND,
@@ -106,6 +106,7 @@ class ForkingWorld(StepWorld):
             raise PathEnds("no feasible outcome")
         if len(options) == 1:
             return options[0][1]
+        budget.check()
         i = len(self.decisions)
         if i < len(self.prefix):
             choice = self.prefix[i]
@@ -153,11 +154,15 @@ class ForkingWorld(StepWorld):
         return group
 
     def get(self, cell: Cell) -> Any:
+        if cell[0] not in FIELDS:
+            check_cell(cell)  # raises: the model names a cell nobody declared
         if len(cell) == 2 and cell[0] in FINITE_FIELDS:
             return self._read_field(cell[1], cell[0])
         return self.value(self.writes[cell] if cell in self.writes else self.base.get(cell, 0))
 
     def set(self, cell: Cell, value: Any) -> None:
+        if cell[0] not in FIELDS:
+            check_cell(cell)
         if len(cell) == 2 and cell[0] in FINITE_FIELDS:
             value = self.value(value)
             if isinstance(value, Sym):
@@ -203,7 +208,10 @@ class ForkingWorld(StepWorld):
         return ite(c, a, b)
 
 
-    def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
+    def finding(
+        self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None, variant: Variant | None = None
+    ) -> None:
+        check_variant(rule, variant)  # the replay's finding carries the variant
         guard = AND(self.pc, *self.guards)
         step = len(self.backend.steps) - 1
         self.findings.append(Candidate(rule, self._site if site is None else site, guard, message, objs, step))
@@ -309,6 +317,7 @@ class SymbolicBackend(Backend):
         outcomes: list[Outcome] = []
         pending: list[tuple] = [()]
         while pending:
+            budget.check()  # one step can run its effect thousands of times
             if len(outcomes) >= MAX_OUTCOMES:
                 raise TooManyCases(self.sites.by_id[site])
             world = ForkingWorld(self, state, site, live, pending.pop())

@@ -15,11 +15,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
+from . import budget
 from .language import ast, cint
-from .language.errors import InternalError, NotModelledError, ResolveError
-from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
-from .model import api, cache, handshake, refs
+from .language.catalogue import CATALOGUE, Entry, names, require
+from .language.cheader import Prototype
+from .language.errors import InternalError, NotModelledError, ResolveError, SessrefError
+from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES
+from .model import api, cache, contracts, handshake, refs, rules
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
+from .model.rules import Variant
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
 from .model.world import Arg, Cell, World
 
@@ -142,6 +146,25 @@ class Backend(ABC):
     def iteration(self, state: State, loop: ast.Span) -> None:
         """A loop's body is about to run once more (counted to find the shortest path)."""
 
+    def unmodelled(self, state: State, call: UnmodelledCall) -> None:
+        """The path of `state` reaches a call the model cannot follow; it stops there."""
+        self.__dict__.setdefault("unmodelled_calls", []).append((getattr(state, "pc", True), call))
+
+
+@dataclass(frozen=True)
+class UnmodelledCall:
+    """A call of a function the model has no semantics for, reached on some path: the
+    path stops there, and the verdict cannot be safe (catalogue.toml, status unmodelled)."""
+
+    name: str
+    span: ast.Span
+    why: str  # what the model would need
+    here: bool = False  # a neutral function, not followed at this call only (what it is given)
+
+    def describe(self) -> str:
+        what = "is not followed here" if self.here else "is not modelled"
+        return f"`{self.name}` (line {self.span.line}) {what}: {self.why}"
+
 
 @dataclass
 class Flow:
@@ -262,8 +285,14 @@ class Executor:
     ) -> State | None:
         if state is None:
             return None
+        budget.check()
         site = self.backend.sites.intern(Site(span, frame.context, text, callee))
-        new_state, value = self.backend.step(state, fn, args, site, self._live(frame))
+        try:
+            new_state, value = self.backend.step(state, fn, args, site, self._live(frame))
+        except SessrefError as err:
+            if err.span is None:  # the model's errors name no place: it is this step's call
+                err.span = span
+            raise
         self._last_value = value
         return new_state
 
@@ -300,8 +329,11 @@ class Executor:
             self.pending.append(state.cells.get(cell, NULL))
         return self.backend.write(state, cell, value)
 
-    def _finish_statement(self, state: State | None, frame: Frame, span: ast.Span, where: str = "here") -> State | None:
-        """Values that lost their last pointer in this statement: check for leaked references."""
+    def _finish_statement(
+        self, state: State | None, frame: Frame, span: ast.Span, how: Variant = rules.LEAK_LOST
+    ) -> State | None:
+        """Values that lost their last pointer in this statement: check for leaked references
+        (`how`: the leak variant that says how they were lost)."""
         pending, self.pending = self.pending, []
         for value in pending:
             if state is None:
@@ -310,7 +342,7 @@ class Executor:
                 continue
             state = self._step(
                 state,
-                lambda w, args, where=where: refs.check_lost(w, w.ptr(args[0]), where),
+                lambda w, args, how=how: refs.check_lost(w, w.ptr(args[0]), how),
                 [Arg(value, "")],
                 frame,
                 span,
@@ -324,6 +356,7 @@ class Executor:
     def _stmt(self, stmt: ast.Stmt, state: State | None, frame: Frame) -> Flow:
         if state is None:
             return Flow(None)
+        budget.check()
         if isinstance(stmt, ast.VarDecl):
             return Flow(self._declare(stmt, state, frame))
         if isinstance(stmt, ast.Assign):
@@ -332,7 +365,7 @@ class Executor:
             state, value = self._expr(stmt.expr, state, frame)
             if isinstance(stmt.expr, ast.Call) and self._returns_owned(stmt.expr):
                 self.pending.append(value)
-            return Flow(self._finish_statement(state, frame, stmt.span, "because the result is not kept"))
+            return Flow(self._finish_statement(state, frame, stmt.span, rules.LEAK_UNUSED_RESULT))
         if isinstance(stmt, ast.Block):
             return self._block(stmt, state, frame)
         if isinstance(stmt, ast.If):
@@ -356,11 +389,11 @@ class Executor:
         raise InternalError(f"unknown statement {type(stmt).__name__}", getattr(stmt, "span", None))
 
     def _returns_owned(self, call: ast.Call) -> bool:
-        effect = api.EFFECTS.get(call.func)
-        if effect is not None:
-            return effect.returns == "owned"
         func = self.functions.get(call.func)
-        return func is not None and _is_object(func.ret)
+        if func is not None:
+            return _is_object(func.ret)
+        entry = CATALOGUE.get(call.func)
+        return entry is not None and entry.modelled and entry.result == "owned" and _is_object(entry.prototype.ret)
 
     def _assign(self, stmt: ast.Assign, state: State, frame: Frame) -> State | None:
         if isinstance(stmt.target, ast.Deref):
@@ -380,7 +413,7 @@ class Executor:
                 return None
         value = self._to(value, src, ctype)
         state = self._write(state, cell, value, ctype)
-        return self._finish_statement(state, frame, stmt.span, "when the variable is overwritten")
+        return self._finish_statement(state, frame, stmt.span, rules.LEAK_OVERWRITTEN)
 
     def _block(self, block: ast.Block, state: State | None, frame: Frame, scope: dict | None = None) -> Flow:
         frame.scopes.append(scope if scope is not None else {})
@@ -415,7 +448,7 @@ class Executor:
             frame.scopes.append({})
         for cell in cells:
             state = self.backend.write(state, cell, NULL)
-        state = self._finish_statement(state, frame, span, "when its variable goes out of scope")
+        state = self._finish_statement(state, frame, span, rules.LEAK_OUT_OF_SCOPE)
         frame.scopes[depth - 1 :] = saved
         return state
 
@@ -554,7 +587,7 @@ class Executor:
 
     def _return(self, stmt: ast.Return, state: State, frame: Frame) -> Flow:
         if self._in_callback and frame.func is not None:
-            # Where a callback returned, for findings about its contract (`handshake.callback_site`).
+            # Where a callback returned, for findings about its contract (`refcount.callback_site`).
             state = self.backend.write(state, ("cbsite", "return"), self._site_of(stmt.span, frame, "return"))
         if stmt.value is not None:
             state, value = self._expr(stmt.value, state, frame)
@@ -786,11 +819,20 @@ class Executor:
         func = self.functions.get(call.func)
         if func is not None:
             return self._call_function(func, call, state, frame)
-        effect = api.EFFECTS.get(call.func)
+        declared = self.program.declarations.get(call.func)
+        if declared is not None:
+            return self._declared_call(call, declared, state, frame)
+        entry = CATALOGUE.get(call.func) or _INTERNAL.get(call.func)
+        if entry is None:  # a helper of the user's program, given no tracked object (resolve.py)
+            return self._helper_call(call, state, frame)
+        if entry.unmodelled:
+            return self._unmodelled(call, entry.why, state, frame)
+        if entry.neutral:
+            return self._neutral(call, entry, state, frame)
+        effect = api.EFFECTS.get(entry.effect_name)
         if effect is None:
-            if call.func in PROTOTYPES:
-                raise NotModelledError(f"`{call.func}` is not modelled yet", call.func_span)
-            raise ResolveError(f"unknown function `{call.func}`", call.func_span)
+            raise InternalError(f"`{call.func}` is modelled in the catalogue, but the model has no effect "
+                                f"`{entry.effect_name}`", call.func_span)
         args: list[Arg] = []
         for a in call.args:
             if isinstance(a, ast.AddrOf):
@@ -800,7 +842,8 @@ class Executor:
             state, value = self._expr(a, state, frame)
             if state is None:
                 return None, None
-            value = self._to(value, self._itype(a, frame), _parameter_type(call.func, len(args)))
+            want = entry.prototype.params[len(args)][0] if len(args) < len(entry.prototype.params) else None
+            value = self._to(value, self._itype(a, frame), want)
             var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
             args.append(Arg(value, _text(self.program, a.span), var=var))
         state = self._step(state, effect.run, args, frame, call.span, _text(self.program, call.span), call.func)
@@ -811,14 +854,218 @@ class Executor:
                 state = self._library_callbacks(state, frame, call.span)
             finally:
                 self._in_callback = False
-        if effect.deferred and state is not None:
+        if entry.io and state is not None:
             value = state.cells.get(("hsret",), -1)
         # The model's result as a value of the prototype's return type (free when the
         # model's range is inside the type's: `symvalues.interval`).
-        value = self._to(value, None, _return_type(call.func))
-        if effect.returns == "owned" and state is not None:
+        value = self._to(value, None, entry.prototype.ret)
+        if entry.result == "owned" and _is_object(entry.prototype.ret) and state is not None:
             self.pending.append(value)
         return state, value
+
+    # ---- calls the model does not give an effect ---------------------------------------------
+    def _unmodelled(self, call: ast.Call, why: str, state: State | None, frame: Frame,
+                    here: bool = False) -> tuple[State | None, Any]:
+        """Its arguments are evaluated (they may be calls); then the path stops: what the call
+        would do is not known, so nothing after it is judged, and the verdict is not safe."""
+        for a in call.args:
+            if isinstance(a, ast.AddrOf):
+                continue
+            state, _ = self._expr(a, state, frame)
+        if state is not None:
+            self.backend.unmodelled(state, UnmodelledCall(call.func, call.func_span, why, here))
+        return None, None
+
+    def _static_ctype(self, e: ast.Expr, frame: Frame) -> ast.CType | None:
+        """The declared type of a name or the return type of a call (None: anything else)."""
+        if isinstance(e, ast.Name) and self._declared(e.id, frame):
+            return self._lookup(e.id, frame, e.span)[1]
+        if isinstance(e, ast.Call):
+            func = self.functions.get(e.func)
+            if func is not None:
+                return func.ret
+            entry = CATALOGUE.get(e.func)
+            return entry.prototype.ret if entry is not None else None
+        return None
+
+    def _neutral(self, call: ast.Call, entry: Entry, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """A call that changes nothing the model tracks (catalogue.toml's header says what a
+        neutral call does): it reads the objects it is passed, its result and the variables
+        whose address it gets are unknown values. Passing a tracked object where the
+        prototype takes something else, the address of a variable holding one, or a
+        callback that is not inert makes it unmodelled for this call."""
+        proto = entry.prototype
+        args: list[Arg] = []
+        kinds: list[str] = []
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for i, a in enumerate(call.args):
+            want = proto.params[i][0] if i < len(proto.params) else None
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                if _is_object(ctype) or (ctype.pointers and ctype.base in OBJECT_TYPES):
+                    return self._unmodelled(call, f"it is given `&{a.target.id}`, the address of a variable that holds "
+                                            f"an `{ctype.base}` the model tracks, and may change it", state, frame, here=True)
+                if want is None or not want.const:
+                    outs.append((a.target, cell, ctype))
+                args.append(Arg(1, _text(self.program, a.span), address_of=cell))
+                kinds.append("")
+                continue
+            if isinstance(a, ast.Name) and a.id in self.functions and not self._declared(a.id, frame):
+                problem = self._not_inert(self.functions[a.id])
+                if problem:
+                    return self._unmodelled(call, f"the model does not run the callback `{a.id}` it registers, "
+                                            f"and `{a.id}` {problem}", state, frame, here=True)
+            ctype = self._static_ctype(a, frame)
+            if ctype is not None and _is_object(ctype) and want is not None and not _is_object(want):
+                # (a variadic argument, `printf("%p", s)`, is only printed)
+                return self._unmodelled(call, f"it is given `{_text(self.program, a.span)}`, an `{ctype.base}` the "
+                                        f"model tracks, as `{want}`: it may keep or release it", state, frame, here=True)
+            state, value = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+            value = self._to(value, self._itype(a, frame), want)
+            var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
+            args.append(Arg(value, _text(self.program, a.span), var=var))
+            if want is not None and _is_object(want) and proto.params[i][1] not in entry.untouched:
+                kinds.append("object")
+            elif (want is None or want.pointers) and ctype is not None and ctype.pointers and not _is_object(ctype):
+                kinds.append("buffer")
+            else:
+                kinds.append("")
+        if any(kinds):
+            text = _text(self.program, call.span)
+            state = self._step(state, api.neutral_reads(call.func, tuple(kinds), entry.reads_session), args, frame,
+                               call.span, text, call.func)
+            if state is None:
+                return None, None
+        # The result is chosen before the out-parameters (the reproducer takes them in this order).
+        ret = proto.ret
+        result: Any = None
+        if ret.pointers and entry.null == "never":
+            result = OPAQUE_POINTER
+        elif ret.pointers:
+            result = self._unknown_of(ret, state, self._label("nullable", call.span, frame))
+        elif ret.base != "void":
+            result = self._unknown_of(ret, state, self._label("assumed", call.span, frame))
+        for target, cell, ctype in outs:  # `&len`: the call may have written any value there
+            label = self._label(out_label(target.id, call.func), call.span, frame)
+            value = self._unknown_of(ctype, state, label)
+            state, value = self._value_of(value, state)
+            if state is None:
+                return None, None
+            state = self.backend.write(state, cell, value)
+        return self._value_of(result, state)
+
+    def _declared_call(self, call: ast.Call, decl: ast.FuncDecl, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """A function declared with a contract (`model/contracts.py` says what each role does)."""
+        args: list[Arg] = []
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for a, param in zip(call.args, decl.params):
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                if not param.ctype.const:
+                    outs.append((a.target, cell, ctype))
+                args.append(Arg(1, _text(self.program, a.span), address_of=cell))
+                continue
+            state, value = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+            value = self._to(value, self._itype(a, frame), param.ctype)
+            var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
+            args.append(Arg(value, _text(self.program, a.span), var=var))
+        contract = decl.contract
+        if any(contract.params) or contract.returns:
+            text = _text(self.program, call.span)
+            state = self._step(state, contracts.effect(call.func, contract.params, contract.returns), args, frame,
+                               call.span, text, call.func)
+            if state is None:
+                return None, None
+            if contract.returns:
+                value = self._last_value
+                if contract.returns == "owned":
+                    self.pending.append(value)
+                return self._finish_outs(state, outs, call, frame, value)
+        ret = decl.ret
+        result: Any = None
+        if ret.pointers:
+            result = self._unknown_of(ret, state, self._label("nullable", call.span, frame))
+        elif ret.base != "void":
+            result = self._unknown_of(ret, state, self._label("assumed", call.span, frame))
+        return self._finish_outs(state, outs, call, frame, result)
+
+    def _helper_call(self, call: ast.Call, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """An undeclared helper given no tracked object: neutral, an unknown integer result;
+        a variable whose address it gets may be written (the report notes the assumption)."""
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for a in call.args:
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                outs.append((a.target, cell, ctype))
+                continue
+            state, _ = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+        result = self._unknown_of(ast.CType("long"), state, self._label("assumed", call.span, frame))
+        return self._finish_outs(state, outs, call, frame, result)
+
+    def _finish_outs(self, state: State, outs: list, call: ast.Call, frame: Frame, result: Any) -> tuple[State | None, Any]:
+        for target, cell, ctype in outs:
+            value = self._unknown_of(ctype, state, self._label(out_label(target.id, call.func), call.span, frame))
+            state, value = self._value_of(value, state)
+            if state is None:
+                return None, None
+            state = self.backend.write(state, cell, value)
+        return self._value_of(result, state)
+
+    def _unknown_of(self, ctype: ast.CType, state: State, label: str) -> Any:
+        """Any value of type `ctype`: an integer of its range, or an untracked pointer that
+        may be NULL (a pending choice, resolved by `_value_of`)."""
+        if ctype.pointers:
+            return ("nullable", self.backend.nondet(state, label))
+        return self.backend.opaque(state, label, _int_type(ctype) or cint.LONG)
+
+    def _value_of(self, value: Any, state: State) -> tuple[State | None, Any]:
+        if not (isinstance(value, tuple) and value and value[0] == "nullable"):
+            return state, value
+        return self._choose_pointer(state, value[1])
+
+    def _choose_pointer(self, state: State, is_null: Any) -> tuple[State | None, Any]:
+        """NULL where `is_null` holds, an untracked pointer elsewhere."""
+        yes, no = self.backend.branch(state, is_null)
+        tmp: Cell = ("tmp", "nullable", id(is_null))
+        parts = [self.backend.write(s, tmp, v) for s, v in ((yes, NULL), (no, OPAQUE_POINTER)) if s is not None]
+        merged = self.backend.merge(parts)
+        return (merged, merged.cells.get(tmp)) if merged is not None else (None, None)
+
+    def _not_inert(self, func: ast.FuncDef, seen: frozenset[str] = frozenset()) -> str:
+        """Why a script function passed to a neutral registration could matter to the model
+        ("" if it cannot): the model never runs it, so it must call only neutral functions
+        (and script functions that do), and change nothing outside itself."""
+        local = {p.name for p in func.params}
+        for node in ast.walk(func.body):
+            if isinstance(node, ast.VarDecl):
+                local.add(node.name)
+            if isinstance(node, ast.Assign):
+                target = node.target
+                if isinstance(target, ast.Deref) or target.id not in local:
+                    return f"writes `{_text(self.program, target.span)}`, which outlives it"
+            if isinstance(node, ast.Call):
+                if node.func in self.functions:
+                    if node.func in seen:
+                        continue
+                    inner = self._not_inert(self.functions[node.func], seen | {func.name})
+                    if inner:
+                        return f"calls `{node.func}`, which {inner}"
+                    continue
+                callee = CATALOGUE.get(node.func)
+                if callee is None or not callee.neutral:
+                    return f"calls `{node.func}`"
+        for param in func.params:
+            if _is_object(param.ctype):
+                uses = [n for n in ast.walk(func.body) if isinstance(n, ast.Name) and n.id == param.name]
+                if uses:
+                    return f"uses the `{param.ctype.base}` it is given"
+        return ""
 
     def _library_callbacks(self, state: State | None, frame: Frame, span: ast.Span) -> State | None:
         """Run what the last step queued (see `model/cache.py`), in order: each entry's begin,
@@ -982,6 +1229,11 @@ def _inert_expr(e: Any, local: set[str], facts: dict) -> bool:
     return True
 
 
+def out_label(variable: str, function: str) -> str:
+    """The choice that names what a neutral call wrote through `&variable`."""
+    return f"`{variable}` after `{function}`"
+
+
 def _int_type(ctype: ast.CType | None) -> cint.IntType | None:
     """The integer type a declared type is, or None (a pointer, void, nothing)."""
     if ctype is None or ctype.pointers:
@@ -990,26 +1242,35 @@ def _int_type(ctype: ast.CType | None) -> cint.IntType | None:
 
 
 def _return_type(name: str) -> ast.CType | None:
-    """The declared return type of a library function."""
-    proto = PROTOTYPES.get(name)
-    return proto.ret if proto is not None else None
+    """The declared return type of a library function (None: not one the catalogue knows)."""
+    entry = CATALOGUE.get(name)
+    return entry.prototype.ret if entry is not None else None
 
 
 def _parameter_type(name: str, index: int) -> ast.CType | None:
     """The declared type of a library function's `index`-th parameter (None: variadic)."""
-    proto = PROTOTYPES.get(name)
-    if proto is None or index >= len(proto.params):
+    proto = require(name).prototype
+    if index >= len(proto.params):
         return None
     return proto.params[index][0]
 
-# The callbacks the library may call, by queue entry kind, and how they are registered.
-_CALLBACK_KINDS = {
-    cache.REMOVED: "SSL_CTX_sess_set_remove_cb",
-    cache.NEW_SESSION: "SSL_CTX_sess_set_new_cb",
-    cache.GET_SESSION: "SSL_CTX_sess_set_get_cb",
+# sessref's own effects, which C input's entry contexts call (`model/entry.py`): not
+# OpenSSL functions, so not in the catalogue.
+_INTERNAL = {
+    name: Entry(name, Prototype(name, ast.CType("void"), (), variadic=True), "", "modelled", "sessref")
+    for name in api.EFFECTS if name.startswith("__sessref_")
 }
-# Calls after which the library may owe the script callbacks or stages.
-_QUEUEING = (*_CALLBACK_KINDS.values(), "SSL_connect", "SSL_accept", "SSL_do_handshake", "SSL_read", "SSL_peek", "SSL_write", "SSL_shutdown")
+
+# The callbacks the library may call, by queue entry kind, and how they are registered.
+_REGISTERED = {e.registers: n for n, e in CATALOGUE.items() if e.registers}
+_CALLBACK_KINDS = {
+    cache.REMOVED: _REGISTERED["remove_session_cb"],
+    cache.NEW_SESSION: _REGISTERED["new_session_cb"],
+    cache.GET_SESSION: _REGISTERED["get_session_cb"],
+}
+# Calls after which the library may owe the script callbacks or stages: the catalogue's
+# handshake and I/O calls and the session callback registrations.
+_QUEUEING = names(io=True) | frozenset(n for n, e in CATALOGUE.items() if e.registers)
 
 
 def _queues(program: ast.Program) -> bool:

@@ -8,6 +8,12 @@ Limits of the model. Example holds one fenced script with `//~ rule` annotations
 one fenced script that opens with `//~ safe` (the tests run both); Help is one
 sentence; Note is a `- ` list, one item per note. Prose is paragraphs and `- ` lists.
 
+A rule that declares variants (`model/rules.py`) may give a variant its own help or notes:
+in Help, a `- ` list after the sentence, one item `` `variant`: help `` each; in Note,
+items that open with `` `variant`: ``. A finding of a variant gets its own help, if
+any, else the rule's; its own notes, if any, else the untagged ones. A tag that names
+no variant of the rule is a page error.
+
 All pages are read and checked together the first time one is needed. A missing or
 malformed page raises `ExplainPageError` with its file and line: it is a packaging
 bug, reported as an internal error, never a traceback.
@@ -25,7 +31,7 @@ from typing import Callable
 from .language.ast import Span
 from .language.errors import InternalError
 from .language.expectations import read_expectations
-from .model.rules import RULES, Rule, rule_named
+from .model.rules import RULES, Rule, Variant, rule_named
 
 WIDTH = 80  # terminal columns of `render_page` and `rule_list`
 CODE_INDENT = "    "
@@ -61,11 +67,22 @@ class ExplainPage:
     example: str
     fixed: str
     help: str
-    notes: tuple[str, ...]
+    notes: tuple[str, ...]  # the untagged ones
     rests_on: str
     limits: str
     example_script: str  # the fenced script of Example
     fixed_script: str  # the fenced script of Fixed
+    variant_help: tuple[tuple[str, str], ...] = ()  # (variant, help)
+    variant_notes: tuple[tuple[str, str], ...] = ()  # (variant, note)
+    note_items: tuple[tuple[str | None, str], ...] = ()  # every note as (variant or None, note), in page order
+    help_markdown: str = ""  # the Help section as written
+
+    def advice(self, variant: Variant | None) -> tuple[tuple[str, ...], str]:
+        """The notes and the help the reports print for a finding of `variant`."""
+        name = variant.name if variant is not None else None
+        notes = tuple(text for v, text in self.variant_notes if v == name) or self.notes
+        help_text = next((text for v, text in self.variant_help if v == name), self.help)
+        return notes, help_text
 
 
 def page_for(rule: Rule) -> ExplainPage:
@@ -149,8 +166,9 @@ def parse_page(rule: Rule, text: str, file: str) -> ExplainPage:
     expectations = read_expectations(fixed_script)
     if not expectations.safe or expectations.findings:
         raise section_error("Fixed", "the fixed script must open with `//~ safe` and expect no finding")
-    help_text = _one_paragraph(body["Help"], lambda m: section_error("Help", m))
-    notes = _list_items(body["Note"], lambda m: section_error("Note", m))
+    help_text, variant_help = _help(rule, body["Help"], lambda m: section_error("Help", m))
+    notes, note_items = _notes(rule, body["Note"], lambda m: section_error("Note", m))
+    variant_notes = tuple((v, text) for v, text in note_items if v is not None)
     return ExplainPage(
         rule,
         file,
@@ -164,6 +182,10 @@ def parse_page(rule: Rule, text: str, file: str) -> ExplainPage:
         body["Limits of the model"],
         example_script,
         fixed_script,
+        variant_help,
+        variant_notes,
+        note_items,
+        body["Help"],
     )
 
 
@@ -196,18 +218,46 @@ def _check_example(rule: Rule, script: str, fail: Fail) -> None:
         raise fail(f"the example has no `//~ {rule.name}` annotation on the line where the finding is reported")
 
 
-def _one_paragraph(section: str, fail: Fail) -> str:
+def _help(rule: Rule, section: str, fail: Fail) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The help sentence, and each variant's own help (`- `variant`: ...` items after it)."""
     blocks = _blocks(section)
-    if len(blocks) != 1 or blocks[0][0] != "paragraph":
-        raise fail("the section must be one paragraph: the help sentence the reports print")
-    return blocks[0][1]
+    if not blocks or blocks[0][0] != "paragraph" or any(kind != "item" for kind, _ in blocks[1:]):
+        raise fail(
+            "the section must be one paragraph, the help sentence the reports print, optionally followed by "
+            "a `- ` list of variants' own help (`- `variant`: help`)"
+        )
+    tagged = tuple(_tagged(rule, text, fail) for _, text in blocks[1:])
+    if any(variant is None for variant, _ in tagged):
+        raise fail("each item after the help sentence must open with the variant it is for: `- `variant`: help`")
+    variants = [variant for variant, _ in tagged]
+    if len(set(variants)) != len(variants):
+        raise fail("a variant is given two helps")
+    return blocks[0][1], tagged  # type: ignore[return-value]
 
 
-def _list_items(section: str, fail: Fail) -> tuple[str, ...]:
+def _notes(rule: Rule, section: str, fail: Fail) -> tuple[tuple[str, ...], tuple[tuple[str | None, str], ...]]:
+    """The untagged notes, and every note with its variant tag (or None), in order."""
     blocks = _blocks(section)
     if not blocks or any(kind != "item" for kind, _ in blocks):
         raise fail("the section must be a `- ` list, one item per note the reports print")
-    return tuple(text for _, text in blocks)
+    tagged = [_tagged(rule, text, fail) for _, text in blocks]
+    plain = tuple(text for variant, text in tagged if variant is None)
+    if not plain:
+        raise fail("the section needs at least one note that is not tagged with a variant")
+    return plain, tuple(tagged)
+
+
+def _tagged(rule: Rule, text: str, fail: Fail) -> tuple[str | None, str]:
+    """`(variant, rest)` for an item opening with `` `variant`: ``, else `(None, text)`."""
+    if not text.startswith("`") or "`: " not in text:
+        return None, text
+    tag, rest = text[1:].split("`: ", 1)
+    if " " in tag:
+        return None, text
+    if tag not in rule.variants:
+        declared = ", ".join(f"`{v}`" for v in rule.variants) or "none"
+        raise fail(f"`{tag}` is not a variant of {rule.name} (model/rules.py declares {declared})")
+    return tag, rest
 
 
 def _blocks(markdown: str) -> list[tuple[str, str]]:
@@ -256,8 +306,8 @@ def page_sections(rule: Rule) -> tuple[tuple[str, str], ...]:
         ("Why it is unsafe", page.why_it_is_unsafe),
         ("Example", page.example),
         ("Fixed", page.fixed),
-        ("Help", page.help),
-        ("Note", "\n".join(f"- {note}" for note in page.notes)),
+        ("Help", page.help_markdown),
+        ("Note", "\n".join(f"- `{v}`: {note}" if v else f"- {note}" for v, note in page.note_items)),
         ("Rests on", page.rests_on),
         ("Limits of the model", page.limits),
     )

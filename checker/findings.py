@@ -11,12 +11,12 @@ from typing import Any
 from .advice import advice_for
 from .concrete import ConcreteBackend, TraceStep
 from .execute import INTERNAL_STEPS
-from .fixes import Fix, verified_fixes
+from .fixes import Fix, search_fixes
 from .language import ast
 from .model import handshake
 from .model.objects import ALIVE, CTX, DESTROYED, SESSION, SSL
-from .model.rules import Rule
-from .solving import Counterexample, Options, Verdict
+from .model.rules import Conformance, Rule, Variant
+from .solving import Counterexample, Options, Verdict, unmodelled_reason
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class PathStep:
 class Choice:
     span: ast.Span
     text: str
+    # Whether the finding depends on it: a minimal set of the path's choices forces the
+    # finding (`solving._depends_on`); the others could go either way.
+    needed: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,19 @@ class ReportedFinding:
     # (`--deny warnings`, `--deny RULE`), which is an error. Errors make a script unsafe.
     level: str = "error"
     denied: bool = False  # a warning made an error by `--deny`
+    variant: Variant | None = None  # which kind of finding of its rule (`model/rules.py`)
+    full_trace: bool = False  # the report shows every step and every choice of the path
+    # Findings on one path share one step table in the text report: the finding whose path
+    # is the longest shows it (`table`, with the columns of all of them and `table_hidden`
+    # steps left out), the others name it (`table_of`, its index in the file's findings).
+    table: tuple[PathStep, ...] | None = None
+    table_hidden: int = 0
+    table_of: int | None = None
+
+    @property
+    def shown_choices(self) -> tuple[Choice, ...]:
+        """The choices a report lists: those the finding depends on (all with the full trace)."""
+        return self.choices if self.full_trace else tuple(c for c in self.choices if c.needed)
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,7 @@ class FileReport:
     findings: tuple[ReportedFinding, ...]
     notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
     sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
+    fixes_skipped: int = 0  # findings the fix search ran out of time for (`fixes.search_fixes`)
     closed_after: int = 0  # loops proved for all iterations: their states repeat after this many
     closed_loops: int = 0  # how many loop statements were proved so
     bounded_why: tuple[str, ...] = ()  # why the loops that reached their bound did not close
@@ -100,6 +117,21 @@ class FileReport:
     @property
     def warnings(self) -> tuple[ReportedFinding, ...]:
         return tuple(f for f in self.findings if f.level == "warning")
+
+
+def path_text(f: ReportedFinding) -> str:
+    """The `path:` line of a report: the choices the finding depends on, and how many of the
+    path's other choices are left out (`--full-trace` lists them all). Empty: no choice."""
+    shown = f.shown_choices
+    rest = len(f.choices) - len(shown)
+    text = "; ".join(c.text for c in shown)
+    if not rest:
+        return text
+    if not shown:
+        return (f"the finding happens whichever way this path's {rest} choice{'s' if rest > 1 else ''} "
+                f"{'go' if rest > 1 else 'goes'} (`--full-trace` shows the whole path)")
+    return (f"{text} (the finding depends only on {'this choice' if len(shown) == 1 else 'these choices'}; "
+            f"{rest} other{'s' if rest > 1 else ''} on the path: `--full-trace` shows the whole path)")
 
 
 DENY_WARNINGS = "warnings"  # `--deny warnings`: every warning is an error
@@ -122,20 +154,28 @@ def build_report(
     `fixes`: the options to check candidate fixes with (None: no fixes). `deny`: the warnings
     (rule names or IDs, or `warnings` for all) that count as errors."""
     findings = tuple(_finding(program, cx, full_trace) for cx in verdict.counterexamples)
+    if not full_trace:
+        findings = _share_tables(program, verdict.counterexamples, findings)
+    fixes_skipped = 0
     if fixes is not None:
-        found = verified_fixes(program, verdict, fixes)
-        findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, found))
+        search = search_fixes(program, verdict, fixes)
+        findings = tuple(replace(f, fix=fix) for f, fix in zip(findings, search.fixes))
+        fixes_skipped = search.skipped
     findings = tuple(
         replace(f, level="error" if f.rule.severity == "error" or denied(f.rule, deny) else "warning",
                 denied=denied(f.rule, deny))
         for f in findings
     )
-    outcome = verdict.verdict
+    outcome, reason = verdict.verdict, verdict.reason
     if outcome == "unsafe" and all(f.level == "warning" for f in findings):
         outcome = "safe"  # warnings print but do not fail (rustc, clippy, ruff)
-    return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, verdict.reason, findings,
-                      notes=program.notes, sources=program.sources, closed_after=verdict.closed_after,
-                      closed_loops=verdict.closed_loops, bounded_why=verdict.bounded_why)
+        if verdict.unmodelled:  # ... but a path through an unmodelled call is never safe
+            outcome, reason = "unknown", unmodelled_reason(verdict.unmodelled)
+    notes = (*program.notes, *(f"{c.describe()}; paths through it were not checked past it" for c in verdict.unmodelled))
+    return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, reason, findings,
+                      notes=notes, sources=program.sources, fixes_skipped=fixes_skipped,
+                      closed_after=verdict.closed_after, closed_loops=verdict.closed_loops,
+                      bounded_why=verdict.bounded_why)
 
 
 class _Names:
@@ -198,7 +238,7 @@ def _short_kind(kind: str) -> str:
 
 def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> ReportedFinding:
     backend = cx.replay.backend
-    names = _Names(backend, program)
+    names = _names_of(backend, program)
     trace = backend.trace[: cx.finding.step + 1]
     involved = set(cx.finding.objs)
     labels: list[Label] = []
@@ -209,19 +249,19 @@ def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> Repo
             continue
         texts = [names.fill(text) for o, text in step.notes if o in involved]
         if texts and site.span != cx.span:
-            labels.append(Label(site.span, "; ".join(dict.fromkeys(texts))))
+            labels.append(Label(site.span, "; ".join(dict.fromkeys(texts)) + _in_iteration(site.context)))
         elif texts and site.text in ("library callback", "library"):
             inside += texts  # what the library did inside the very call the finding is at
     last = backend.sites.by_id[trace[-1].site]
     if last.text in ("library callback", "library"):
         inside += [names.fill(text) for o, text in trace[-1].notes if o in involved and "is destroyed" not in text]
     message = names.fill(cx.finding.message)
-    primary = "; ".join([*dict.fromkeys(inside[-2:]), _primary_label(cx.rule)])
-    labels.append(Label(cx.span, primary, primary=True))
-    note, help_text = advice_for(cx.rule, message)
+    primary = "; ".join([*dict.fromkeys(inside[-2:]), cx.rule.label])
+    labels.append(Label(cx.span, primary + _in_iteration(backend.sites.by_id[cx.finding.site].context), primary=True))
+    note, help_text = advice_for(cx.rule, cx.finding.variant)
     steps = _steps(program, backend, trace, names)
     shown = steps if full_trace or not involved else _touching(steps, backend, trace, involved, names)
-    choices = _choices(program, backend, trace[-1].asked_to)
+    choices = _choices(program, backend, trace[-1].asked_to, cx.depends_on)
     return ReportedFinding(
         cx.rule,
         message,
@@ -234,7 +274,54 @@ def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> Repo
         len(steps) - len(shown),
         cx.minimal,
         tuple(names(o) for o in cx.finding.objs),
+        variant=cx.finding.variant,
+        full_trace=full_trace,
     )
+
+
+def _on_path(a: Counterexample, b: Counterexample) -> bool:
+    """Whether `a`'s finding is on `b`'s path: `b`'s run makes the same choices as `a`'s up
+    to `a`'s finding (the runs are then the same up to there) and goes at least as far."""
+    ta, tb = a.replay.backend.trace, b.replay.backend.trace
+    if a.finding.step > b.finding.step or a.finding.step >= len(tb):
+        return False
+    upto = ta[a.finding.step].asked_to
+    return (
+        tb[a.finding.step].asked_to == upto
+        and a.replay.backend.oracle.asked[:upto] == b.replay.backend.oracle.asked[:upto]
+        and ta[a.finding.step].site == tb[a.finding.step].site
+    )
+
+
+def _share_tables(
+    program: ast.Program, cxs: list[Counterexample], findings: tuple[ReportedFinding, ...]
+) -> tuple[ReportedFinding, ...]:
+    """One step table per distinct path: findings whose paths are prefixes of another's
+    point at that one's table, which shows the columns of all of them."""
+    order = sorted(range(len(cxs)), key=lambda i: (-cxs[i].finding.step, -len(cxs[i].replay.backend.oracle.asked), i))
+    groups: list[list[int]] = []
+    for i in order:
+        group = next((g for g in groups if _on_path(cxs[i], cxs[g[0]])), None)
+        if group is None:
+            groups.append([i])
+        else:
+            group.append(i)
+    result = list(findings)
+    for group in groups:
+        if len(group) == 1:
+            continue
+        head = cxs[group[0]]
+        backend = head.replay.backend
+        names = _names_of(backend, program)
+        trace = backend.trace[: head.finding.step + 1]
+        involved = {o for i in group for o in cxs[i].finding.objs}
+        steps = _steps(program, backend, trace, names)
+        at = frozenset(findings[i].steps[-1].index for i in group if findings[i].steps)
+        shown = steps if not involved else _touching(steps, backend, trace, involved, names, at)
+        result[group[0]] = replace(result[group[0]], table=shown, table_hidden=len(steps) - len(shown))
+        for i in group[1:]:
+            result[i] = replace(result[i], table_of=group[0])
+    return tuple(result)
 
 
 def _dedupe(labels: list[Label]) -> list[Label]:
@@ -249,22 +336,9 @@ def _dedupe(labels: list[Label]) -> list[Label]:
     return sorted(by_span.values(), key=lambda lab: (lab.span.start, lab.primary))
 
 
-def _primary_label(rule: Rule) -> str:
-    return {
-        "use-after-free": "the destroyed object is used here",
-        "double-free": "released again here",
-        "dangling-reference": "destroyed here while still pointed at",
-        "leak": "this reference is never released",
-        "borrowed-free": "releases a reference the script does not own",
-        "null-dereference": "NULL is dereferenced here",
-        "cache-corruption": "the cache is corrupted here",
-        "callback-ownership": "the callback breaks its reference contract here",
-        "stale-session": "a session that is not resumable is offered here",
-    }.get(rule.name, rule.summary)
-
-
 def _touching(
-    steps: tuple[PathStep, ...], backend: ConcreteBackend, trace: list[TraceStep], involved: set[int], names: _Names
+    steps: tuple[PathStep, ...], backend: ConcreteBackend, trace: list[TraceStep], involved: set[int], names: _Names,
+    keep: frozenset[int] = frozenset(),
 ) -> tuple[PathStep, ...]:
     """The steps that change or describe the finding's objects or the `SSL`s and contexts that
     held them (and the finding's own step), with a column for each of those objects."""
@@ -285,15 +359,41 @@ def _touching(
     return tuple(
         PathStep(s.number, s.span, s.call, s.notes, tuple(o for o in s.objects if o.name in shown), s.index)
         for s in steps
-        if s.index in touched or s is steps[-1]
+        if s.index in touched or s.index in keep or s is steps[-1]
     )
 
 
+def _names_of(backend: ConcreteBackend, program: ast.Program) -> _Names:
+    """The replay's object names, made once per replay (findings on one path share it)."""
+    cached = getattr(backend, "_report_names", None)
+    if cached is None or cached[0] is not program:
+        cached = backend._report_names = (program, _Names(backend, program))  # type: ignore[attr-defined]
+    return cached[1]
+
+
 def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep], names: _Names) -> tuple[PathStep, ...]:
+    """The step table of `trace`, a prefix of the replay's: the whole replay's table is
+    made once (several findings on one path, a report of hundreds of them, share it)."""
+    cached = getattr(backend, "_report_rows", None)
+    if cached is None or cached[0] is not names:
+        cached = backend._report_rows = (names, _all_steps(backend, names))  # type: ignore[attr-defined]
+    return tuple(row for row in cached[1] if row.index < len(trace))
+
+
+def _all_steps(backend: ConcreteBackend, names: _Names) -> tuple[PathStep, ...]:
     cells: dict = {}
+    holding: dict[int, set] = {}  # object -> the pointer variables' cells that hold it now
     rows: list[PathStep] = []
     objects = sorted(backend.registry.info)
-    for index, step in enumerate(trace):
+    ssls = backend.registry.of_kind(SSL)
+    for index, step in enumerate(backend.trace):
+        for cell, value in step.writes.items():
+            if cell[0] == "var" and (cell[2], cell[3]) in names.pointers:
+                old = cells.get(cell)
+                if old in holding:
+                    holding[old].discard(cell)
+                if isinstance(value, int):
+                    holding.setdefault(value, set()).add(cell)
         cells.update(step.writes)
         site = backend.sites.by_id[step.site]
         text = site.text
@@ -301,13 +401,13 @@ def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep
             text = "(the library, inside this call)"  # what it does around a callback
         elif site.text in INTERNAL_STEPS or site.span.line == 0:
             continue
-        states = tuple(_object_state(cells, o, backend, names) for o in objects)
+        states = tuple(_object_state(cells, o, backend, names, holding.get(o, ()), ssls) for o in objects)
         notes = tuple(dict.fromkeys(names.fill(text) for _, text in step.notes))
         rows.append(PathStep(len(rows) + 1, site.span, text, notes, states, index))
     return tuple(rows)
 
 
-def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) -> ObjectState:
+def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names, held_by=None, ssls=None) -> ObjectState:
     kind = backend.registry.info[o].kind
     st = cells.get(("st", o), 0)
     status = "alive" if st == ALIVE else "destroyed" if st == DESTROYED else "-"
@@ -315,10 +415,12 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
     holdings: list[tuple[str, str, int]] = []
     if st == ALIVE:
         script = count - cells.get(("lib", o), 0)
-        pointers = sorted({cell[2] for cell, v in cells.items() if cell[0] == "var" and v == o and (cell[2], cell[3]) in names.pointers})
+        if held_by is None:  # the variables that point at it, from the cells
+            held_by = [cell for cell, v in cells.items() if cell[0] == "var" and v == o and (cell[2], cell[3]) in names.pointers]
+        pointers = sorted({cell[2] for cell in held_by})
         if script > 0:
             holdings.append(("script", ", ".join(pointers) or "no variable", script))
-        for ssl in backend.registry.of_kind(SSL):
+        for ssl in backend.registry.of_kind(SSL) if ssls is None else ssls:
             if cells.get(("st", ssl)) != ALIVE:
                 continue
             if kind == SESSION and cells.get(("slot", ssl)) == o:
@@ -335,6 +437,28 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names) 
             holdings.append(("borrowed", ", ".join(pointers), 0))
     holders = tuple(holder_text(*h) for h in holdings)
     return ObjectState(names(o), kind, status, count, holders, tuple(holdings))
+
+
+def left_at_stop(program: ast.Program, backend: ConcreteBackend) -> tuple[int, list[tuple[str, int]]] | None:
+    """Where a path that crashes stops (its script line) and the objects still alive there
+    that no leak finding is about: (name, allocating line) each. A reproducer stops at the
+    crash, so valgrind reports these as lost although the script would have freed them
+    later. None when the path runs to its end."""
+    if not backend.crashed or not backend.trace:
+        return None
+    cells: dict = {}
+    for step in backend.trace:
+        cells.update(step.writes)
+    # Objects a leak-like finding is about (their rule's conformance says valgrind finds them lost).
+    lost = (Conformance.LOST, Conformance.LOST_IF_UNRELEASED)
+    leaked = {o for f in backend.findings if f.rule.conformance in lost for o in f.objs}
+    names = _Names(backend, program)
+    alive = [
+        (names(o), backend.sites.by_id[info.site].span.line)
+        for o, info in sorted(backend.registry.info.items())
+        if cells.get(("st", o)) == ALIVE and o not in leaked
+    ]
+    return backend.sites.by_id[backend.trace[-1].site].span.line, alive
 
 
 def holder_text(kind: str, name: str, references: int = 1) -> str:
@@ -356,13 +480,17 @@ def holder_text(kind: str, name: str, references: int = 1) -> str:
 _RECORDED = (handshake.OFFERED, handshake.PEER_HOLDS)
 
 
-def _choices(program: ast.Program, backend: ConcreteBackend, upto: int) -> tuple[Choice, ...]:
+def _choices(
+    program: ast.Program, backend: ConcreteBackend, upto: int, depends_on: frozenset[str] | None = None
+) -> tuple[Choice, ...]:
     """The path in words up to the finding (the first `upto` answers), in the order it was
     taken: each `if (*)` taken or not (with its loop iteration), each `while (*)`'s
-    iterations, each input and library outcome."""
+    iterations, each input and library outcome. `depends_on`: the labels of the choices the
+    finding depends on (None: all of them)."""
     loops = _loop_conditions(program)
     result: list[Choice | None] = []
-    loop_counts: dict[tuple, list] = {}  # loop -> [span, iterations, index in result, still inside]
+    loop_counts: dict[tuple, list] = {}  # loop -> [span, iterations, index in result, still inside, needed]
+    needed = lambda label: depends_on is None or label in depends_on  # noqa: E731
     for label, value in backend.oracle.asked[:upto]:
         what, _, where = label.partition("@")
         if what == "start time" and not _uses_time(program) or what in _RECORDED:
@@ -371,10 +499,11 @@ def _choices(program: ast.Program, backend: ConcreteBackend, upto: int) -> tuple
         span = _span_at(program, line, col)
         if what == "*" and (line, col) in loops:
             if (line, col) not in loop_counts:
-                loop_counts[(line, col)] = [span, 0, len(result), False]
+                loop_counts[(line, col)] = [span, 0, len(result), False, False]
                 result.append(None)
             loop_counts[(line, col)][1] += bool(value)
             loop_counts[(line, col)][3] = bool(value)
+            loop_counts[(line, col)][4] |= needed(label)
             continue
         at = f"line {line}{_iteration(where)}"
         if what == "*":
@@ -389,13 +518,20 @@ def _choices(program: ast.Program, backend: ConcreteBackend, upto: int) -> tuple
             text = f"{at}: {what}: {'yes' if value else 'no'}"
         else:
             text = f"{at}: {what} = {value}"
-        result.append(Choice(span, text))
-    for (line, _col), (span, go, index, inside) in loop_counts.items():
+        result.append(Choice(span, text, needed(label)))
+    for (line, _col), (span, go, index, inside, loop_needed) in loop_counts.items():
         if inside:
-            result[index] = Choice(span, f"line {line}: `while (*)` runs {go} iteration(s), the finding is in the last")
+            result[index] = Choice(span, f"line {line}: `while (*)` runs {go} iteration(s), the finding is in the last", loop_needed)
         else:
-            result[index] = Choice(span, f"line {line}: `while (*)` runs {go} iteration(s)")
+            result[index] = Choice(span, f"line {line}: `while (*)` runs {go} iteration(s)", loop_needed)
     return tuple(c for c in result if c is not None)
+
+
+def _in_iteration(context: tuple) -> str:
+    """" (iteration 2)" for a label of a step in a loop's second iteration (nested loops:
+    "2.1", outer first), so that labels printed in source order say which pass they are from."""
+    found = [part[2] for part in context if part[0] == "loop" and len(part) > 2]
+    return f" (iteration {'.'.join(str(int(i) + 1) for i in found)})" if found else ""
 
 
 def _iteration(where: str) -> str:
@@ -404,12 +540,34 @@ def _iteration(where: str) -> str:
     return f" (iteration {'.'.join(str(int(i) + 1) for i in found)})" if found else ""
 
 
+_PER_PROGRAM: dict[tuple[str, int], tuple[ast.Program, Any]] = {}
+
+
+def _per_program(what: str, program: ast.Program, compute: Any) -> Any:
+    """`compute(program)`, once per program and question (each finding asks again)."""
+    key = (what, id(program))
+    cached = _PER_PROGRAM.get(key)
+    if cached is None or cached[0] is not program:
+        if len(_PER_PROGRAM) > 64:
+            _PER_PROGRAM.clear()
+        cached = _PER_PROGRAM[key] = (program, compute(program))
+    return cached[1]
+
+
 def _uses_time(program: ast.Program) -> bool:
+    return _per_program("uses time", program, _compute_uses_time)
+
+
+def _compute_uses_time(program: ast.Program) -> bool:
     names = ast.called_names(program)
     return any(name.endswith(("time", "sleep")) or "flush_sessions" in name or "_set_time" in name for name in names)
 
 
 def _loop_conditions(program: ast.Program) -> set[tuple[int, int]]:
+    return _per_program("loop conditions", program, _compute_loop_conditions)
+
+
+def _compute_loop_conditions(program: ast.Program) -> set[tuple[int, int]]:
     found: set[tuple[int, int]] = set()
 
     def visit(node: Any) -> None:

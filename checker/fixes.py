@@ -1,7 +1,8 @@
 """Verified fixes: where a finding's help proposes a concrete edit, a few candidate edits of
 the script's text are derived from the finding, its counterexample and the syntax tree. Each
 is applied to a copy of the source, which is parsed, resolved and checked with the same
-options; the first candidate that verifies becomes the finding's fix, shown as a diff. A
+options (C input: the edit is a patch of the C file, read again by the C front end with the
+same `-D`/`-U`/`--function`; an edit of sessref's own text, an entry context, is none); the first candidate that verifies becomes the finding's fix, shown as a diff. A
 candidate that does not verify is never shown: the finding keeps its help in words.
 
 A fix verifies when the edited script is safe, or, when the script has several findings,
@@ -12,24 +13,58 @@ edited script has no finding the original did not have.
 from __future__ import annotations
 
 import difflib
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
+from . import budget
 from .language import ast
+from .language.catalogue import CATALOGUE, require
 from .language.parser import parse
 from .language.resolve import resolve
 from .model.api import EFFECTS
 from .model.objects import CTX, DESTROYED, SESSION, SSL
+from .model.rules import (
+    CALLBACK_COPY0_ONLY_REFERENCE,
+    CALLBACK_COPY0_UNOWNED,
+    CALLBACK_COPY_LEFT_1,
+    CALLBACK_NEW_FREED_LENT,
+    CALLBACK_NEW_KEPT_NOWHERE,
+    CALLBACK_REMOVE_FREED_LENT,
+    DOUBLE_FREE_BY_SCRIPT,
+    LEAK_AT_END,
+    LEAK_OUT_OF_SCOPE,
+    LEAK_OVERWRITTEN,
+    LEAK_UNUSED_RESULT,
+    Variant,
+)
+from .model.values import NULL
 from .solving import SAFE, UNSAFE, Counterexample, Options, Verdict, check
 
 MAX_CANDIDATES = 3  # checked per finding, at most
 CONTEXT_LINES = 2
 SAFE_AFTER, FINDING_GONE = "safe", "finding-gone"  # how a fix was verified
 
-FREES = {SESSION: "SSL_SESSION_free", SSL: "SSL_free", CTX: "SSL_CTX_free"}
-BORROWING_GETTERS = ("SSL_get_session", "SSL_get0_session")
+def _frees() -> dict[str, str]:
+    """The free function of each kind of object: the catalogue's `free` of the calls that
+    give the script an owned reference to one (tests/test_catalogue.py: exactly one each)."""
+    found: dict[str, str] = {}
+    for e in CATALOGUE.values():
+        ret = e.prototype.ret
+        if e.modelled and e.result == "owned" and ret.pointers == 1 and ret.base in (SESSION, SSL, CTX):
+            found.setdefault(ret.base, e.free)
+    return {kind: found[kind] for kind in (SESSION, SSL, CTX)}
+
+
+FREES = _frees()
+# Calls that lend a session (no reference), and the one that gives one instead.
+BORROWING_GETTERS = tuple(sorted(
+    n for n, e in CATALOGUE.items()
+    if e.modelled and e.result == "borrowed" and e.prototype.ret.base == SESSION and e.prototype.ret.pointers == 1
+))
+OWNING_GETTER = require("SSL_get1_session").name
+# Frees of plain buffers the model judges (a `get0` pointer into a session freed).
+BUFFER_FREES = frozenset(n for n, e in CATALOGUE.items() if e.modelled and e.effect_name == "OPENSSL_free")
 MODELLED = frozenset(EFFECTS)
 
 
@@ -65,29 +100,61 @@ class Candidate:
     edits: tuple[Edit, ...]
 
 
+# The fix search's time: at most this many times the check's own, and at least the floor
+# (candidates are small edits of the script, so each costs about one check), within what
+# the file's budget (`--timeout`) has left. What it could not try is reported.
+SEARCH_FACTOR = 10
+SEARCH_FLOOR_S = 5.0
+
+
+@dataclass(frozen=True)
+class FixSearch:
+    fixes: list[Fix | None]  # one per counterexample
+    skipped: int = 0  # findings left without a fix because the search ran out of time
+
+
 def verified_fixes(program: ast.Program, verdict: Verdict, options: Options) -> list[Fix | None]:
     """One entry per counterexample of `verdict`: its verified fix, or None."""
+    return search_fixes(program, verdict, options).fixes
+
+
+def search_fixes(program: ast.Program, verdict: Verdict, options: Options) -> FixSearch:
+    """The verified fix of each counterexample, looked for within the search's time."""
     fixes: list[Fix | None] = [None] * len(verdict.counterexamples)
     if verdict.verdict != UNSAFE:
-        return fixes  # an unknown verdict gives nothing to compare an edited script with
-    tree = _Tree(program)
-    original = _Outcome(UNSAFE, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
-    tried: list[Candidate] = []
-    for i, cx in enumerate(verdict.counterexamples):
-        for candidate in _candidates(tree, cx):
-            if all(candidate.edits != other.edits for other in tried):
-                tried.append(candidate)
-            fixes[i] = _verify(program, options, original, cx, candidate)
-            if fixes[i]:
-                break
-    # A finding that follows from another one's mistake (a slot releasing what the script
-    # freed) is fixed by the other's edit: those were checked already, so this costs nothing.
-    for i, cx in enumerate(verdict.counterexamples):
-        for candidate in tried if fixes[i] is None else ():
-            fixes[i] = _verify(program, options, original, cx, candidate)
-            if fixes[i]:
-                break
-    return fixes
+        return FixSearch(fixes)  # an unknown verdict gives nothing to compare an edited script with
+    seconds = max(SEARCH_FLOOR_S, SEARCH_FACTOR * verdict.stats.get("seconds", 0.0))
+    unfinished: set[int] = set()
+    with budget.limit(seconds):
+        tree = _Tree(program)
+        original = _Outcome(UNSAFE, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
+        tried: list[Candidate] = []
+        for i, cx in enumerate(verdict.counterexamples):
+            if budget.expired():  # making the candidates costs too: not even that
+                unfinished.add(i)
+                continue
+            for candidate in _candidates(tree, cx):
+                if budget.expired():
+                    unfinished.add(i)
+                    break
+                if all(candidate.edits != other.edits for other in tried):
+                    tried.append(candidate)
+                fixes[i] = _verify(program, options, original, cx, candidate)
+                if fixes[i]:
+                    break
+        # A finding that follows from another one's mistake (a slot releasing what the script
+        # freed) is fixed by the other's edit: those were checked already, so this costs nothing.
+        for i, cx in enumerate(verdict.counterexamples):
+            for candidate in tried if fixes[i] is None else ():
+                if budget.expired():
+                    unfinished.add(i)
+                    break
+                fixes[i] = _verify(program, options, original, cx, candidate)
+                if fixes[i]:
+                    break
+        if budget.expired():  # the last candidate's check may have been cut short
+            unfinished |= {i for i, fix in enumerate(fixes) if fix is None}
+    return FixSearch(fixes, sum(1 for i in unfinished if fixes[i] is None))
 
 
 # ---- checking an edited script -------------------------------------------------------------------
@@ -108,19 +175,23 @@ def _key(cx: Counterexample) -> tuple[str, int, int]:
     return (cx.rule.id, cx.span.start, cx.span.end)
 
 
-def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
-    """The verdict on an edited script, cached by (source, options); None for bad input."""
+def _outcome(file: str, source: str, options: Options, relower: Any = None) -> _Outcome | None:
+    """The verdict on an edited script (C input: the edited file, read by `relower`), cached
+    by (source, options); None for bad input."""
     key = (file, source, options.unroll, options.allocation_failures, options.timeout_ms)
     if key in _OUTCOMES:
         _OUTCOMES.move_to_end(key)
         return _OUTCOMES[key]
     # The same options, timeout included (a shorter one would make fixes depend on the
     # machine's load); no shortest counterexamples: only which findings remain matters.
-    quick = replace(options, shortest=False)
+    quick = replace(options, shortest=False, depends=False)
     result: _Outcome | None
     try:
-        program = parse(source, file)
-        resolve(program, MODELLED)
+        if relower is not None:
+            program = relower(source)
+        else:
+            program = parse(source, file)
+            resolve(program, MODELLED)
         verdict = check(program, quick) if program.items else None
     except Exception:  # bad input (SessrefError), too deep, or anything else: the candidate is rejected
         verdict = None
@@ -128,6 +199,8 @@ def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
         result = None
     else:
         result = _Outcome(verdict.verdict, frozenset(_key(cx) for cx in verdict.counterexamples), verdict.vacuous)
+    if budget.expired():
+        return result  # cut short by the time budget: not this script's outcome, not cached
     _OUTCOMES[key] = result
     if len(_OUTCOMES) > _CACHE_SIZE:
         _OUTCOMES.popitem(last=False)
@@ -136,20 +209,23 @@ def _outcome(file: str, source: str, options: Options) -> _Outcome | None:
 
 def _verify(program: ast.Program, options: Options, original: _Outcome, cx: Counterexample, candidate: Candidate) -> Fix | None:
     edits = candidate.edits
-    source = apply_edits(program.source, edits)
-    edited = _outcome(program.file, source, options)
+    own = program.source if program.own_text_end < 0 else program.source[: program.own_text_end]
+    if any(e.end > len(own) or e.start > len(own) for e in edits):
+        return None  # C input: an edit of sessref's own text (an entry context) is no fix of the file
+    source = apply_edits(own, edits)
+    edited = _outcome(program.file, source, options, program.relower)
     if edited is None or edited.verdict not in (SAFE, UNSAFE) or edited.vacuous and not original.vacuous:
         return None
     if edited.verdict == SAFE:
-        how, words = SAFE_AFTER, "the edited script verifies safe"
+        how, words = SAFE_AFTER, "the patched file verifies safe" if program.relower else "the edited script verifies safe"
     else:
         before = {moved for finding in original.findings if (moved := _moved(finding, edits)) is not None}
         if _moved(_key(cx), edits) in edited.findings or not edited.findings <= before:
             return None
         how = FINDING_GONE
         words = f"this finding is gone and no new one appears; {len(edited.findings)} other finding(s) remain"
-    rows, lines = _diff_rows(program.source, source)
-    return Fix(candidate.description, _unified_diff(program.file, program.source, source), lines, how, words, rows)
+    rows, lines = _diff_rows(own, source)
+    return Fix(candidate.description, _unified_diff(program.file, own, source), lines, how, words, rows)
 
 
 def _moved(finding: tuple[str, int, int], edits: Iterable[Edit]) -> tuple[str, int, int] | None:
@@ -490,8 +566,8 @@ class _Case:
         return self.cx.finding.objs[0] if self.cx.finding.objs else None
 
     @property
-    def message(self) -> str:
-        return self.cx.finding.message
+    def variant(self) -> Variant | None:
+        return self.cx.finding.variant
 
     def place(self) -> _Place | None:
         return self.tree.statement_at(self.cx.span)
@@ -502,9 +578,9 @@ class _Case:
 
 def _candidates(tree: _Tree, cx: Counterexample) -> list[Candidate]:
     """Up to MAX_CANDIDATES edits for one finding, the preferred first."""
-    make = _MAKERS.get(cx.rule.name)
-    if make is None:
-        return []
+    if cx.rule.fix is None:
+        return []  # the rule's help stays in words (`model/rules.py`)
+    make = MAKERS[cx.rule.fix]
     case = _Case(tree, _Path(cx), cx)
     found: list[Candidate] = []
     for candidate in make(case):
@@ -518,7 +594,7 @@ def _candidates(tree: _Tree, cx: Counterexample) -> list[Candidate]:
 
 def _free_statement(case: _Case, call: ast.Call | None) -> _Place | None:
     """The statement that is exactly a free call `X_free(v);`."""
-    if call is None or call.func not in (*FREES.values(), "OPENSSL_free"):
+    if call is None or call.func not in (*FREES.values(), *BUFFER_FREES):
         return None
     place = case.tree.statement_at(call.span)
     if place is None or not isinstance(place.stmt, ast.ExprStmt) or place.stmt.expr is not call:
@@ -537,7 +613,7 @@ def _take_reference(case: _Case, name: str, before: int) -> ast.Call | None:
 
 
 def _get1(call: ast.Call) -> Edit:
-    return Edit(call.func_span.start, call.func_span.end, "SSL_get1_session")
+    return Edit(call.func_span.start, call.func_span.end, OWNING_GETTER)
 
 
 def _root_cause(case: _Case) -> Iterator[Candidate | None]:
@@ -589,13 +665,13 @@ def _borrowed_free(case: _Case) -> Iterator[Candidate | None]:
     o = case.obj
     if place is None or call is None or o is None:
         return
-    if call.func != "OPENSSL_free" and not (names and case.path.holds(names[0], o, case.path.end)):
+    if call.func not in BUFFER_FREES and not (names and case.path.holds(names[0], o, case.path.end)):
         return  # this free released something else (an `SSL` whose slot held the object)
     if names:
         getter = _take_reference(case, names[0], case.path.end)
         if getter is not None:
             yield Candidate("take a reference with `SSL_get1_session` and keep the free", (_get1(getter),))
-    if call.func == "OPENSSL_free":
+    if call.func in BUFFER_FREES:
         yield Candidate("do not free a `get0` result: the session owns it", (case.tree.delete(place),))
     elif names:
         yield Candidate(f"do not free `{names[0]}` here: {_not_owned(case, place, names[0])}", (case.tree.delete(place),))
@@ -611,7 +687,7 @@ def _double_free(case: _Case) -> Iterator[Candidate | None]:
     place = _free_statement(case, call)
     names = _name_args(call)
     o = case.obj
-    if place is not None and names and o is not None and case.message.startswith("the script releases"):
+    if place is not None and names and o is not None and case.variant is DOUBLE_FREE_BY_SCRIPT:
         getter = _take_reference(case, names[0], case.path.end)
         if getter is not None:
             yield Candidate("take a reference with `SSL_get1_session` and keep the free", (_get1(getter),))
@@ -668,29 +744,27 @@ def _own_reference(case: _Case, getter: ast.Call, use: _Place, name: str) -> Ite
 
 
 def _leak(case: _Case) -> Iterator[Candidate | None]:
-    o, place, message = case.obj, case.place(), case.message
+    o, place, variant = case.obj, case.place(), case.variant
     if o is None:
         return
-    free = FREES.get(case.path.kind(o))
-    if free is None:
-        return
-    if "overwritten" in message and place is not None and isinstance(place.stmt, ast.Assign):
+    free = FREES[case.path.kind(o)]
+    if variant is LEAK_OVERWRITTEN and place is not None and isinstance(place.stmt, ast.Assign):
         target = place.stmt.target
         if isinstance(target, ast.Name):
             yield Candidate(
                 f"free the old value of `{target.id}` before overwriting it",
                 (case.tree.insert_before(place, f"{free}({target.id});"),),
             )
-    elif "not kept" in message and place is not None and isinstance(place.stmt, ast.ExprStmt):
+    elif variant is LEAK_UNUSED_RESULT and place is not None and isinstance(place.stmt, ast.ExprStmt):
         call = place.stmt.expr  # the statement is the call whose result is dropped
         if isinstance(call, ast.Call):
             yield Candidate(
                 f"free the unused result with `{free}`",
                 (Edit(call.span.start, call.span.start, f"{free}("), Edit(call.span.end, call.span.end, ")")),
             )
-    elif "out of scope" in message:
+    elif variant is LEAK_OUT_OF_SCOPE:
         yield from _free_before_scope_ends(case, o, free)
-    elif "never released" in message:
+    elif variant is LEAK_AT_END:
         yield from _free_at_end(case, o, free)
 
 
@@ -750,27 +824,27 @@ def _free_at_end(case: _Case, o: int, free: str) -> Iterator[Candidate | None]:
 
 
 def _callback(case: _Case) -> Iterator[Candidate | None]:
-    place, message = case.place(), case.message
+    place, variant = case.place(), case.variant
     if place is None:
         return
     func = place.func or case.tree.function_at(case.cx.span.start)
     stmt = place.stmt
-    if "kept the session nowhere" in message and isinstance(stmt, ast.Return) and _is_int(stmt.value, 1):
+    if variant is CALLBACK_NEW_KEPT_NOWHERE and isinstance(stmt, ast.Return) and _is_int(stmt.value, 1):
         yield Candidate("return 0: the callback keeps no reference", (_replace(stmt.value, "0"),))
-    elif "only lent it" in message:
+    elif variant in (CALLBACK_NEW_FREED_LENT, CALLBACK_REMOVE_FREED_LENT):
         call = case.call()
         names = _name_args(call)
         free = _free_statement(case, call)
         if free is not None:
             yield Candidate(f"do not free `{names[0] if names else 'it'}` here: the callback is only lent it", (case.tree.delete(free),))
-        if "`new_session_cb`" in message and func is not None:
+        if variant is CALLBACK_NEW_FREED_LENT and func is not None:
             zeros = [n for n in _nodes(func.body) if isinstance(n, ast.Return) and _is_int(n.value, 0)]
             if zeros:
                 yield Candidate(
                     "return 1: the callback then owns the reference it frees",
                     tuple(_replace(n.value, "1") for n in zeros),
                 )
-    elif "set `*copy = 0`" in message:
+    elif variant in (CALLBACK_COPY0_UNOWNED, CALLBACK_COPY0_ONLY_REFERENCE):
         if isinstance(stmt, ast.Assign) and isinstance(stmt.target, ast.Deref) and _is_int(stmt.value, 0):
             yield Candidate("leave `*copy = 1`: the library then takes its own reference", (_replace(stmt.value, "1"),))
         if func is not None:
@@ -781,7 +855,7 @@ def _callback(case: _Case) -> Iterator[Candidate | None]:
                     "up-ref the session before handing it over",
                     tuple(case.tree.insert_before(p, f"SSL_SESSION_up_ref({p.stmt.value.id});") for p in named),
                 )
-    elif "left at 1" in message and isinstance(stmt, ast.Return) and func is not None and len(func.params) == 4:
+    elif variant is CALLBACK_COPY_LEFT_1 and isinstance(stmt, ast.Return) and func is not None and len(func.params) == 4:
         copy = func.params[3].name
         yield Candidate(f"hand the callback's reference over with `*{copy} = 0`", (case.tree.insert_before(place, f"*{copy} = 0;"),))
 
@@ -795,11 +869,12 @@ def _replace(node: Any, text: str) -> Edit:
 
 
 def _null_dereference(case: _Case) -> Iterator[Candidate | None]:
-    match = re.match(r"`(\w+)` is NULL here", case.message)
+    # The argument that is NULL on the path: the first variable of the call that holds NULL.
+    nulls = [n for n in _name_args(case.call()) if case.path.holds(n, NULL, case.path.end)]
     place = case.place()
-    if match is None or place is None or place.siblings is None:
+    if not nulls or place is None or place.siblings is None:
         return
-    name = match.group(1)
+    name = nulls[0]
     stmt = place.stmt
     if isinstance(stmt, ast.ExprStmt):
         yield Candidate(f"make the call only when `{name}` is not NULL", (Edit(stmt.span.start, stmt.span.start, f"if ({name} != NULL) "),))
@@ -811,12 +886,14 @@ def _null_dereference(case: _Case) -> Iterator[Candidate | None]:
             )
 
 
-_MAKERS = {
-    "borrowed-free": _borrowed_free,
-    "dangling-reference": _dangling,
-    "double-free": _double_free,
-    "use-after-free": _use_after_free,
-    "leak": _leak,
-    "callback-ownership": _callback,
-    "null-dereference": _null_dereference,
+# The fix makers, by the name a rule's `fix` gives (`model/rules.py`); `tests/test_rules.py`
+# holds the two equal.
+MAKERS: dict[str, Callable[[_Case], Iterator[Candidate | None]]] = {
+    "stop-borrowed-free": _borrowed_free,
+    "fix-root-release": _dangling,
+    "clear-or-drop-second-free": _double_free,
+    "keep-reference-for-use": _use_after_free,
+    "release-lost-reference": _leak,
+    "keep-callback-contract": _callback,
+    "guard-null": _null_dereference,
 }

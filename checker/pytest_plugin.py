@@ -11,6 +11,8 @@ an `unknown` verdict and bad input fail.
 from __future__ import annotations
 
 import glob
+import math
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("sessref_unroll", type="string", default="4", help="iterations explored per `while` loop (default 4)")
     parser.addini(
-        "sessref_timeout", type="string", default="30", help="solver time limit per script, seconds (default 30)"
+        "sessref_timeout", type="string", default="30", help="time limit per script, seconds (default 30): all the work, the fix search included"
     )
     parser.addini(
         "sessref_allocation_failures", type="bool", default=False, help="also explore allocations returning NULL"
@@ -85,8 +87,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if unroll < 0:
         raise pytest.UsageError(f"sessref: the unroll bound must be 0 or more, not {unroll}")
     timeout = _number(config, "sessref_timeout", float)
-    if timeout <= 0:
-        raise pytest.UsageError(f"sessref: sessref_timeout must be more than 0 seconds, not {timeout}")
+    if not math.isfinite(timeout) or timeout <= 0:  # nan and inf as well: no int milliseconds
+        raise pytest.UsageError(f"sessref: sessref_timeout must be a finite number of seconds above 0, not {timeout}")
     files, directories = _named_paths(config)
     config.stash[_SETTINGS] = _Settings(
         unroll,
@@ -109,9 +111,17 @@ def _named_paths(config: pytest.Config) -> tuple[frozenset[Path], tuple[Path, ..
                 pytest.PytestConfigWarning(f"sessref_paths: `{pattern}` matches nothing under {config.rootpath}"),
                 stacklevel=2,
             )
-        matches.update((Path(config.rootpath) / m).resolve() for m in found)
+        matches.update(_resolved(Path(config.rootpath) / m) for m in found)
     directories = tuple(sorted(m for m in matches if m.is_dir()))
     return frozenset(m for m in matches if not m.is_dir()), directories
+
+
+def _resolved(path: Path) -> Path:
+    """Links followed; a loop of links keeps its name (checking it reports the loop)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
 
 
 def _deny(values: list[str]) -> frozenset[str]:
@@ -151,7 +161,7 @@ def _selected(settings: _Settings, file_path: Path) -> bool:
     """Whether `sessref_paths` names the file: a glob matching it, or a directory above it."""
     if not (settings.files or settings.directories):
         return False
-    path = file_path.resolve()
+    path = _resolved(file_path)
     return path in settings.files or any(path.is_relative_to(d) for d in settings.directories)
 
 

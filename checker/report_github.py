@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .findings import FileReport, ReportedFinding
+from .findings import FileReport, ReportedFinding, path_text
 from .report_sarif import relative_path, repository_root
 
 
@@ -65,7 +65,7 @@ def _finding(file: str, f: ReportedFinding) -> str:
     text = [f.message]
     text += [f"  line {label.span.line}: {label.text}" for label in f.labels]
     if f.choices:
-        text.append("path: " + "; ".join(choice.text for choice in f.choices))
+        text.append("path: " + path_text(f))
     if f.help:
         text.append(f"help: {f.help}")
     text.append(f"more: `sessref explain {f.rule.name}`")

@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from .findings import FileReport, ReportedFinding
+from .findings import FileReport, ReportedFinding, path_text
 from .report_svg import CSS as TIMELINE_CSS
 from .report_svg import MONO, SANS, Timeline, finding_svg, verdicts_svg
 from .report_text import loop_summary, unsafe_summary, warning_summary
@@ -114,9 +114,14 @@ def _finding(report: FileReport, f: ReportedFinding, number: int, counter: int) 
     severity = f.level
     total = len(report.findings)
     facts = [f"<dt>where</dt><dd><code>{escape(str(f.span))}</code> (finding {number} of {total})</dd>"]
-    if f.choices:
-        items = "".join(f"<li>{_inline(c.text)}</li>" for c in f.choices)
+    if f.shown_choices:
+        items = "".join(f"<li>{_inline(c.text)}</li>" for c in f.shown_choices)
+        rest = len(f.choices) - len(f.shown_choices)
+        if rest:
+            items += f"<li>{rest} other choice(s) on the path do not change the finding ({_inline('`--full-trace`')} shows them)</li>"
         facts.append(f"<dt>path</dt><dd><ul>{items}</ul></dd>")
+    elif f.choices:
+        facts.append(f"<dt>path</dt><dd>{_inline(path_text(f))}</dd>")
     else:
         facts.append("<dt>path</dt><dd>straight through: no choice on the way</dd>")
     for note in f.notes:

@@ -50,7 +50,7 @@ def _finding(f: ReportedFinding) -> dict[str, Any]:
         "path": {
             "hidden_steps": f.hidden_steps,
             "minimal": f.minimal,
-            "choices": [{"span": _span(c.span), "text": c.text} for c in f.choices],
+            "choices": [{"span": _span(c.span), "text": c.text, "needed": c.needed} for c in f.choices],
             "steps": [
                 {
                     "step": s.number,
@@ -89,6 +89,7 @@ def file_json(report: FileReport) -> dict[str, Any]:
         "reason": report.reason or None,
         "findings": [_finding(f) for f in report.findings],
         "assumptions": list(report.notes),
+        **({"fixes_skipped": report.fixes_skipped} if report.fixes_skipped else {}),
     }
 
 

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from . import __version__
 from .explain import page_for, page_sections, render_page
-from .findings import FileReport, ObjectState, PathStep, ReportedFinding
-from .report_text import loop_summary
+from .findings import FileReport, ObjectState, PathStep, ReportedFinding, path_text
 from .language.ast import Span
 from .model.rules import RULES, Rule
+from .report_text import loop_summary
 
 VERSION = "2.1.0"
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -27,19 +28,6 @@ INFORMATION_URI: str | None = None
 # GitHub rejects a result with more than 10,000 thread flow locations and shows 1,000.
 MAX_FLOW_STEPS = 1000
 
-# GitHub's `security-severity` (0.1-10; 7.0 and up is "high") and CWE tags, for the rules
-# whose findings are memory errors or lead to them; stale-session costs a full handshake.
-_SECURITY: dict[str, tuple[str, tuple[str, ...]]] = {
-    "use-after-free": ("8.1", ("external/cwe/cwe-416",)),
-    "double-free": ("8.1", ("external/cwe/cwe-415",)),
-    "dangling-reference": ("7.5", ("external/cwe/cwe-825",)),
-    "leak": ("3.7", ("external/cwe/cwe-401",)),
-    "borrowed-free": ("5.9", ("external/cwe/cwe-763", "external/cwe/cwe-911")),
-    "null-dereference": ("6.5", ("external/cwe/cwe-476",)),
-    "cache-corruption": ("7.5", ()),
-    "callback-ownership": ("7.0", ("external/cwe/cwe-911",)),
-}
-_USES = ("use-after-free", "null-dereference", "stale-session")
 
 # The tool execution notifications (`descriptor.id`), described in `tool.driver.notifications`.
 _NOTIFICATIONS = {
@@ -95,9 +83,18 @@ def _folder_uri(folder: Path) -> str:
 def relative_path(file: str, root: Path) -> str | None:
     """`file` relative to `root` with `/` separators, or None when it lies outside."""
     try:
-        return Path(file).resolve().relative_to(root.resolve()).as_posix()
+        return _resolved(file).relative_to(_resolved(root)).as_posix()
     except ValueError:
         return None
+
+
+def _resolved(file: str | Path) -> Path:
+    """The absolute path with links followed, as far as they lead (a loop of links or a
+    dangling one is reported as an input error elsewhere; its name is kept here)."""
+    try:
+        return Path(file).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return Path(os.path.abspath(file))
 
 
 # ---- rules --------------------------------------------------------------------------
@@ -132,10 +129,10 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "precision": "high",
         "problem.severity": rule.severity,
     }
-    if rule.name in _SECURITY:
-        score, cwes = _SECURITY[rule.name]
-        properties["tags"] = ["security", *properties["tags"], *cwes]
-        properties["security-severity"] = score
+    # GitHub's `security-severity` and CWE tags: the rule's (`model/rules.py`).
+    if rule.security_severity is not None:
+        properties["tags"] = ["security", *properties["tags"], *rule.tags]
+        properties["security-severity"] = rule.security_severity
     return {
         "id": rule.id,
         "name": rule.name,
@@ -179,7 +176,7 @@ def _result(report: FileReport, f: ReportedFinding, root: Path, seen: dict[str, 
     if links:
         message += f" Steps that led here: {links}."
     if f.choices:
-        message += " Path: " + "; ".join(c.text for c in f.choices) + "."
+        message += " Path: " + path_text(f) + "."
     if f.help:
         message += f" Help: {_sentence(f.help)}"
     result: dict[str, Any] = {
@@ -202,7 +199,7 @@ def _result(report: FileReport, f: ReportedFinding, root: Path, seen: dict[str, 
 def _artifact(file: str, root: Path) -> dict[str, Any]:
     relative = relative_path(file, root)
     if relative is None:
-        return {"uri": Path(file).resolve().as_uri()}
+        return {"uri": _resolved(file).as_uri()}
     return {"uri": quote(relative), "uriBaseId": SOURCE_ROOT}
 
 
@@ -248,7 +245,7 @@ def _code_flow(report: FileReport, f: ReportedFinding, artifact: dict[str, Any])
         words.append(f"only the last {MAX_FLOW_STEPS} steps are listed")
         flow = flow[-MAX_FLOW_STEPS:]
     if f.choices:
-        words.append("path: " + "; ".join(c.text for c in f.choices))
+        words.append("path: " + path_text(f))
     return {"message": {"text": "; ".join(words) + "."}, "threadFlows": [{"locations": flow}]}
 
 
@@ -327,7 +324,7 @@ def _step_kinds(f: ReportedFinding) -> list[list[str]]:
             kinds.add("implicit")
         if step is f.steps[-1]:
             kinds.add("danger")
-            if f.rule.name in _USES:
+            if f.rule.sarif_use:
                 kinds.add("use")
         order = ("call", "implicit", "acquire", "release", "use", "danger")
         out.append([k for k in order if k in kinds] or ["call"])

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-from .findings import FileReport, ObjectState, PathStep, ReportedFinding, holder_text
+from .findings import FileReport, ObjectState, PathStep, ReportedFinding, holder_text, path_text
+from .model.rules import LEAK_AT_END
 from .textfit import Line, Measure, mono_width, sans_width
 
 SANS = (
@@ -185,7 +186,7 @@ class Timeline:
             if i == len(steps) - 1:
                 rule = self.f.rule
                 text = f"{self.f.level}[{rule.name}] {rule.id}: {self.f.message}"
-                if rule.name == "leak" and "when it ends" in self.f.message:
+                if self.f.variant is LEAK_AT_END:
                     text += " (found when the script ends, after this step)"
                 fault = BOLD_PROSE.wrap(text, TEXT_W - 18)
             rows.append(_Row(step, step.number - previous - 1, indent, code, call, labels, fault))
@@ -717,7 +718,7 @@ def finding_svg(report: FileReport, finding: ReportedFinding, number: int, total
         f"{finding.span} ({report.file} is {report.verdict}: finding {number} of {total})",
     ]
     if finding.choices:
-        header.append("path: " + "; ".join(c.text for c in finding.choices))
+        header.append("path: " + path_text(finding))
     return Timeline(report, finding, prefix, header).svg(standalone=True)
 
 

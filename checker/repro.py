@@ -13,17 +13,20 @@ C file's lines.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from .concrete import ConcreteBackend, Finding
-from .execute import INTERNAL_STEPS, choice_label
+from .execute import INTERNAL_STEPS, choice_label, out_label
 from .language import ast
+from .language.catalogue import CATALOGUE, names
 from .language.errors import NotModelledError
-from .language.prototypes import CONSTANTS, OBJECT_TYPES, PROTOTYPES
+from .language.prototypes import CONSTANTS, OBJECT_TYPES
 from .model import handshake
-from .model.objects import ALIVE, CTX
+from .model.entry import CALLER_RELEASES, HELPER_KEEPS
+from .model.objects import ALIVE, CTX, SESSION, SSL
 from .solving import Replay
 
 # Choices the program makes happen itself (the rest are results it is told to assume).
@@ -47,19 +50,19 @@ _PEER_CHOICES = tuple(
                  "CLIENT_OFFERS_TICKET", "CLIENT_OFFERS_ID", "CLIENT_ID_IS_CACHED", "TICKET_ARRIVES",
                  "PEER_ALERT_ON_READ", "DATA_ARRIVES", "PEER_CLOSES", "PEER_KNOWS", "NEGOTIATED", "OFFERED", "PEER_HOLDS")
 )
-# Calls the runtime runs against the peer (`sr_tls`), with their code there.
-TLS_CALLS = {"SSL_connect": 0, "SSL_accept": 1, "SSL_do_handshake": 2, "SSL_read": 3, "SSL_peek": 4, "SSL_write": 5,
-             "SSL_shutdown": 6}
+# Calls the runtime runs against the peer (`sr_tls`), with their code there (the catalogue's
+# `repro = "tls:N"`).
+TLS_CALLS = {n: e.tls_code for n, e in CATALOGUE.items() if e.tls_code is not None}
 
 
 def _realized(what: str) -> bool:
     return what in REALIZED or what.startswith(_PEER_CHOICES)
 
 
-# Static method tables: nothing to check.
-_METHODS = frozenset({"TLS_method", "TLS_client_method", "TLS_server_method", "SSLv23_method", "SSLv23_client_method",
-                      "SSLv23_server_method"})
-ALLOCATORS = frozenset({"SSL_SESSION_new", "SSL_SESSION_dup", "SSL_new", "SSL_CTX_new"})
+# Static method tables: nothing to check (`repro = "unchecked"`).
+_METHODS = names(repro="unchecked")
+# Calls that may fail to allocate (`allocates = true`): made to fail where the path says so.
+ALLOCATORS = names(allocates=True)
 
 # Script names that would clash with C or with the headers the program includes.
 _RESERVED = frozenset(
@@ -107,8 +110,13 @@ def _call_name(text: str) -> str:
 
 
 def _result_kind(name: str) -> str:
-    proto = PROTOTYPES.get(name)
-    if proto is None or (proto.ret.base == "void" and proto.ret.pointers == 0):
+    """What the program checks of a library call's result ("" for a step that is not a
+    library call: a `return`, a scope's end, a script function)."""
+    entry = CATALOGUE.get(name)
+    if entry is None or not entry.modelled:
+        return ""
+    proto = entry.prototype
+    if proto.ret.base == "void" and proto.ret.pointers == 0:
         return ""
     if proto.ret.pointers == 1 and proto.ret.base in OBJECT_TYPES:
         return "object"
@@ -125,6 +133,8 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
     events: list[Event] = []
     held: tuple[Event, tuple] | None = None  # a result waiting for its call's callbacks
     done = 0
+    crash_call = _crashing_call(backend) if backend.crashed and backend.trace else -1
+    audit_at = -1  # where the crashing call starts: its caches are audited just before it
     for index, step in enumerate(backend.trace):
         site = backend.sites.by_id[step.site]
         if held is not None and not _inside_callbacks(site.context, held[1]):
@@ -135,6 +145,8 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
             value = int(step.writes[("hsret",)])
             held = (Event(held[0].label, value, f"returns {value}"), held[1])
         events += [_choice_event(label, value) for label, value in asked[done : step.asked_from]]
+        if index == crash_call:
+            audit_at = len(events)
         inside = asked[step.asked_from : step.asked_to]
         events += [_choice_event(label, value) for label, value in inside if _realized(_what(label))]
         done = max(done, step.asked_to)
@@ -147,6 +159,13 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
         if site.text in INTERNAL_STEPS:
             continue
         name = site.callee or _call_name(site.text)
+        if name == CALLER_RELEASES:  # C input: whether (and how) the caller released the object
+            released = [cell[1] for cell in step.writes if cell[0] == "rc" and cell[1] in backend.registry.info]
+            kind = backend.registry.info[released[0]].kind if released else None
+            value = {SSL: 1, CTX: 2, SESSION: 3}.get(kind, 0)  # type: ignore[arg-type]
+            comment = "the caller releases it" if value else "the caller does not own it any more: nothing to release"
+            events.append(Event(choice_label("release", site.span, site.context), value, comment))
+            continue
         kind = "" if name in _METHODS else _result_kind(name)
         if name in TLS_CALLS:
             value = int(step.writes.get(("hsret",), -1))
@@ -176,8 +195,9 @@ def path_events(backend: ConcreteBackend) -> list[Event]:
         # Before the crash step, the caches hold what the model says they hold.
         site = backend.sites.by_id[backend.trace[-1].site]
         stop = next(i for i, ev in enumerate(events) if ev.label.startswith("stop@"))
-        call = _crashing_call(backend)
-        events[stop:stop] = _cache_audit(backend, backend.trace[:call], _at(site.span))
+        # before the call's own events (the callbacks the library ran inside it come after)
+        at = audit_at if 0 <= audit_at <= stop else stop
+        events[at:at] = _cache_audit(backend, backend.trace[:crash_call], _at(site.span))
     else:
         events += _cache_audit(backend, backend.trace, "end")
     return events
@@ -294,13 +314,34 @@ class _Translator:
             self.crash_span = backend.sites.by_id[backend.trace[-1].site].span
         self.names: dict[str, str] = {}
         self.lines = program.source.splitlines()
+        # declared types by name (C input casts unknown values where a pointer is kept)
+        self.types: dict[str, ast.CType] = {i.name: i.ctype for i in program.items if isinstance(i, ast.VarDecl)}
+        self.current: ast.FuncDef | None = None
+        # C input declares every integer `long`: one whose address a library call writes
+        # through (`SSL_SESSION_get_id(s, &len)`) is declared with the type it writes
+        self.out_types: dict[str, ast.CType] = {}
+        for node in ast.walk(program.items):
+            entry = CATALOGUE.get(node.func) if isinstance(node, ast.Call) else None
+            for i, a in enumerate(node.args if entry is not None else ()):
+                want = entry.prototype.params[i][0] if i < len(entry.prototype.params) else None
+                if isinstance(a, ast.AddrOf) and want is not None and want.pointers == 1 and want.base not in OBJECT_TYPES \
+                        and want.base not in ("void", "char", "unsigned char"):
+                    self.out_types[a.target.id] = ast.CType(want.base, 0)
 
     # -- names ----------------------------------------------------------------------------
     def cname(self, name: str) -> str:
         if name in self.names:
             return self.names[name]
         out = name
-        if name in _RESERVED or name.startswith("sr_") or name.startswith("SSL_") or name.startswith("TLS"):
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            # C input: a storage cell named by its access path (`c->ssl->session`, `a[?].s`,
+            # `*out`) or a front end temporary (`switch#1`, `#if defined(X)`): a global or
+            # local of its own
+            out = "sr_v_" + re.sub(r"\W+", "_", name).strip("_")
+            taken = set(self.names.values())
+            while out in taken:
+                out += "_"
+        elif name in _RESERVED or name.startswith("sr_") or name.startswith("SSL_") or name.startswith("TLS"):
             out = f"{name}_"
         if name == "main" and name in self.functions:
             out = "script_main"
@@ -315,7 +356,7 @@ class _Translator:
             return self.cname(e.id)
         if isinstance(e, ast.IntLit):
             text = self._text(e.span)
-            return text if text[:1].isdigit() else str(e.value)
+            return text if text[:1].isdigit() or text in CONSTANTS else str(e.value)
         if isinstance(e, ast.StrLit):
             return self._text(e.span)
         if isinstance(e, ast.NullLit):
@@ -333,8 +374,36 @@ class _Translator:
         if isinstance(e, ast.Cast):
             return f"(({e.ctype})({self.expr(e.operand)}))"
         if isinstance(e, ast.Binary):
+            void_p = ast.CType("void", 1)
+            if isinstance(e.right, ast.NullLit) or isinstance(e.left, ast.NullLit):  # `unknown == NULL`
+                return f"({self.typed(e.left, void_p)} {e.op} {self.typed(e.right, void_p)})"
             return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
+        if isinstance(e, ast.Cond):
+            literal = (ast.StrLit, ast.NullLit, ast.AddrOf)
+            if isinstance(e.then, literal) and _unknownish(e.orelse) or isinstance(e.orelse, literal) and _unknownish(e.then):
+                # C input: `p ? p->name : "-"` of untracked data: both sides as pointers
+                void_p = ast.CType("void", 1, const=True)
+                return f"({self.expr(e.cond)} ? {self._as(e.then, void_p)} : {self._as(e.orelse, void_p)})"
+            return f"({self.expr(e.cond)} ? {self.expr(e.then)} : {self.expr(e.orelse)})"
+        if isinstance(e, ast.Unknown):
+            # C input: a value the front end does not follow (a helper's result, a field of
+            # untracked data): the path's value, after the calls inside it
+            parts = "".join(f"(void)({self.expr(p)}), " for p in e.parts)
+            return f'({parts}sr_choice("?", "{_at(e.span)}"))'
         raise NotModelledError(f"no C translation for {type(e).__name__}", getattr(e, "span", None))
+
+    def _as(self, e: ast.Expr, t: ast.CType) -> str:
+        return self.typed(e, t) if _unknownish(e) else f"({self.ctype(t)})({self.expr(e)})"
+
+    def typed(self, e: ast.Expr, t: ast.CType | None) -> str:
+        """`e` where a value of type `t` is kept: an unknown value (a `long long`) cast to a
+        pointer type, so that the program compiles without conversion warnings."""
+        text = self.expr(e)
+        if t is not None and t.pointers and isinstance(e, ast.Unknown):
+            return f"({self.ctype(t)})sr_as_pointer({text})"
+        if t is not None and t.pointers and isinstance(e, ast.Cond) and _unknownish(e):
+            return f"({self.expr(e.cond)} ? {self.typed(e.then, t)} : {self.typed(e.orelse, t)})"
+        return text
 
     def _declared_anywhere(self, name: str) -> bool:
         return name in self.names
@@ -347,15 +416,40 @@ class _Translator:
         return "on this path: " + ", ".join("true" if v else "false" for v in values)
 
     def call(self, c: ast.Call) -> str:
-        args = [self.expr(a) for a in c.args]
+        if c.func == CALLER_RELEASES:  # C input: the caller's release, once, as the path says
+            return f'sr_release({self.expr(c.args[0])}, "{_at(c.span)}")'
+        if c.func == HELPER_KEEPS:  # C input: a project helper may keep it; nothing to run
+            return "((void)0)"
         if c.func in self.functions:
+            f = self.functions[c.func]
+            args = [self.typed(a, f.params[i].ctype if i < len(f.params) else None) for i, a in enumerate(c.args)]
             return f"{self.cname(c.func)}({', '.join(args)})"
         at = _at(c.span)
-        if c.func == "d2i_SSL_SESSION":
+        entry = CATALOGUE.get(c.func)
+        if entry is None:  # declared with a contract, or an undeclared helper: no C to run
+            raise NotModelledError(f"`{c.func}` has no body here: a reproducer cannot run it (define it in the script "
+                                   "to replay this path)", c.func_span)
+        params = entry.prototype.params
+        # `&p` of a plain pointer (C input declares every untracked pointer `void *`): as
+        # the library's parameter type says
+        args = [f"({self.ctype(params[i][0])})" + self.expr(a)
+                if isinstance(a, ast.AddrOf) and i < len(params) and params[i][0].pointers >= 2
+                and params[i][0].base not in OBJECT_TYPES else self.expr(a)
+                for i, a in enumerate(c.args)]
+        if entry.repro == "verify":  # the runtime's peer has no trusted certificate: see sr_verify
+            args = [*args[:2], f"(sr_script_verify_cb = (int (*)(int, X509_STORE_CTX *))({args[2]}), sr_verify)"]
+        if entry.neutral:
+            wrapped = self._neutral_call(c, entry, args, at)
+            ret = entry.prototype.ret
+            kind = "" if (ret.base == "void" and not ret.pointers) else "pointer" if ret.pointers else "int"
+            return self._stopping(c, at, wrapped, kind)
+        if entry.repro == "none" or not entry.modelled:
+            raise NotModelledError(f"no reproducer renders `{c.func}` yet ({entry.status})", c.func_span)
+        if entry.repro == "d2i":
             inner = f'sr_d2i({", ".join(args)}, "{at}")'
-        elif c.func == "SSL_SESSION_set1_id" and not isinstance(c.args[1], ast.StrLit):
+        elif entry.repro == "set1_id" and not isinstance(c.args[1], ast.StrLit):
             inner = f'sr_set1_id({", ".join(args)}, "{at}")'
-        elif c.func == "sleep":
+        elif entry.repro == "sleep":
             inner = f"(sr_sleep({args[0]}), 0)"
         elif c.func in TLS_CALLS:
             num = args[2] if c.func == "SSL_write" else "0"
@@ -374,6 +468,10 @@ class _Translator:
             "int": f'sr_int({inner}, "{at}")',
             "": inner,
         }[kind]
+        return self._stopping(c, at, wrapped, kind)
+
+    def _stopping(self, c: ast.Call, at: str, wrapped: str, kind: str) -> str:
+        """The call, stopping the program after it where the model's path crashes."""
         if self.crash_span is not None and (c.span.start, c.span.end) == (self.crash_span.start, self.crash_span.end):
             audit = f'sr_audit_caches("{at}");'
             if kind == "":
@@ -381,6 +479,31 @@ class _Translator:
             temp = "long long" if kind in ("int", "checked") else "void *"
             return f'({{ {audit} {temp} sr_result = {wrapped}; sr_stop_after("{at}"); sr_result; }})'
         return wrapped
+
+    def _neutral_call(self, c: ast.Call, entry, args: list[str], at: str) -> str:
+        """A neutral call runs as written; what the model left open is the path's: its result
+        (`sr_open`, `sr_nullable`: taken out of turn) and what it wrote through `&x`."""
+        proto = entry.prototype
+        inner = f"{c.func}({', '.join(args)})"
+        ret = proto.ret
+        if ret.pointers and entry.null != "never":
+            inner = f'sr_nullable({inner}, "{at}")'
+        elif not ret.pointers and ret.base != "void":
+            inner = f'sr_open("assumed", "{at}", {inner})'
+        outs = []
+        for i, a in enumerate(c.args):
+            want = proto.params[i][0] if i < len(proto.params) else None
+            if isinstance(a, ast.AddrOf) and (want is None or not want.const):
+                name = self.cname(a.target.id)
+                what = _c_string(out_label(a.target.id, c.func))
+                # a pointer: the path says whether it is NULL; an integer: its value
+                outs.append(f'if (__builtin_classify_type({name}) == 5) {{ if (sr_open({what}, "{at}", 0)) {name} = 0; }} '
+                            f'else {name} = (__typeof__({name}))sr_open({what}, "{at}", (long long)(intptr_t)({name}));')
+        if not outs:
+            return inner
+        if ret.pointers == 0 and ret.base == "void":
+            return f"({{ {inner}; {' '.join(outs)} }})"
+        return f"({{ __typeof__({inner}) sr_r = {inner}; {' '.join(outs)} sr_r; }})"
 
     # -- declarations -----------------------------------------------------------------------
     def ctype(self, t: ast.CType, drop_const: bool = False) -> str:
@@ -418,12 +541,14 @@ class _Translator:
         line = s.span.line
         mark = self.marker(s.span) + " " if _has_steps(s) else ""
         if isinstance(s, ast.VarDecl):
-            value = self.expr(s.init) if s.init is not None else self.default(s)
+            value = self.typed(s.init, s.ctype) if s.init is not None else self.default(s)
+            self.types[s.name] = s.ctype
             name = self.cname(s.name)
+            ctype = self.out_types.get(s.name, s.ctype) if s.ctype == ast.CType("long") else s.ctype
             if is_global:
                 w.script(line, f"{indent}{mark}{name} = {value};")
             else:
-                w.script(line, f"{indent}{mark}{self.declarator(s.ctype, name)} = {value};")
+                w.script(line, f"{indent}{mark}{self.declarator(ctype, name)} = {value};")
         elif isinstance(s, ast.Assign):
             w.script(line, f"{indent}{mark}{self.assignment(s)};")
         elif isinstance(s, ast.ExprStmt):
@@ -459,10 +584,16 @@ class _Translator:
         elif isinstance(s, ast.Continue):
             w.script(line, f"{indent}continue;")
         elif isinstance(s, ast.Return):
-            value = "" if s.value is None or self._in_script_body else " " + self.expr(s.value)
+            ret = self.current.ret if self.current is not None else None
+            value = "" if s.value is None or self._in_script_body else " " + self.typed(s.value, ret)
             w.script(line, f"{indent}{mark}return{value};")
         elif isinstance(s, ast.Assume):
             w.script(line, f'{indent}{mark}sr_assume({self.expr(s.cond)}, "{_at(s.span)}");')
+        elif isinstance(s, ast.Labeled):  # C input: a label of the file, or a retry loop's end
+            w.script(line, f"{indent}{self.cname(s.label)}:;")
+            self.stmt(s.stmt, w, indent)
+        elif isinstance(s, ast.Goto):
+            w.script(line, f"{indent}goto {self.cname(s.label)};")
         else:
             raise NotModelledError(f"no C translation for {type(s).__name__}", getattr(s, "span", None))
 
@@ -477,18 +608,34 @@ class _Translator:
 
     def assignment(self, a: ast.Assign) -> str:
         target = self.expr(a.target)
-        return f"{target} {a.op} {self.expr(a.value)}"
+        t = self.types.get(a.target.id) if isinstance(a.target, ast.Name) else None
+        return f"{target} {a.op} {self.typed(a.value, t)}"
 
     def for_part(self, s: ast.VarDecl | ast.Assign | None) -> str:
         if s is None:
             return ""
         if isinstance(s, ast.VarDecl):
-            value = self.expr(s.init) if s.init is not None else self.default(s)
+            value = self.typed(s.init, s.ctype) if s.init is not None else self.default(s)
+            self.types[s.name] = s.ctype
             return f"{self.declarator(s.ctype, self.cname(s.name))} = {value}"
+        if isinstance(s, ast.Block):  # C input: a `for` loop's steps (`i++, p = p->next`)
+            return ", ".join(self.for_part(inner) for inner in s.stmts)
+        if isinstance(s, ast.ExprStmt):
+            return self.expr(s.expr)
+        if not isinstance(s, ast.Assign):
+            raise NotModelledError(f"no C translation for a loop step {type(s).__name__}", getattr(s, "span", None))
         return self.assignment(s)
 
     def _text(self, span: ast.Span) -> str:
         return self.program.source[span.start : span.end]
+
+
+def _unknownish(e: ast.Expr) -> bool:
+    if isinstance(e, ast.Unknown):
+        return True
+    if isinstance(e, ast.Cond):
+        return _unknownish(e.then) or _unknownish(e.orelse)
+    return False
 
 
 def _at(span: ast.Span) -> str:
@@ -525,7 +672,8 @@ def _has_steps(s: ast.Stmt) -> bool:
 def _events_table(events: list[Event]) -> list[str]:
     rows = ["static const struct sr_event sr_path[] = {"]
     for ev in events:
-        rows.append(f"    {{{_c_string(ev.label)}, {ev.value}LL, {_c_string(ev.comment)}}},")
+        value = f"{ev.value}LL" if ev.value != -(1 << 63) else "(-9223372036854775807LL - 1)"
+        rows.append(f"    {{{_c_string(ev.label)}, {value}, {_c_string(ev.comment)}}},")
     rows.append("    {NULL, 0, NULL}")
     rows.append("};")
     rows.append(f"static const size_t sr_path_length = {len(events)};")
@@ -557,7 +705,7 @@ def build(
     for line in _header(program, title, c_file):
         w.plain(line)
     for line in ('#pragma GCC diagnostic ignored "-Wunused-function"', '#pragma GCC diagnostic ignored "-Wunused-variable"',
-                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/evp.h>", "#include <openssl/x509.h>", "#include <stdint.h>", "#include <stdio.h>",
+                 "#include <openssl/ssl.h>", "#include <openssl/crypto.h>", "#include <openssl/evp.h>", "#include <openssl/x509.h>", "#include <openssl/x509v3.h>", "#include <openssl/err.h>", "#include <openssl/bio.h>", "#include <openssl/pem.h>", "#include <stdint.h>", "#include <stdio.h>",
                  "#include <stdlib.h>", "#include <string.h>", "#include <time.h>", "#include <signal.h>", "#include <unistd.h>", ""):
         w.plain(line)
     w.plain("/* The path, in order: what@line:col/context, the value, what it means. */")
@@ -611,11 +759,14 @@ def build(
     w.plain("")
     w.plain("/* ---- the script ---- */")
     for f in functions:
+        tr.current = f
+        tr.types.update({p.name: p.ctype for p in f.params})
         w.script(f.span.line, f"static {_signature(tr, f)}")
         w.script(f.body.span.line, "{")
         for s in f.body.stmts:
             tr.stmt(s, w, "    ")
         w.script(f.body.span.end_line, "}")
+    tr.current = None
     w.plain("")
     w.plain("static void sr_script(void)")
     w.plain("{")

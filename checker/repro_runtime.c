@@ -10,6 +10,7 @@
  * calls to it (a new session's time, cache timeouts) read `sr_clock`.
  */
 #include <openssl/core_names.h> /* the peer's ticket keys */
+#include <sys/time.h>              /* setitimer: the CPU-time limit of a run */
 
 /* Under valgrind, what the program does is also written into valgrind's own log, in
  * order with its errors: a tool reading the log knows the script line of each error. */
@@ -95,6 +96,27 @@ static long long sr_choice(const char *what, const char *at)
     return sr_path[sr_pos++].value;
 }
 
+/* C input: an unknown value kept in a pointer (a helper wrote it: `lookup(&p)`): the path's
+ * value, where it names one of the program's objects (object #N), is that object. */
+static void *sr_as_pointer(long long value)
+{
+    if (value > 0 && value < (long long)(sizeof sr_objects / sizeof sr_objects[0]) && sr_objects[value] != NULL)
+        return sr_objects[value];
+    return (void *)(intptr_t)value;
+}
+
+/* C input: the caller of a checked function releases what it still owns, once; the path
+ * says whether it does (1 an SSL, 2 an SSL_CTX, 3 a session; 0 nothing). */
+static void sr_release(void *object, const char *at)
+{
+    switch (sr_take("release", at, 0)) {
+    case 1: SSL_free(object); break;
+    case 2: SSL_CTX_free(object); break;
+    case 3: SSL_SESSION_free(object); break;
+    default: break;
+    }
+}
+
 static void sr_at(int line, const char *text)
 {
     sr_line = line;
@@ -137,6 +159,17 @@ static void *sr_pointer(const void *real, const char *at)
                                      : "the call returned NULL, the model expected a pointer");
     }
     return (void *)real;
+}
+
+/* Verification of the peer: the runtime's peer presents a certificate made at run time,
+ * which no store trusts. Whether a handshake succeeds is the path's choice (the model's
+ * abstract peer), so a script's SSL_VERIFY_PEER is kept but the chain is accepted
+ * (`repro = "verify"` in the catalogue); a script's own callback still runs after it. */
+static int (*sr_script_verify_cb)(int, X509_STORE_CTX *);
+static int sr_verify(int ok, X509_STORE_CTX *store)
+{
+    (void)ok;
+    return sr_script_verify_cb != NULL ? sr_script_verify_cb(1, store) : 1;
 }
 
 /* A scalar result: checked against the model, or (for values the model leaves open,
@@ -453,6 +486,27 @@ static int sr_find(size_t end, const char *what, const char *at, long long *valu
             return 1;
         }
     return 0;
+}
+
+/* What the model leaves open about a neutral call (catalogue.toml: its result, what it
+ * wrote through `&x`): the path's value, taken out of turn, since C evaluates a call's
+ * arguments in no fixed order. A pointer result is NULL where the path says so. */
+static long long sr_open(const char *what, const char *at, long long real)
+{
+    long long value;
+    return sr_find(sr_path_length, what, at, &value) ? value : real;
+}
+
+static void *sr_nullable(const void *real, const char *at)
+{
+    long long is_null;
+    if (!sr_find(sr_path_length, "nullable", at, &is_null))
+        return (void *)real;
+    if (is_null)
+        return NULL; /* what the call returned is not used on this path */
+    if (real == NULL)
+        sr_mismatch("the call returned NULL, the counterexample assumes a pointer");
+    return (void *)real;
 }
 
 static long long sr_flag(size_t end, const char *what, const char *at)
@@ -806,8 +860,9 @@ static void sr_peers_free(void)
     sr_peer_server = sr_peer_client = sr_stranger = NULL;
 }
 
-/* A library that loops on corrupted memory would hang the run: SESSREF_ALARM=N seconds
- * ends it (the conformance suite sets it). */
+/* A library that loops on corrupted memory would hang the run: SESSREF_ALARM=N seconds of
+ * CPU time end it (the conformance suite sets it). CPU time, not wall time: on a loaded
+ * machine a normal run under valgrind can take many times its 2 s of CPU in wall time. */
 static void sr_alarm(int signal_number)
 {
     (void)signal_number;
@@ -823,8 +878,9 @@ static void sr_start(void)
     sr_used = calloc(sr_path_length + 1, 1);
     const char *alarm_seconds = getenv("SESSREF_ALARM");
     if (alarm_seconds != NULL && atoi(alarm_seconds) > 0) {
-        signal(SIGALRM, sr_alarm);
-        alarm((unsigned)atoi(alarm_seconds));
+        struct itimerval limit = {{0, 0}, {atoi(alarm_seconds), 0}};
+        signal(SIGPROF, sr_alarm);
+        setitimer(ITIMER_PROF, &limit, NULL);
     }
     sr_clock = (time_t)sr_take("start time", "1:1", 1700000000);
 }

@@ -1,5 +1,6 @@
 """What each modelled OpenSSL call does, with where OpenSSL does it (3.0.22 line numbers;
-the installed 3.0.19 behaves the same, see `../shared/openssl-session-semantics.md`).
+the installed 3.0.19 behaves the same): `docs/semantics.md` gives the facts and how each
+was checked against the library.
 
 Each effect receives the `World` and the call's arguments and returns the call's value.
 """
@@ -30,12 +31,20 @@ from .objects import (
     session_ctx_ref_of,
     slot_of,
 )
-from .rules import BORROWED_FREE, CACHE_CORRUPTION, DOUBLE_FREE, USE_AFTER_FREE
+from .rules import (
+    BORROWED_FREE,
+    BORROWED_GET0_RESULT,
+    CACHE_CORRUPTION,
+    DOUBLE_FREE,
+    DOUBLE_FREE_HOSTNAME,
+    USE_AFTER_FREE,
+)
 from .values import (
     METHOD_ANY,
     METHOD_CLIENT,
     METHOD_SERVER,
     NULL,
+    OPAQUE_POINTER,
     interior,
     interior_generation,
     interior_owner,
@@ -252,6 +261,9 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
     if not w.choose("decoding succeeds"):
         w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
         return NULL
+    # crypto/asn1/tasn_dec.c ASN1_item_d2i: on success `*pp` moves past the bytes decoded,
+    # still a plain buffer the model does not follow.
+    _write_out(w, pp, OPAQUE_POINTER)
     if existing:
         _decoded_fields(w, existing)
         w.note(existing, f"`d2i_SSL_SESSION` decodes into {obj(existing)} in place: no new reference")
@@ -275,6 +287,11 @@ def i2d_session(w: World, args: list[Arg]) -> Value:
     # Fails (0) without a cipher, as for a bare `SSL_SESSION_new` session [verified 3.0.19].
     if not s or not w.get(("cipher", s)):
         return 0
+    # ASN.1's i2d (crypto/asn1/tasn_enc.c asn1_item_flags_i2d): with `pp` set, `*pp` moves
+    # past the bytes written, or points at a new buffer when it was NULL; either way a
+    # plain buffer the model does not follow.
+    if len(args) > 1:
+        _write_out(w, args[1], OPAQUE_POINTER)
     return w.fresh_int("encoded length", 1, INT_MAX)  # returns int
 
 
@@ -295,8 +312,8 @@ def _opaque(label: str, lo: int | None = None, hi: int | None = None) -> Callabl
 
 
 _GETTERS = "ssl/ssl_sess.c L957-1114 (reads the session)"
-_reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L957-962", lambda w, s: w.get(("time", s)), True)
-_reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L964-969", lambda w, s: w.get(("timeout", s)), True)
+_reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L964-969", lambda w, s: w.get(("time", s)), True)
+_reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L957-962", lambda w, s: w.get(("timeout", s)), True)
 # Resumable: not marked not_resumable, and an id or a ticket to resume with [verified
 # 3.0.19: a new session is not resumable].
 _reader(
@@ -314,8 +331,42 @@ _reader("SSL_SESSION_print", "ssl/ssl_txt.c SSL_SESSION_print L30-200", _opaque(
 _reader("SSL_SESSION_print_fp", "ssl/ssl_txt.c SSL_SESSION_print_fp L16-28 (NULL gives 0)", _opaque("print result", 0, 1), True)
 _reader("SSL_SESSION_print_keylog", "ssl/ssl_txt.c SSL_SESSION_print_keylog L202-240", _opaque("print result", 0, 1))
 _reader("SSL_SESSION_get_ex_data", _GETTERS, lambda w, s: NULL)
-for _name in ("SSL_SESSION_get_id", "SSL_SESSION_get0_id_context"):
-    _reader(_name, _GETTERS + "; the result points into the session (borrowed)", lambda w, s: interior(s))
+
+
+def _write_out(w: World, arg: Arg, value: Value) -> None:
+    """`*out = value` for an out-parameter given as `&var`; a NULL or untracked pointer
+    argument is written through too, but nothing the model follows changes."""
+    if arg.address_of is not None:
+        w.set(arg.address_of, value)
+
+
+def _session_id(w: World, args: list[Arg], s: int) -> Value:
+    """ssl/ssl_sess.c SSL_SESSION_get_id (L319-336): `if (len != NULL) *len = s->session_id_length`.
+    An empty id (a new session, a TLS 1.2 server session that will get a ticket) has length
+    0; any other id has 1..SSL_MAX_SSL_SESSION_ID_LENGTH (32) bytes: OpenSSL makes 32, a
+    peer or a `generate_session_id` callback may choose fewer."""
+    if len(args) > 1:
+        empty = cache.has_empty_id(w, s)
+        _write_out(w, args[1], 0 if empty else w.fresh_int("session id length", 1, 32))
+    return interior(s)
+
+
+def _id_context(w: World, args: list[Arg], s: int) -> Value:
+    """ssl/ssl_sess.c SSL_SESSION_get0_id_context (L319-336): `*len = s->sid_ctx_length`
+    (0..SSL_MAX_SID_CTX_LENGTH, 32); the model does not follow id contexts, so the length is
+    any of them."""
+    if len(args) > 1:
+        _write_out(w, args[1], w.fresh_int("session id context length", 0, 32))
+    return interior(s)
+
+
+_reader("SSL_SESSION_get_id", "ssl/ssl_sess.c SSL_SESSION_get_id L319-336; the result points into the session (borrowed)", _session_id, with_args=True)
+_reader(
+    "SSL_SESSION_get0_id_context",
+    "ssl/ssl_sess.c SSL_SESSION_get0_id_context L319-336; the result points into the session (borrowed)",
+    _id_context,
+    with_args=True,
+)
 # NULL until set [verified 3.0.19: a new session has no hostname].
 _reader(
     "SSL_SESSION_get0_hostname",
@@ -329,25 +380,78 @@ _reader(
 )
 # Only a handshake gives a session a peer certificate; decoded sessions are modelled without one.
 _reader("SSL_SESSION_get0_peer", _GETTERS + "; NULL without a handshake", lambda w, s: NULL)
-for _name in ("SSL_SESSION_get0_alpn_selected", "SSL_SESSION_get0_ticket"):
-    _reader(_name, _GETTERS + "; the out-pointer points into the session (borrowed)", lambda w, s: None)
-_reader("SSL_SESSION_get0_ticket_appdata", _GETTERS, _opaque("appdata result", 0, 1))
+
+
+def _pointer_and_length(label: str, present: Callable[[World, int], bool], most: int) -> Callable:
+    """`*data` points into the session (borrowed) and `*len` is its length, or NULL and 0
+    when the session has none."""
+
+    def run(w: World, args: list[Arg], s: int) -> Value:
+        if present(w, s):
+            _write_out(w, args[1], interior(s))
+            if len(args) > 2:
+                _write_out(w, args[2], w.fresh_int(label, 1, most))
+        else:
+            _write_out(w, args[1], NULL)
+            if len(args) > 2:
+                _write_out(w, args[2], 0)
+        return None
+
+    return run
+
+
+# ssl/ssl_sess.c SSL_SESSION_get0_alpn_selected (in L957-1114): `*alpn = s->ext.alpn_selected;
+# *len = s->ext.alpn_selected_len` (NULL and 0 without ALPN; a protocol name is 1..255 bytes).
+# The model does not follow ALPN, so either may hold.
+_reader(
+    "SSL_SESSION_get0_alpn_selected",
+    "ssl/ssl_sess.c SSL_SESSION_get0_alpn_selected (in L957-1114); `*alpn` points into the session (borrowed)",
+    _pointer_and_length("ALPN protocol length", lambda w, s: w.choose("the session has an ALPN protocol"), 255),
+    with_args=True,
+)
+# ssl/ssl_sess.c SSL_SESSION_get0_ticket (in L957-1114): `*tick = s->ext.tick; *len = s->ext.ticklen`.
+_reader(
+    "SSL_SESSION_get0_ticket",
+    "ssl/ssl_sess.c SSL_SESSION_get0_ticket (in L957-1114); `*tick` points into the session (borrowed)",
+    _pointer_and_length("ticket length", lambda w, s: bool(w.get(("tick", s))), INT_MAX),
+    with_args=True,
+)
+
+
+def _ticket_appdata(w: World, args: list[Arg], s: int) -> Value:
+    """ssl/ssl_sess.c SSL_SESSION_get0_ticket_appdata: `*data = ss->ticket_appdata;
+    *len = ss->ticket_appdata_len; return 1` (NULL and 0 until set)."""
+    _pointer_and_length("ticket appdata length", lambda w, s: w.choose("the session has ticket appdata"), INT_MAX)(w, args, s)
+    return 1
+
+
+_reader(
+    "SSL_SESSION_get0_ticket_appdata",
+    "ssl/ssl_sess.c SSL_SESSION_get0_ticket_appdata; `*data` points into the session (borrowed)",
+    _ticket_appdata,
+    with_args=True,
+)
 def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_set1_hostname L1018-1028: frees the old hostname, copies the new one."""
     if w.get(("hostfreed", s)):
-        w.finding(DOUBLE_FREE, f"`SSL_SESSION_set1_hostname` frees the old hostname of {obj(s)}, which the script already freed", (s,))
+        w.finding(
+            DOUBLE_FREE,
+            f"`SSL_SESSION_set1_hostname` frees the old hostname of {obj(s)}, which the script already freed",
+            (s,),
+            variant=DOUBLE_FREE_HOSTNAME,
+        )
     _new_hostname(w, s, w.value(args[1].value) != NULL)
     return 1
 
 
 def _set_cipher(w: World, args: list[Arg], s: int) -> Value:
-    """ssl/ssl_sess.c SSL_SESSION_set_cipher L1088-1092: stores the pointer."""
+    """ssl/ssl_sess.c SSL_SESSION_set_cipher L1007-1011: stores the pointer."""
     w.set(("cipher", s), w.value(args[1].value) != NULL)
     return 1
 
 
 _reader("SSL_SESSION_set1_hostname", "ssl/ssl_sess.c SSL_SESSION_set1_hostname L1018-1028", _set_hostname, with_args=True)
-_reader("SSL_SESSION_set_cipher", "ssl/ssl_sess.c SSL_SESSION_set_cipher L1088-1092", _set_cipher, with_args=True)
+_reader("SSL_SESSION_set_cipher", "ssl/ssl_sess.c SSL_SESSION_set_cipher L1007-1011", _set_cipher, with_args=True)
 for _name in (
     "SSL_SESSION_set1_alpn_selected",
     "SSL_SESSION_set1_master_key",
@@ -534,7 +638,7 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
 
 @effect(
     "SSL_shutdown",
-    cite="ssl/ssl_lib.c SSL_shutdown L2086-2110 (uninitialized or in init: -1, nothing marked); s3_lib.c ssl3_shutdown L4785-4833",
+    cite="ssl/ssl_lib.c SSL_shutdown L2214-2245 (uninitialized or in init: -1, nothing marked); s3_lib.c ssl3_shutdown L4785-4833",
     deferred=True,
 )
 def ssl_shutdown(w: World, args: list[Arg]) -> Value:
@@ -548,14 +652,14 @@ def ssl_shutdown(w: World, args: list[Arg]) -> Value:
     return -1
 
 
-@effect("SSL_set_shutdown", cite="ssl/ssl_lib.c SSL_set_shutdown L4246-4249")
+@effect("SSL_set_shutdown", cite="ssl/ssl_lib.c SSL_set_shutdown L4286-4289")
 def ssl_set_shutdown(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_set_shutdown")
     w.set(("shut", ssl), args[1].value)
     return None
 
 
-@effect("SSL_get_shutdown", cite="ssl/ssl_lib.c SSL_get_shutdown L4251-4254")
+@effect("SSL_get_shutdown", cite="ssl/ssl_lib.c SSL_get_shutdown L4291-4294")
 def ssl_get_shutdown(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_get_shutdown")
     return w.get(("shut", ssl))
@@ -679,7 +783,7 @@ _ctx_field("SSL_CTX_set_timeout", "timeout", "ssl/ssl_sess.c SSL_CTX_set_timeout
 _ctx_getter("SSL_CTX_get_session_cache_mode", "mode", "ssl/ssl_lib.c SSL_CTX_ctrl L2516")
 _ctx_getter("SSL_CTX_sess_get_cache_size", "size", "ssl/ssl_lib.c SSL_CTX_ctrl L2500")
 _ctx_getter("SSL_CTX_get_timeout", "timeout", "ssl/ssl_sess.c SSL_CTX_get_timeout L1126-1131")
-_ctx_getter("SSL_CTX_sess_number", "ncached", "ssl/ssl_lib.c SSL_CTX_ctrl L2449 (lhash entries)")
+_ctx_getter("SSL_CTX_sess_number", "ncached", "ssl/ssl_lib.c SSL_CTX_ctrl L2517-2518 (lhash entries)")
 
 
 def _register(name: str, field: str, cite: str) -> None:
@@ -745,7 +849,7 @@ _handshake_call(
     handshake.READ_ON,
 )
 _handshake_call("SSL_peek", 0, "ssl/ssl_lib.c ssl_peek_internal L1951-1990 (as SSL_read)", handshake.READ_ON)
-_handshake_call("SSL_write", 0, "ssl/ssl_lib.c ssl_write_internal L2052-2090: the handshake first", handshake.WRITE_ON)
+_handshake_call("SSL_write", 0, "ssl/ssl_lib.c ssl_write_internal L2010-2048: the handshake first", handshake.WRITE_ON)
 
 
 def _set_state(name: str, side: int, cite: str) -> None:
@@ -841,14 +945,20 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
     if owner:
         refs.use(w, owner, f"`{args[0].text}` points into", via=args[0].var)
         if _stale_hostname(w, owner, value) or w.get(("hostfreed", owner)):
-            w.finding(DOUBLE_FREE, f"`{args[0].text}` was already freed (the hostname buffer of {obj(owner)})", (owner,))
-        # The session frees its hostname again when it is destroyed (refs._destroy).
+            w.finding(
+                DOUBLE_FREE,
+                f"`{args[0].text}` was already freed (the hostname buffer of {obj(owner)})",
+                (owner,),
+                variant=DOUBLE_FREE_HOSTNAME,
+            )
+        # The session frees its hostname again when it is destroyed (refcount._destroy).
         w.set(("hostfreed", owner), True)
         w.finding(
             BORROWED_FREE,
             f"`{args[0].text}` points into {obj(owner)} (a `get0` result): the session still owns it "
             "and frees it again when it is destroyed",
             (owner,),
+            variant=BORROWED_GET0_RESULT,
         )
     return None
 
@@ -859,3 +969,66 @@ def start(w: World, args: list[Arg]) -> Value:
     w.set(("lseq",), 0)
     w.set(("idseq",), 0)
     return None
+
+
+# ---- neutral calls (checker/language/catalogue.toml, status "neutral") ---------------------
+
+
+def neutral_reads(name: str, kinds: tuple[str, ...], reads_session: bool) -> Callable[[World, list[Arg]], Value]:
+    """What a neutral call does to the model: nothing but read what it is passed. `kinds[i]`
+    is "object" for a session, `SSL` or context argument (a use: use-after-free if it was
+    destroyed; NULL is not judged, since what each neutral call does with NULL was not
+    measured), "buffer" for a `char *`/`void *` one (a pointer into a session dangles once
+    its session or buffer is gone), "" for the rest. With `reads_session`, the call also
+    reads the `SSL`'s session (`s->session`)."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        for kind, arg in zip(kinds, args):
+            if kind == "buffer":
+                _reads_buffer(w, arg, name)
+                continue
+            if kind != "object":
+                continue
+            o = w.ptr(arg)
+            if o == NULL:
+                continue
+            refs.use(w, o, f"`{name}` reads", via=arg.var)
+            if reads_session and w.kind(o) == SSL:
+                s = w.get(("slot", o))
+                if s != NULL:
+                    refs.use(w, s, f"`{name}` reads the session of {obj(o)},", holder=slot_of(o))
+        return None
+
+    return run
+
+
+def _decode_from(name: str, target: int) -> Callable[[World, list[Arg]], Value]:
+    """A session decoded from a BIO or a FILE: `d2i_SSL_SESSION(x, &p, len)` on bytes the
+    model does not see (`x` is argument `target`: NULL, or `&s` to decode into `s`)."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        source = Arg(OPAQUE_POINTER, "the bytes read")  # what the BIO or FILE gives (not tracked)
+        return d2i_session(w, [args[target], source, Arg(w.fresh_int("bytes read", 0, INT_MAX), "")])
+
+    return run
+
+
+for _name, _cite in (
+    ("PEM_read_bio_SSL_SESSION", "crypto/pem/pem_oth.c PEM_ASN1_read_bio: d2i_SSL_SESSION(x, &p, len) on the PEM body "
+     "(ssl.h DECLARE_PEM_rw(SSL_SESSION, SSL_SESSION)); a read that fails gives NULL"),
+    ("PEM_read_SSL_SESSION", "crypto/pem/pem_oth.c PEM_ASN1_read via a FILE BIO: as PEM_read_bio_SSL_SESSION"),
+    ("d2i_SSL_SESSION_bio", "ssl.h d2i_SSL_SESSION_bio = ASN1_d2i_bio_of(SSL_SESSION, SSL_SESSION_new, d2i_SSL_SESSION, "
+     "bp, s_id); crypto/asn1/a_d2i_fp.c ASN1_d2i_bio: d2i(x, &p, len) on what the BIO holds"),
+):
+    EFFECTS[_name] = Effect(_name, _decode_from(_name, 1), _cite, "owned")
+
+
+def fields_of_unknown_session(w: World, s: int) -> None:
+    """A new session object that comes from outside the model's view (a user function's
+    store or file, `model/contracts.py`): not cached, no handshake made it, and its key
+    and times are unknown, as for a decoded one."""
+    w.set(("cached", s), 0)
+    w.set(("lseq", s), 0)
+    w.set(("hostseq", s), 0)
+    _not_from_handshake(w, s)
+    _decoded_fields(w, s)

@@ -14,13 +14,57 @@ from __future__ import annotations
 import functools
 
 from ..language.errors import NotModelledError
-from .objects import CACHE_UPDATE_TIME, DESTROYED, SESSION, TIME_T_MAX
-from .rules import CACHE_CORRUPTION
+from . import refcount  # the primitives: this module sits above them, below refs.py
+from .objects import (  # noqa: F401  (the queue's kinds, as the executor reads them: cache.REMOVED ...)
+    ALIVE,
+    CACHE_UPDATE_TIME,
+    CACHED,
+    CALLBACK_FIELD,
+    CBARG,
+    CBFREED,
+    CBKIND,
+    CBSITE,
+    CLOCK,
+    CTX_END,
+    DESTROYED,
+    DYING,
+    FIELDS,
+    GET_SESSION,
+    HS,
+    LIB,
+    LOST,
+    LSEQ,
+    MODE,
+    NCACHED,
+    NEW_SESSION,
+    NR,
+    NRWHY,
+    PQ,
+    PQ_N,
+    RELEASE,
+    REMOVE_CB,
+    REMOVED,
+    SESSION,
+    SID,
+    SIZE,
+    ST,
+    STAGE,
+    TIME,
+    TIME_T_MAX,
+    TIMEOUT,
+    VER,
+    Holder,
+    cache_of,
+    new_cb_of,
+    slot_of,
+)
+from .refcount import callback_contract, callback_site, reachable
+from .rules import CACHE_CORRUPTION, CALLBACK_NEW_FREED_LENT, CALLBACK_NEW_KEPT_NOWHERE, CALLBACK_OWNERSHIP
 from .world import World, obj
 
 
-def _cache(ctx: int) -> tuple[str, int]:
-    return ("cache", ctx)
+def _cache(ctx: int) -> Holder:
+    return cache_of(ctx)
 
 
 def expiry(w: World, s: int):
@@ -29,8 +73,8 @@ def expiry(w: World, s: int):
     in uint64_t (`CALCULATE_TIMEOUT` L58-72): `TIME_T_MAX - time` wraps for a negative
     time, so a session with a negative time never expires [verified 3.0.19: found by
     `sessref conform` on specs/examples/set_time_unknown.sess]."""
-    time = w.get(("time", s))
-    total = w.add(time, w.get(("timeout", s)))
+    time = w.get(TIME(s))
+    total = w.add(time, w.get(TIMEOUT(s)))
     never = TIME_T_MAX + 1
     return w.ite(w.lt(time, 0), never, w.ite(w.lt(TIME_T_MAX, total), never, total))
 
@@ -42,7 +86,7 @@ def expired(w: World, s: int, t) -> bool:
 
 def members(w: World, ctx: int) -> list[int]:
     """The sessions in `ctx`'s cache, head (latest expiry) first."""
-    found = [s for s in w.objects(SESSION) if w.get(("cached", s)) == ctx]
+    found = [s for s in w.objects(SESSION) if w.get(CACHED(s)) == ctx]
 
     def later_first(a: int, b: int) -> int:
         ea, eb = expiry(w, a), expiry(w, b)
@@ -50,48 +94,42 @@ def members(w: World, ctx: int) -> list[int]:
             return -1
         if w.test(w.lt(ea, eb)):
             return 1
-        return w.get(("lseq", b)) - w.get(("lseq", a))
+        return w.get(LSEQ(b)) - w.get(LSEQ(a))
 
     return sorted(found, key=functools.cmp_to_key(later_first))
 
 
 def same_key(w: World, a: int, b: int) -> bool:
     """`ssl_session_cmp` (ssl/ssl_lib.c L3181): same protocol version and session id."""
-    return w.test(w.eq(w.get(("ver", a)), w.get(("ver", b)))) and w.test(w.eq(w.get(("sid", a)), w.get(("sid", b))))
+    return w.test(w.eq(w.get(VER(a)), w.get(VER(b)))) and w.test(w.eq(w.get(SID(a)), w.get(SID(b))))
 
 
 def has_empty_id(w: World, s: int) -> bool:
-    return w.test(w.eq(w.get(("sid", s)), 0))
+    return w.test(w.eq(w.get(SID(s)), 0))
 
 
 def lookup(w: World, ctx: int, s: int, who: str) -> int:
     """`lh_SSL_SESSION_retrieve`: the cached object under `s`'s key, or 0. Comparing keys
     reads the cached object, so a destroyed entry under that key is a use after free."""
-    from . import refs
-
     for r in members(w, ctx):
         if r == s or same_key(w, r, s):
-            refs.use(w, r, f"{who} compares the key of", holder=_cache(ctx))
+            refcount.use(w, r, f"{who} compares the key of", holder=_cache(ctx))
             return r
     return 0
 
 
 def _unlink(w: World, ctx: int, r: int, who: str) -> None:
     """`SSL_SESSION_list_remove`: writes the neighbours' links."""
-    from . import refs
-
     order = members(w, ctx)
     if r in order:
         i = order.index(r)
         for n in order[max(i - 1, 0) : i] + order[i + 1 : i + 2]:
-            refs.use(w, n, f"{who} unlinks {obj(r)} and so writes into its neighbour", holder=_cache(ctx))
-    w.set(("cached", r), 0)
+            refcount.use(w, n, f"{who} unlinks {obj(r)} and so writes into its neighbour", holder=_cache(ctx))
+    w.set(CACHED(r), 0)
 
 
 def _link(w: World, ctx: int, s: int, who: str) -> None:
     """`SSL_SESSION_list_add`: find the place by expiry (reading the sessions it passes)."""
-    from . import refs
-
     order = members(w, ctx)
     if order:
         es = expiry(w, s)
@@ -104,20 +142,18 @@ def _link(w: World, ctx: int, s: int, who: str) -> None:
                     if not w.test(w.lt(es, expiry(w, n))):
                         break
         for n in dict.fromkeys(visited):
-            refs.use(w, n, f"{who} sorts {obj(s)} into the cache and reads", holder=_cache(ctx))
-    counter = w.get(("lseq",)) + 1
-    w.set(("lseq",), counter)
-    w.set(("lseq", s), counter)
-    w.set(("cached", s), ctx)
+            refcount.use(w, n, f"{who} sorts {obj(s)} into the cache and reads", holder=_cache(ctx))
+    counter = w.get(LSEQ()) + 1
+    w.set(LSEQ(), counter)
+    w.set(LSEQ(s), counter)
+    w.set(CACHED(s), ctx)
 
 
 def add(w: World, ctx: int, c: int) -> int:
     """`SSL_CTX_add_session(ctx, c)` on a live `c`; returns 1 for a new key, 0 when `c` itself
     was already cached."""
-    from . import refs
-
     who = "`SSL_CTX_add_session`"
-    owner = w.get(("cached", c))
+    owner = w.get(CACHED(c))
     if owner and owner != ctx:
         # R4 in SSL_get_session.pod: one cache per session; `owner`/`prev`/`next` are overwritten.
         w.finding(
@@ -128,23 +164,23 @@ def add(w: World, ctx: int, c: int) -> int:
     if owner == ctx:
         # L767-822: +1 then -1 (net 0), re-linked at its place by expiry.
         w.note(c, f"{obj(c)} is already in {obj(ctx)}'s cache: returns 0, count unchanged")
-        if w.get(("mode", ctx)) & CACHE_UPDATE_TIME:
-            w.set(("time", c), w.get(("clock",)))
+        if w.get(MODE(ctx)) & CACHE_UPDATE_TIME:
+            w.set(TIME(c), w.get(CLOCK()))
         _unlink(w, ctx, c, who)
         _link(w, ctx, c, who)
         return 0
     replaced = lookup(w, ctx, c, who)
-    refs.take(w, c, _cache(ctx), f"{obj(ctx)}'s session cache takes a reference to {obj(c)}")
+    refcount.take(w, c, _cache(ctx), f"{obj(ctx)}'s session cache takes a reference to {obj(c)}")
     if replaced:
         # L767-777: another object under the same key is dropped silently (no remove
         # callback, not marked not resumable).
         _unlink(w, ctx, replaced, who)
         w.note(replaced, f"{obj(replaced)} has the same key as {obj(c)} and is replaced in the cache")
-        refs.release(w, replaced, _cache(ctx))
+        refcount.release(w, replaced, _cache(ctx))
     else:
-        w.set(("ncached", ctx), w.get(("ncached", ctx)) + 1)
-    if w.get(("mode", ctx)) & CACHE_UPDATE_TIME:
-        w.set(("time", c), w.get(("clock",)))
+        w.set(NCACHED(ctx), w.get(NCACHED(ctx)) + 1)
+    if w.get(MODE(ctx)) & CACHE_UPDATE_TIME:
+        w.set(TIME(c), w.get(CLOCK()))
     _evict(w, ctx)
     _link(w, ctx, c, who)
     return 1
@@ -153,10 +189,10 @@ def add(w: World, ctx: int, c: int) -> int:
 def _evict(w: World, ctx: int) -> None:
     """L794-810: while the count (new entry included) is >= the size, remove the tail — the
     session expiring soonest. A tail with an empty id stops the loop."""
-    size = w.get(("size", ctx))
+    size = w.get(SIZE(ctx))
     if size <= 0:
         return
-    while w.get(("ncached", ctx)) >= size:
+    while w.get(NCACHED(ctx)) >= size:
         order = members(w, ctx)
         if not order:
             return
@@ -170,55 +206,59 @@ def remove(w: World, ctx: int, c: int, who: str, why: int = 1) -> bool:
     """`remove_session_lock(ctx, c)`: drop the cached object under `c`'s key (which may be
     another object); mark `c` (the argument) not resumable, found or not. An empty id does
     nothing at all."""
-    from . import refs
-
-    refs.use(w, c, f"{who} reads the session id of", holder=_cache(ctx))
+    refcount.use(w, c, f"{who} reads the session id of", holder=_cache(ctx))
     if has_empty_id(w, c):
         return False
     found = lookup(w, ctx, c, who)
     if found:
         _unlink(w, ctx, found, who)
-        w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
+        w.set(NCACHED(ctx), w.get(NCACHED(ctx)) - 1)
     _mark_not_resumable(w, c, why)
-    if w.get(("remove_cb", ctx)):
+    if w.get(REMOVE_CB(ctx)):
         # L852-856: the callback gets `c` (borrowed, found or not), then the cache's reference goes.
         queue_callback(w, ctx, c, found)
     elif found:
-        refs.release(w, found, _cache(ctx), text=f"{obj(ctx)}'s session cache drops {obj(found)}")
+        refcount.release(w, found, _cache(ctx), text=f"{obj(ctx)}'s session cache drops {obj(found)}")
     return bool(found)
 
 
 def flush(w: World, ctx: int, t, who: str) -> None:
     """`SSL_CTX_flush_sessions(ctx, t)`: from the tail, remove sessions while `t == 0` or they
-    have expired; stop at the first that has not. Removed sessions become not resumable."""
-    from . import refs
-
+    have expired; stop at the first that has not. Removed sessions become not resumable.
+    The remove callbacks run in the walk, under the lock (L1206-1207); the cache's
+    references are released only after the walk (L1189-1225: the sessions go on a stack,
+    freed at L1225), so every callback of a flush sees every flushed session alive
+    (docs/semantics.md §4.6)."""
     flush_all = w.test(w.eq(t, 0))
+    flushed = []
     for s in reversed(members(w, ctx)):
-        refs.use(w, s, f"{who} walks {obj(ctx)}'s cache and reads", holder=_cache(ctx))
+        refcount.use(w, s, f"{who} walks {obj(ctx)}'s cache and reads", holder=_cache(ctx))
         if not (flush_all or expired(w, s, t)):
             break
         _unlink(w, ctx, s, who)
-        w.set(("ncached", ctx), w.get(("ncached", ctx)) - 1)
+        w.set(NCACHED(ctx), w.get(NCACHED(ctx)) - 1)
         _mark_not_resumable(w, s, 5)
-        if w.get(("remove_cb", ctx)):
-            # L1206-1207: the callback runs in the loop; the references go after it (L1225).
-            queue_callback(w, ctx, s, s)
+        if w.get(REMOVE_CB(ctx)):
+            queue_callback(w, ctx, s, 0)
+            flushed.append(s)
         else:
-            refs.release(w, s, _cache(ctx), text=f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
+            refcount.release(w, s, _cache(ctx), text=f"{who} removes {obj(s)} from {obj(ctx)}'s cache")
+    for s in flushed:
+        _queue(w, RELEASE, ctx, s, release=s)
 
 
 def _mark_not_resumable(w: World, s: int, why: int) -> None:
     """`not_resumable = 1`, and why (`handshake.NR_REASONS`), for `stale-session`."""
-    if not w.get(("nr", s)):
-        w.set(("nrwhy", s), why)
-    w.set(("nr", s), True)
+    if not w.get(NR(s)):
+        w.set(NRWHY(s), why)
+    w.set(NR(s), True)
 
 
 # ---- what the library owes the script: callbacks, and the rest of a call ------------------
 # The library calls the script's callbacks in the middle of a call. An effect cannot run
 # script code, so it queues them: ("pq_n",) entries, each with ("pq", "kind", i):
 #   REMOVED      remove_session_cb(ctx, arg), then the cache releases ("pq", "rel", i);
+#   RELEASE      the cache releases ("pq", "rel", i), after the remove callbacks of a flush;
 #   CTX_END      the end of a context's destruction (its last flush's callbacks are done);
 #   NEW_SESSION  new_session_cb(ssl, arg) with the library's +1, then -1 if it returns 0;
 #   GET_SESSION  get_session_cb(ssl, id, len, &copy), whose result the next stage reads;
@@ -227,8 +267,6 @@ def _mark_not_resumable(w: World, s: int, why: int) -> None:
 # The executor runs the entries in order after the call's step (`Executor._library_callbacks`):
 # `begin_queued`, the callback or stage, `finish_queued`.
 
-REMOVED, CTX_END, NEW_SESSION, GET_SESSION, STAGE = 1, 2, 3, 4, 5
-CALLBACK_FIELD = {REMOVED: "remove_cb", NEW_SESSION: "new_cb", GET_SESSION: "get_cb"}
 
 
 def queue_callback(w: World, ctx: int, arg: int, release: int) -> None:
@@ -237,7 +275,7 @@ def queue_callback(w: World, ctx: int, arg: int, release: int) -> None:
 
 def queue_context_end(w: World, ctx: int) -> None:
     """The callbacks of a context's last flush see it alive; everything else sees it gone."""
-    w.set(("dying", ctx), True)
+    w.set(DYING(ctx), True)
     _queue(w, CTX_END, ctx, 0)
 
 
@@ -254,19 +292,23 @@ def queue_stage(w: World, code: int, arg: int, n: int) -> None:
 
 
 def _queue(w: World, kind: int, ctx: int, arg: int, release: int = 0, ssl: int = 0, length=0, code: int = 0, n: int = 0) -> None:
-    if w.get(("cbkind",)):
-        raise NotModelledError("a callback whose own calls make the library call back into the script")
-    i = w.get(("pq_n",))
+    if w.get(CBKIND()):
+        raise NotModelledError("a callback whose own calls make the library call back into the script",
+                               label="this call would run a callback again, inside the callback",
+                               help="callbacks run by the library (new/get/remove session) may call OpenSSL, but not "
+                               "calls that run the script's callbacks again (a handshake, a cache add or flush): "
+                               "nested callbacks are not modelled yet")
+    i = w.get(PQ_N())
     # What a remove callback sees of the cache: the count right after its session left it.
-    w.set(("pq", "count", i), w.get(("ncached", ctx)) if ctx else 0)
+    w.set(PQ("count", i), w.get(NCACHED(ctx)) if ctx else 0)
     for field, value in (("kind", kind), ("ctx", ctx), ("arg", arg), ("rel", release), ("ssl", ssl),
                          ("len", length), ("code", code), ("n", n), ("copy", 1), ("ret", 0)):
-        w.set(("pq", field, i), value)
-    w.set(("pq_n",), i + 1)
+        w.set(PQ(field, i), value)
+    w.set(PQ_N(), i + 1)
 
 
 def entry_kind(w: World, i: int) -> int:
-    return w.value(w.get(("pq", "kind", i)))
+    return w.value(w.get(PQ("kind", i)))
 
 
 def begin_queued(w: World, i: int) -> None:
@@ -274,27 +316,25 @@ def begin_queued(w: World, i: int) -> None:
     moment (its count then), and a context being freed still readable (SSL_CTX_free flushes
     before it frees the structure, ssl/ssl_lib.c L3454-3458); for `new_session_cb`, the
     library's extra reference (ssl_lib.c L3764-3765)."""
-    from . import refs
-    from .objects import ALIVE
-
     kind = entry_kind(w, i)
     if kind in CALLBACK_FIELD:
-        w.set(("cbsite", "return"), 0)
-        w.set(("cbsite", "copy"), 0)
-        w.set(("cbkind",), kind)
-        w.set(("cbarg",), w.value(w.get(("pq", "arg", i))))
+        w.set(CBSITE("return"), 0)
+        w.set(CBSITE("copy"), 0)
+        w.set(CBFREED(), 0)
+        w.set(CBKIND(), kind)
+        w.set(CBARG(), w.value(w.get(PQ("arg", i))))
     if kind == NEW_SESSION:
-        s = w.value(w.get(("pq", "arg", i)))
-        ssl = w.value(w.get(("pq", "ssl", i)))
-        refs.use(w, s, "the library up-refs, for `new_session_cb`,", holder=("slot", ssl))
-        refs.take(w, s, ("new-cb", ssl), f"the library takes a reference to {obj(s)} for `new_session_cb`")
+        s = w.value(w.get(PQ("arg", i)))
+        ssl = w.value(w.get(PQ("ssl", i)))
+        refcount.use(w, s, "the library up-refs, for `new_session_cb`,", holder=slot_of(ssl))
+        refcount.take(w, s, new_cb_of(ssl), f"the library takes a reference to {obj(s)} for `new_session_cb`")
     if kind != REMOVED:
         return
-    ctx = w.value(w.get(("pq", "ctx", i)))
-    w.set(("pq", "final", i), w.get(("ncached", ctx)))
-    w.set(("ncached", ctx), w.get(("pq", "count", i)))
-    if w.get(("dying", ctx)):
-        w.set(("st", ctx), ALIVE)
+    ctx = w.value(w.get(PQ("ctx", i)))
+    w.set(PQ("final", i), w.get(NCACHED(ctx)))
+    w.set(NCACHED(ctx), w.get(PQ("count", i)))
+    if w.get(DYING(ctx)):
+        w.set(ST(ctx), ALIVE)
 
 
 def callback_of(w: World, i: int):
@@ -303,57 +343,74 @@ def callback_of(w: World, i: int):
     field = CALLBACK_FIELD.get(kind)
     if field is None:
         return 0
-    return w.get((field, w.value(w.get(("pq", "ctx", i)))))
+    return w.get(FIELDS[field](w.value(w.get(PQ("ctx", i)))))
 
 
 def finish_queued(w: World, i: int) -> None:
     """After entry `i`: the cache drops its reference, the context is gone, or the library
     does what the callback's result asks."""
-    from . import refs
-
-    w.set(("cbkind",), 0)
-    w.set(("cbarg",), 0)
+    w.set(CBKIND(), 0)
+    w.set(CBARG(), 0)
     kind = entry_kind(w, i)
-    ctx = w.value(w.get(("pq", "ctx", i)))
+    ctx = w.value(w.get(PQ("ctx", i)))
     if kind == CTX_END:
-        w.set(("dying", ctx), False)
+        w.set(DYING(ctx), False)
     elif kind == NEW_SESSION:
         _after_new_session(w, i)
     elif kind == GET_SESSION:
-        ssl = w.value(w.get(("pq", "ssl", i)))
-        w.set(("hs", "got", ssl), w.get(("pq", "ret", i)))
-        w.set(("hs", "copy", ssl), w.get(("pq", "copy", i)))
+        ssl = w.value(w.get(PQ("ssl", i)))
+        w.set(HS("got", ssl), w.get(PQ("ret", i)))
+        w.set(HS("copy", ssl), w.get(PQ("copy", i)))
     elif kind == REMOVED:
-        w.set(("ncached", ctx), w.get(("pq", "final", i)))
-        if w.get(("dying", ctx)):
-            w.set(("st", ctx), DESTROYED)
-        release = w.value(w.get(("pq", "rel", i)))
+        w.set(NCACHED(ctx), w.get(PQ("final", i)))
+        if w.get(DYING(ctx)):
+            w.set(ST(ctx), DESTROYED)
+        release = w.value(w.get(PQ("rel", i)))
         if release:
-            refs.release(w, release, _cache(ctx), text=f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")
+            refcount.release(w, release, _cache(ctx), text=f"after the remove callback, {obj(ctx)}'s session cache drops {obj(release)}")
+    elif kind == RELEASE:
+        release = w.value(w.get(PQ("rel", i)))
+        refcount.release(w, release, _cache(ctx), text=f"after the flush's remove callbacks, {obj(ctx)}'s session cache drops {obj(release)}")
 
 
 def _after_new_session(w: World, i: int) -> None:
     """ssl_lib.c L3764-3768: returning 0 makes the library drop its reference; returning 1
     gives it to the callback, which must keep the session somewhere to free it later."""
-    from . import handshake, refs
-    from .rules import CALLBACK_OWNERSHIP
-
-    s = w.value(w.get(("pq", "arg", i)))
-    ssl = w.value(w.get(("pq", "ssl", i)))
-    if not w.test(w.get(("pq", "ret", i))):
-        refs.release(w, s, ("new-cb", ssl), text=f"`new_session_cb` returned 0: the library drops its reference to {obj(s)}")
+    s = w.value(w.get(PQ("arg", i)))
+    ssl = w.value(w.get(PQ("ssl", i)))
+    freed = w.value(w.get(CBFREED()))
+    w.set(CBFREED(), 0)
+    if not w.test(w.get(PQ("ret", i))):
+        if freed:
+            # The callback dropped the library's reference and returned 0: the library drops
+            # one more, which another holder counts on (ssl_lib.c L3766-3767).
+            w.finding(
+                CALLBACK_OWNERSHIP,
+                f"the callback releases {obj(s)}, which the library only lent it: {callback_contract(w, NEW_SESSION)}",
+                (s,),
+                variant=CALLBACK_NEW_FREED_LENT,
+                site=freed,
+            )
+            w.set(LIB(s), w.get(LIB(s)) + 1)
+            refcount.release(w, s, new_cb_of(ssl), text=f"the callback then returns 0, and the library drops {obj(s)} again")
+            return
+        refcount.release(w, s, new_cb_of(ssl), text=f"`new_session_cb` returned 0: the library drops its reference to {obj(s)}")
         return
-    w.set(("lib", s), w.get(("lib", s)) - 1)
-    w.set(("lost", s), False)
+    if freed:
+        w.note(s, f"`new_session_cb` returned 1 after dropping the library's reference to {obj(s)} itself")
+        return
+    w.set(LIB(s), w.get(LIB(s)) - 1)
+    w.set(LOST(s), False)
     w.note(s, f"`new_session_cb` returned 1: the script owns the library's extra reference to {obj(s)}")
-    if w.get(("st", s)) != DESTROYED and not handshake.reachable(w, s):
-        w.set(("lost", s), True)
+    if w.get(ST(s)) != DESTROYED and not reachable(w, s):
+        w.set(LOST(s), True)
         w.finding(
             CALLBACK_OWNERSHIP,
             f"`new_session_cb` returned 1, so it owns a reference to {obj(s)}, but it kept the session "
             "nowhere: that reference is never released. Return 1 only after storing the session "
             "(and free it when the store lets go); return 0 if it only serialised it",
             (s,),
-            site=handshake.callback_site(w, "return"),
+            variant=CALLBACK_NEW_KEPT_NOWHERE,
+            site=callback_site(w, "return"),
         )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from .api import EFFECTS, Effect
 from .objects import ALIVE
 from .values import NULL
-from .world import Arg, Value, World
+from .world import Arg, Value, World, obj
 
 CALLER_RELEASES = "__sessref_caller_releases"
 
@@ -38,4 +38,33 @@ EFFECTS[CALLER_RELEASES] = Effect(
     CALLER_RELEASES,
     _caller_releases,
     "ssl/ssl_lib.c SSL_free L1173-1271, SSL_CTX_free L3428-3510: the caller's own release, once",
+)
+
+
+HELPER_KEEPS = "__sessref_helper_keeps"
+
+
+def _helper_keeps(w: World, args: list[Arg]) -> Value:
+    """A project helper of unknown body was given `args[0]`: if the function owns a reference
+    to it, the helper may have kept it (stored it in a cache, as curl's `Curl_ssl_addsessionid`
+    did), so its references are no longer checked for leaks: the escape of static analyzers.
+    It is still the same object: a later `SSL_SESSION_free` by the function releases a
+    reference as usual. A lent session (a callback's parameter, `SSL_get_session`'s) gains
+    nothing: the helper may read it, not own it."""
+    o = w.ptr(args[0])
+    if o == NULL or o < 0:
+        return None
+    if not w.test(w.eq(w.get(("st", o)), ALIVE)):
+        return None
+    if not w.test(w.lt(w.get(("lib", o)), w.get(("rc", o)))):
+        return None
+    w.set(("lost", o), True)
+    w.note(o, f"`{args[1].text}` may keep {obj(o)}: its references are no longer checked for leaks")
+    return None
+
+
+EFFECTS[HELPER_KEEPS] = Effect(
+    HELPER_KEEPS,
+    _helper_keeps,
+    "sessref's contract for a project helper given an owned session (README 'Checking C files')",
 )

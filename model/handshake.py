@@ -12,8 +12,8 @@ queues the callback (see `cache.py`) and, when the library has more to do afterw
 queues the next stage as a continuation. The executor runs the queue in order.
 
 Sources are OpenSSL 3.0.22: ssl/statem/statem_clnt.c, statem_srvr.c, statem_lib.c,
-extensions_srvr.c, ssl/ssl_sess.c and ssl/ssl_lib.c, line numbers as in
-`../shared/openssl-session-semantics.md` sections 1d, 1e and 2.
+extensions_srvr.c, ssl/ssl_sess.c and ssl/ssl_lib.c; the facts, with their source lines
+and how they were checked, are `docs/semantics.md` §5 (handshakes) and §6 (callbacks).
 """
 
 from __future__ import annotations
@@ -33,9 +33,20 @@ from .objects import (
     RECEIVED_SHUTDOWN,
     SENT_SHUTDOWN,
     SESSION,
+    Holder,
+    cache_of,
+    handshake_of,
+    new_cb_of,
     slot_of,
 )
-from .rules import STALE_SESSION
+from .refcount import callback_site, reachable
+from .rules import (
+    CALLBACK_COPY0_ONLY_REFERENCE,
+    CALLBACK_COPY0_UNOWNED,
+    CALLBACK_COPY_LEFT_1,
+    CALLBACK_OWNERSHIP,
+    STALE_SESSION,
+)
 from .world import World, obj
 
 CLIENT, SERVER = 1, 2
@@ -77,12 +88,12 @@ NR_REASONS = {
 }
 
 
-def handshake_holder(ssl: int) -> tuple:
-    return ("handshake", ssl)
+def handshake_holder(ssl: int) -> Holder:
+    return handshake_of(ssl)
 
 
-def new_cb_holder(ssl: int) -> tuple:
-    return ("new-cb", ssl)
+def new_cb_holder(ssl: int) -> Holder:
+    return new_cb_of(ssl)
 
 
 # ---- the connection's settings ----------------------------------------------------------
@@ -426,7 +437,7 @@ def _server_hello(w: World, ssl: int) -> None:
             if w.choose(f"{CLIENT_ID_IS_CACHED} {k + 1}"):
                 w.record(OFFERED, m)
                 w.set(("hs", "keys", ssl), bool(w.get(("real", m))) and w.get(("origin", m)) == sctx)
-                refs.use(w, m, "the server's cache lookup compares the key of", holder=("cache", sctx))
+                refs.use(w, m, "the server's cache lookup compares the key of", holder=cache_of(sctx))
                 refs.take(w, m, handshake_holder(ssl), f"the lookup finds {obj(m)} in {obj(sctx)}'s cache and takes a reference")
                 _consider(w, ssl, m, 1)
                 return
@@ -442,7 +453,6 @@ def _server_hello(w: World, ssl: int) -> None:
 @stage
 def _after_get_session(w: World, ssl: int, n: int) -> None:
     """L543-581: what `get_session_cb` returned, and its `*copy` flag."""
-    from .rules import CALLBACK_OWNERSHIP
 
     r = w.value(w.get(("hs", "got", ssl)))
     copy = w.test(w.get(("hs", "copy", ssl)))
@@ -460,6 +470,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 f"`get_session_cb` set `*copy = 0`, handing over a reference to {obj(r)}, but the script "
                 "owns none: the library will release a reference nobody took",
                 (r,),
+                variant=CALLBACK_COPY0_UNOWNED,
                 site=callback_site(w, "copy"),
             )
         w.set(("lib", r), w.get(("lib", r)) + 1)
@@ -471,6 +482,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "was the script's only reference, and the library releases it when the connection "
                 "lets go of the session, so the kept pointer dangles. Up-ref it first, or leave `*copy = 1`",
                 (r,),
+                variant=CALLBACK_COPY0_ONLY_REFERENCE,
                 site=callback_site(w, "copy"),
             )
     if w.get(("nr", r)):
@@ -490,6 +502,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 "reference; the callback's reference is not kept anywhere and is never released. "
                 "Set `*copy = 0` to hand it over",
                 (r,),
+                variant=CALLBACK_COPY_LEFT_1,
                 site=callback_site(w, "return"),
             )
     # Whether the client offered this very session's id (so that it has its keys): only a
@@ -506,18 +519,6 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
     if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_STORE:
         cache.add(w, sctx, r)
     _then(w, mark, _consider_found, ssl, r)
-
-
-def callback_site(w: World, what: str):
-    """Where the last callback broke its contract: its `return`, or its `*copy = ...` (the
-    executor records both); None (the current step) when it did neither."""
-    site = w.value(w.get(("cbsite", what))) if what == "copy" else None
-    return site or w.value(w.get(("cbsite", "return"))) or None
-
-
-def reachable(w: World, o: int) -> bool:
-    """Whether a variable in scope (a global, the caller's locals) still points at `o`."""
-    return any(w.value(w.get(cell)) == o for cell in w.live_variables())
 
 
 @stage
@@ -697,7 +698,7 @@ def _read_data(w: World, ssl: int, n: int) -> None:
 @stage
 def _write_on(w: World, ssl: int, n: int) -> None:
     """`SSL_write` after the handshake writes everything; after `SSL_shutdown` it fails
-    (ssl_lib.c ssl_write_internal L2059-2063)."""
+    (ssl_lib.c ssl_write_internal L2017-2020)."""
     if w.get(("shut", ssl)) & SENT_SHUTDOWN:
         _result(w, -1)
         return

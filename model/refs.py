@@ -1,9 +1,8 @@
-"""Reference counting itself: allocation, taking and releasing references, destruction,
-uses of destroyed objects, and lost references. Every API effect is built from these.
-
-Accounting: `rc` is the real count; `lib` counts the references library holders own. The
-script owns `rc - lib`. Releasing through the script when it owns none is `borrowed-free`;
-destroying an object while `lib > 0` leaves a library holder with a dangling pointer.
+"""What releasing a reference sets off, and references the script loses: an `SSL` that
+dies releases its slot and both context references, a context that dies flushes its
+cache, a session closed without `SSL_shutdown` is removed as bad, and a reference no
+variable reaches any more is a leak. The primitives (take, release, use...) are
+`refcount.py`'s, below the cache; this module sits above it.
 """
 
 from __future__ import annotations
@@ -12,263 +11,130 @@ from . import cache
 from .objects import (
     ALIVE,
     CTX,
-    DESTROYED,
-    KILLED_BY_LIBRARY,
-    SCRIPT,
+    CTX_OF,
+    DONE,
+    DYING,
+    LIB,
+    LOST,
+    RC,
+    REMOVE_CB,
+    SCTX,
     SENT_SHUTDOWN,
-    SESSION,
+    SHUT,
+    SITE,
+    SLOT,
     SSL,
+    ST,
     ctx_ref_of,
     session_ctx_ref_of,
     slot_of,
 )
-from .rules import (
-    BORROWED_FREE,
-    CALLBACK_OWNERSHIP,
-    DANGLING_REFERENCE,
-    DOUBLE_FREE,
-    LEAK,
-    NULL_DEREFERENCE,
-    USE_AFTER_FREE,
+from .refcount import (  # noqa: F401  (the primitives, as the effects in api.py call them)
+    Holder,
+    allocate,
+    require,
+    take,
+    use,
 )
-from .world import Arg, Cell, World, obj
-
-Holder = tuple
-
-
-def describe_holder(holder: Holder) -> str:
-    kind = holder[0]
-    if kind == "script":
-        return "the script"
-    if kind == "slot":
-        return f"{obj(holder[1])}'s session slot"
-    if kind == "cache":
-        return f"{obj(holder[1])}'s session cache"
-    if kind == "ssl-ctx":
-        return f"{obj(holder[1])} (its `ctx`)"
-    if kind == "ssl-session-ctx":
-        return f"{obj(holder[1])} (its `session_ctx`)"
-    if kind == "handshake":
-        return f"{obj(holder[1])}'s handshake"
-    if kind == "new-cb":
-        return f"the library, for `new_session_cb` on {obj(holder[1])}"
-    return str(holder)
-
-
-def _holder_id(w: World, holder: Holder, via: Cell | None) -> int:
-    if holder == SCRIPT:
-        return w.intern(via) if via is not None else w.intern(("expression", w.site))
-    return KILLED_BY_LIBRARY if holder[0] != "script" else -2
-
-
-def allocate(w: World, kind: str, holder: Holder = SCRIPT) -> int:
-    """A new object with one reference, owned by the script or by a library holder."""
-    o = w.new_object(kind)
-    w.set(("st", o), ALIVE)
-    w.set(("rc", o), 1)
-    w.set(("lib", o), 0 if holder == SCRIPT else 1)
-    w.set(("site", o), w.site)
-    w.set(("lost", o), False)
-    w.note(o, f"{obj(o)} is allocated: count 1")
-    return o
-
-
-def require(w: World, arg: Arg, what: str) -> int:
-    """The object `arg` points at, which the library dereferences: NULL is a crash."""
-    o = w.ptr(arg)
-    if o == 0:
-        w.finding(NULL_DEREFERENCE, f"`{arg.text}` is NULL here, and {what} dereferences it")
-    return o
-
-
-def use(w: World, o: int, how: str, via: Cell | None = None, holder: Holder = SCRIPT) -> None:
-    """The library reads or writes object `o`: it must not have been destroyed."""
-    if w.get(("st", o)) != DESTROYED:
-        return
-    _blame_killer(w, o, holder, via)
-    w.finding(USE_AFTER_FREE, f"{how} {obj(o)}, which was destroyed", (o,))
-
-
-def _blame_killer(w: World, o: int, holder: Holder, via: Cell | None) -> None:
-    """When the script destroyed `o` through another pointer than the one now used, that
-    release is the root cause: say so there. (A library holder that destroys an object it
-    owned a reference to did nothing wrong; destroying one a library holder still points
-    at is reported when it happens.)"""
-    killer = w.get(("killer", o))
-    if killer != KILLED_BY_LIBRARY and killer != _holder_id(w, holder, via):
-        w.finding(
-            DANGLING_REFERENCE,
-            f"{obj(o)} is destroyed here while another holder still points at it; it is used later",
-            (o,),
-            site=w.get(("death", o)),
-        )
-
-
-def take(w: World, o: int, holder: Holder, text: str | None = None) -> None:
-    """`holder` takes a new reference to the live object `o`."""
-    rc = w.get(("rc", o)) + 1
-    w.set(("rc", o), rc)
-    if holder == SCRIPT:
-        w.set(("lost", o), False)
-    else:
-        w.set(("lib", o), w.get(("lib", o)) + 1)
-    w.note(o, f"{text or describe_holder(holder) + ' takes a reference'}: count {rc}")
+from .refcount import release as _release
+from .rules import (
+    LEAK,
+    LEAK_AT_END,
+    LEAK_LOST,
+    LEAK_OUT_OF_SCOPE,
+    LEAK_OVERWRITTEN,
+    LEAK_UNUSED_RESULT,
+    Variant,
+)
+from .world import Cell, World, obj
 
 
 def release(w: World, o: int, holder: Holder, via: Cell | None = None, text: str | None = None) -> None:
-    """`holder` drops its reference to `o`; the object is destroyed when none remain."""
-    if w.get(("st", o)) == DESTROYED:
-        _blame_killer(w, o, holder, via)
-        w.finding(
-            DOUBLE_FREE,
-            f"{describe_holder(holder)} releases a reference to {obj(o)}, which was already destroyed",
-            (o,),
-        )
-    rc = w.get(("rc", o))
-    lib = w.get(("lib", o))
-    if holder == SCRIPT:
-        if rc - lib <= 0 and _lent_to_callback(w, o):
-            w.finding(
-                CALLBACK_OWNERSHIP,
-                f"the callback releases {obj(o)}, which the library only lent it: "
-                f"{_callback_contract(w)}",
-                (o,),
-            )
-        elif rc - lib <= 0:
-            w.finding(
-                BORROWED_FREE,
-                f"the script releases a reference to {obj(o)} that it never owned",
-                (o,),
-            )
-    else:
-        lib -= 1
-        w.set(("lib", o), lib)
-    rc -= 1
-    w.set(("rc", o), rc)
-    w.note(o, f"{text or describe_holder(holder) + ' releases its reference'}: count {rc}")
-    if rc == 0:
-        _destroy(w, o, holder, via, lib)
-
-
-def _lent_to_callback(w: World, o: int) -> bool:
-    return bool(w.get(("cbkind",))) and w.get(("cbarg",)) == o
-
-
-def _callback_contract(w: World) -> str:
-    if w.get(("cbkind",)) == cache.NEW_SESSION:
-        return ("`new_session_cb` owns the library's extra reference only if it returns 1; "
-                "return 0 (the library then drops it) or return 1 and free it later, but not both")
-    return ("`remove_session_cb` is a notification without a reference; whoever holds the session "
-            "(the cache, which drops its reference right after the callback, or the connection) "
-            "still owns its reference")
-
-
-def _destroy(w: World, o: int, holder: Holder, via: Cell | None, lib: int) -> None:
-    w.set(("st", o), DESTROYED)
-    w.set(("death", o), w.site)
-    w.set(("killer", o), _holder_id(w, holder, via))
-    w.note(o, f"{obj(o)} is destroyed")
-    if lib > 0:
-        w.finding(
-            DANGLING_REFERENCE,
-            f"{obj(o)} is destroyed while {_library_holders_text(w, o)} still points at it",
-            (o,),
-        )
+    """`holder` drops its reference to `o` (`refcount.release`); an `SSL` or a context that
+    dies then releases what it holds."""
+    if not _release(w, o, holder, via, text, cascade=True):
+        return
     kind = w.kind(o)
-    if kind == SESSION and w.get(("hostfreed", o)):
-        # ssl/ssl_sess.c SSL_SESSION_free L879 (3.0.22): OPENSSL_free(ss->ext.hostname).
-        w.finding(DOUBLE_FREE, f"destroying {obj(o)} frees its hostname, which the script already freed", (o,))
     if kind == SSL:
         _ssl_destroyed(w, o)
     elif kind == CTX:
         _ctx_destroyed(w, o)
 
 
-def _library_holders_text(w: World, o: int) -> str:
-    """Which library holders still point at session/context `o` (for the message)."""
-    names = []
-    if w.kind(o) == SESSION:
-        c = w.get(("cached", o))
-        if c:
-            names.append(describe_holder(("cache", c)))
-        for ssl in w.objects(SSL):
-            if w.get(("st", ssl)) == ALIVE and w.get(("slot", ssl)) == o:
-                names.append(describe_holder(("slot", ssl)))
-        for i in range(w.get(("pq_n",))):
-            if w.get(("pq", "kind", i)) == cache.REMOVED and w.get(("pq", "rel", i)) == o:
-                ctx = w.get(("pq", "ctx", i))
-                names.append(describe_holder(("cache", ctx)) + " (it drops its reference after the remove callback)")
-    elif w.kind(o) == CTX:
-        for ssl in w.objects(SSL):
-            if w.get(("st", ssl)) == ALIVE and w.get(("ctx", ssl)) == o:
-                names.append(obj(ssl))
-    return " and ".join(names) or "a library holder"
-
-
 def _ssl_destroyed(w: World, ssl: int) -> None:
     """ssl/ssl_lib.c SSL_free L1173-1271: clear a bad session and free the slot (L1208-1212),
     then free `session_ctx` (L1220) and `ctx` (L1256)."""
-    session = w.get(("slot", ssl))
+    session = w.get(SLOT(ssl))
     if session:
         clear_bad_session(w, ssl)
         release(w, session, slot_of(ssl))
-        w.set(("slot", ssl), 0)
-    release(w, w.get(("sctx", ssl)), session_ctx_ref_of(ssl))
-    release(w, w.get(("ctx", ssl)), ctx_ref_of(ssl))
+        w.set(SLOT(ssl), 0)
+    release(w, w.get(SCTX(ssl)), session_ctx_ref_of(ssl))
+    release(w, w.get(CTX_OF(ssl)), ctx_ref_of(ssl))
 
 
 def _ctx_destroyed(w: World, ctx: int) -> None:
     """ssl/ssl_lib.c SSL_CTX_free L3454-3455: the last reference flushes the whole cache."""
-    if w.get(("remove_cb", ctx)):
-        w.set(("dying", ctx), True)  # before the flush queues its callbacks
+    if w.get(REMOVE_CB(ctx)):
+        w.set(DYING(ctx), True)  # before the flush queues its callbacks
     cache.flush(w, ctx, 0, "`SSL_CTX_free`")
-    if w.get(("remove_cb", ctx)):
+    if w.get(REMOVE_CB(ctx)):
         cache.queue_context_end(w, ctx)
 
 
 def session_is_open(w: World, ssl: int) -> bool:
     """ssl/ssl_sess.c ssl_clear_bad_session L1228-1235 (3.0.22): a session is "bad" when the
     handshake completed (not in init, not before) and no close_notify was sent."""
-    return bool(w.get(("slot", ssl))) and bool(w.get(("done", ssl))) and not (w.get(("shut", ssl)) & SENT_SHUTDOWN)
+    return bool(w.get(SLOT(ssl))) and bool(w.get(DONE(ssl))) and not (w.get(SHUT(ssl)) & SENT_SHUTDOWN)
 
 
 def clear_bad_session(w: World, ssl: int) -> bool:
     """Remove an open session from `session_ctx`'s cache and mark it not resumable."""
     if not session_is_open(w, ssl):
         return False
-    session = w.get(("slot", ssl))
+    session = w.get(SLOT(ssl))
     w.note(session, f"{obj(ssl)} closed without `SSL_shutdown`: {obj(session)} is bad")
-    cache.remove(w, w.get(("sctx", ssl)), session, "the bad-session cleanup", why=2)
+    cache.remove(w, w.get(SCTX(ssl)), session, "the bad-session cleanup", why=2)
     return True
 
 
-def check_lost(w: World, o: int, where: str) -> None:
+# How the last reference was lost, in the leak's message.
+_LOST_WHERE = {
+    LEAK_LOST: "here",
+    LEAK_UNUSED_RESULT: "because the result is not kept",
+    LEAK_OVERWRITTEN: "when the variable is overwritten",
+    LEAK_OUT_OF_SCOPE: "when its variable goes out of scope",
+}
+
+
+def check_lost(w: World, o: int, variant: Variant = LEAK_LOST) -> None:
     """After a variable lost its value: the script owns references to `o` that no variable
-    can reach any more, so they can never be released."""
-    if not o or w.get(("st", o)) != ALIVE or w.get(("lost", o)):
+    can reach any more, so they can never be released. `variant` says how it was lost."""
+    if not o or w.get(ST(o)) != ALIVE or w.get(LOST(o)):
         return
-    if w.get(("rc", o)) - w.get(("lib", o)) <= 0:
+    if w.get(RC(o)) - w.get(LIB(o)) <= 0:
         return
     for cell in w.live_variables():
         if w.value(w.get(cell)) == o:
             return
-    w.set(("lost", o), True)
-    w.finding(LEAK, f"the script's last reference to {obj(o)} is lost {where}", (o,))
+    w.set(LOST(o), True)
+    w.finding(LEAK, f"the script's last reference to {obj(o)} is lost {_LOST_WHERE[variant]}", (o,), variant=variant)
 
 
 def check_end(w: World, o: int) -> None:
     """At the end of the script: an object the script still owns references to leaks. It is
     reported where it was allocated (as valgrind does), whichever path leaked it. Objects
     only library holders keep (a leaked `SSL`'s session) are not reported again."""
-    if w.get(("st", o)) != ALIVE or w.get(("lost", o)):
+    if w.get(ST(o)) != ALIVE or w.get(LOST(o)):
         return
-    owned = w.get(("rc", o)) - w.get(("lib", o))
+    owned = w.get(RC(o)) - w.get(LIB(o))
     if owned <= 0:
         return
     w.finding(
         LEAK,
         f"{obj(o)} is never released: the script still owns {owned} reference(s) when it ends",
         (o,),
-        site=w.get(("site", o)),
+        variant=LEAK_AT_END,
+        site=w.get(SITE(o)),
     )
 

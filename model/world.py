@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Hashable, Iterable
 
-from .rules import Rule
+from .rules import Rule, Variant
 
 Cell = tuple[Hashable, ...]
 # An int or bool, or (in the encoding) a symbolic term the model only combines through
@@ -107,8 +107,11 @@ class World(ABC):
 
     # -- what happened ----------------------------------------------------------------
     @abstractmethod
-    def finding(self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None) -> None:
-        """Report `rule` at `site` (default: this step). Raises `PathEnds` for a crash rule."""
+    def finding(
+        self, rule: Rule, message: str, objs: tuple[int, ...] = (), site: int | None = None, variant: Variant | None = None
+    ) -> None:
+        """Report `rule` at `site` (default: this step), as `variant` when the rule declares
+        variants (`rules.check_variant`). Raises `PathEnds` for a crash rule."""
 
     @abstractmethod
     def note(self, obj: int, text: str) -> None:

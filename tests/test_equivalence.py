@@ -59,12 +59,20 @@ statement = st.recursive(simple, _compound, max_leaves=5)
 script = st.lists(statement, min_size=1, max_size=7).map(lambda xs: PRELUDE + "\n".join(xs) + "\n")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(script)
 @example(
     source=PRELUDE + '\n'.join(['if (*) { SSL_SESSION_up_ref(a); } else { SSL_SESSION_free(a); }', 'if (*) { SSL_SESSION_free(b); SSL_SESSION_free(a); } else { a = NULL; SSL_CTX_flush_sessions(ctx, 0); }', 'while (*) { SSL_free(l1); SSL_SESSION_set1_id(a, "p", 1); }', 'while (*) { SSL_free(l1); SSL_SESSION_free(a); }']) + '\n',
 )  # two candidates of one finding, in different iterations, must compare (shortest paths)
 def test_encoding_agrees_with_enumeration(source: str) -> None:
+    """Generated scripts: the encoding's findings are the enumerated paths' (fast profile)."""
+    _assert_encoding_agrees_with_enumeration(source)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script)
+def test_encoding_agrees_with_enumeration_long(source: str) -> None:
     _assert_encoding_agrees_with_enumeration(source)
 
 
@@ -90,10 +98,22 @@ CALLBACK_BODIES = (
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(CALLBACK_BODIES), script)
 def test_encoding_agrees_with_enumeration_with_a_remove_callback(body: str, source: str) -> None:
-    """The same, with a remove callback the library runs inside removals, evictions and flushes."""
+    """The same, with a remove callback the library runs inside removals, evictions and flushes
+    (fast profile: a few scripts; the slow one below runs 30)."""
+    _with_a_remove_callback(body, source)
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CALLBACK_BODIES), script)
+def test_encoding_agrees_with_enumeration_with_a_remove_callback_long(body: str, source: str) -> None:
+    _with_a_remove_callback(body, source)
+
+
+def _with_a_remove_callback(body: str, source: str) -> None:
     callback = (
         "long seen = 0;\nSSL_SESSION *kept = NULL;\n"
         f"void on_remove(SSL_CTX *c, SSL_SESSION *sess) {{ {body} }}\n"

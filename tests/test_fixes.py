@@ -22,8 +22,10 @@ from sessref.language.resolve import resolve
 from sessref.model.api import EFFECTS
 from sessref.solving import SAFE, Options, Verdict, check
 
-ROOT = Path(__file__).resolve().parent.parent
-SPECS = sorted((ROOT / "specs").rglob("*.sess"))
+import support
+
+ROOT = support.ROOT
+SPECS = support.SPECS
 
 
 def apply_diff(source: str, diff: str) -> str:
@@ -442,11 +444,11 @@ def test_no_fixes_flag(tmp_path: Path) -> None:
 # ---- the guarantee: over every spec, every fix shown verifies ----------------------------------------
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", support.spec_params())
 def test_every_fix_shown_for_a_spec_verifies(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     relative = path.relative_to(ROOT)
-    report = check_file(relative, Options())
+    report = support.checked(support.relative(path)).report  # the report the golden test holds
     source = path.read_text()
     for index, finding in enumerate(report.findings):
         if finding.fix is not None:

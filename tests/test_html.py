@@ -177,7 +177,7 @@ def test_page_draws_each_finding(reports: dict[str, FileReport], key: str) -> No
     for svg, f in zip(svgs, report.findings):
         check_timeline(svg, report, f)
         assert report_html._inline(f.message) in page
-        for choice in f.choices:
+        for choice in f.shown_choices:
             assert report_html._inline(choice.text) in page
 
 
@@ -393,6 +393,8 @@ def run_chromium(binary: str, profile: Path, *args: str) -> subprocess.Completed
     return result
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_pages_render_in_chromium(reports: dict[str, FileReport], chromium: str, tmp_path: Path) -> None:
     pages = {
         "double_free": [reports["double_free"]],
@@ -415,6 +417,8 @@ def test_pages_render_in_chromium(reports: dict[str, FileReport], chromium: str,
             assert dumped.count(f'class="{cls}"') == page.count(f'class="{cls}"') > 0, cls
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_page_prints_and_svg_renders(reports: dict[str, FileReport], chromium: str, tmp_path: Path) -> None:
     page = tmp_path / "several.html"
     page.write_text(report_html.render([reports["several"]]))

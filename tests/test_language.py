@@ -32,7 +32,6 @@ from sessref.language.ast import (
     While,
 )
 from sessref.language.errors import (
-    NotModelledError,
     ParseError,
     ResolveError,
     SessrefError,
@@ -402,6 +401,7 @@ def test_parse_file_reads_utf8_with_bom(tmp_path: Path) -> None:
     assert program.file == str(path)
 
 
+@pytest.mark.slow
 def test_one_megabyte_parses_quickly() -> None:
     line = "SSL_CTX_set_timeout(ctx, 300);   // keep it short\n"
     source = line * 20_000
@@ -458,9 +458,9 @@ error: unknown function `SSL_SESION_free`
  --> specs/x.sess:3:1
   |
 3 | SSL_SESION_free(s);
-  | ^^^^^^^^^^^^^^^ not a known OpenSSL call
+  | ^^^^^^^^^^^^^^^ not an OpenSSL function sessref knows
   |
-  = help: did you mean `SSL_SESSION_free`?
+  = help: did you mean `SSL_SESSION_free`? `sessref functions` lists the OpenSSL and C functions it knows; a function of your own program needs another name or a declaration
 """
 
 
@@ -488,7 +488,6 @@ error: loop trouble
 RESOLVE_ERRORS = [
     # (source after PRELUDE, line, column, expected error class)
     ("SSL_SESION_free(s);", 4, 1, ResolveError),  # unknown function
-    ("SSL_connect(ssl);", 4, 1, NotModelledError),
     ("SSL_new(ctx, ctx);", 4, 1, ResolveError),  # arity: span is the call
     ("printf();", 4, 1, ResolveError),  # variadic: at least 1
     ("SSL_SESSION_free(sesion);", 4, 18, ResolveError),  # unknown variable
@@ -516,7 +515,7 @@ RESOLVE_ERRORS = [
     ("void ctx(void) {}", 4, 6, ResolveError),
     ("int f(void) { return 0; }\nint f(void) { return 1; }", 5, 5, ResolveError),
     ("if (*) int q = 3;", 4, 8, ResolveError),
-    ("int q = helperx(1);", 4, 9, ResolveError),
+    ("int q = helperx(s);", 4, 9, ResolveError),  # an undeclared helper given a session
     ("n = 1;\nint n;", 4, 1, ResolveError),  # top-level use before declaration
     ("{ int b; }\nb = 1;", 5, 1, ResolveError),  # block-local names end at `}`
     ("ctx(1);", 4, 1, ResolveError),  # a variable is not a function
@@ -541,9 +540,10 @@ def test_resolve_errors(source: str, line: int, column: int, kind: type) -> None
     render_error(err)
 
 
-def test_not_modelled_message() -> None:
-    err = failure(PRELUDE + "SSL_connect(ssl);", NotModelledError)
-    assert "`SSL_connect`" in err.message
+def test_unmodelled_calls_resolve() -> None:
+    # Every catalogue name resolves; an unmodelled call's paths are unknown when run
+    # (tests/test_catalogue.py), never a resolve error.
+    check(PRELUDE + "SSL_set_SSL_CTX(ssl, ctx);\nSSL_CTX_set_session_id_context(ctx, \"x\", 1);")
 
 
 def test_arity_names_expected_and_given() -> None:
@@ -553,7 +553,7 @@ def test_arity_names_expected_and_given() -> None:
 
 def test_did_you_mean() -> None:
     assert "SSL_SESSION_free" in (failure(PRELUDE + "SSL_SESION_free(s);").help or "")
-    assert "ssl_session_free" not in (failure(PRELUDE + "ssl_session_free(s);").help or "x")
+    assert "did you mean `ssl_session_free`" not in (failure(PRELUDE + "ssl_session_free(s);").help or "x")
     assert "SSL_SESSION_free" in (failure(PRELUDE + "ssl_session_free(s);").help or "")
     script = PRELUDE + "int helper(SSL *c) { return 1; }\nhelpr(ssl);"
     assert "`helper`" in (failure(script).help or "")
@@ -594,7 +594,9 @@ SSL_SESSION_print_fp(stderr, s);
 
 
 def test_deref_and_address_of() -> None:
-    check(PRELUDE + "int *k;\n*k = 3;\nint v = *k + 1;\nint z;\nint *pz = &z;")
+    check(PRELUDE + "int *k;\n*k = 3;\nint v = *k + 1;")
+    # `&z` only as an OpenSSL call's argument: kept in a variable, the executor could not run it
+    at(failure(PRELUDE + "int z;\nint *pz = &z;"), 5, 11)
     at(failure(PRELUDE + "SSL **pp = &s;"), 4, 12)  # &s is SSL_SESSION **
     at(failure(PRELUDE + "int **pp;\nint v = *pp;"), 5, 9)
 
@@ -699,12 +701,12 @@ def test_safe_only_on_first_non_blank_line() -> None:
 def test_errors_survive_pickling() -> None:
     import pickle
 
-    err = failure(PRELUDE + "SSL_connect(ssl);", NotModelledError)
+    err = failure(PRELUDE + "SSL_new(ctx, ctx);", ResolveError)
     copy = pickle.loads(pickle.dumps(err))
-    assert type(copy) is NotModelledError
+    assert type(copy) is ResolveError
     assert (copy.message, copy.span, copy.label, copy.source) == \
         (err.message, err.span, err.label, err.source)
-    assert str(copy) == "t.sess:4:1: `SSL_connect` is not modelled yet"
+    assert str(copy) == "t.sess:4:1: `SSL_new` takes 1 argument but 2 were given"
 
 
 def test_static_is_accepted_and_ignored() -> None:

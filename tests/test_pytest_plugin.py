@@ -70,6 +70,7 @@ def test_safe_and_matching_annotated_scripts_pass(pytester: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(["tls/double_free.sess::sessref PASSED*", "tls/safe.sess::sessref PASSED*"])
 
 
+@pytest.mark.slow
 def test_mismatching_annotations_fail_with_the_report_and_the_difference(pytester: pytest.Pytester) -> None:
     _project(pytester, wrong=WRONG_ANNOTATION)
     result = pytester.runpytest()
@@ -89,6 +90,7 @@ def test_mismatching_annotations_fail_with_the_report_and_the_difference(pyteste
     assert "Traceback" not in result.stdout.str()
 
 
+@pytest.mark.slow
 def test_an_unannotated_script_must_be_safe(pytester: pytest.Pytester) -> None:
     _project(pytester, bare=UNANNOTATED)
     result = pytester.runpytest()
@@ -126,6 +128,7 @@ def test_nothing_is_collected_without_opting_in(pytester: pytest.Pytester) -> No
     assert "bare.sess" not in result.stdout.str()
 
 
+@pytest.mark.slow
 def test_the_command_line_flag_collects_every_script_visited(pytester: pytest.Pytester) -> None:
     _project(pytester, ini=None, safe=SAFE, bare=UNANNOTATED)
     (pytester.path / "other").mkdir()
@@ -134,6 +137,7 @@ def test_the_command_line_flag_collects_every_script_visited(pytester: pytest.Py
     result.assert_outcomes(passed=2, failed=1)
 
 
+@pytest.mark.slow
 def test_sessref_paths_collects_only_what_it_names(pytester: pytest.Pytester) -> None:
     _project(pytester, ini="sessref_paths = tls/s*.sess other", safe=SAFE, bare=UNANNOTATED)
     (pytester.path / "other" / "deep").mkdir(parents=True)
@@ -190,6 +194,7 @@ def test_ini_options_reach_the_checker(pytester: pytest.Pytester, options_used: 
     assert options_used == [Options(unroll=2, allocation_failures=True, timeout_ms=2500)]
 
 
+@pytest.mark.slow
 def test_the_unroll_bound_changes_the_outcome_and_the_flag_overrides_the_ini(pytester: pytest.Pytester) -> None:
     _project(pytester, ini="sessref_paths = tls\nsessref_unroll = 2", loop=LOOP)
     pytester.runpytest().assert_outcomes(passed=1)
@@ -198,6 +203,7 @@ def test_the_unroll_bound_changes_the_outcome_and_the_flag_overrides_the_ini(pyt
     result.stdout.fnmatch_lines(["*unexpected double-free at line 4*"])
 
 
+@pytest.mark.slow
 def test_allocation_failures_option(pytester: pytest.Pytester) -> None:
     _project(pytester, allocation=ALLOCATION)
     pytester.runpytest().assert_outcomes(passed=1)
@@ -212,7 +218,9 @@ def test_allocation_failures_option(pytester: pytest.Pytester) -> None:
     [
         ("sessref_unroll = many", "*sessref_unroll must be a whole number, not `many`*"),
         ("sessref_unroll = -1", "*the unroll bound must be 0 or more, not -1*"),
-        ("sessref_timeout = 0", "*sessref_timeout must be more than 0 seconds, not 0.0*"),
+        ("sessref_timeout = 0", "*sessref_timeout must be a finite number of seconds above 0, not 0.0*"),
+        ("sessref_timeout = nan", "*sessref_timeout must be a finite number of seconds above 0, not nan*"),
+        ("sessref_timeout = inf", "*sessref_timeout must be a finite number of seconds above 0, not inf*"),
     ],
 )
 def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester, ini: str, message: str) -> None:
@@ -230,6 +238,7 @@ def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     assert registered.get("sessref") == "sessref.pytest_plugin"
 
 
+@pytest.mark.slow
 def test_a_fresh_pytest_process_loads_the_plugin_from_the_entry_point(pytester: pytest.Pytester) -> None:
     _project(pytester, safe=SAFE, wrong=WRONG_ANNOTATION)
     result = pytester.runpytest_subprocess()
@@ -313,12 +322,13 @@ def test_the_hook_defines_the_sessref_hook() -> None:
 
 
 def test_the_hook_file_is_valid_yaml() -> None:
-    yaml = pytest.importorskip("yaml")
+    import yaml  # PyYAML: in the [test] extra
     hooks = yaml.safe_load(HOOKS.read_text())
     assert isinstance(hooks, list) and len(hooks) == 1
     assert {key: hooks[0][key] for key in EXPECTED_HOOK} == EXPECTED_HOOK
 
 
+@pytest.mark.slow
 def test_the_hook_entry_exits_1_on_findings_and_0_when_safe() -> None:
     program, *arguments = _hook_lines()["entry"].split()
     executable = shutil.which(program)

@@ -9,25 +9,26 @@ from pathlib import Path
 import pytest
 from sessref import repro
 from sessref.cli import main
-from sessref.language.parser import parse, parse_file
+from sessref.language.parser import parse
 from sessref.language.resolve import resolve
 from sessref.model.api import EFFECTS
 from sessref.paths import parse_path_choices, replay_path
-from sessref.solving import Options, check
+from sessref.solving import Options
 
-SPECS = sorted(Path("specs").rglob("*.sess"))
+import support
 
-
-def _program(path: Path):
-    program = parse_file(str(path))
-    resolve(program, frozenset(EFFECTS))
-    return program
+SPECS = support.SPECS
 
 
-@pytest.mark.parametrize("path", SPECS, ids=str)
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(support.ROOT)  # the commands below name specs as a user at the root does
+
+
+@pytest.mark.parametrize("path", support.spec_params())
 def test_every_counterexample_has_a_reproducer(path: Path) -> None:
-    program = _program(path)
-    verdict = check(program, Options())
+    result = support.checked(support.relative(path))  # checked once for every test over the specs
+    program, verdict = result.program, result.verdict
     for cx in verdict.counterexamples:
         r = repro.build(program, cx.replay, cx.rule.name)
         assert "int main(void)" in r.source

@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ from sessref.findings import FileReport, Label, ReportedFinding
 from sessref.language.ast import Span
 from sessref.model.rules import DOUBLE_FREE, RULES
 from sessref.solving import Options
+
+import support
 
 ROOT = Path(__file__).resolve().parent.parent
 # The official OASIS SARIF 2.1.0 (Errata 01) schema: github.com/oasis-tcs/sarif-spec, sarif-2.1/schema/sarif-schema-2.1.0.json at e0583813964ec43cea53b6b531b402866095ed1f.
@@ -37,7 +38,7 @@ LINK = re.compile(r"\[[^\]]*\]\((\d+)\)")
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sessref", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return support.run_sessref(*args, cwd=cwd)  # in this process: a call, not a new interpreter
 
 
 @cache
@@ -147,8 +148,8 @@ def test_code_flow_follows_the_counterexample(path: str) -> None:
                 if state.status == "alive":
                     assert step["state"][state.name]["text"].startswith(str(state.count))
         assert "danger" in steps[-1]["kinds"] and finding.message in steps[-1]["location"]["message"]["text"]
-        if finding.choices:
-            assert finding.choices[0].text in flow["message"]["text"]
+        if finding.shown_choices:
+            assert finding.shown_choices[0].text in flow["message"]["text"]
         related = [label for label in finding.labels if not label.primary]
         assert [loc["message"]["text"] for loc in result.get("relatedLocations", [])] == [lab.text for lab in related]
 

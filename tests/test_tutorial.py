@@ -14,17 +14,25 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from sessref.cli import check_file, main
+from sessref.cli import main
 from sessref.findings import FileReport
 from sessref.language.ast import Call
 from sessref.language.parser import parse_file
 from sessref.model.rules import rule_named
-from sessref.solving import Options
 
-ROOT = Path(__file__).resolve().parent.parent
+import support
+
+ROOT = support.ROOT
 TRACK = ROOT / "specs" / "tutorial"
 SOLUTIONS = TRACK / "solutions"
-EXERCISES = sorted(TRACK.glob("*.sess"))
+EXERCISES = support.find_specs("tutorial")
+EXERCISES = [path for path in EXERCISES if path.parent == TRACK]
+# The exercises whose check, or their solution's, is slow run only in the full suite.
+EXERCISE_PARAMS = [
+    pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if {support.relative(path), support.relative(SOLUTIONS / path.name)}
+                 & support.SLOW_SPECS else [])
+    for path in EXERCISES
+]
 EXERCISE_NAME = re.compile(r"(\d\d)_[a-z0-9_]+\.sess")
 EXERCISE_FIELDS = ("Exercise", "Task", "Hint", "Read", "Keeps", "Rule")
 SOLUTION_FIELDS = ("Solution", "Fix")
@@ -76,17 +84,13 @@ def _calls(path: Path) -> set[str]:
 
 @cache
 def _report(path: Path) -> FileReport:
-    return check_file(path.relative_to(ROOT), Options())
+    return support.checked(support.relative(path)).report  # checked once for all the tests over the specs
 
 
 def _number(path: Path) -> int:
     m = EXERCISE_NAME.fullmatch(path.name)
     assert m, f"{path.name}: an exercise is named NN_topic.sess"
     return int(m.group(1))
-
-
-def _id(path: Path) -> str:
-    return path.stem
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +110,7 @@ def test_every_solution_has_its_exercise() -> None:
     assert not orphans, f"solutions without an exercise: {orphans}"
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=_id)
+@pytest.mark.parametrize("exercise", EXERCISE_PARAMS)
 def test_exercise_states_its_task(exercise: Path) -> None:
     header = _header(exercise)
     missing = [name for name in EXERCISE_FIELDS if not header.get(name)]
@@ -121,7 +125,7 @@ def test_exercise_states_its_task(exercise: Path) -> None:
         assert rule_named(rule) is not None, f"{exercise.name}: unknown rule `{rule}` in `// Rule:`"
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=_id)
+@pytest.mark.parametrize("exercise", EXERCISE_PARAMS)
 def test_exercise_is_unsafe_and_reports_its_rules(exercise: Path) -> None:
     report = _report(exercise)
     taught = {rule_named(rule).name for rule in _listed(_header(exercise)["Rule"])}
@@ -135,7 +139,7 @@ def test_exercise_is_unsafe_and_reports_its_rules(exercise: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=_id)
+@pytest.mark.parametrize("exercise", EXERCISE_PARAMS)
 def test_solution_verifies_and_explains_the_fix(exercise: Path) -> None:
     solution = SOLUTIONS / exercise.name
     assert solution.exists(), f"{exercise.name} has no solution at {solution.relative_to(ROOT)}"
@@ -152,7 +156,7 @@ def test_solution_verifies_and_explains_the_fix(exercise: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=_id)
+@pytest.mark.parametrize("exercise", EXERCISE_PARAMS)
 def test_solution_keeps_the_exercise_intent(exercise: Path) -> None:
     kept = _listed(_header(exercise)["Keeps"])
     assert kept, f"{exercise.name}: `// Keeps:` names the calls that carry the exercise's intent"
@@ -164,7 +168,7 @@ def test_solution_keeps_the_exercise_intent(exercise: Path) -> None:
     assert not dropped, f"solutions/{exercise.name} no longer calls {dropped}: the fix must keep the exercise's intent"
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=_id)
+@pytest.mark.parametrize("exercise", EXERCISE_PARAMS)
 def test_students_fixed_version(exercise: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """What a student runs: `sessref check` fails on the exercise and passes on the fix (with
     `--deny warnings` for an exercise about a warning, as the track's README says)."""
@@ -182,3 +186,20 @@ def test_readme_lists_every_exercise() -> None:
     for path in EXERCISES:
         for rule in _listed(_header(path)["Rule"]):
             assert f"`{rule}`" in rows[path.name], f"the README row of {path.name} names the rule `{rule}`"
+
+
+def test_readme_keeps_the_answer_hidden_until_asked() -> None:
+    """The exercises' reports end with a verified fix, which is the answer: the track's
+    README has the student work with `--no-fixes` and says how to see the answer."""
+    readme = (TRACK / "README.md").read_text()
+    steps = readme[readme.index("## How a class uses it") : readme.index("For the teacher")]
+    commands = re.findall(r"`(sessref check[^`]*)`", steps)
+    assert commands, "the track's README says which command to run"
+    working = [c for c in commands if "mine.sess" in c and "--no-fixes" not in c]
+    assert len(working) == 1 and "without `--no-fixes`" in steps, commands  # the one that shows the answer
+
+
+def test_no_fixes_hides_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    exercise = EXERCISES[0].relative_to(ROOT)
+    main(["check", "--no-fixes", str(exercise)])
+    assert "verified fix" not in capsys.readouterr().out

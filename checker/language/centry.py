@@ -30,13 +30,12 @@ after), `/* sessref: sess may-be-null */`, `/* sessref: returns borrowed */`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 from . import ast
 from .cfront import CUnit, first_accesses, lower_c
 from .errors import ParseError
+from .source import read_bytes
 
 RELEASE = "__sessref_caller_releases"
 
@@ -115,7 +114,7 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
             body = ast.If(choice.cond, block, body, block.span)
     globals_ = [ast.VarDecl(ctype, name, None, _file_span(unit), _file_span(unit)) for name, ctype in unit.cells.items()]
     source = unit.source + "".join(unit.synthetic)
-    items: list = [*globals_, *unit.functions.values()]
+    items: list = [*globals_, *unit.globals, *unit.functions.values()]
     if body is not None:
         items.append(body)
     notes = [f"`{e.name}` is checked as {'an entry point' if e.kind == 'plain' else 'a ' + e.kind}: "
@@ -123,19 +122,26 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
     if idle:
         notes.append(f"{len(idle)} function(s) reach no session, `SSL` or context (no OpenSSL call, no storage "
                      "of those types): nothing in them to check: " + ", ".join(f"`{n}`" for n in idle))
-    program = ast.Program(unit.file, source, tuple(items), dict(unit.functions), tuple(notes + unit.notes))
+    program = ast.Program(unit.file, source, tuple(items), dict(unit.functions), tuple(notes + unit.notes),
+                          declarations=dict(unit.declarations))
     return program, entries
 
 
 def load_c(path: str, modelled: frozenset[str], defines: dict[str, int | None] | None = None,
            undefines: tuple[str, ...] = (), only: list[str] | None = None) -> ast.Program:
     """Read, lower and wrap a C file for checking (`sessref check FILE.c`)."""
-    raw = Path(path).read_bytes()
+    raw = read_bytes(path)
     try:
         source = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ParseError("the file is not UTF-8", ast.Span(path, line, 1, line, 2)) from None
+    return load_c_text(path, source, modelled, defines, undefines, only)
+
+
+def load_c_text(path: str, source: str, modelled: frozenset[str], defines: dict[str, int | None] | None = None,
+                undefines: tuple[str, ...] = (), only: list[str] | None = None) -> ast.Program:
+    """`load_c` of the file's text (a verified fix re-checks an edited text this way)."""
     unit = lower_c(path, source, modelled, defines, undefines)
     if not unit.functions:
         raise ParseError("no function definition to check in this C file", ast.Span(path, 1, 1, 1, 1), source=source,
@@ -146,7 +152,11 @@ def load_c(path: str, modelled: frozenset[str], defines: dict[str, int | None] |
             raise ParseError(f"no function `{missing[0]}` in this file", ast.Span(path, 1, 1, 1, 1), source=source,
                              help="functions: " + ", ".join(f"`{n}`" for n in unit.functions))
     program, _ = build_program(unit, only)
-    return program
+
+    def relower(text: str) -> ast.Program:
+        return load_c_text(path, text, modelled, defines, undefines, only)
+
+    return replace(program, own_text_end=len(source), relower=relower)
 
 
 def _file_span(unit: CUnit) -> ast.Span:
@@ -233,8 +243,10 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
                 if state == "may-be-null":
                     lines.append(f"if (__sessref_any()) {p.name} = NULL;")
             else:
+                # a pointer of an untracked type: some valid buffer (the library may
+                # dereference it: `d2i_SSL_SESSION(NULL, pp, n)`); an integer: any value
                 lines.append(f"long {p.name} = __sessref_unknown();" if c.pointers == 0 else
-                             f"void *{p.name} = __sessref_unknown();")
+                             f"void *{p.name};")
             args.append(p.name)
         call = f"{name}({', '.join(args)})"
         if func.ret.pointers == 1 and func.ret.base == "SSL_SESSION":
@@ -255,10 +267,18 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
             assumed.append("the library runs it in a server with an external cache"
                            + (f" filled by `{partner}`" if partner else "") + ", over two connections")
         else:
+            # An application with a new_session_cb keeps its own cache: the library's internal
+            # store is off unless the file sets a mode where it registers the callback.
+            mode = info.cache_mode if info.cache_mode is not None and info.cache_mode & 0x2 else None
+            lines.append("SSL_CTX_set_session_cache_mode(ctx0, "
+                         + (str(mode) if mode is not None else "SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL_STORE")
+                         + ");")
             lines.append(f"SSL_CTX_sess_set_new_cb(ctx0, {name});")
             rounds = 1
             assumed.append("the library runs it in a server handshake (it gets a session the library lends, "
-                           "plus a reference if it returns 1)")
+                           "plus a reference if it returns 1), "
+                           + ("with the session cache mode the file sets where it registers it" if mode is not None
+                              else "with an external cache only (`SSL_SESS_CACHE_NO_INTERNAL_STORE`)"))
         for i in range(rounds):
             lines.append(f"SSL *ssl{i} = SSL_new(ctx0);")
             lines.append(f"if (SSL_accept(ssl{i}) == 1) SSL_shutdown(ssl{i});")

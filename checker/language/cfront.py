@@ -27,11 +27,13 @@ The one place that says what a function name is: `function_status`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from . import ast
+from .catalogue import entry as catalogue_entry
 from .errors import ParseError
 from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
@@ -54,24 +56,39 @@ CALLBACK_KINDS = {  # registration -> the entry kind of the function it register
 # Project helpers whose name says they free what they are given: a struct passed to one
 # dies with its fields (a session held in one of them is then lost, and not released later).
 FREEING = re.compile(r"(^|_)(free|destroy|release|delete|dealloc|cleanup)($|_)|free$", re.I)
+# Memory deallocators: a struct given to one dies with its fields, and what they held is lost.
+# Any other free-named helper (`tls_free_context`, `conn_destroy`) is the struct's destructor.
+MEMORY_FREE = frozenset({
+    "free", "cfree", "xfree", "myfree", "zfree", "kfree", "efree", "g_free", "OPENSSL_free", "OPENSSL_clear_free",
+    "CRYPTO_free", "CRYPTO_clear_free", "talloc_free", "TALLOC_FREE", "ngx_pfree", "ngx_free", "curlx_free",
+    "Curl_safefree", "safefree", "mem_free", "os_free", "str_free", "av_free", "av_freep", "PyMem_Free",
+    "PyObject_Free", "PyMem_RawFree", "sk_free", "BUF_MEM_free",
+})
+CALLER_RELEASES = "__sessref_caller_releases"  # model/entry.py: released once if the function still owns it
+# A helper given one session whose name says it releases it (`ngx_ssl_free_session`, a wrapper of
+# `SSL_SESSION_free`); "delete"/"remove" name cache operations (`tls_cache_delete_request`), not frees.
+SESSION_FREEING = re.compile(r"(^|_)(free|destroy|release|unref)($|_)|free$", re.I)
 # Text that looks like session code: a part that cannot be read is then an error, not a warning.
 SESSION_TEXT = re.compile(r"\b(SSL_SESSION\w*|SSL_get[01]?_session|SSL_set_session|d2i_SSL_SESSION|i2d_SSL_SESSION|"
                           r"SSL_CTX_sess_set_\w+|SSL_CTX_(add|remove)_session|PEM_read_bio_SSL_SESSION)\b")
+HELPER_KEEPS = "__sessref_helper_keeps"  # model/entry.py: a project helper may keep what the function owns
 ANNOTATION = re.compile(r"sessref:\s*(.*?)\s*(?:\*/|$)", re.M)
 
 Type = tuple[str, int]  # (base, pointer depth): ("SSL_SESSION", 1)
+_UPPER_NAMES = frozenset(n.upper() for n in PROTOTYPES)  # `HAVE_` + one of these is defined
 
 
 def function_status(name: str, modelled: frozenset[str]) -> str:
-    """What sessref knows of a function it meets in C input: "modelled" (the model gives it
-    semantics), "neutral" (a known OpenSSL or C function without effect on references) or
-    "unknown" (a project helper or macro: assumed neutral, and said so in the report).
-    The one lookup of names; the function catalogue replaces its table when it lands."""
+    """What sessref knows of a function it meets in C input, from the function catalogue:
+    "modelled" (the model gives it semantics), "neutral" (it changes nothing the model
+    tracks), "unmodelled" (it does, and the model lacks it: its paths are unknown), or
+    "unknown" (a project helper or macro: assumed neutral, and said so in the report)."""
     if name in modelled or name.startswith("__sessref_caller"):
         return "modelled"
-    if name in PROTOTYPES:
-        return "neutral"
-    return "unknown"
+    found = catalogue_entry(name)
+    if found is None:
+        return "unknown"
+    return found.status
 
 
 def prototype(name: str):
@@ -91,6 +108,7 @@ class CFunction:
     events: list[tuple[str, str]] = field(default_factory=list)  # (cell, "read"|"write"), in order
     callees: list[str] = field(default_factory=list)
     call_spans: dict[str, ast.Span] = field(default_factory=dict)  # the first call of each callee
+    cache_mode: int | None = None  # the constant session cache mode set where it is registered
 
 
 @dataclass
@@ -102,10 +120,11 @@ class CUnit:
     functions: dict[str, ast.FuncDef]
     info: dict[str, CFunction]
     cells: dict[str, ast.CType]  # storage cells (globals and access paths) of tracked types
-    globals: list[ast.VarDecl]
+    globals: list[ast.VarDecl]  # program-wide variables (an unknown `#if` condition's value)
     notes: list[str]
     synthetic: list[str]  # text appended to `source` (macro expansions, the entry context)
     lowerer: object = None  # lowers the entry context (`synthetic_block`)
+    declarations: dict[str, ast.FuncDecl] = field(default_factory=dict)  # prototypes with a contract
 
 
 # ---- positions ----------------------------------------------------------------------
@@ -258,6 +277,9 @@ class _Lowerer:
         self.copy_param: str | None = None
         self.cell_alias: dict[str, str] = {}  # `__cell_N` in an entry context -> a cell's name
         self.broken_nodes: dict[str, object] = {}  # functions tree-sitter could not parse
+        self.pp_vars: dict[str, str] = {}  # an unknown `#if` condition's text -> its variable
+        self.prototype_nodes: list = []  # (declaration, declarator) of prototypes with a `sessref:` comment
+        self.declarations: dict[str, ast.FuncDecl] = {}  # their contracts (README "Functions without a body")
 
     # -- errors --
 
@@ -279,6 +301,8 @@ class _Lowerer:
         for name, bad in self.broken:
             self.unparsed(name, bad)
         self.infer()
+        for node, d in self.prototype_nodes:
+            self.contract(node, d)
         for name, node in self.function_nodes.items():
             self.info[name].annotations = self.annotations(node)
         self.find_callbacks()
@@ -307,7 +331,8 @@ class _Lowerer:
         for node, decl_nodes in self.global_nodes:
             for d in decl_nodes:
                 self.global_decl(node, d)
-        unit = CUnit(self.file, self.source, functions, self.info, self.cells, self.globals, self.notes, self.synthetic)
+        unit = CUnit(self.file, self.source, functions, self.info, self.cells, self.globals, self.notes, self.synthetic,
+                     declarations=self.declarations)
         unit.lowerer = self
         return unit
 
@@ -338,7 +363,7 @@ class _Lowerer:
                 continue
             if node.has_error and t not in ("function_definition", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
                                             "linkage_specification", "declaration_list", "comment"):
-                self.broken.append((None, _first_error(node)))
+                self.broken.append((None, _first_error(node) or node))
                 continue
             if t == "function_definition":
                 name = self.declarator_name(node.child_by_field_name("declarator"))
@@ -355,6 +380,8 @@ class _Lowerer:
                 base = self.base_type(node)
                 decls = [d for d in node.children_by_field_name("declarator")
                          if self.innermost(d).type != "function_declarator"]
+                self.prototype_nodes += [(node, d) for d in node.children_by_field_name("declarator")
+                                         if self.innermost(d).type == "function_declarator" and self.contract_text(node)]
                 for d in decls:
                     name = self.declarator_name(d)
                     if name:
@@ -460,6 +487,8 @@ class _Lowerer:
             return name in self.defines
         if name in self.defines or name in VERSION_MACROS or name in CONSTANTS or name in PROTOTYPES:
             return True
+        if name.startswith("HAVE_") and name[5:] in _UPPER_NAMES:
+            return True  # the configure convention: `HAVE_SSL_GET1_SESSION` says OpenSSL 3.0 has it
         return None
 
     def pp_eval(self, node) -> int | None:
@@ -626,7 +655,16 @@ class _Lowerer:
         return None
 
     def base_type(self, decl) -> Type:
-        return self.type_name(decl.child_by_field_name("type"))
+        tnode = decl.child_by_field_name("type")
+        # `NOEXPORT SSL_SESSION *f(...)` (stunnel), `STATIC_INLINE int g(...)`: an attribute
+        # macro before the type reads as the type and the real type as an error after it
+        if tnode is not None and tnode.type == "type_identifier":
+            after = tnode.next_named_sibling
+            if after is not None and after.type == "ERROR" and len(after.named_children) == 1 \
+                    and after.named_children[0].type in ("identifier", "type_identifier", "primitive_type"):
+                real = after.named_children[0]
+                return self.resolve_typedef(_text(real)) if real.type != "primitive_type" else self.type_name(real)
+        return self.type_name(tnode)
 
     def declared(self, base: Type, d) -> Type:
         """The type a declarator gives `base`: an inferred alias wins for an unknown typedef."""
@@ -837,6 +875,20 @@ class _Lowerer:
         if t == "pointer_expression" and _text(node.child_by_field_name("operator")) == "*":
             base = self.path_of(node.child_by_field_name("argument"))
             return None if base is None else f"*{base}"
+        if t == "call_expression":
+            # a project accessor of paths (HAProxy's `objt_server(conn->target)->ssl_ctx.reused_sess`):
+            # the same call of the same paths is the same object
+            fn = node.child_by_field_name("function")
+            name = _text(fn) if fn is not None and fn.type == "identifier" else ""
+            if not name or name in self.function_nodes or prototype(name) is not None or name in self.macros \
+                    or function_status(name, self.modelled) == "modelled":
+                return None
+            args = [a for a in node.child_by_field_name("arguments").named_children if a.type != "comment"]
+            paths = [self.path_of(a) if _strip(a) is None or _strip(a).type != "number_literal" else _text(_strip(a))
+                     for a in args]
+            if len(args) > 3 or any(p is None for p in paths):
+                return None
+            return f"{name}({', '.join(paths)})"  # type: ignore[arg-type]
         return None
 
     # -- annotations and callbacks --
@@ -865,10 +917,47 @@ class _Lowerer:
                         out[" ".join(words[:-1])] = words[-1]
         return out
 
+    def contract_text(self, node) -> tuple[str, object] | None:
+        """The `sessref:` comment of a prototype: right after it on its line, or on the line before."""
+        for sibling, same_line in ((node.next_sibling, True), (node.prev_sibling, False)):
+            if sibling is None or sibling.type != "comment":
+                continue
+            if same_line and sibling.start_point[0] != node.end_point[0]:
+                continue
+            if not same_line and sibling.end_point[0] != node.start_point[0] - 1:
+                continue
+            m = re.search(r"sessref:\s*(.*?)\s*(?:\*/|$)", _text(sibling))
+            if m:
+                return m.group(1), sibling
+        return None
+
+    def contract(self, node, d) -> None:
+        """A prototype with a contract: calls of it follow the contract (model/contracts.py)."""
+        from .parser import parse_contract
+
+        name = self.declarator_name(d)
+        found = self.contract_text(node)
+        if not name or found is None or name in self.function_nodes:
+            return
+        text, comment = found
+        fd = self.innermost(d)
+        params: list[ast.Param] = []
+        for i, p in enumerate(n for n in fd.child_by_field_name("parameters").named_children
+                              if n.type == "parameter_declaration"):
+            pd = p.child_by_field_name("declarator")
+            t = self.declared(self.base_type(p), pd) if pd is not None else self.base_type(p)
+            if t == ("void", 0) and pd is None:
+                continue
+            params.append(ast.Param(self.ctype(t), (self.declarator_name(pd) if pd is not None else None) or f"arg{i + 1}",
+                                    self.span(p)))
+        ret = self.ctype(self.declared(self.base_type(node), d))
+        contract = parse_contract(text, tuple(params), ret, self.span(comment), name)
+        self.declarations[name] = ast.FuncDecl(ret, name, tuple(params), contract, self.span(node), self.span(node))
+
     def find_callbacks(self) -> None:
         """Registered callbacks (`SSL_CTX_sess_set_new_cb(ctx, f)`), annotated ones, and
         functions with exactly a callback's signature."""
-        for name, node in self.function_nodes.items():
+        for node in self.function_nodes.values():
             stack = [node.child_by_field_name("body")]
             while stack:
                 n = stack.pop()
@@ -884,6 +973,7 @@ class _Lowerer:
                             if target is not None and target.type == "identifier" and _text(target) in self.info:
                                 cb = self.info[_text(target)]
                                 cb.kind, cb.registered = CALLBACK_KINDS[reg], reg
+                                cb.cache_mode = self.cache_mode_in(node)
                 stack.extend(n.named_children)
         for name, info in self.info.items():
             for kind in CALLBACK_KINDS.values():
@@ -891,6 +981,22 @@ class _Lowerer:
                     info.kind = kind
             if info.kind == "plain" and "plain" not in info.annotations:
                 info.kind = self.shape_kind(self.function_nodes[name])
+
+    def cache_mode_in(self, fnode) -> int | None:
+        """The session cache mode a function sets with one constant expression (HAProxy's
+        `SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL | ...` next to its registrations);
+        None when it sets none, or several, or one that is not constant."""
+        modes = set()
+        stack = [fnode.child_by_field_name("body")]
+        while stack:
+            n = stack.pop()
+            if n is None:
+                continue
+            if n.type == "call_expression" and _text(n.child_by_field_name("function")) == "SSL_CTX_set_session_cache_mode":
+                args = [a for a in n.child_by_field_name("arguments").named_children if a.type != "comment"]
+                modes.add(self.pp_eval(args[1]) if len(args) == 2 else None)
+            stack.extend(n.named_children)
+        return modes.pop() if len(modes) == 1 else None
 
     def shape_kind(self, fnode) -> str:
         ret = self.declared(self.base_type(fnode), fnode.child_by_field_name("declarator"))
@@ -930,11 +1036,18 @@ class _Lowerer:
             t = self.inferred.get((name, pname), inferred_params[pname])
             self.scopes[-1][pname] = t
             params.append(ast.Param(self.ctype(t), pname, self.span(d)))
+        registration = {v: k for k, v in CALLBACK_KINDS.items()}.get(self.cur.kind)
+        wanted = CALLBACK_SIGNATURES.get(registration) if registration else None
+        if wanted is not None and len(wanted.params) == len(params):
+            # a callback's parameters as the library passes them (`int *copy`, `const
+            # unsigned char *key`), so that a reproducer hands it to the library as written
+            params = [ast.Param(c, p.name, p.span) for (c, _), p in zip(wanted.params, params)]
         if self.cur.kind == "get_session_cb" and len(params) == 4:
             self.copy_param = params[3].name
         else:
             self.copy_param = None
-        body = self.block(node.child_by_field_name("body"))
+        self.cur_ret = ("SSL_SESSION", 1) if self.cur.kind == "get_session_cb" else ret
+        body = _inline_goto_tails(self.block(node.child_by_field_name("body")))
         ret_ctype = self.ctype(ret)
         if self.cur.kind == "get_session_cb":
             ret_ctype = ast.CType("SSL_SESSION", 1)
@@ -981,7 +1094,47 @@ class _Lowerer:
         for child in node.named_children:
             stmts += self.stmt(child)
         self.scopes.pop()
-        return ast.Block(tuple(stmts), self.span(node))
+        return ast.Block(tuple(self.backward_gotos(stmts)), self.span(node))
+
+    def backward_gotos(self, stmts: list[ast.Stmt]) -> list[ast.Stmt]:
+        """`again: ... goto again;` (a retry loop) as the loop it is: from the label to the
+        last statement of the block that jumps back to it, a loop that runs again when one
+        of those `goto`s is taken (unrolled like any C loop; each such `goto` sets the loop's
+        flag and jumps forward to the end of its body):
+
+            retry = 1; while (retry) { retry = 0; again: ...; { retry = 1; goto end; } ...; end: ; }
+
+        Statements after the last jump stay outside, so their labels are still reached by
+        forward `goto`s from anywhere in the block."""
+        out = list(stmts)
+        while True:
+            found = None
+            for i, st in enumerate(out):
+                if isinstance(st, ast.Labeled):
+                    last = max((j for j in range(i, len(out)) if _jumps_to(out[j], st.label)), default=None)
+                    if last is not None:
+                        found = (i, last, st)
+                        break
+            if found is None:
+                return out
+            i, k, labeled = found
+            region = out[i:k + 1]
+            for st in region:
+                loose = _loose_jump(st)
+                if loose is not None:
+                    raise ParseError(f"a `{'break' if isinstance(loose, ast.Break) else 'continue'}` between "
+                                     f"`{labeled.label}:` and `goto {labeled.label};` is not supported yet",
+                                     loose.span, label="here", source=self.source,
+                                     help=f"sessref reads the jump back to `{labeled.label}` as a loop, and this "
+                                     "statement would leave that loop instead of the one around it")
+            self.counter += 1
+            flag, end = f"retry#{self.counter}", f"retry#{self.counter}:end"
+            sp = labeled.span
+            body = [ast.Assign(ast.Name(flag, sp), ast.IntLit(0, sp), sp)]
+            body += [_retarget(st, labeled.label, flag, end) for st in region]
+            body.append(ast.Labeled(end, ast.Block((), sp), sp))
+            loop = ast.For(None, ast.Name(flag, sp), None, ast.Block(tuple(body), sp), sp, unbounded=True)
+            out[i:k + 1] = [ast.VarDecl(ast.CType("long"), flag, ast.IntLit(1, sp), sp, sp), loop]
 
     def body(self, node) -> ast.Stmt:
         """A statement used as the body of if/while/for: one statement."""
@@ -1005,7 +1158,12 @@ class _Lowerer:
             return self.declaration(node)
         if t == "expression_statement":
             inner = node.named_children[0] if node.named_children else None
-            return [] if inner is None else self.expr_stmt(inner)
+            if inner is None:
+                return []
+            # the statement's span takes its `;` (a verified fix inserts after it)
+            inner_sp = self.span(inner)
+            return [dataclasses.replace(st, span=sp) if getattr(st, "span", None) == inner_sp else st
+                    for st in self.expr_stmt(inner)]
         if t == "if_statement":
             pre: list[ast.Stmt] = []
             cond = self.condition(node.child_by_field_name("condition"), pre)
@@ -1039,8 +1197,11 @@ class _Lowerer:
             if value is not None and value.type == "comma_expression":
                 value = self.comma(value, pre)
             e = self.expr(value, pre) if value is not None else None
-            if self.cur.kind == "new_session_cb" and e is not None and not isinstance(e, ast.IntLit):
-                pass
+            if e is not None:
+                # A returned value is kept where the function's type says, as a store is: an
+                # untracked value (an unknown field) returned as an `SSL_SESSION *` is NULL, a
+                # helper's result a new reference or NULL (the helpers' contract).
+                e = self.fit(e, getattr(self, "cur_ret", None))
             return pre + [ast.Return(e, sp)]
         if t == "break_statement":
             return [ast.Break(sp)]
@@ -1075,6 +1236,12 @@ class _Lowerer:
             raise self.error("`case` outside a `switch`", node)
         if t == "gnu_asm_expression" or t == "asm_statement":
             return []
+        if t == "macro_type_specifier" and not SESSION_TEXT.search(_text(node)):
+            # a project macro given a declaration (curl's `VERBOSE(char buf[256]);`)
+            name = _text(node.child_by_field_name("name") or node)
+            self.note(f"`{name}` (line {node.start_point[0] + 1}) is a macro given a declaration: assumed neutral",
+                      key=f"macro-decl:{name}")
+            return []
         if t == "ERROR":
             if SESSION_TEXT.search(_text(node)) or self.fname == "__sessref_entry":
                 raise self.error("cannot parse this C statement", node, label="here",
@@ -1095,25 +1262,69 @@ class _Lowerer:
         return value
 
     def preproc_stmt(self, node) -> list[ast.Stmt]:
-        """`#if` inside a function: the branch a known condition selects, else `if (*)`."""
+        """`#if` inside a function: the branch a known condition selects, else an `if` on
+        the condition's one unknown value (`pp_condition`: the same text is the same choice
+        everywhere in the program, as the preprocessor decides it once). A group is not a C
+        scope: its declarations are hoisted before it (`int len;` under `#if X` is used
+        under a later `#if X`)."""
+        hoisted: list[ast.Stmt] = []
+        stmts = self.preproc_group(node, hoisted)
+        return hoisted + stmts
+
+    def preproc_group(self, node, hoisted: list[ast.Stmt]) -> list[ast.Stmt]:
         sp = self.span(node)
         value = True if node.type == "preproc_else" else self.condition_value(node)
         alt = node.child_by_field_name("alternative")
         skip = {node.child_by_field_name("condition"), node.child_by_field_name("name"), alt}
         body: list[ast.Stmt] = []
-        self.scopes.append({})
         for c in node.named_children:
             if c in skip or c.type in ("preproc_arg",):
                 continue
             body += self.stmt(c)
-        self.scopes.pop()
-        rest = self.preproc_stmt(alt) if alt is not None else []
         if value is True:
-            return [ast.Block(tuple(body), sp)]
+            return body
+        rest = self.preproc_group(alt, hoisted) if alt is not None else []
         if value is False:
             return rest
+        body = self.hoist(body, hoisted)
         orelse = ast.Block(tuple(rest), sp) if rest else None
-        return [ast.If(ast.Nondet(sp), ast.Block(tuple(body), sp), orelse, sp)]
+        return [ast.If(self.pp_condition(node, sp), ast.Block(tuple(body), sp), orelse, sp)]
+
+    def hoist(self, body: list[ast.Stmt], hoisted: list[ast.Stmt]) -> list[ast.Stmt]:
+        """`body`'s declarations as assignments, each variable declared once in `hoisted`."""
+        out: list[ast.Stmt] = []
+        names = {d.name for d in hoisted if isinstance(d, ast.VarDecl)}
+        for s in body:
+            if not isinstance(s, ast.VarDecl):
+                out.append(s)
+                continue
+            if s.name not in names:
+                names.add(s.name)
+                hoisted.append(ast.VarDecl(s.ctype, s.name, None, s.span, s.name_span))
+            if s.init is not None:
+                out.append(ast.Assign(ast.Name(s.name, s.name_span), s.init, s.span))
+        return out
+
+    def pp_condition(self, node, sp: ast.Span) -> ast.Expr:
+        """The unknown value of a preprocessor condition: a program-wide variable per
+        condition text (`#ifdef X` and `#if defined(X)` are one; `#ifndef X` is its negation)."""
+        negate = False
+        if node.type == "preproc_ifdef":
+            name = _text(node.child_by_field_name("name"))
+            negate = _text(node.children[0]).strip() == "#ifndef"
+            key = f"defined({name})"
+        else:
+            cond = node.child_by_field_name("condition")
+            key = re.sub(r"\s+", "", _text(cond)) if cond is not None else "?"
+            m = re.fullmatch(r"!?defined\(?(\w+)\)?", key)
+            if m:
+                negate, key = key.startswith("!"), f"defined({m.group(1)})"
+        var = self.pp_vars.get(key)
+        if var is None:
+            var = self.pp_vars[key] = f"#if {key}"
+            self.globals.append(ast.VarDecl(ast.CType("long"), var, None, sp, sp))
+        cond_e: ast.Expr = ast.Name(var, sp)
+        return ast.Unary("!", cond_e, sp) if negate else cond_e
 
     def for_stmt(self, node) -> list[ast.Stmt]:
         sp = self.span(node)
@@ -1314,6 +1525,20 @@ class _Lowerer:
             return pre + [ast.Assign(target, value, sp, op)]
         return pre + [ast.Assign(target, ast.Unknown((value,) if _has_call(value) else (), sp), sp)]
 
+    def pointer_against_value(self, node, left: ast.Expr, right: ast.Expr) -> bool:
+        """Whether `==`/`!=` compares a tracked object pointer with a value that is neither
+        one nor NULL."""
+        scope = self.flat_scope()
+        sides = [(self.tracked(self.type_of(node.child_by_field_name(f), scope, self.fname)), e)
+                 for f, e in (("left", left), ("right", right))]
+        if not any(tracked for tracked, _ in sides):
+            return False
+
+        def null_or_object(tracked: bool, e: ast.Expr) -> bool:
+            return tracked or isinstance(e, ast.NullLit) or isinstance(e, ast.IntLit) and e.value == 0
+
+        return not all(null_or_object(tracked, e) for tracked, e in sides)
+
     def flat_scope(self) -> dict[str, Type]:
         out: dict[str, Type] = {}
         for s in self.scopes:
@@ -1406,7 +1631,12 @@ class _Lowerer:
                 return ast.Binary(op, left, right, sp)
             right = self.expr(node.child_by_field_name("right"), pre)
             if op in ("==", "!=", "<", "<=", ">", ">=", "+", "-", "|", "&"):
-                if op in ("+", "-", "|", "&", "<", "<=", ">", ">=") and (_pointerish(left) or _pointerish(right)):
+                if op in ("+", "-", "|", "&", "<", "<=", ">", ">=") and (self.pointerish(left) or self.pointerish(right)):
+                    return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
+                if op in ("==", "!=") and self.pointer_against_value(node, left, right):
+                    # A session, `SSL` or context compared with an untracked value (an unknown
+                    # macro, arithmetic): it may be equal or not. The objects' numbers are the
+                    # interpreters' own (and differ between them), never a C address.
                     return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
                 return ast.Binary(op, left, right, sp)
             return ast.Unknown(tuple(p for p in (left, right) if _has_call(p)), sp)
@@ -1448,6 +1678,16 @@ class _Lowerer:
         if t == "comment":
             return ast.Unknown((), sp)
         return self.unsupported(node, f"this C expression is not supported yet ({t.replace('_', ' ')})", ast.Unknown((), sp))
+
+    def pointerish(self, e: ast.Expr) -> bool:
+        """A pointer value (arithmetic on it is an unknown value): a literal, an address, a
+        variable of an untracked pointer type (`p - buf`)."""
+        if _pointerish(e):
+            return True
+        if isinstance(e, ast.Name) and e.id not in self.cells:
+            t = self.lookup(e.id)
+            return t is not None and t[1] >= 1 and not self.tracked(t)
+        return False
 
     def hoisted_logic(self, op, left, rpre, right, sp, pre) -> ast.Expr:
         self.counter += 1
@@ -1500,13 +1740,19 @@ class _Lowerer:
             return ast.IntLit(self.defines[name], sp)  # type: ignore[arg-type]
         return ast.Unknown((), sp)
 
-    def pointer(self, node, pre, sp) -> ast.Expr:
+    def pointer(self, node, pre, sp, as_argument: bool = False) -> ast.Expr:
         op = _text(node.child_by_field_name("operator"))
         arg = node.child_by_field_name("argument")
         if op == "&":
             inner = _strip(arg)
             if inner is not None and inner.type == "identifier" and self.local(_text(inner)):
-                return ast.AddrOf(ast.Name(_text(inner), self.span(inner)), sp)
+                if as_argument:
+                    return ast.AddrOf(ast.Name(_text(inner), self.span(inner)), sp)
+                if self.tracked(self.lookup(_text(inner))):
+                    raise self.error(f"a pointer to `{_text(inner)}` is followed only as a call argument", node,
+                                     label="here", help="pass `&" + _text(inner) + "` to the function that writes it")
+                # `p = &q;` of untracked data (FreeRADIUS's const-cast through memcpy): any pointer
+                return ast.Unknown((), sp)
             t = self.type_of(inner, self.flat_scope(), self.fname)
             path = self.path_of(inner)
             if path is not None and self.tracked(t):
@@ -1533,6 +1779,11 @@ class _Lowerer:
         name = _text(fn) if fn.type == "identifier" else ""
         if name in self.macros and name not in self.function_nodes:
             return self.expand(name, node, arg_nodes, pre)
+        if name not in self.function_nodes and function_status(name, self.modelled) != "modelled":
+            # a project macro's arguments that are not C expressions (a type:
+            # `talloc_array(ctx, unsigned char, n)`; `APLOGNO(01875) "text"`): unknown
+            # arguments of a helper, which is assumed neutral anyway
+            arg_nodes = [a for a in arg_nodes if a.type != "ERROR" or SESSION_TEXT.search(_text(a))]
         if name in self.function_nodes and not self.local(name):
             self.cur.callees.append(name)
             self.cur.call_spans.setdefault(name, sp)
@@ -1587,6 +1838,13 @@ class _Lowerer:
                     e = self.fit(e, (want.base, 1))
                 elif want is not None and want.pointers == 0 and _pointerish(e):
                     e = ast.Unknown((e,) if _has_call(e) else (), e.span)
+                elif want is not None and want.pointers and isinstance(e, ast.Unknown):
+                    e = self.opaque_pointer(e, pre)
+                elif want is not None and want.pointers and isinstance(e, ast.Name) and e.id not in self.cells \
+                        and e.id not in self.function_nodes and not self.tracked(self.lookup(e.id)):
+                    # an untracked pointer variable may hold any value (a helper wrote it):
+                    # the library gets NULL or some valid buffer, never an arbitrary number
+                    e = ast.Cond(e, self.opaque_pointer(ast.Unknown((), e.span), pre), ast.NullLit(e.span), e.span)
                 args.append(e)
             if name in CALLBACK_KINDS or name in ("SSL_CTX_sess_set_new_cb", "SSL_CTX_sess_set_get_cb", "SSL_CTX_sess_set_remove_cb"):
                 cb = args[1] if len(args) > 1 else None
@@ -1596,16 +1854,36 @@ class _Lowerer:
                               "its callback is not checked")
             self.cur.uses_sessions = True
             return ast.Call(name, tuple(args), sp, self.span(fn))
+        if status == "unmodelled":
+            # The model cannot follow it: the executor stops the path there (unknown verdict).
+            args = [self.arg(a, pre) for a in arg_nodes]
+            args = [ast.Unknown((), a.span) if isinstance(a, ast.AddrOf) else a for a in args]
+            self.cur.uses_sessions = True
+            return ast.Call(name, tuple(args), sp, self.span(fn))
         if name == "__sessref_any":
             return ast.Nondet(sp)
         if name == "__sessref_unknown":
             return ast.Unknown((), sp)
         args = [self.arg(a, pre) for a in arg_nodes]
         tracked = [a for a in args if self.is_tracked_expr(a)]
+        # `helper(&n)`: the helper may write `n` (an out-parameter: `bool added = FALSE;
+        # add(..., &added); if (added) ...`), so an untracked variable is unknown after it.
+        written = [a for a in args if isinstance(a, ast.AddrOf) and not self.is_tracked_expr(a.target)]
         args = [ast.Unknown((), a.span) if isinstance(a, ast.AddrOf) else a for a in args]
         shown = name or _text(fn)[:40]
-        if status == "neutral":
-            self.note(f"`{shown}` has no effect on references in the model (it is not modelled)", key=shown)
+        if status == "unknown" and name in self.declarations:  # its declared contract decides
+            decl = self.declarations[name]
+            fitted = []
+            for a, param in zip(args, decl.params):
+                want = (param.ctype.base, param.ctype.pointers)
+                fitted.append(self.fit(a, want) if param.ctype.base in OBJECTS else a)
+            self.cur.uses_sessions = self.cur.uses_sessions or bool(tracked) or bool(decl.contract.returns)
+            return ast.Call(name, tuple(fitted), sp, self.span(fn))
+        if status == "unknown" and name:
+            done = self.helper_contract(name, tracked, args, written, sp, self.span(fn), pre)
+            if done is not None:
+                return done
+        if status == "neutral":  # declared neutral in the catalogue (`sessref functions` says why)
             if tracked:
                 self.cur.uses_sessions = True
         elif tracked:
@@ -1615,7 +1893,7 @@ class _Lowerer:
         else:
             self.note(f"`{shown}` is assumed neutral (no session, `SSL` or context is passed to it)", key=shown)
         if name and FREEING.search(name) and not tracked:
-            pre_kill = self.kill_fields(arg_nodes, sp)
+            pre_kill = self.kill_fields(arg_nodes, sp, destructor=name not in MEMORY_FREE)
             if pre_kill:
                 parts = tuple(a for a in args if _has_call(a))
                 pre.append(ast.ExprStmt(ast.Unknown(parts, sp), sp)) if parts else None
@@ -1633,8 +1911,83 @@ class _Lowerer:
             return self.fit(result, (ret.base, 1))
         return result
 
-    def kill_fields(self, arg_nodes, sp) -> list[ast.Stmt]:
-        """`free(c)`: the tracked cells under `c` die with it (what they held is lost)."""
+    def helper_contract(self, name: str, tracked: list, args: list, written: list, sp: ast.Span, fn_span: ast.Span,
+                        pre: list) -> ast.Expr | None:
+        """What a project helper (a function of another file, a macro of a header) is
+        assumed to do with what it is given, beyond being neutral; None when nothing more.
+
+        - named like a free function and given one session and nothing else tracked
+          (`ngx_ssl_free_session(s)`, a wrapper of `SSL_SESSION_free`): it releases it;
+        - given a session the function owns (from `SSL_get1_session`, `d2i_`, ...): it may
+          keep it (`Curl_ssl_addsessionid(conn, s, 0)` stores it), so that reference is
+          no longer the function's to release, as static analyzers treat an escape; a
+          session the function is only lent (a callback's, `SSL_get_session`'s) gains no
+          reference: a `new_session_cb` that passes its session to a helper and returns 1
+          still owns a reference it kept nowhere;
+        - `helper(&n)` leaves an untracked `n` unknown (it may write it)."""
+        sessions = [a for a in tracked if isinstance(a, ast.Name) and self.session_named(a.id)]
+        frees = SESSION_FREEING.search(name) is not None and len(tracked) == 1 and len(sessions) == 1
+        if not frees:  # what storage holds is its owner's, not the function's: it does not escape
+            sessions = [a for a in sessions if a.id not in self.cells]
+        if not written and not sessions and not frees:
+            return None
+        parts = tuple(a for a in args if _has_call(a))
+        if parts:
+            pre.append(ast.ExprStmt(ast.Unknown(parts, sp), sp))
+        if frees:
+            sessions = [a for a in tracked]
+            what = _expr_text(self.source, self.synthetic, sessions[0])
+            self.note(f"`{name}` (line {sp.line}) is assumed to release `{what}` (`SSL_SESSION_free`: its name says "
+                      "it frees what it is given)", key=f"{name}:{sp.line}")
+            pre.append(ast.ExprStmt(ast.Call("SSL_SESSION_free", (sessions[0],), sp, fn_span), sp))
+            self.cur.uses_sessions = True
+        else:
+            for s in sessions:
+                what = _expr_text(self.source, self.synthetic, s)
+                self.note(f"`{name}` (line {sp.line}) receives `{what}`: a reference the function owns is assumed "
+                          "kept by it (not reported as leaked); a lent one gains no reference", key=f"{name}:{sp.line}")
+                pre.append(ast.ExprStmt(ast.Call(HELPER_KEEPS, (s, ast.StrLit(f'"{name}"', fn_span)), sp, fn_span), sp))
+                self.cur.uses_sessions = True
+            others = [a for a in tracked if a not in sessions]
+            if others and f"{name}:{sp.line}" not in self.neutral_seen:
+                what = ", ".join(f"`{_expr_text(self.source, self.synthetic, a)}`" for a in others)
+                self.note(f"`{name}` (line {sp.line}) is assumed neutral: it receives {what} and neither keeps nor "
+                          "releases a reference", key=f"{name}:{sp.line}:others")
+            elif not sessions:
+                self.note(f"`{name}` is assumed neutral (no session, `SSL` or context is passed to it)", key=name)
+        for addr in written:  # each its own unknown value (a choice is named by its span)
+            t = self.lookup(addr.target.id)
+            value: ast.Expr = ast.Unknown((), addr.span)
+            if t is not None and t[1] >= 1 and t[0] != "void":
+                value = self.opaque_pointer(value, pre)  # a typed pointer it wrote: a valid buffer
+            pre.append(ast.Assign(ast.Name(addr.target.id, addr.target.span), value, sp))
+        result = ast.Unknown((), sp)
+        self.helper_results[id(result)] = name
+        return result
+
+    def session_named(self, name: str) -> bool:
+        if name in self.cells:
+            return self.cells[name].base == "SSL_SESSION"
+        t = self.lookup(name)
+        return t is not None and t[0] == "SSL_SESSION" and t[1] == 1
+
+    def opaque_pointer(self, e: ast.Unknown, pre: list) -> ast.Expr:
+        """An unknown value where the library takes a plain pointer (`&c->buf`, a field of
+        untracked data): some valid buffer, as a `void *` the program does not follow (the
+        executor's opaque pointer); its calls are evaluated first."""
+        if e.parts:
+            pre.append(ast.ExprStmt(ast.Unknown(e.parts, e.span), e.span))
+        self.counter += 1
+        tmp = f"buffer#{self.counter}"
+        pre.append(ast.VarDecl(ast.CType("void", 1), tmp, None, e.span, e.span))
+        self.scopes[-1][tmp] = ("void", 1)
+        return ast.Name(tmp, e.span)
+
+    def kill_fields(self, arg_nodes, sp, destructor: bool = False) -> list[ast.Stmt]:
+        """`free(c)`: the tracked cells under `c` die with it (what they held is lost).
+        `tls_free_context(c)`, `conn_destroy(c)` (a project's destructor, not a memory
+        deallocator): it releases what they hold first (a session with `SSL_SESSION_free`,
+        an `SSL` the function still owns with `SSL_free`; a context is the caller's)."""
         out: list[ast.Stmt] = []
         for a in arg_nodes:
             root = self.path_of(a)
@@ -1650,7 +2003,14 @@ class _Lowerer:
             for path in list(self.cells):
                 if path.startswith(root + "->") or path.startswith(root + "."):
                     self.cur.events.append((path, "read"))  # the holder dies with what it holds
+                    base = self.cells[path].base
+                    if destructor and base == "SSL_SESSION":
+                        out.append(ast.ExprStmt(ast.Call("SSL_SESSION_free", (ast.Name(path, sp),), sp, sp), sp))
+                    elif destructor and base == "SSL":
+                        out.append(ast.ExprStmt(ast.Call(CALLER_RELEASES, (ast.Name(path, sp),), sp, sp), sp))
                     out.append(ast.Assign(ast.Name(path, sp), ast.NullLit(sp), sp))
+        if out and destructor:
+            self.cur.uses_sessions = True
         return out
 
     def is_tracked_expr(self, e: ast.Expr) -> bool:
@@ -1664,8 +2024,9 @@ class _Lowerer:
         return False
 
     def arg(self, node, pre) -> ast.Expr:
-        if node.type == "comma_expression":
-            return self.expr(node, pre)
+        inner = _strip(node) if node.type == "parenthesized_expression" else node
+        if inner is not None and inner.type == "pointer_expression" and _text(inner.child_by_field_name("operator")) == "&":
+            return self.pointer(inner, pre, self.span(inner), as_argument=True)
         return self.expr(node, pre)
 
     def note(self, text: str, key: str | None = None) -> None:
@@ -1736,11 +2097,13 @@ class _Lowerer:
                                   tuple((at + prefix, a) for at, a in later))
         self.cur = CFunction("__sessref_entry")
         self.scopes, self.fname, self.copy_param = [{}], "__sessref_entry", None
+        saved_ret, self.cur_ret = getattr(self, "cur_ret", None), ("void", 0)
         try:
             body = tree.root_node.named_children[0].child_by_field_name("body")
             return self.block(body)
         finally:
             self.cur_text, self.cur, self.scopes, self.fname = saved  # type: ignore[assignment]
+            self.cur_ret = saved_ret
 
     # -- globals, recursion, uses --
 
@@ -1787,6 +2150,107 @@ def _number(text: str) -> int | None:
         return int(t, 0) if not (t.startswith("0") and len(t) > 1 and t[1].isdigit()) else int(t, 8)
     except ValueError:
         return None
+
+
+def _inline_goto_tails(body: ast.Block) -> ast.Block:
+    """A `goto` into a nested block (FreeRADIUS's `goto verify_error;` into an earlier `if`'s
+    body, a shared error tail): when the statements from the label to the end of its block
+    cannot fall through (they end in a `return`), the jump is those statements, copied in
+    place of the `goto` (same spans: reports point at the real lines). A jump forward to a
+    label in an enclosing block is left to the executor; a jump back in the same block is a
+    loop (`backward_gotos`)."""
+    tails: dict[str, tuple] = {}
+    for node in ast.walk(body):
+        if isinstance(node, ast.Block):
+            for i, st in enumerate(node.stmts):
+                if isinstance(st, ast.Labeled) and st.label not in tails:
+                    tails[st.label] = (st.stmt, *node.stmts[i + 1:])
+
+    def later(label: str, context: list) -> bool:
+        return any(isinstance(s, ast.Labeled) and s.label == label for stmts, at in context for s in stmts[at + 1:])
+
+    def rewrite(node, context: list, depth: int):
+        import dataclasses
+
+        if isinstance(node, ast.Goto) and not later(node.label, context) and node.label in tails and depth < 8:
+            tail = tails[node.label]
+            if _terminates(tail) and not any(_jumps_to(t, node.label) for t in tail):
+                return rewrite(ast.Block(tail, node.span), context, depth + 1)
+            return node
+        if isinstance(node, ast.Block):
+            stmts = tuple(rewrite(st, context + [(node.stmts, i)], depth) for i, st in enumerate(node.stmts))
+            return dataclasses.replace(node, stmts=stmts)
+        if not hasattr(node, "__dataclass_fields__") or isinstance(node, (ast.Span, ast.CType)):
+            return node
+        changes = {}
+        for name in node.__dataclass_fields__:
+            value = getattr(node, name)
+            if isinstance(value, tuple) and value and hasattr(value[0], "__dataclass_fields__"):
+                new = tuple(rewrite(v, context, depth) for v in value)
+            else:
+                new = rewrite(value, context, depth)
+            if new is not value:
+                changes[name] = new
+        return dataclasses.replace(node, **changes) if changes else node
+
+    if not any(isinstance(n, ast.Goto) for n in ast.walk(body)):
+        return body
+    return rewrite(body, [], 0)
+
+
+def _terminates(stmts) -> bool:
+    """Whether a statement sequence never falls through its end (it returns or jumps)."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, (ast.Return, ast.Goto)):
+        return True
+    if isinstance(last, ast.Block):
+        return _terminates(last.stmts)
+    if isinstance(last, ast.Labeled):
+        return _terminates((last.stmt,))
+    if isinstance(last, ast.If):
+        return last.orelse is not None and _terminates((last.then,)) and _terminates((last.orelse,))
+    return False
+
+
+def _jumps_to(stmt: ast.Stmt, label: str) -> bool:
+    return any(isinstance(n, ast.Goto) and n.label == label for n in ast.walk(stmt))
+
+
+def _loose_jump(stmt: object) -> ast.Break | ast.Continue | None:
+    """A `break` or `continue` under `stmt` that is not inside a loop (or switch) of its own."""
+    if isinstance(stmt, (ast.Break, ast.Continue)):
+        return stmt
+    if isinstance(stmt, ast.For) or not hasattr(stmt, "__dataclass_fields__") or isinstance(stmt, (ast.Span, ast.CType)):
+        return None
+    for name in stmt.__dataclass_fields__:
+        value = getattr(stmt, name)
+        for item in value if isinstance(value, tuple) else (value,):
+            found = _loose_jump(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _retarget(node, label: str, flag: str, end: str):
+    """`node` with each `goto label;` replaced by `{ flag = 1; goto end; }`."""
+    import dataclasses
+
+    if isinstance(node, ast.Goto) and node.label == label:
+        sp = node.span
+        return ast.Block((ast.Assign(ast.Name(flag, sp), ast.IntLit(1, sp), sp), ast.Goto(end, sp)), sp)
+    if isinstance(node, tuple):
+        return tuple(_retarget(n, label, flag, end) for n in node)
+    if not hasattr(node, "__dataclass_fields__") or isinstance(node, (ast.Span, ast.CType)):
+        return node
+    changes = {}
+    for name in node.__dataclass_fields__:
+        value = getattr(node, name)
+        new = _retarget(value, label, flag, end)
+        if new is not value:
+            changes[name] = new
+    return dataclasses.replace(node, **changes) if changes else node
 
 
 def _has_call(e: ast.Expr) -> bool:

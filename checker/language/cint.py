@@ -81,7 +81,19 @@ TYPES.update({
 
 # The OpenSSL macros scripts use are int constants, but for SSL_OP_NO_TICKET, which is
 # `SSL_OP_BIT(14)`, `((uint64_t)1 << (uint64_t)14)` (include/openssl/ssl.h.in, 3.0).
-_CONSTANT_TYPES = {"SSL_OP_NO_TICKET": "uint64_t"}
+def _constants() -> tuple[dict[str, int], dict[str, str]]:
+    """The headers' integer constants, with their types (`constants.toml`)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    from pathlib import Path
+
+    data = tomllib.loads(Path(__file__).with_name("constants.toml").read_text(encoding="utf-8"))["constants"]
+    return {n: v for n, (v, _) in data.items()}, {n: t for n, (_, t) in data.items()}
+
+
+CONSTANT_VALUES, _CONSTANT_TYPES = _constants()
 
 _UNSIGNED_OF = {t.rank: t for t in (UCHAR, USHORT, UINT, ULONG, ULLONG, UINT128)}
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 _SCAN = re.compile(
     r'(?P<comment>//[^\n]*)'
     r'|(?P<block>/\*[\s\S]*?(?:\*/|\Z))'
-    r'|(?P<string>"(?:\\.|[^"\\\n])*"?)'
+    r'|(?P<string>"(?:[^"\\\n]+|\\.)*"?)'
     r'|(?P<newline>\n)'
     r'|(?P<code>[^\s/"]+|/)'
 )

@@ -20,6 +20,7 @@ from .cfront import CUnit, lower_c
 from .errors import ParseError
 from .parser import parse
 from .prototypes import CALLBACK_SIGNATURES
+from .source import InputError, read_bytes
 
 INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"[^\n]*$', re.M)
 _KIND_REGISTRATION = {
@@ -55,7 +56,9 @@ def load_with_includes(path: str, source: str, modelled: frozenset[str]) -> tupl
             raise ParseError(f"cannot include `{name}`: no such file", span, label="not found", source=source,
                              help="`#include \"file.c\"` imports a C file's functions; the path is relative to the script")
         try:
-            text = target.read_text(encoding="utf-8")
+            text = read_bytes(str(target)).decode("utf-8")
+        except InputError as err:
+            raise ParseError(f"cannot include `{name}`: {err.message.split(': ', 1)[-1]}", span, source=source) from None
         except UnicodeDecodeError:
             raise ParseError(f"cannot include `{name}`: not UTF-8", span, source=source) from None
         full += "\n"
@@ -73,13 +76,15 @@ def load_with_includes(path: str, source: str, modelled: frozenset[str]) -> tupl
         cells.update(unit.cells)
     stubs = [_signature(f, unit.info[f.name].kind if f.name in unit.info else "plain")
              for unit in units for f in unit.functions.values()]
-    to_resolve = ast.Program(path, source, (*stubs, *script.items), {**{s.name: s for s in stubs}, **script.functions})
+    to_resolve = ast.Program(path, source, (*stubs, *script.items), {**{s.name: s for s in stubs}, **script.functions},
+                             declarations=script.declarations)
     decls = [ast.VarDecl(ctype, name, None, ast.Span(path, 1, 1, 1, 1), ast.Span(path, 1, 1, 1, 1))
              for name, ctype in cells.items()]
     notes = tuple(n for unit in units for n in unit.notes)
+    decls += [d for unit in units for d in unit.globals]
     program = ast.Program(path, full, (*decls, *c_functions.values(), *script.items),
                           {**c_functions, **script.functions}, notes,
-                          tuple((unit.file, unit.source) for unit in units))
+                          tuple((unit.file, unit.source) for unit in units), declarations=script.declarations)
     return program, to_resolve
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from . import cint
 from .ast import (
     AddrOf,
     Assign,
@@ -31,11 +33,13 @@ from .ast import (
     Call,
     Cast,
     Continue,
+    Contract,
     CType,
     Deref,
     Expr,
     ExprStmt,
     For,
+    FuncDecl,
     FuncDef,
     If,
     IntLit,
@@ -52,8 +56,8 @@ from .ast import (
     VarDecl,
     While,
 )
-from . import cint
 from .errors import ParseError
+from .source import display_name, read_bytes
 
 MAX_NESTING = 200  # `{` and `(` open at once
 MAX_TREE_DEPTH = 256  # AST levels (long `else if` chains, `!!!!x`, `a + a + ... + a`)
@@ -69,7 +73,7 @@ def _parser() -> Lark:
     global _lark
     if _lark is None:
         _lark = Lark(
-            _GRAMMAR_FILE.read_text(encoding="utf-8"),
+            _GRAMMAR_FILE.read_text(encoding="utf-8").replace("@OPAQUE_TYPES@", _opaque_types()),
             parser="lalr",
             lexer="basic",
             keep_all_tokens=True,
@@ -77,6 +81,20 @@ def _parser() -> Lark:
             transformer=_Callbacks(_BUILDER),
         )
     return _lark
+
+
+def _opaque_types() -> str:
+    """A regular expression for the catalogue's untracked type names (each a whole word)."""
+    from .catalogue import CATALOGUE
+
+    keywords = {"void", "SSL_SESSION", "SSL_CTX", "SSL", "SSL_METHOD", "SSL_CIPHER", "BIO", "X509", "FILE"}
+    found: set[str] = set()
+    for e in CATALOGUE.values():
+        for t in [e.prototype.ret, *(c for c, _ in e.prototype.params)]:
+            if t.base not in keywords and cint.int_type(t.base) is None and re.fullmatch(r"[A-Za-z_]\w*", t.base):
+                found.add(t.base)
+    words = "|".join(sorted(found, key=lambda w: (-len(w), w)))
+    return rf"(?:STACK_OF[ \t]*\([ \t]*\w+[ \t]*\)|(?:{words})\b)"
 
 
 # ---- entry points ----------------------------------------------------------------
@@ -102,16 +120,103 @@ def parse(source: str, file: str) -> Program:
             err.source = source
         raise
     functions: dict[str, FuncDef] = {}
+    declarations: dict[str, FuncDecl] = {}
     for item in items:
         if isinstance(item, FuncDef):
             functions.setdefault(item.name, item)
-    return Program(file, source, tuple(items), functions)
+        elif isinstance(item, FuncDecl):
+            try:
+                declarations.setdefault(item.name, _with_contract(item, source, file))
+            except ParseError as err:
+                err.source = source
+                raise
+    return Program(file, source, tuple(i for i in items if not isinstance(i, FuncDecl)), functions,
+                   declarations=declarations)
+
+
+CONTRACT = re.compile(r"(?://|/\*)\s*sessref:\s*(.*?)\s*(?:\*/|$)")
+_ROLE = re.compile(r"(borrows|holds|takes)\s*\(\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*\)")
+_RETURNS = re.compile(r"returns\s+(owned|borrowed)\b")
+_TRACKED = ("SSL_SESSION", "SSL", "SSL_CTX")
+
+
+def parse_contract(text: str, params: tuple[Param, ...], ret: CType, where: Span, name: str) -> Contract:
+    """`holds(s), borrows(ssl), returns owned`: each tracked parameter's role and the result's.
+    Every tracked parameter needs a role, and a tracked result `returns owned|borrowed`."""
+    roles = {p.name: "" for p in params}
+    returns = ""
+    rest = text
+    for m in _ROLE.finditer(text):
+        for pname in re.split(r"\s*,\s*", m.group(2)):
+            if pname not in roles:
+                raise ParseError(f"`{name}` has no parameter `{pname}`", where, label="in this contract",
+                                 help="name the parameters as the prototype does")
+            roles[pname] = m.group(1)
+        rest = rest.replace(m.group(0), "", 1)
+    m = _RETURNS.search(text)
+    if m:
+        returns = m.group(1)
+        rest = rest.replace(m.group(0), "", 1)
+    if rest.strip(" ,;"):
+        raise ParseError(f"`{rest.strip(' ,;')}` is not part of a contract", where, label="in this contract",
+                         help="write `borrows(p)`, `holds(p)`, `takes(p)` for each session, SSL or SSL_CTX parameter, "
+                              "and `returns owned` or `returns borrowed` for such a result, separated by commas")
+    for p in params:
+        tracked = p.ctype.pointers == 1 and p.ctype.base in _TRACKED
+        if tracked and not roles[p.name]:
+            raise ParseError(f"the contract of `{name}` does not say what it does with `{p.name}`", where,
+                             label=f"`{p.name}` is an `{p.ctype}`",
+                             help=f"add `borrows({p.name})` (it only reads it), `holds({p.name})` (it keeps a reference "
+                                  f"of its own) or `takes({p.name})` (it releases one)")
+        if roles[p.name] and not tracked:
+            raise ParseError(f"`{p.name}` is not a session, SSL or SSL_CTX: it has no role in a contract", where,
+                             label=f"`{p.name}` is `{p.ctype}`")
+    tracked_result = ret.pointers == 1 and ret.base in _TRACKED
+    if tracked_result and not returns:
+        raise ParseError(f"the contract of `{name}` does not say what its `{ret}` result is", where,
+                         label="a tracked result", help="add `returns owned` (a new reference, or NULL) or "
+                         "`returns borrowed` (a pointer without a reference, or NULL)")
+    if returns and not tracked_result:
+        raise ParseError(f"`{name}` returns `{ret}`, not a session, SSL or SSL_CTX", where, label="remove `returns`")
+    if returns and ret.base != "SSL_SESSION":
+        raise ParseError(f"only an `SSL_SESSION *` result can have a contract yet (`{name}` returns `{ret}`)", where,
+                         label="not supported")
+    return Contract(tuple(roles[p.name] for p in params), returns, where)
+
+
+def _with_contract(decl: FuncDecl, source: str, file: str) -> FuncDecl:
+    """The declaration with the contract its `sessref:` comment states (on its last line, or
+    the line before its first): none when no parameter or result is tracked."""
+    lines = source.split("\n")
+    for line_no in (decl.span.end_line, decl.span.line - 1):
+        if 1 <= line_no <= len(lines):
+            m = CONTRACT.search(lines[line_no - 1])
+            if m:
+                base = sum(len(x) + 1 for x in lines[: line_no - 1])
+                where = Span(file, line_no, m.start() + 1, line_no, m.end() + 1, base + m.start(), base + m.end())
+                return replace(decl, contract=parse_contract(m.group(1), decl.params, decl.ret, where, decl.name))
+    return replace(decl, contract=parse_contract("", decl.params, decl.ret, decl.name_span, decl.name))
 
 
 def parse_file(path: str | Path) -> Program:
-    """Read a script as UTF-8 (a leading BOM is dropped) and parse it."""
-    data = Path(path).read_bytes()
-    file = str(path)
+    """Read a script as UTF-8 (a leading BOM is dropped) and parse it; `-` is standard input."""
+    return parse(decode(read_bytes(str(path)), display_name(str(path))), display_name(str(path)))
+
+
+def require_statements(program: Program) -> Program:
+    """`program`, or the error an empty script gets (nothing to check is not safe)."""
+    if not program.items:
+        raise ParseError(
+            "the script is empty: nothing to check",
+            Span(program.file, 1, 1, 1, 1),
+            help="write the OpenSSL calls to check, one statement per line",
+            source=program.source,
+        )
+    return program
+
+
+def decode(data: bytes, file: str) -> str:
+    """A script's bytes as text: UTF-8, a leading BOM dropped; a located error otherwise."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -128,7 +233,7 @@ def parse_file(path: str | Path) -> Program:
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    return parse(text, file)
+    return text
 
 
 # ---- pre-checks ------------------------------------------------------------------
@@ -161,7 +266,7 @@ def _check_characters(source: str, file: str) -> None:
 
 # Brackets outside comments and strings; unterminated comments and strings are
 # skipped to the end here and reported by the lexer later.
-_BRACKETS = re.compile(r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"?|[{}()]')
+_BRACKETS = re.compile(r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:[^"\\\n]+|\\.)*"?|[{}()]')
 
 
 def _check_nesting(source: str, file: str) -> list[int]:
@@ -184,7 +289,7 @@ def _check_nesting(source: str, file: str) -> list[int]:
 
 # Comments and strings (skipped), and preprocessor lines: a `#` first on its line.
 _DIRECTIVES = re.compile(
-    r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"?|^[ \t]*#(?:\\\n|[^\n])*', re.MULTILINE
+    r'//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|"(?:[^"\\\n]+|\\.)*"?|^[ \t]*#(?:[^\\\n]+|\\\n|\\)*', re.MULTILINE
 )
 _INCLUDE = re.compile(r'[ \t]*#[ \t]*include[ \t]*(?:<([^>\n]*)>|"([^"\n]*)")[ \t]*(?://[^\n]*|/\*.*?\*/)?[ \t]*\Z')
 
@@ -435,6 +540,11 @@ class _Builder:
         ret, name, params, body = c[0], c[1], c[3] if len(c) == 6 else (), c[-1]
         return FuncDef(ret.value, str(name), params, body, self.whole(c), self.token_span(name))
 
+    def on_function_declaration(self, c: list[Any]) -> FuncDecl:
+        ret, name = c[0], c[1]
+        params = c[3] if len(c) == 6 else ()
+        return FuncDecl(ret.value, str(name), params, Contract(()), self.whole(c), self.token_span(name))
+
     def on_parameter_list(self, c: list[Any]) -> tuple[Param, ...]:
         return tuple(p for p in c if isinstance(p, Param))
 
@@ -453,7 +563,7 @@ class _Builder:
     def on_base_type(self, c: list[Any]) -> _Piece:
         if isinstance(c[0], _Piece):  # an integer type
             return c[0]
-        return _Piece(str(c[0]), self.whole(c))
+        return _Piece(re.sub(r"\s", "", str(c[0])), self.whole(c))  # `STACK_OF( X509 )`: `STACK_OF(X509)`
 
     def on_int_type(self, c: list[Token]) -> _Piece:
         words = [str(w) for w in c]

@@ -8,9 +8,11 @@ uses (`TypeInfo`, `fits`, `const_value`) is public for other passes that want it
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+from . import cint
 from .ast import (
     AddrOf,
     Assign,
@@ -41,8 +43,7 @@ from .ast import (
     VarDecl,
     While,
 )
-from . import cint
-from .errors import NotModelledError, ResolveError
+from .errors import ResolveError
 from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, PROTOTYPES, SCALAR_TYPES
 
 INTEGERS = frozenset(SCALAR_TYPES) | frozenset(cint.TYPES)  # interchangeable with each other
@@ -203,12 +204,9 @@ def _where(span: Span | None) -> str:
 # ---- the resolver ------------------------------------------------------------------------
 
 
-def resolve(program: Program, modelled: frozenset[str]) -> None:
-    """Check `program`; raise the first ResolveError / NotModelledError found.
-
-    `modelled` names the OpenSSL functions the model gives semantics to; calling any
-    other prototype raises NotModelledError.
-    """
+def resolve(program: Program, modelled: frozenset[str] = frozenset()) -> None:
+    """Check `program`; raise the first ResolveError found. Every function of the catalogue
+    may be called (`modelled` is kept for callers that pass the model's names)."""
     _Resolver(program, modelled).run()
 
 
@@ -224,6 +222,7 @@ class _Resolver:
             builtins.names[name] = _Symbol(name, ctype, "builtin")
         self.globals = _Scope(builtins)
         self.scope = self.globals
+        self.declarations = program.declarations
         self.function: FuncDef | None = None  # the function being resolved
         self.loops = 0
         self.counters: set[int] = set()  # ids of the symbols of enclosing for-loop counters
@@ -241,6 +240,8 @@ class _Resolver:
             if isinstance(item, VarDecl) and item.name not in self.globals.names:
                 self.globals.names[item.name] = _Symbol(item.name, item.ctype, "variable",
                                                         item.name_span, declared=False)
+        for decl in self.declarations.values():
+            self.declaration(decl)
         has_main = "main" in self.functions
         for item in self.program.items:
             if isinstance(item, FuncDef):
@@ -254,6 +255,7 @@ class _Resolver:
                                      help="move this statement into `main`")
                 self.stmt(item)
         self.check_recursion()
+        self.check_call_depth()
 
     def check_name_free(self, name: str, span: Span) -> None:
         """Refuse a new variable or function named like an OpenSSL function or constant."""
@@ -262,6 +264,21 @@ class _Resolver:
                     "an OpenSSL constant" if name in CONSTANTS else "predefined")
             raise self.error(f"`{name}` is {what}", span, label="this name is taken",
                              help="choose another name")
+
+    def declaration(self, d) -> None:
+        """A function declared without a body: a new name, plain parameter types."""
+        if d.name in PROTOTYPES:
+            raise self.error(f"`{d.name}` is an OpenSSL or C library function sessref knows", d.name_span,
+                             label="declared here", help=f"remove the declaration: `sessref functions {d.name}` "
+                             "says what a call of it does")
+        self.check_name_free(d.name, d.name_span)
+        if d.name in self.functions:
+            raise self.error(f"`{d.name}` is declared without a body and also defined", d.name_span,
+                             label="declared here",
+                             notes=(f"it is defined at {_where(self.functions[d.name].name_span)}",),
+                             help="remove the declaration: the definition is what runs")
+        for param in d.params:
+            self.check_type(param.ctype, param.span, "a parameter")
 
     def function_def(self, f: FuncDef) -> None:
         first = self.functions[f.name]
@@ -549,7 +566,12 @@ class _Resolver:
         if isinstance(e, Call):
             return self.call(e)
         if isinstance(e, AddrOf):
-            return self.address_of(e)
+            # Only an OpenSSL call's argument may be `&var` (`call` takes those): the
+            # library writes through it. Anywhere else the pointer would have to be kept.
+            raise self.error(f"`&{e.target.id}` can only be passed straight to an OpenSSL call", e.span,
+                             label="a pointer to a variable, here",
+                             help="pointers to variables are modelled only as arguments of OpenSSL calls "
+                             "(`SSL_SESSION_get_id(s, &len)`); pass the value itself, or return it")
         if isinstance(e, Deref):
             return self.deref(e)
         if isinstance(e, Unary):
@@ -633,16 +655,15 @@ class _Resolver:
                 self.calls[self.function.name].append((name, e.span))
             params, variadic, ret = tuple(p.ctype for p in f.params), False, f.ret
         elif name in PROTOTYPES:
-            if name not in self.modelled:
-                raise NotModelledError(f"`{name}` is not modelled yet", e.func_span,
-                                       label="a known OpenSSL call without semantics in sessref",
-                                       source=self.program.source)
+            # Every catalogue name is accepted here: what an unmodelled call does to the
+            # verdict (its paths are unknown) is the executor's business.
             proto = PROTOTYPES[name]
             params, variadic, ret = tuple(c for c, _ in proto.params), proto.variadic, proto.ret
+        elif name in self.declarations:
+            d = self.declarations[name]
+            params, variadic, ret = tuple(p.ctype for p in d.params), False, d.ret
         else:
-            raise self.error(f"unknown function `{name}`", e.func_span,
-                             label="not a known OpenSSL call",
-                             help=_did_you_mean(name, [*PROTOTYPES, *self.functions]))
+            return self.undeclared_call(e)
         given, wanted = len(e.args), len(params)
         if given < wanted or (given > wanted and not variadic):
             least = "at least " if variadic else ""
@@ -651,7 +672,15 @@ class _Resolver:
                 f"{'was' if given == 1 else 'were'} given", e.span,
                 label=f"expected {least}{_plural(wanted, 'argument')}")
         for index, arg in enumerate(e.args):
-            t = self.expr(arg)
+            if isinstance(arg, AddrOf) and name not in self.functions:
+                t = self.address_of(arg)
+            elif isinstance(arg, AddrOf):
+                raise self.error(f"`&{arg.target.id}` cannot be passed to the script's own function `{name}`",
+                                 arg.span, label="a pointer to a variable",
+                                 help="pointers to variables are modelled only as arguments of OpenSSL calls; "
+                                 f"have `{name}` return the value instead")
+            else:
+                t = self.expr(arg)
             if index >= wanted or t.kind == "void":
                 self.as_value(t, arg)  # variadic extras take any value; a void call is none
                 continue
@@ -661,6 +690,36 @@ class _Resolver:
         if name in CALLBACK_SIGNATURES:
             self.callback_argument(name, e.args[1])
         return type_info(ret)
+
+    def undeclared_call(self, e: Call) -> TypeInfo:
+        """A function that is neither the script's, nor declared, nor one sessref knows: a
+        helper of the user's program. Given no session, SSL or SSL_CTX it is assumed neutral
+        (the report says so) and returns an unknown integer; given one, what it does with it
+        must be declared. A name that looks like OpenSSL's but is not in the catalogue is a
+        typo, or a function sessref does not know: an error either way."""
+        if OPENSSL_NAME.match(e.func):
+            guess = _did_you_mean(e.func, [*PROTOTYPES, *self.functions, *self.declarations])
+            raise self.error(f"unknown function `{e.func}`", e.func_span, label="not an OpenSSL function sessref knows",
+                             help=(f"{guess} " if guess else "") + "`sessref functions` lists the OpenSSL and C functions "
+                             "it knows; a function of your own program needs another name or a declaration")
+        for arg in e.args:
+            t = self.expr(arg)
+            if t.kind == "void":
+                self.as_value(t, arg)
+            ctype = t.ctype if t.kind == "pointer" else None
+            if ctype is not None and ctype.base in TRACKED and ctype.pointers in (1, 2):
+                what = _text_of(self.program.source, arg.span)
+                guess = _did_you_mean(e.func, [*PROTOTYPES, *self.functions, *self.declarations])
+                params = ", ".join(_param_text(self.expr(a), a, i, self.program.source) for i, a in enumerate(e.args))
+                raise self.error(
+                    f"unknown function `{e.func}`", e.func_span,
+                    label=f"not a function sessref knows, and it is given `{what}`, {_a(ctype.base)}",
+                    help=(f"{guess} " if guess else "") + f"If `{e.func}` is your program's, declare what it does "
+                         f"with `{what}`, e.g. "
+                         f"`int {e.func}({params}); /* sessref: borrows({_name_of(arg)}) */` (borrows: only reads it; "
+                         "holds: keeps a reference of its own; takes: releases one); `sessref functions` lists the "
+                         "OpenSSL and C functions it knows")
+        return TypeInfo("scalar", CType("long"))
 
     def callback_argument(self, registration: str, arg: Expr) -> None:
         """The function given to `SSL_CTX_sess_set_*_cb` has the callback's signature."""
@@ -711,6 +770,76 @@ class _Resolver:
                     state[callee] = 1
                     path.append(callee)
                     pending.append(iter(self.calls[callee]))
+
+    def check_call_depth(self) -> None:
+        """Refuse chains of the script's own calls deeper than MAX_CALL_DEPTH (the checker
+        runs each call inside the caller's; Python's stack is the limit), at the call that
+        goes past it. Runs after `check_recursion`: the calls form no cycle."""
+        depth: dict[str, int] = {}  # the longest chain of calls from each function, itself included
+        for root in self.functions:
+            pending = [root]
+            while pending:
+                name = pending[-1]
+                if name in depth:
+                    pending.pop()
+                    continue
+                todo = [callee for callee, _ in self.calls[name] if callee not in depth]
+                if todo:
+                    pending.extend(todo)
+                    continue
+                pending.pop()
+                depth[name] = 1 + max((depth[callee] for callee, _ in self.calls[name]), default=0)
+                if depth[name] > MAX_CALL_DEPTH:
+                    callee, span = max(self.calls[name], key=lambda c: depth[c[0]])
+                    raise self.error(f"calls nest more than {MAX_CALL_DEPTH} deep: `{name}` calls `{callee}`, "
+                                     f"which starts a chain of {depth[callee]} calls", span,
+                                     label="this call goes past the limit",
+                                     help="scripts are checked call inside call; flatten the chain of functions")
+
+
+MAX_CALL_DEPTH = 64
+
+
+TRACKED = ("SSL_SESSION", "SSL", "SSL_CTX")
+# Prefixes of OpenSSL's names: an unknown function named so is not a helper of the user's.
+OPENSSL_NAME = re.compile(r"(SSL|TLS|DTLS|d2i|i2d|OPENSSL|OSSL|BIO|ERR|X509|EVP|PEM|CRYPTO|ASN1|RAND|OBJ|BN|RSA|"
+                          r"EC|DH|DSA|HMAC|CONF|ENGINE|PKCS\d*|sk|lh)_")
+
+
+def _a(base: str) -> str:
+    return f"an `{base}`" if base[0] in "AEIOUS" else f"a `{base}`"
+
+
+def _text_of(source: str, span: Span) -> str:
+    return source[span.start:span.end] if 0 <= span.start < span.end <= len(source) else "it"
+
+
+def _name_of(arg: Expr) -> str:
+    if isinstance(arg, Name):
+        return arg.id
+    if isinstance(arg, AddrOf):
+        return arg.target.id
+    return "p"
+
+
+def _param_text(t: TypeInfo, arg: Expr, i: int, source: str) -> str:
+    ctype = t.ctype if t.kind == "pointer" and t.ctype is not None else CType("int")
+    name = _name_of(arg) if isinstance(arg, (Name, AddrOf)) else f"p{i + 1}"
+    text = str(ctype)
+    return f"{text}{name}" if text.endswith("*") else f"{text} {name}"
+
+
+def undeclared_calls(program: Program) -> list[tuple[str, Span]]:
+    """The calls of helpers the script neither defines, declares nor sessref knows (each
+    assumed neutral: `resolve` refused those given a tracked object), first call each."""
+    from .ast import walk
+
+    known = set(program.functions) | set(program.declarations) | set(PROTOTYPES)
+    seen: dict[str, Span] = {}
+    for node in walk(program.items):
+        if isinstance(node, Call) and node.func not in known:
+            seen.setdefault(node.func, node.func_span)
+    return list(seen.items())
 
 
 def _comparable(a: TypeInfo, b: TypeInfo) -> bool:
