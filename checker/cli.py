@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import (
+    __version__,
     budget,
     conform,
     explain,
@@ -34,7 +35,7 @@ from .language.centry import load_c
 from .language.errors import InternalError, SessrefError, render_error
 from .language.imports import has_includes, load_with_includes
 from .language.parser import decode, parse, require_statements
-from .language.resolve import resolve
+from .language.resolve import resolve, undeclared_calls
 from .language.source import STDIN, display_name, read_bytes
 from .model.api import EFFECTS
 from .model.rules import Rule, rule_named
@@ -79,6 +80,8 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
     if not math.isfinite(t) or t <= 0:
         raise argparse.ArgumentTypeError(f"`{text}`: the time limit is a positive, finite number of seconds")
+    if t < 0.001:
+        raise argparse.ArgumentTypeError(f"`{text}`: at least 0.001 seconds (the budget counts milliseconds)")
     if t > MAX_TIMEOUT_S:
         raise argparse.ArgumentTypeError(f"`{text}`: at most {MAX_TIMEOUT_S:g} seconds (a week)")
     return t
@@ -91,6 +94,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _arguments() -> argparse.ArgumentParser:
     parser = _Parser(prog="sessref", description="Check OpenSSL SSL_SESSION reference handling in operation scripts.")
+    parser.add_argument("--version", action="version", version=f"sessref {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     chk = sub.add_parser("check", help="prove scripts safe or show counterexamples")
     chk.add_argument("paths", nargs="+", help="`.sess` files or directories holding them; `-` reads standard input")
@@ -164,6 +168,10 @@ def _arguments() -> argparse.ArgumentParser:
     con.add_argument("--allocation-failures", action="store_true", help="also run paths where allocations fail")
     exp = sub.add_parser("explain", help="a rule's page: what it checks, why it is unsafe, an example and its fix")
     exp.add_argument("rule", nargs="?", help="rule ID (SR002) or name (double-free), any case; without it, the list of rules")
+    fns = sub.add_parser("functions", help="the function catalogue: every function sessref knows, modelled, neutral or unmodelled")
+    fns.add_argument("names", nargs="*", metavar="NAME", help="names or shell patterns (SSL_CTX_set_*); without them, all")
+    fns.add_argument("--format", choices=("text", "json"), default="text")
+    fns.add_argument("--status", choices=("modelled", "neutral", "unmodelled"), help="only the functions of this status")
     return parser
 
 
@@ -427,7 +435,13 @@ def _load(path: Path, c_input: CInput = CInput()) -> Program:
 
 def _with_unrun_warning(program: Program, script: Program) -> Program:
     """No vacuous verdicts: the script's own functions that nothing calls or registers are
-    named (they were not checked)."""
+    named (they were not checked). Helpers neither defined nor declared are noted as neutral."""
+    helpers = undeclared_calls(script)
+    if helpers:
+        program = replace(program, notes=(*program.notes, *(
+            f"`{name}` (line {span.line}) is neither defined, declared nor a function sessref knows: assumed neutral "
+            "(it is given no session, SSL or SSL_CTX), its result an unknown integer; declare its prototype to say "
+            f"otherwise (README \"Functions without a body\")" for name, span in helpers)))
     used = {n.func for n in walk(script.items) if isinstance(n, Call)}
     used |= {n.id for n in walk(script.items) if isinstance(n, Name)}
     own = [f for f in script.items if isinstance(f, FuncDef) and f.body.stmts and f.name != "main"]
@@ -614,15 +628,47 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_SAFE
 
 
+def entry() -> None:
+    """The `sessref` command: `main`, then exit without tearing the interpreter down (a
+    check's terms, BDDs and solver state can take seconds to free, after the budget)."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _functions(args: argparse.Namespace) -> int:
+    """The catalogue, or the entries named (exit 2 when a name matches nothing)."""
+    from . import functions
+
+    entries = functions.select(args.names, args.status)
+    if args.names and not entries:
+        from .language.catalogue import CATALOGUE
+        from .language.resolve import _did_you_mean
+
+        hint = _did_you_mean(args.names[0], CATALOGUE) if len(args.names) == 1 else None
+        raise UsageError(f"no function in the catalogue matches {' '.join(args.names)}" + (f" ({hint})" if hint else ""))
+    if args.format == "json":
+        sys.stdout.write(functions.render_json(entries))
+    else:
+        detailed = bool(args.names) and len(entries) <= 20
+        sys.stdout.write(functions.render_text(entries, detailed))
+    return EXIT_SAFE
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _arguments().parse_args(argv)
-        command = {"check": _check, "repro": _repro, "conform": _conform, "explain": _explain}[args.command]
+        command = {"check": _check, "repro": _repro, "conform": _conform, "explain": _explain,
+                   "functions": _functions}[args.command]
         code = command(args)
         sys.stdout.flush()  # a full disk or a closed pipe is seen here, not at exit
         return code
     except UsageError as exc:
-        sys.stderr.write(f"error: {exc}\nusage: sessref check FILE... | repro FILE | conform PATH... | explain [RULE]\n")
+        sys.stderr.write(f"error: {exc}\nusage: sessref check FILE... | repro FILE | conform PATH... | explain [RULE] | functions [NAME...]\n")
         return EXIT_INPUT
     except SessrefError as err:
         sys.stdout.write(render_error(err))

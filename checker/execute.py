@@ -21,7 +21,7 @@ from .language.catalogue import CATALOGUE, Entry, names, require
 from .language.cheader import Prototype
 from .language.errors import InternalError, NotModelledError, ResolveError, SessrefError
 from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES
-from .model import api, cache, handshake, refs, rules
+from .model import api, cache, contracts, handshake, refs, rules
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
 from .model.rules import Variant
 from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
@@ -133,8 +133,14 @@ class Backend(ABC):
         no value, an unknown value of type `t` chosen under `label`."""
 
     @abstractmethod
-    def bound_reached(self, state: State, loop: ast.Span) -> None:
+    def bound_reached(self, state: State, loop: ast.Span, key: Hashable = None) -> None:
         """A `while` loop could still run after its last unrolled iteration."""
+
+    def loop_head(self, state: State, key: Hashable, index: int, scope: Any, line: int) -> bool:
+        """At the head of loop instance `key` after `index` iterations: whether its states
+        there add nothing to those after fewer iterations (`closure.py`), so that no further
+        iteration can show anything new. A single path never closes a loop."""
+        return False
 
     @abstractmethod
     def iteration(self, state: State, loop: ast.Span) -> None:
@@ -153,9 +159,11 @@ class UnmodelledCall:
     name: str
     span: ast.Span
     why: str  # what the model would need
+    here: bool = False  # a neutral function, not followed at this call only (what it is given)
 
     def describe(self) -> str:
-        return f"`{self.name}` (line {self.span.line}) is not modelled: {self.why}"
+        what = "is not followed here" if self.here else "is not modelled"
+        return f"`{self.name}` (line {self.span.line}) {what}: {self.why}"
 
 
 @dataclass
@@ -220,6 +228,8 @@ class Executor:
         self._in_callback = False  # callbacks queued by a callback's own calls are refused (cache.py)
         self._cell_pointers: list[Cell] = []
         self._types: dict[int, tuple[Any, cint.IntType | None]] = {}  # `_itype`'s memo by node id
+        self._facts: dict[int, tuple[bool, bool]] = {}  # `_program_facts` by loop
+        self._inert: dict[int, tuple[Any, str | bool]] = {}  # `_inert_body` by node id
 
     # ---- the whole script ------------------------------------------------------------
     def run(self) -> State | None:
@@ -479,10 +489,17 @@ class Executor:
         constant = isinstance(stmt, ast.For) and not stmt.unbounded
         limit = MAX_CONSTANT_LOOP if constant else self.unroll
         current: State | None = state
+        key = (stmt.span.start, frame.context)
         self._loop_scopes.append(len(frame.scopes) + 1)
         try:
             for i in range(limit + 1):
                 if current is None:
+                    break
+                # A loop whose states repeat is proved for all iterations here: the paths
+                # that reach this head again are dropped, since their states, and so their
+                # futures, are those of paths with fewer iterations (`closure.py`). Constant
+                # loops run exactly; they are never cut.
+                if not constant and self.backend.loop_head(current, key, i, self._head_scope(stmt, frame), stmt.span.line):
                     break
                 inner = Frame(frame.key, frame.func, frame.scopes, frame.context + (("loop", stmt.span.start, i),))
                 if stmt.cond is None:
@@ -499,10 +516,18 @@ class Executor:
                 if i == limit:
                     if constant:
                         raise ResolveError(f"this loop runs more than {MAX_CONSTANT_LOOP} times", stmt.span)
-                    self.backend.bound_reached(go, stmt.span)
+                    self.backend.bound_reached(go, stmt.span, key)
                     break
                 self.backend.iteration(go, stmt.span)
-                body = self._stmt(stmt.body, go, inner)
+                if constant and i > 0 and self._inert_body(stmt) or constant and self._inert_body(stmt) == "skip":
+                    # An inert body (`_inert`) changes nothing outside itself and reports
+                    # nothing, so skipping it leaves the state as running it would: the
+                    # loop's own condition and step still run, exactly. A body with a loop
+                    # of its own runs once (the same every time: it reads nothing from
+                    # outside), so that an inner loop's errors are still raised.
+                    body = Flow(go)
+                else:
+                    body = self._stmt(stmt.body, go, inner)
                 exits += body.breaks
                 out.returns += body.returns
                 for label, states in body.gotos.items():
@@ -515,6 +540,50 @@ class Executor:
         out.normal = self._leave_scopes(self.backend.merge(exits), frame, len(frame.scopes), stmt.span)
         frame.scopes.pop()
         return out
+
+    def _inert_body(self, loop: ast.While | ast.For) -> str | bool:
+        """"skip" when the loop's body is inert and has no loop of its own, "once" when it is
+        inert, has loops, and reads no variable declared outside it, else False (memoised)."""
+        known = self._inert.get(id(loop))
+        if known is None or known[0] is not loop:
+            facts = {"loops": False, "outside": False}
+            ok = _inert(loop.body, set(), facts)
+            verdict: str | bool = False
+            if ok and not facts["loops"]:
+                verdict = "skip"
+            elif ok and not facts["outside"]:
+                verdict = "once"
+            known = self._inert[id(loop)] = (loop, verdict)
+        return known[1]
+
+    def _head_scope(self, loop: ast.Stmt, frame: Frame) -> Any:
+        """What `closure.py` needs to know at a loop head: every variable cell in scope and
+        whether it holds an object pointer, the frames on the stack, and facts of the program."""
+        from .closure import HeadScope
+
+        frames = [*self._frames, frame]
+        cells: dict = {cell: _is_object(ctype) for cell, ctype in self.globals.values()}
+        for f in frames:
+            for scope in f.scopes:
+                for cell, ctype in scope.values():
+                    cells[cell] = _is_object(ctype)
+        facts = self._facts.get(loop.span.start)
+        if facts is None:
+            facts = self._facts[loop.span.start] = self._program_facts(loop, frame)
+        return HeadScope(tuple(cells.items()), frozenset(f.key for f in frames), *facts)
+
+    def _program_facts(self, loop: ast.Stmt, frame: Frame) -> tuple[bool, bool]:
+        """(a call that may run after this loop head sets a cache mode, the script adds
+        sessions to a cache): calls in functions may run at any time; at the top level, only
+        those after the loop's start can run later."""
+        setters = "SSL_CTX_set_session_cache_mode"
+        later = False
+        for item in self.program.items:
+            for node in ast.walk(item):
+                if isinstance(node, ast.Call) and node.func == setters:
+                    if isinstance(item, ast.FuncDef) or frame.func is not None or node.span.start >= loop.span.start:
+                        later = True
+        return later, "SSL_CTX_add_session" in ast.called_names(self.program)
 
     def _return(self, stmt: ast.Return, state: State, frame: Frame) -> Flow:
         if self._in_callback and frame.func is not None:
@@ -750,9 +819,12 @@ class Executor:
         func = self.functions.get(call.func)
         if func is not None:
             return self._call_function(func, call, state, frame)
+        declared = self.program.declarations.get(call.func)
+        if declared is not None:
+            return self._declared_call(call, declared, state, frame)
         entry = CATALOGUE.get(call.func) or _INTERNAL.get(call.func)
-        if entry is None:
-            raise ResolveError(f"unknown function `{call.func}`", call.func_span)
+        if entry is None:  # a helper of the user's program, given no tracked object (resolve.py)
+            return self._helper_call(call, state, frame)
         if entry.unmodelled:
             return self._unmodelled(call, entry.why, state, frame)
         if entry.neutral:
@@ -792,7 +864,8 @@ class Executor:
         return state, value
 
     # ---- calls the model does not give an effect ---------------------------------------------
-    def _unmodelled(self, call: ast.Call, why: str, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+    def _unmodelled(self, call: ast.Call, why: str, state: State | None, frame: Frame,
+                    here: bool = False) -> tuple[State | None, Any]:
         """Its arguments are evaluated (they may be calls); then the path stops: what the call
         would do is not known, so nothing after it is judged, and the verdict is not safe."""
         for a in call.args:
@@ -800,7 +873,7 @@ class Executor:
                 continue
             state, _ = self._expr(a, state, frame)
         if state is not None:
-            self.backend.unmodelled(state, UnmodelledCall(call.func, call.func_span, why))
+            self.backend.unmodelled(state, UnmodelledCall(call.func, call.func_span, why, here))
         return None, None
 
     def _static_ctype(self, e: ast.Expr, frame: Frame) -> ast.CType | None:
@@ -831,7 +904,7 @@ class Executor:
                 cell, ctype = self._lookup(a.target.id, frame, a.target.span)
                 if _is_object(ctype) or (ctype.pointers and ctype.base in OBJECT_TYPES):
                     return self._unmodelled(call, f"it is given `&{a.target.id}`, the address of a variable that holds "
-                                            f"an `{ctype.base}` the model tracks, and may change it", state, frame)
+                                            f"an `{ctype.base}` the model tracks, and may change it", state, frame, here=True)
                 if want is None or not want.const:
                     outs.append((a.target, cell, ctype))
                 args.append(Arg(1, _text(self.program, a.span), address_of=cell))
@@ -841,19 +914,19 @@ class Executor:
                 problem = self._not_inert(self.functions[a.id])
                 if problem:
                     return self._unmodelled(call, f"the model does not run the callback `{a.id}` it registers, "
-                                            f"and `{a.id}` {problem}", state, frame)
+                                            f"and `{a.id}` {problem}", state, frame, here=True)
             ctype = self._static_ctype(a, frame)
             if ctype is not None and _is_object(ctype) and want is not None and not _is_object(want):
                 # (a variadic argument, `printf("%p", s)`, is only printed)
                 return self._unmodelled(call, f"it is given `{_text(self.program, a.span)}`, an `{ctype.base}` the "
-                                        f"model tracks, as `{want}`: it may keep or release it", state, frame)
+                                        f"model tracks, as `{want}`: it may keep or release it", state, frame, here=True)
             state, value = self._expr(a, state, frame)
             if state is None:
                 return None, None
             value = self._to(value, self._itype(a, frame), want)
             var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
             args.append(Arg(value, _text(self.program, a.span), var=var))
-            if want is not None and _is_object(want):
+            if want is not None and _is_object(want) and proto.params[i][1] not in entry.untouched:
                 kinds.append("object")
             elif (want is None or want.pointers) and ctype is not None and ctype.pointers and not _is_object(ctype):
                 kinds.append("buffer")
@@ -877,6 +950,67 @@ class Executor:
         for target, cell, ctype in outs:  # `&len`: the call may have written any value there
             label = self._label(out_label(target.id, call.func), call.span, frame)
             value = self._unknown_of(ctype, state, label)
+            state, value = self._value_of(value, state)
+            if state is None:
+                return None, None
+            state = self.backend.write(state, cell, value)
+        return self._value_of(result, state)
+
+    def _declared_call(self, call: ast.Call, decl: ast.FuncDecl, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """A function declared with a contract (`model/contracts.py` says what each role does)."""
+        args: list[Arg] = []
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for a, param in zip(call.args, decl.params):
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                if not param.ctype.const:
+                    outs.append((a.target, cell, ctype))
+                args.append(Arg(1, _text(self.program, a.span), address_of=cell))
+                continue
+            state, value = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+            value = self._to(value, self._itype(a, frame), param.ctype)
+            var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
+            args.append(Arg(value, _text(self.program, a.span), var=var))
+        contract = decl.contract
+        if any(contract.params) or contract.returns:
+            text = _text(self.program, call.span)
+            state = self._step(state, contracts.effect(call.func, contract.params, contract.returns), args, frame,
+                               call.span, text, call.func)
+            if state is None:
+                return None, None
+            if contract.returns:
+                value = self._last_value
+                if contract.returns == "owned":
+                    self.pending.append(value)
+                return self._finish_outs(state, outs, call, frame, value)
+        ret = decl.ret
+        result: Any = None
+        if ret.pointers:
+            result = self._unknown_of(ret, state, self._label("nullable", call.span, frame))
+        elif ret.base != "void":
+            result = self._unknown_of(ret, state, self._label("assumed", call.span, frame))
+        return self._finish_outs(state, outs, call, frame, result)
+
+    def _helper_call(self, call: ast.Call, state: State | None, frame: Frame) -> tuple[State | None, Any]:
+        """An undeclared helper given no tracked object: neutral, an unknown integer result;
+        a variable whose address it gets may be written (the report notes the assumption)."""
+        outs: list[tuple[ast.Name, Cell, ast.CType]] = []
+        for a in call.args:
+            if isinstance(a, ast.AddrOf):
+                cell, ctype = self._lookup(a.target.id, frame, a.target.span)
+                outs.append((a.target, cell, ctype))
+                continue
+            state, _ = self._expr(a, state, frame)
+            if state is None:
+                return None, None
+        result = self._unknown_of(ast.CType("long"), state, self._label("assumed", call.span, frame))
+        return self._finish_outs(state, outs, call, frame, result)
+
+    def _finish_outs(self, state: State, outs: list, call: ast.Call, frame: Frame, result: Any) -> tuple[State | None, Any]:
+        for target, cell, ctype in outs:
+            value = self._unknown_of(ctype, state, self._label(out_label(target.id, call.func), call.span, frame))
             state, value = self._value_of(value, state)
             if state is None:
                 return None, None
@@ -1051,6 +1185,48 @@ class Executor:
         return state, value
 
 
+
+
+def _inert(node: Any, local: set[str], facts: dict) -> bool:
+    """Whether a statement is inert: it calls nothing (no model effect, no script function,
+    so no step and no finding), makes no choice (`*`, `?`), dereferences no library cell,
+    declares no object pointer (whose scope exit checks for lost references), writes only
+    variables declared inside it (in `local`, which grows with its declarations), leaves
+    only by falling through, and its loops are constant `for`s (a `while` may reach the
+    unrolling bound, which is reported). `facts` records whether it has loops ("loops") and
+    reads a variable declared outside it ("outside")."""
+    if isinstance(node, ast.Block):
+        inner = set(local)
+        return all(_inert(s, inner, facts) for s in node.stmts)
+    if isinstance(node, ast.VarDecl):
+        if _is_object(node.ctype) or (node.init is not None and not _inert_expr(node.init, local, facts)):
+            return False
+        local.add(node.name)
+        return True
+    if isinstance(node, ast.Assign):
+        return isinstance(node.target, ast.Name) and node.target.id in local and _inert_expr(node.value, local, facts)
+    if isinstance(node, ast.ExprStmt):
+        return _inert_expr(node.expr, local, facts)
+    if isinstance(node, ast.If):
+        return (_inert_expr(node.cond, local, facts) and _inert(node.then, set(local), facts)
+                and (node.orelse is None or _inert(node.orelse, set(local), facts)))
+    if isinstance(node, ast.For) and not node.unbounded:
+        facts["loops"] = True
+        inner = set(local)
+        return ((node.init is None or _inert(node.init, inner, facts))
+                and (node.cond is None or _inert_expr(node.cond, inner, facts))
+                and (node.step is None or _inert(node.step, inner, facts))
+                and _inert(node.body, set(inner), facts))
+    return False
+
+
+def _inert_expr(e: Any, local: set[str], facts: dict) -> bool:
+    for node in ast.walk(e):
+        if isinstance(node, (ast.Call, ast.Nondet, ast.Deref, ast.Unknown, ast.AddrOf)):
+            return False
+        if isinstance(node, ast.Name) and node.id not in local:
+            facts["outside"] = True
+    return True
 
 
 def out_label(variable: str, function: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from .concrete import ConcreteBackend, Finding
 from .execute import INTERNAL_STEPS, choice_label, out_label
 from .language import ast
-from .language.catalogue import CATALOGUE, names, require
+from .language.catalogue import CATALOGUE, names
 from .language.errors import NotModelledError
 from .language.prototypes import CONSTANTS, OBJECT_TYPES
 from .model import handshake
@@ -425,7 +425,10 @@ class _Translator:
             args = [self.typed(a, f.params[i].ctype if i < len(f.params) else None) for i, a in enumerate(c.args)]
             return f"{self.cname(c.func)}({', '.join(args)})"
         at = _at(c.span)
-        entry = require(c.func)
+        entry = CATALOGUE.get(c.func)
+        if entry is None:  # declared with a contract, or an undeclared helper: no C to run
+            raise NotModelledError(f"`{c.func}` has no body here: a reproducer cannot run it (define it in the script "
+                                   "to replay this path)", c.func_span)
         params = entry.prototype.params
         # `&p` of a plain pointer (C input declares every untracked pointer `void *`): as
         # the library's parameter type says
@@ -433,6 +436,8 @@ class _Translator:
                 if isinstance(a, ast.AddrOf) and i < len(params) and params[i][0].pointers >= 2
                 and params[i][0].base not in OBJECT_TYPES else self.expr(a)
                 for i, a in enumerate(c.args)]
+        if entry.repro == "verify":  # the runtime's peer has no trusted certificate: see sr_verify
+            args = [*args[:2], f"(sr_script_verify_cb = (int (*)(int, X509_STORE_CTX *))({args[2]}), sr_verify)"]
         if entry.neutral:
             wrapped = self._neutral_call(c, entry, args, at)
             ret = entry.prototype.ret
@@ -477,14 +482,14 @@ class _Translator:
 
     def _neutral_call(self, c: ast.Call, entry, args: list[str], at: str) -> str:
         """A neutral call runs as written; what the model left open is the path's: its result
-        (`sr_int`'s assumed value, `sr_nullable`) and what it wrote through `&x`."""
+        (`sr_open`, `sr_nullable`: taken out of turn) and what it wrote through `&x`."""
         proto = entry.prototype
         inner = f"{c.func}({', '.join(args)})"
         ret = proto.ret
         if ret.pointers and entry.null != "never":
             inner = f'sr_nullable({inner}, "{at}")'
         elif not ret.pointers and ret.base != "void":
-            inner = f'sr_int({inner}, "{at}")'
+            inner = f'sr_open("assumed", "{at}", {inner})'
         outs = []
         for i, a in enumerate(c.args):
             want = proto.params[i][0] if i < len(proto.params) else None
@@ -492,8 +497,8 @@ class _Translator:
                 name = self.cname(a.target.id)
                 what = _c_string(out_label(a.target.id, c.func))
                 # a pointer: the path says whether it is NULL; an integer: its value
-                outs.append(f'if (__builtin_classify_type({name}) == 5) {{ if (sr_take({what}, "{at}", 0)) {name} = 0; }} '
-                            f'else {name} = (__typeof__({name}))sr_take({what}, "{at}", (long long)(intptr_t)({name}));')
+                outs.append(f'if (__builtin_classify_type({name}) == 5) {{ if (sr_open({what}, "{at}", 0)) {name} = 0; }} '
+                            f'else {name} = (__typeof__({name}))sr_open({what}, "{at}", (long long)(intptr_t)({name}));')
         if not outs:
             return inner
         if ret.pointers == 0 and ret.base == "void":

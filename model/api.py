@@ -261,6 +261,9 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
     if not w.choose("decoding succeeds"):
         w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
         return NULL
+    # crypto/asn1/tasn_dec.c ASN1_item_d2i: on success `*pp` moves past the bytes decoded,
+    # still a plain buffer the model does not follow.
+    _write_out(w, pp, OPAQUE_POINTER)
     if existing:
         _decoded_fields(w, existing)
         w.note(existing, f"`d2i_SSL_SESSION` decodes into {obj(existing)} in place: no new reference")
@@ -639,6 +642,7 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
     deferred=True,
 )
 def ssl_shutdown(w: World, args: list[Arg]) -> Value:
+    w.set(("hsret",), -1)  # see `_handshake_call`
     ssl = _object_arg(w, args[0], "SSL_shutdown")
     if not w.get(("done", ssl)):
         w.note(ssl, f"{obj(ssl)} has not completed a handshake: `SSL_shutdown` fails, nothing is marked")
@@ -814,6 +818,10 @@ def _connection(w: World, arg: Arg, name: str, side: int = 0) -> int:
 
 def _handshake_call(name: str, side: int, cite: str, after: int = -1) -> None:
     def run(w: World, args: list[Arg]) -> Value:
+        # The result cell belongs to this call from its start: every path sets it before the
+        # executor reads it, so an earlier call's result is never read (the loop-closure
+        # check relies on it: `checker/closure.py` drops the cell at loop heads).
+        w.set(("hsret",), -1)
         ssl = _connection(w, args[0], name, side)
         current = w.get(("side", ssl))
         if not current:
@@ -994,9 +1002,6 @@ def neutral_reads(name: str, kinds: tuple[str, ...], reads_session: bool) -> Cal
     return run
 
 
-from .values import OPAQUE_POINTER  # noqa: E402  (kept with its one use)
-
-
 def _decode_from(name: str, target: int) -> Callable[[World, list[Arg]], Value]:
     """A session decoded from a BIO or a FILE: `d2i_SSL_SESSION(x, &p, len)` on bytes the
     model does not see (`x` is argument `target`: NULL, or `&s` to decode into `s`)."""
@@ -1016,3 +1021,14 @@ for _name, _cite in (
      "bp, s_id); crypto/asn1/a_d2i_fp.c ASN1_d2i_bio: d2i(x, &p, len) on what the BIO holds"),
 ):
     EFFECTS[_name] = Effect(_name, _decode_from(_name, 1), _cite, "owned")
+
+
+def fields_of_unknown_session(w: World, s: int) -> None:
+    """A new session object that comes from outside the model's view (a user function's
+    store or file, `model/contracts.py`): not cached, no handshake made it, and its key
+    and times are unknown, as for a decoded one."""
+    w.set(("cached", s), 0)
+    w.set(("lseq", s), 0)
+    w.set(("hostseq", s), 0)
+    _not_from_handshake(w, s)
+    _decoded_fields(w, s)

@@ -22,10 +22,6 @@ from typing import Callable
 
 from . import cache, refs
 from .objects import (
-    Holder,
-    cache_of,
-    handshake_of,
-    new_cb_of,
     CACHE_CLIENT,
     CACHE_NO_AUTO_CLEAR,
     CACHE_NO_INTERNAL_LOOKUP,
@@ -37,6 +33,10 @@ from .objects import (
     RECEIVED_SHUTDOWN,
     SENT_SHUTDOWN,
     SESSION,
+    Holder,
+    cache_of,
+    handshake_of,
+    new_cb_of,
     slot_of,
 )
 from .refcount import callback_site, reachable

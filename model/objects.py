@@ -49,6 +49,7 @@ HOLDER_KINDS = frozenset({
     "ssl-session-ctx",  # an `SSL`'s `session_ctx` reference
     "handshake",  # a server lookup's reference, until the handshake moves or drops it
     "new-cb",  # the library's reference for `new_session_cb` (ssl_lib.c L3764-3765)
+    "kept",  # a reference a declared function of the script keeps (`holds`, model/contracts.py)
 })
 SCRIPT = Holder("script")
 KILLED_BY_LIBRARY = -1
@@ -83,6 +84,11 @@ def handshake_of(ssl: int) -> Holder:
 
 def new_cb_of(ssl: int) -> Holder:
     return Holder("new-cb", ssl)
+
+
+def kept_by_function(o: int) -> Holder:
+    """The reference a function declared with `holds` keeps to `o` (model/contracts.py)."""
+    return Holder("kept", o)
 
 
 # ---- cells -------------------------------------------------------------------------------------

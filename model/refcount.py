@@ -68,6 +68,7 @@ _HOLDER_TEXT = {
     "ssl-session-ctx": "{} (its `session_ctx`)",
     "handshake": "{}'s handshake",
     "new-cb": "the library, for `new_session_cb` on {}",
+    "kept": "a function the script declared to hold {}",
 }
 assert set(_HOLDER_TEXT) == HOLDER_KINDS
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from sessref.language import ast
+from sessref.language import ast, cint
 from sessref.language.catalogue import CATALOGUE, REASONS, CatalogueError, _load, names
 from sessref.language.cheader import header_names, parse_errors
 from sessref.language.parser import parse
@@ -218,7 +218,9 @@ def test_generator_uses_every_call_the_catalogue_marks() -> None:
 def _verdict(text: str):
     program = parse(text, "t.sess")
     resolve(program)
-    return check(program, Options(timeout_ms=20_000))
+    v = check(program, Options(timeout_ms=20_000))
+    # what the report's notes say of each unmodelled call reached, after the reason's names
+    return replace(v, reason=v.reason + " " + " ".join(c.describe() for c in v.unmodelled))
 
 
 PRELUDE = "SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());\nSSL *ssl = SSL_new(ctx);\n"
@@ -272,8 +274,11 @@ def test_neutral_calls_cost_no_step() -> None:
 
 
 def test_neutral_calls_read_what_they_are_given() -> None:
-    v = _verdict(PRELUDE + "SSL_free(ssl);\nint e = SSL_get_error(ssl, 0);\nSSL_CTX_free(ctx);\n")
+    v = _verdict(PRELUDE + "SSL_free(ssl);\nprintf(\"%s\", SSL_get_version(ssl));\nSSL_CTX_free(ctx);\n")
     assert [cx.rule.name for cx in v.counterexamples] == ["use-after-free"]
+    # ... except the arguments a call does not always read (declared `untouched`)
+    v = _verdict(PRELUDE + "SSL_free(ssl);\nint e = SSL_get_error(ssl, 0);\nSSL_CTX_free(ctx);\n")
+    assert v.verdict == "safe"
     # ... and the session of an SSL, for the calls that read it (`s->session`)
     v = _verdict(PRELUDE + "SSL_SESSION *s = SSL_SESSION_new();\nSSL_set_session(ssl, s);\nSSL_SESSION_free(s);\n"
                  "SSL_SESSION_free(s);\nSSL_get_current_cipher(ssl);\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
@@ -308,3 +313,111 @@ def test_callbacks_of_neutral_registrations_must_be_inert() -> None:
     busy = "SSL_SESSION *kept;\nvoid info(SSL *s, int where, int ret) { kept = SSL_get1_session(s); }\n"
     v = _verdict(busy + PRELUDE + "SSL_CTX_set_info_callback(ctx, info);\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
     assert v.verdict == "unknown" and "callback `info`" in v.reason
+
+
+# ---- out-parameters: every pointer a modelled function takes is read, written or declared ---
+
+
+class _Probe:
+    """Runs one modelled effect on a context, an SSL and a session (with an id and a cipher)
+    and records which arguments it looks at and which `&x` cells it writes."""
+
+    def __init__(self, choices: bool = False) -> None:
+        from sessref.concrete import ConcreteBackend, Oracle
+        from sessref.execute import Site
+        from sessref.model.values import METHOD_ANY, OPAQUE_POINTER, string
+        from sessref.model.world import Arg
+
+        self.backend = ConcreteBackend(Oracle({}, default_bool=choices))  # choices: every `w.choose` taken
+        self.state = self.backend.initial()
+        self.site = self.backend.sites.intern(Site(ast.Span("probe", 1, 1, 1, 1), (), "probe"))
+        from sessref.model import api
+
+        self.api = api
+        self.step(api.start, [])
+        ctx = self.step(EFFECTS["SSL_CTX_new"].run, [Arg(METHOD_ANY, "method")])
+        ssl = self.step(EFFECTS["SSL_new"].run, [Arg(ctx, "ctx")])
+        s = self.step(EFFECTS["SSL_SESSION_new"].run, [])
+        self.step(EFFECTS["SSL_SESSION_set1_id"].run, [Arg(s, "s"), Arg(string(0), '"id"'), Arg(2, "2")])
+        self.step(EFFECTS["SSL_SESSION_set_cipher"].run, [Arg(s, "s"), Arg(OPAQUE_POINTER, "cipher")])
+        self.objects = {"SSL_SESSION": s, "SSL": ssl, "SSL_CTX": ctx}
+
+    def step(self, fn, args):
+        state, value = self.backend.step(self.state, fn, args, self.site, [])
+        assert state is not None
+        self.state = state
+        return value
+
+    def run(self, name: str) -> tuple[set[int], set[int]]:
+        from sessref.model.values import OPAQUE_POINTER, function_pointer, string
+        from sessref.model.world import Arg
+
+        e = CATALOGUE[name]
+        looked: set[int] = set()
+
+        class Recorded(Arg):
+            def __getattribute__(self, attr: str):
+                if attr in ("value", "address_of"):
+                    looked.add(object.__getattribute__(self, "index"))
+                return object.__getattribute__(self, attr)
+
+        def arg(i: int, value, text: str, address_of=None) -> Arg:
+            a = Recorded(value, text, None, address_of)
+            object.__setattr__(a, "index", i)
+            return a
+
+        args, cells = [], {}
+        for i, (t, pname) in enumerate(e.prototype.params):
+            if t.pointers == 1 and t.base in OBJECTS:
+                args.append(arg(i, self.objects[t.base], pname))
+            elif t.pointers == 2 or (t.pointers == 1 and not t.const and t.base not in
+                                     ("char", "void", "BIO", "FILE", "X509", "SSL_CIPHER", "SSL_METHOD", "unsigned char")):
+                cell = ("var", "probe", pname, i)  # `&x`: an out-parameter (or d2i's `&s`, i2d's `&p`)
+                before = 0 if t.base in OBJECTS else 987654 if t.pointers == 1 else string(77)  # sentinels
+                self.state.cells[cell] = before
+                cells[i] = (cell, before)
+                args.append(arg(i, 1, f"&{pname}", cell))
+            elif t.pointers:
+                value = string(0) if t.base == "char" else function_pointer(0) if i in e.prototype.function_params else OPAQUE_POINTER
+                args.append(arg(i, value, pname))
+            else:
+                args.append(arg(i, 0x0303 if "version" in pname else 3, pname))
+        state, _ = self.backend.step(self.state, EFFECTS[e.effect_name].run, args, self.site, [])
+        assert state is not None, f"{name} crashed on valid arguments"
+        written = {i for i, (cell, before) in cells.items() if state.cells.get(cell) != before}
+        return looked, written
+
+
+def test_every_pointer_parameter_of_a_modelled_function_is_read_written_or_declared_untouched() -> None:
+    problems = []
+    for name, e in sorted(CATALOGUE.items()):
+        pointers = [i for i, (t, _) in enumerate(e.prototype.params) if t.pointers]
+        if not e.modelled or not pointers:
+            continue
+        looked, written = _Probe().run(name)
+        more_looked, more_written = _Probe(choices=True).run(name)  # the other outcome of each choice
+        looked, written = looked | more_looked, written | more_written
+        for i in pointers:
+            t, pname = e.prototype.params[i]
+            # An out-parameter (`unsigned int *len`, `const unsigned char **out`) must be
+            # written; any other pointer (an object, a buffer, a callback) read.
+            out = t.pointers == 2 or (t.pointers == 1 and not t.const and cint.int_type(t.base) is not None)
+            used = i in written if out else (i in looked or i in written)
+            if not used and pname not in e.untouched:
+                problems.append(f"{name}: `{pname}` is not {'written' if out else 'read or written'} by the effect: "
+                                "declare it `untouched` (with why) or model it")
+            if used and pname in e.untouched:
+                problems.append(f"{name}: `{pname}` is declared untouched, but the effect uses it")
+        assert set(e.untouched) <= {p for _, p in e.prototype.params}, name
+    assert not problems, "\n".join(problems)
+
+
+def test_out_parameters_are_written() -> None:
+    # The calls the issue names write their out-parameters (a false "safe" otherwise).
+    for name, out in (("SSL_SESSION_get_id", "len"), ("SSL_SESSION_get0_id_context", "len"),
+                      ("SSL_SESSION_get0_alpn_selected", "alpn"), ("SSL_SESSION_get0_alpn_selected", "len"),
+                      ("SSL_SESSION_get0_ticket", "tick"), ("i2d_SSL_SESSION", "pp"), ("d2i_SSL_SESSION", "a")):
+        e = CATALOGUE[name]
+        index = next(i for i, (_, p) in enumerate(e.prototype.params) if p == out)
+        _, written = _Probe(choices=True).run(name)  # d2i: decoding succeeds
+        assert index in written, f"{name} does not write `{out}`"

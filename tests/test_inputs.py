@@ -185,7 +185,7 @@ def test_a_picture_that_cannot_be_written_at_the_end(tmp_path: Path, capsys, mon
 # ---- options --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1", "0", "0.0", "abc", "1e400", "1e9"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1", "0", "0.0", "abc", "1e400", "1e9", "1e-300"])
 def test_bad_timeouts_are_usage_errors(tmp_path: Path, capsys, value: str) -> None:
     (tmp_path / "ok.sess").write_text(SAFE)
     code, out, err = check(capsys, str(tmp_path / "ok.sess"), "--timeout", value)
@@ -396,3 +396,11 @@ def test_a_deep_chain_of_calls_is_a_located_error(tmp_path: Path, capsys) -> Non
     no_crash(out, err)
     assert code == 2 and "calls nest more than 64 deep: `f64` calls `f63`" in out
     assert f"--> {script}:65:25" in out and "^^^^^^" in out
+
+
+def test_version(capsys) -> None:
+    from sessref import __version__
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"sessref {__version__}"

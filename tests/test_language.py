@@ -32,7 +32,6 @@ from sessref.language.ast import (
     While,
 )
 from sessref.language.errors import (
-
     ParseError,
     ResolveError,
     SessrefError,
@@ -459,9 +458,9 @@ error: unknown function `SSL_SESION_free`
  --> specs/x.sess:3:1
   |
 3 | SSL_SESION_free(s);
-  | ^^^^^^^^^^^^^^^ not a known OpenSSL call
+  | ^^^^^^^^^^^^^^^ not an OpenSSL function sessref knows
   |
-  = help: did you mean `SSL_SESSION_free`?
+  = help: did you mean `SSL_SESSION_free`? `sessref functions` lists the OpenSSL and C functions it knows; a function of your own program needs another name or a declaration
 """
 
 
@@ -516,7 +515,7 @@ RESOLVE_ERRORS = [
     ("void ctx(void) {}", 4, 6, ResolveError),
     ("int f(void) { return 0; }\nint f(void) { return 1; }", 5, 5, ResolveError),
     ("if (*) int q = 3;", 4, 8, ResolveError),
-    ("int q = helperx(1);", 4, 9, ResolveError),
+    ("int q = helperx(s);", 4, 9, ResolveError),  # an undeclared helper given a session
     ("n = 1;\nint n;", 4, 1, ResolveError),  # top-level use before declaration
     ("{ int b; }\nb = 1;", 5, 1, ResolveError),  # block-local names end at `}`
     ("ctx(1);", 4, 1, ResolveError),  # a variable is not a function
@@ -554,7 +553,7 @@ def test_arity_names_expected_and_given() -> None:
 
 def test_did_you_mean() -> None:
     assert "SSL_SESSION_free" in (failure(PRELUDE + "SSL_SESION_free(s);").help or "")
-    assert "ssl_session_free" not in (failure(PRELUDE + "ssl_session_free(s);").help or "x")
+    assert "did you mean `ssl_session_free`" not in (failure(PRELUDE + "ssl_session_free(s);").help or "x")
     assert "SSL_SESSION_free" in (failure(PRELUDE + "ssl_session_free(s);").help or "")
     script = PRELUDE + "int helper(SSL *c) { return 1; }\nhelpr(ssl);"
     assert "`helper`" in (failure(script).help or "")

@@ -24,7 +24,7 @@ LAYERS = [
     {"refs"},
     {"handshake"},
     {"api"},
-    {"entry"},
+    {"entry", "contracts"},  # contracts: what a declared function without a body does
 ]
 
 

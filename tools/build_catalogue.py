@@ -468,7 +468,7 @@ def main() -> int:
             known[n] = cheader.prototype(entry["prototype"], callback_types)
         except (KeyError, ValueError):
             pass
-    for n, (header, hn) in names.items():
+    for n, (_header, hn) in names.items():
         if hn.kind == "function" and n not in known:
             known[n] = cheader.prototype(hn.text, callback_types)
     # Macros may expand to other macros: infer until nothing more can be.

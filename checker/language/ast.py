@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-from typing import Union
+from typing import Any, Union
 
 
 @dataclass(frozen=True)
@@ -262,6 +261,32 @@ class FuncDef:
 
 
 @dataclass(frozen=True)
+class Contract:
+    """What a function without a body does with what it is given, as its declaration says
+    (`void keep(SSL_SESSION *s); /* sessref: holds(s) */`), in the spirit of Clang's
+    `ownership_holds/takes/returns`: for each tracked parameter `borrows` (reads it, keeps
+    nothing), `holds` (keeps a reference of its own) or `takes` (releases one reference);
+    for a tracked result `owned` (a new reference the caller releases, or NULL) or
+    `borrowed` (a pointer without a reference, or NULL)."""
+
+    params: tuple[str, ...]  # per parameter: "borrows", "holds", "takes", or "" (untracked)
+    returns: str = ""  # "owned", "borrowed", or "" (not a tracked result)
+    span: Span | None = None  # where the annotation is written
+
+
+@dataclass(frozen=True)
+class FuncDecl:
+    """A prototype without a body (`int log_line(const char *s);`) and its contract."""
+
+    ret: CType
+    name: str
+    params: tuple[Param, ...]
+    contract: Contract
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
 class Program:
     """A whole script. `items` keeps top-level declarations, statements and functions in order;
     top-level declarations are globals, top-level statements are the script body."""
@@ -274,6 +299,8 @@ class Program:
     notes: tuple[str, ...] = field(default=(), compare=False, hash=False)
     # Other files whose spans the program holds (`#include "tls.c"`): (file, its text).
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False, hash=False)
+    # Functions declared without a body, with their contracts (`FuncDecl`), by name.
+    declarations: dict[str, "FuncDecl"] = field(default_factory=dict, compare=False, hash=False)
     # C input: where the file's own text ends in `source` (what follows is sessref's: macro
     # expansions, entry contexts), and how an edited text of the file is read again with
     # the same options (a verified fix re-checks the patched file).

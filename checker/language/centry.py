@@ -123,7 +123,8 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
     if idle:
         notes.append(f"{len(idle)} function(s) reach no session, `SSL` or context (no OpenSSL call, no storage "
                      "of those types): nothing in them to check: " + ", ".join(f"`{n}`" for n in idle))
-    program = ast.Program(unit.file, source, tuple(items), dict(unit.functions), tuple(notes + unit.notes))
+    program = ast.Program(unit.file, source, tuple(items), dict(unit.functions), tuple(notes + unit.notes),
+                          declarations=dict(unit.declarations))
     return program, entries
 
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from . import ast
-from .errors import ParseError
 from .catalogue import entry as catalogue_entry
+from .errors import ParseError
 from .prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES, PROTOTYPES
 
 OBJECTS = frozenset(OBJECT_TYPES)
@@ -137,6 +137,7 @@ class CUnit:
     notes: list[str]
     synthetic: list[str]  # text appended to `source` (macro expansions, the entry context)
     lowerer: object = None  # lowers the entry context (`synthetic_block`)
+    declarations: dict[str, ast.FuncDecl] = field(default_factory=dict)  # prototypes with a contract
 
 
 # ---- positions ----------------------------------------------------------------------
@@ -290,6 +291,8 @@ class _Lowerer:
         self.cell_alias: dict[str, str] = {}  # `__cell_N` in an entry context -> a cell's name
         self.broken_nodes: dict[str, object] = {}  # functions tree-sitter could not parse
         self.pp_vars: dict[str, str] = {}  # an unknown `#if` condition's text -> its variable
+        self.prototype_nodes: list = []  # (declaration, declarator) of prototypes with a `sessref:` comment
+        self.declarations: dict[str, ast.FuncDecl] = {}  # their contracts (README "Functions without a body")
 
     # -- errors --
 
@@ -311,6 +314,8 @@ class _Lowerer:
         for name, bad in self.broken:
             self.unparsed(name, bad)
         self.infer()
+        for node, d in self.prototype_nodes:
+            self.contract(node, d)
         for name, node in self.function_nodes.items():
             self.info[name].annotations = self.annotations(node)
         self.find_callbacks()
@@ -339,7 +344,8 @@ class _Lowerer:
         for node, decl_nodes in self.global_nodes:
             for d in decl_nodes:
                 self.global_decl(node, d)
-        unit = CUnit(self.file, self.source, functions, self.info, self.cells, self.globals, self.notes, self.synthetic)
+        unit = CUnit(self.file, self.source, functions, self.info, self.cells, self.globals, self.notes, self.synthetic,
+                     declarations=self.declarations)
         unit.lowerer = self
         return unit
 
@@ -451,6 +457,8 @@ class _Lowerer:
                 base = self.base_type(node)
                 decls = [d for d in node.children_by_field_name("declarator")
                          if self.innermost(d).type != "function_declarator"]
+                self.prototype_nodes += [(node, d) for d in node.children_by_field_name("declarator")
+                                         if self.innermost(d).type == "function_declarator" and self.contract_text(node)]
                 for d in decls:
                     name = self.declarator_name(d)
                     if name:
@@ -998,6 +1006,43 @@ class _Lowerer:
                     elif len(words) >= 2:
                         out[" ".join(words[:-1])] = words[-1]
         return out
+
+    def contract_text(self, node) -> tuple[str, object] | None:
+        """The `sessref:` comment of a prototype: right after it on its line, or on the line before."""
+        for sibling, same_line in ((node.next_sibling, True), (node.prev_sibling, False)):
+            if sibling is None or sibling.type != "comment":
+                continue
+            if same_line and sibling.start_point[0] != node.end_point[0]:
+                continue
+            if not same_line and sibling.end_point[0] != node.start_point[0] - 1:
+                continue
+            m = re.search(r"sessref:\s*(.*?)\s*(?:\*/|$)", _text(sibling))
+            if m:
+                return m.group(1), sibling
+        return None
+
+    def contract(self, node, d) -> None:
+        """A prototype with a contract: calls of it follow the contract (model/contracts.py)."""
+        from .parser import parse_contract
+
+        name = self.declarator_name(d)
+        found = self.contract_text(node)
+        if not name or found is None or name in self.function_nodes:
+            return
+        text, comment = found
+        fd = self.innermost(d)
+        params: list[ast.Param] = []
+        for i, p in enumerate(n for n in fd.child_by_field_name("parameters").named_children
+                              if n.type == "parameter_declaration"):
+            pd = p.child_by_field_name("declarator")
+            t = self.declared(self.base_type(p), pd) if pd is not None else self.base_type(p)
+            if t == ("void", 0) and pd is None:
+                continue
+            params.append(ast.Param(self.ctype(t), (self.declarator_name(pd) if pd is not None else None) or f"arg{i + 1}",
+                                    self.span(p)))
+        ret = self.ctype(self.declared(self.base_type(node), d))
+        contract = parse_contract(text, tuple(params), ret, self.span(comment), name)
+        self.declarations[name] = ast.FuncDecl(ret, name, tuple(params), contract, self.span(node), self.span(node))
 
     def find_callbacks(self) -> None:
         """Registered callbacks (`SSL_CTX_sess_set_new_cb(ctx, f)`), annotated ones, and
@@ -1930,6 +1975,14 @@ class _Lowerer:
         written = [a for a in args if isinstance(a, ast.AddrOf) and not self.is_tracked_expr(a.target)]
         args = [ast.Unknown((), a.span) if isinstance(a, ast.AddrOf) else a for a in args]
         shown = name or _text(fn)[:40]
+        if status == "unknown" and name in self.declarations:  # its declared contract decides
+            decl = self.declarations[name]
+            fitted = []
+            for a, param in zip(args, decl.params):
+                want = (param.ctype.base, param.ctype.pointers)
+                fitted.append(self.fit(a, want) if param.ctype.base in OBJECTS else a)
+            self.cur.uses_sessions = self.cur.uses_sessions or bool(tracked) or bool(decl.contract.returns)
+            return ast.Call(name, tuple(fitted), sp, self.span(fn))
         if status == "unknown" and name:
             done = self.helper_contract(name, tracked, args, written, sp, self.span(fn), pre)
             if done is not None:

@@ -286,7 +286,7 @@ def _from_declaration(decl, callback_types: frozenset[str], text: str) -> Protot
     functions: list[int] = []
     variadic = False
     plist = d.child_by_field_name("parameters")
-    for i, p in enumerate(plist.named_children):
+    for p in plist.named_children:
         if p.type == "variadic_parameter":
             variadic = True
             continue

@@ -76,14 +76,15 @@ def load_with_includes(path: str, source: str, modelled: frozenset[str]) -> tupl
         cells.update(unit.cells)
     stubs = [_signature(f, unit.info[f.name].kind if f.name in unit.info else "plain")
              for unit in units for f in unit.functions.values()]
-    to_resolve = ast.Program(path, source, (*stubs, *script.items), {**{s.name: s for s in stubs}, **script.functions})
+    to_resolve = ast.Program(path, source, (*stubs, *script.items), {**{s.name: s for s in stubs}, **script.functions},
+                             declarations=script.declarations)
     decls = [ast.VarDecl(ctype, name, None, ast.Span(path, 1, 1, 1, 1), ast.Span(path, 1, 1, 1, 1))
              for name, ctype in cells.items()]
     notes = tuple(n for unit in units for n in unit.notes)
     decls += [d for unit in units for d in unit.globals]
     program = ast.Program(path, full, (*decls, *c_functions.values(), *script.items),
                           {**c_functions, **script.functions}, notes,
-                          tuple((unit.file, unit.source) for unit in units))
+                          tuple((unit.file, unit.source) for unit in units), declarations=script.declarations)
     return program, to_resolve
 
 

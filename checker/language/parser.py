@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -32,11 +33,13 @@ from .ast import (
     Call,
     Cast,
     Continue,
+    Contract,
     CType,
     Deref,
     Expr,
     ExprStmt,
     For,
+    FuncDecl,
     FuncDef,
     If,
     IntLit,
@@ -117,10 +120,82 @@ def parse(source: str, file: str) -> Program:
             err.source = source
         raise
     functions: dict[str, FuncDef] = {}
+    declarations: dict[str, FuncDecl] = {}
     for item in items:
         if isinstance(item, FuncDef):
             functions.setdefault(item.name, item)
-    return Program(file, source, tuple(items), functions)
+        elif isinstance(item, FuncDecl):
+            try:
+                declarations.setdefault(item.name, _with_contract(item, source, file))
+            except ParseError as err:
+                err.source = source
+                raise
+    return Program(file, source, tuple(i for i in items if not isinstance(i, FuncDecl)), functions,
+                   declarations=declarations)
+
+
+CONTRACT = re.compile(r"(?://|/\*)\s*sessref:\s*(.*?)\s*(?:\*/|$)")
+_ROLE = re.compile(r"(borrows|holds|takes)\s*\(\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*\)")
+_RETURNS = re.compile(r"returns\s+(owned|borrowed)\b")
+_TRACKED = ("SSL_SESSION", "SSL", "SSL_CTX")
+
+
+def parse_contract(text: str, params: tuple[Param, ...], ret: CType, where: Span, name: str) -> Contract:
+    """`holds(s), borrows(ssl), returns owned`: each tracked parameter's role and the result's.
+    Every tracked parameter needs a role, and a tracked result `returns owned|borrowed`."""
+    roles = {p.name: "" for p in params}
+    returns = ""
+    rest = text
+    for m in _ROLE.finditer(text):
+        for pname in re.split(r"\s*,\s*", m.group(2)):
+            if pname not in roles:
+                raise ParseError(f"`{name}` has no parameter `{pname}`", where, label="in this contract",
+                                 help="name the parameters as the prototype does")
+            roles[pname] = m.group(1)
+        rest = rest.replace(m.group(0), "", 1)
+    m = _RETURNS.search(text)
+    if m:
+        returns = m.group(1)
+        rest = rest.replace(m.group(0), "", 1)
+    if rest.strip(" ,;"):
+        raise ParseError(f"`{rest.strip(' ,;')}` is not part of a contract", where, label="in this contract",
+                         help="write `borrows(p)`, `holds(p)`, `takes(p)` for each session, SSL or SSL_CTX parameter, "
+                              "and `returns owned` or `returns borrowed` for such a result, separated by commas")
+    for p in params:
+        tracked = p.ctype.pointers == 1 and p.ctype.base in _TRACKED
+        if tracked and not roles[p.name]:
+            raise ParseError(f"the contract of `{name}` does not say what it does with `{p.name}`", where,
+                             label=f"`{p.name}` is an `{p.ctype}`",
+                             help=f"add `borrows({p.name})` (it only reads it), `holds({p.name})` (it keeps a reference "
+                                  f"of its own) or `takes({p.name})` (it releases one)")
+        if roles[p.name] and not tracked:
+            raise ParseError(f"`{p.name}` is not a session, SSL or SSL_CTX: it has no role in a contract", where,
+                             label=f"`{p.name}` is `{p.ctype}`")
+    tracked_result = ret.pointers == 1 and ret.base in _TRACKED
+    if tracked_result and not returns:
+        raise ParseError(f"the contract of `{name}` does not say what its `{ret}` result is", where,
+                         label="a tracked result", help="add `returns owned` (a new reference, or NULL) or "
+                         "`returns borrowed` (a pointer without a reference, or NULL)")
+    if returns and not tracked_result:
+        raise ParseError(f"`{name}` returns `{ret}`, not a session, SSL or SSL_CTX", where, label="remove `returns`")
+    if returns and ret.base != "SSL_SESSION":
+        raise ParseError(f"only an `SSL_SESSION *` result can have a contract yet (`{name}` returns `{ret}`)", where,
+                         label="not supported")
+    return Contract(tuple(roles[p.name] for p in params), returns, where)
+
+
+def _with_contract(decl: FuncDecl, source: str, file: str) -> FuncDecl:
+    """The declaration with the contract its `sessref:` comment states (on its last line, or
+    the line before its first): none when no parameter or result is tracked."""
+    lines = source.split("\n")
+    for line_no in (decl.span.end_line, decl.span.line - 1):
+        if 1 <= line_no <= len(lines):
+            m = CONTRACT.search(lines[line_no - 1])
+            if m:
+                base = sum(len(x) + 1 for x in lines[: line_no - 1])
+                where = Span(file, line_no, m.start() + 1, line_no, m.end() + 1, base + m.start(), base + m.end())
+                return replace(decl, contract=parse_contract(m.group(1), decl.params, decl.ret, where, decl.name))
+    return replace(decl, contract=parse_contract("", decl.params, decl.ret, decl.name_span, decl.name))
 
 
 def parse_file(path: str | Path) -> Program:
@@ -464,6 +539,11 @@ class _Builder:
     def on_function(self, c: list[Any]) -> FuncDef:
         ret, name, params, body = c[0], c[1], c[3] if len(c) == 6 else (), c[-1]
         return FuncDef(ret.value, str(name), params, body, self.whole(c), self.token_span(name))
+
+    def on_function_declaration(self, c: list[Any]) -> FuncDecl:
+        ret, name = c[0], c[1]
+        params = c[3] if len(c) == 6 else ()
+        return FuncDecl(ret.value, str(name), params, Contract(()), self.whole(c), self.token_span(name))
 
     def on_parameter_list(self, c: list[Any]) -> tuple[Param, ...]:
         return tuple(p for p in c if isinstance(p, Param))

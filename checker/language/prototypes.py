@@ -11,7 +11,6 @@ from . import cint
 from .catalogue import CATALOGUE
 from .cheader import Prototype, prototype
 
-
 # Every function and function-like macro sessref knows, with its prototype as in the 3.0
 # headers: the catalogue's (`catalogue.toml`). A parameter that takes a function is `void *`.
 PROTOTYPES: dict[str, Prototype] = {name: e.prototype for name, e in CATALOGUE.items()}

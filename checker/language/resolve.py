@@ -8,6 +8,7 @@ uses (`TypeInfo`, `fits`, `const_value`) is public for other passes that want it
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
@@ -221,6 +222,7 @@ class _Resolver:
             builtins.names[name] = _Symbol(name, ctype, "builtin")
         self.globals = _Scope(builtins)
         self.scope = self.globals
+        self.declarations = program.declarations
         self.function: FuncDef | None = None  # the function being resolved
         self.loops = 0
         self.counters: set[int] = set()  # ids of the symbols of enclosing for-loop counters
@@ -238,6 +240,8 @@ class _Resolver:
             if isinstance(item, VarDecl) and item.name not in self.globals.names:
                 self.globals.names[item.name] = _Symbol(item.name, item.ctype, "variable",
                                                         item.name_span, declared=False)
+        for decl in self.declarations.values():
+            self.declaration(decl)
         has_main = "main" in self.functions
         for item in self.program.items:
             if isinstance(item, FuncDef):
@@ -260,6 +264,21 @@ class _Resolver:
                     "an OpenSSL constant" if name in CONSTANTS else "predefined")
             raise self.error(f"`{name}` is {what}", span, label="this name is taken",
                              help="choose another name")
+
+    def declaration(self, d) -> None:
+        """A function declared without a body: a new name, plain parameter types."""
+        if d.name in PROTOTYPES:
+            raise self.error(f"`{d.name}` is an OpenSSL or C library function sessref knows", d.name_span,
+                             label="declared here", help=f"remove the declaration: `sessref functions {d.name}` "
+                             "says what a call of it does")
+        self.check_name_free(d.name, d.name_span)
+        if d.name in self.functions:
+            raise self.error(f"`{d.name}` is declared without a body and also defined", d.name_span,
+                             label="declared here",
+                             notes=(f"it is defined at {_where(self.functions[d.name].name_span)}",),
+                             help="remove the declaration: the definition is what runs")
+        for param in d.params:
+            self.check_type(param.ctype, param.span, "a parameter")
 
     def function_def(self, f: FuncDef) -> None:
         first = self.functions[f.name]
@@ -640,10 +659,11 @@ class _Resolver:
             # verdict (its paths are unknown) is the executor's business.
             proto = PROTOTYPES[name]
             params, variadic, ret = tuple(c for c, _ in proto.params), proto.variadic, proto.ret
+        elif name in self.declarations:
+            d = self.declarations[name]
+            params, variadic, ret = tuple(p.ctype for p in d.params), False, d.ret
         else:
-            raise self.error(f"unknown function `{name}`", e.func_span,
-                             label="not a known OpenSSL call",
-                             help=_did_you_mean(name, [*PROTOTYPES, *self.functions]))
+            return self.undeclared_call(e)
         given, wanted = len(e.args), len(params)
         if given < wanted or (given > wanted and not variadic):
             least = "at least " if variadic else ""
@@ -670,6 +690,36 @@ class _Resolver:
         if name in CALLBACK_SIGNATURES:
             self.callback_argument(name, e.args[1])
         return type_info(ret)
+
+    def undeclared_call(self, e: Call) -> TypeInfo:
+        """A function that is neither the script's, nor declared, nor one sessref knows: a
+        helper of the user's program. Given no session, SSL or SSL_CTX it is assumed neutral
+        (the report says so) and returns an unknown integer; given one, what it does with it
+        must be declared. A name that looks like OpenSSL's but is not in the catalogue is a
+        typo, or a function sessref does not know: an error either way."""
+        if OPENSSL_NAME.match(e.func):
+            guess = _did_you_mean(e.func, [*PROTOTYPES, *self.functions, *self.declarations])
+            raise self.error(f"unknown function `{e.func}`", e.func_span, label="not an OpenSSL function sessref knows",
+                             help=(f"{guess} " if guess else "") + "`sessref functions` lists the OpenSSL and C functions "
+                             "it knows; a function of your own program needs another name or a declaration")
+        for arg in e.args:
+            t = self.expr(arg)
+            if t.kind == "void":
+                self.as_value(t, arg)
+            ctype = t.ctype if t.kind == "pointer" else None
+            if ctype is not None and ctype.base in TRACKED and ctype.pointers in (1, 2):
+                what = _text_of(self.program.source, arg.span)
+                guess = _did_you_mean(e.func, [*PROTOTYPES, *self.functions, *self.declarations])
+                params = ", ".join(_param_text(self.expr(a), a, i, self.program.source) for i, a in enumerate(e.args))
+                raise self.error(
+                    f"unknown function `{e.func}`", e.func_span,
+                    label=f"not a function sessref knows, and it is given `{what}`, {_a(ctype.base)}",
+                    help=(f"{guess} " if guess else "") + f"If `{e.func}` is your program's, declare what it does "
+                         f"with `{what}`, e.g. "
+                         f"`int {e.func}({params}); /* sessref: borrows({_name_of(arg)}) */` (borrows: only reads it; "
+                         "holds: keeps a reference of its own; takes: releases one); `sessref functions` lists the "
+                         "OpenSSL and C functions it knows")
+        return TypeInfo("scalar", CType("long"))
 
     def callback_argument(self, registration: str, arg: Expr) -> None:
         """The function given to `SSL_CTX_sess_set_*_cb` has the callback's signature."""
@@ -748,6 +798,48 @@ class _Resolver:
 
 
 MAX_CALL_DEPTH = 64
+
+
+TRACKED = ("SSL_SESSION", "SSL", "SSL_CTX")
+# Prefixes of OpenSSL's names: an unknown function named so is not a helper of the user's.
+OPENSSL_NAME = re.compile(r"(SSL|TLS|DTLS|d2i|i2d|OPENSSL|OSSL|BIO|ERR|X509|EVP|PEM|CRYPTO|ASN1|RAND|OBJ|BN|RSA|"
+                          r"EC|DH|DSA|HMAC|CONF|ENGINE|PKCS\d*|sk|lh)_")
+
+
+def _a(base: str) -> str:
+    return f"an `{base}`" if base[0] in "AEIOUS" else f"a `{base}`"
+
+
+def _text_of(source: str, span: Span) -> str:
+    return source[span.start:span.end] if 0 <= span.start < span.end <= len(source) else "it"
+
+
+def _name_of(arg: Expr) -> str:
+    if isinstance(arg, Name):
+        return arg.id
+    if isinstance(arg, AddrOf):
+        return arg.target.id
+    return "p"
+
+
+def _param_text(t: TypeInfo, arg: Expr, i: int, source: str) -> str:
+    ctype = t.ctype if t.kind == "pointer" and t.ctype is not None else CType("int")
+    name = _name_of(arg) if isinstance(arg, (Name, AddrOf)) else f"p{i + 1}"
+    text = str(ctype)
+    return f"{text}{name}" if text.endswith("*") else f"{text} {name}"
+
+
+def undeclared_calls(program: Program) -> list[tuple[str, Span]]:
+    """The calls of helpers the script neither defines, declares nor sessref knows (each
+    assumed neutral: `resolve` refused those given a tracked object), first call each."""
+    from .ast import walk
+
+    known = set(program.functions) | set(program.declarations) | set(PROTOTYPES)
+    seen: dict[str, Span] = {}
+    for node in walk(program.items):
+        if isinstance(node, Call) and node.func not in known:
+            seen.setdefault(node.func, node.func_span)
+    return list(seen.items())
 
 
 def _comparable(a: TypeInfo, b: TypeInfo) -> bool:
