@@ -291,6 +291,8 @@ def _describe(label: Any) -> str:
 
 def _kinds(parts: tuple) -> dict[str, int]:
     counts: dict[str, int] = {}
+    if parts and parts[0] == "opaque":  # a state the check cannot compare has no parts
+        return counts
     for label, _ in parts:
         if isinstance(label, tuple) and len(label) == 3 and label[0] == "object" and label[2] == "st":
             counts[label[1][0]] = counts.get(label[1][0], 0) + 1

@@ -564,3 +564,22 @@ def test_new_session_cb_context_uses_the_files_cache_mode(tmp_path: Path) -> Non
     )
     assert _check(tmp_path, text % "SSL_SESS_CACHE_NO_INTERNAL").verdict == "safe"
     assert (3, "cache-corruption") in _rules(_check(tmp_path, text % "SSL_SESS_CACHE_NO_AUTO_CLEAR"))
+
+
+def test_loop_over_a_session_id_with_an_opaque_state(tmp_path: Path) -> None:
+    # Cyrus's and FreeRADIUS's callbacks hex-encode the session id in a loop: the loop's
+    # state holds a value the closure check cannot compare (was an internal error in its
+    # explanation of why the loop stays bounded)
+    report = _check(tmp_path, (
+        "static int on_new(SSL *ssl, SSL_SESSION *sess) {\n"
+        "    unsigned int len;\n"
+        "    int i;\n"
+        "    char hex[65];\n"
+        "    const unsigned char *id = SSL_SESSION_get_id(sess, &len);\n"
+        "    for (i = 0; i < (int)len; i++)\n"
+        "        sprintf(hex + 2 * i, \"%02X\", id[i]);\n"
+        "    store_hex(hex);\n"
+        "    return 0;\n"
+        "}\n"
+    ))
+    assert report.verdict == "safe"
