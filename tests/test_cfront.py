@@ -205,10 +205,15 @@ def test_callback_by_signature_and_registration(tmp_path: Path) -> None:
 
 def test_recursion_is_an_error_with_location(tmp_path: Path, capsys) -> None:
     path = tmp_path / "r.c"
-    path.write_text("void f(int n) { if (n) g(n - 1); }\nvoid g(int n) { f(n); }\n")
+    path.write_text("void f(SSL *s, int n) { if (n) g(s, n - 1); }\nvoid g(SSL *s, int n) { SSL_SESSION_free(SSL_get1_session(s)); f(s, n); }\n")
     assert main(["check", str(path)]) == 2
     out = capsys.readouterr().out
-    assert "recursion is not supported" in out and "r.c:2:17" in out
+    assert "recursion is not supported" in out and "r.c:2:" in out
+    # a recursion that reaches no session is cut at the call that closes it, with a note
+    path.write_text("int depth(const char *p) { return *p ? 1 + depth(p + 1) : 0; }\n"
+                    "void h(SSL *s, const char *name) { if (depth(name) < 8) SSL_SESSION_free(SSL_get1_session(s)); }\n")
+    assert main(["check", str(path)]) == 0
+    assert "`depth` calls `depth` recursively (line 1): that call is assumed neutral" in capsys.readouterr().out
 
 
 def test_unparsable_c_is_an_error_with_a_caret(tmp_path: Path, capsys) -> None:
