@@ -643,7 +643,12 @@ class Executor:
             cell, _ = self._lookup(e.id, frame, e.span)
             return state, state.cells.get(cell, NULL)
         if isinstance(e, ast.Call):
-            return self._call(e, state, frame)
+            state, value = self._call(e, state, frame)
+            if value is None and state is not None:
+                # A `void` call has no value; a script cannot use one (the resolver says so),
+                # but C the front end read with errors can (`-> f(x);` read as `-(f(x))`).
+                value = 0
+            return state, value
         if isinstance(e, ast.Unary):
             state, v = self._expr(e.operand, state, frame)
             if state is None or e.op == "!":
