@@ -106,6 +106,9 @@ class FileReport:
     notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
     sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
     fixes_skipped: int = 0  # findings the fix search ran out of time for (`fixes.search_fixes`)
+    closed_after: int = 0  # loops proved for all iterations: their states repeat after this many
+    closed_loops: int = 0  # how many loop statements were proved so
+    bounded_why: tuple[str, ...] = ()  # why the loops that reached their bound did not close
 
     @property
     def errors(self) -> tuple[ReportedFinding, ...]:
@@ -170,7 +173,9 @@ def build_report(
             outcome, reason = "unknown", unmodelled_reason(verdict.unmodelled)
     notes = (*program.notes, *(f"{c.describe()}; paths through it were not checked past it" for c in verdict.unmodelled))
     return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, reason, findings,
-                      notes=notes, sources=program.sources, fixes_skipped=fixes_skipped)
+                      notes=notes, sources=program.sources, fixes_skipped=fixes_skipped,
+                      closed_after=verdict.closed_after, closed_loops=verdict.closed_loops,
+                      bounded_why=verdict.bounded_why)
 
 
 class _Names:

@@ -440,6 +440,8 @@ class _Translator:
                 if isinstance(a, ast.AddrOf) and i < len(params) and params[i][0].pointers >= 2
                 and params[i][0].base not in OBJECT_TYPES else self.expr(a)
                 for i, a in enumerate(c.args)]
+        if entry.repro == "verify":  # the runtime's peer has no trusted certificate: see sr_verify
+            args = [*args[:2], f"(sr_script_verify_cb = (int (*)(int, X509_STORE_CTX *))({args[2]}), sr_verify)"]
         crash = self._crashes(c)
         # Arguments that call something are evaluated first, left to right, as the path has
         # their results (C leaves the order open; GCC goes right to left), and before a crash
@@ -506,14 +508,14 @@ class _Translator:
 
     def _neutral_call(self, c: ast.Call, entry, args: list[str], at: str) -> str:
         """A neutral call runs as written; what the model left open is the path's: its result
-        (`sr_int`'s assumed value, `sr_nullable`) and what it wrote through `&x`."""
+        (`sr_open`, `sr_nullable`: taken out of turn) and what it wrote through `&x`."""
         proto = entry.prototype
         inner = f"{c.func}({', '.join(args)})"
         ret = proto.ret
         if ret.pointers and entry.null != "never":
             inner = f'sr_nullable({inner}, "{at}")'
         elif not ret.pointers and ret.base != "void":
-            inner = f'sr_int({inner}, "{at}")'
+            inner = f'sr_open("assumed", "{at}", {inner})'
         outs = []
         for i, a in enumerate(c.args):
             want = proto.params[i][0] if i < len(proto.params) else None
@@ -521,8 +523,8 @@ class _Translator:
                 name = self.cname(a.target.id)
                 what = _c_string(out_label(a.target.id, c.func))
                 # a pointer: the path says whether it is NULL; an integer: its value
-                outs.append(f'if (__builtin_classify_type({name}) == 5) {{ if (sr_take({what}, "{at}", 0)) {name} = 0; }} '
-                            f'else {name} = (__typeof__({name}))sr_take({what}, "{at}", (long long)(intptr_t)({name}));')
+                outs.append(f'if (__builtin_classify_type({name}) == 5) {{ if (sr_open({what}, "{at}", 0)) {name} = 0; }} '
+                            f'else {name} = (__typeof__({name}))sr_open({what}, "{at}", (long long)(intptr_t)({name}));')
         if not outs:
             return inner
         if ret.pointers == 0 and ret.base == "void":

@@ -161,16 +161,15 @@ static void *sr_pointer(const void *real, const char *at)
     return (void *)real;
 }
 
-/* A pointer the model leaves open (a neutral call's result): NULL where the path says so. */
-static void *sr_nullable(const void *real, const char *at)
+/* Verification of the peer: the runtime's peer presents a certificate made at run time,
+ * which no store trusts. Whether a handshake succeeds is the path's choice (the model's
+ * abstract peer), so a script's SSL_VERIFY_PEER is kept but the chain is accepted
+ * (`repro = "verify"` in the catalogue); a script's own callback still runs after it. */
+static int (*sr_script_verify_cb)(int, X509_STORE_CTX *);
+static int sr_verify(int ok, X509_STORE_CTX *store)
 {
-    if (!sr_next_is("nullable", at))
-        return (void *)real;
-    if (sr_path[sr_pos++].value)
-        return NULL; /* what the call returned is not used on this path */
-    if (real == NULL)
-        sr_mismatch("the call returned NULL, the counterexample assumes a pointer");
-    return (void *)real;
+    (void)ok;
+    return sr_script_verify_cb != NULL ? sr_script_verify_cb(1, store) : 1;
 }
 
 /* A scalar result: checked against the model, or (for values the model leaves open,
@@ -545,8 +544,7 @@ static int sr_sid_ctx(void *object, int kind, const unsigned char *bytes, unsign
 
 static int sr_verify_accept(int ok, X509_STORE_CTX *store)
 {
-    (void)ok; (void)store;
-    return 1;
+    return sr_verify(ok, store); /* the script's own callback, told the certificate verifies */
 }
 
 static int sr_verify_reject(int ok, X509_STORE_CTX *store)
@@ -575,6 +573,27 @@ static int sr_find(size_t end, const char *what, const char *at, long long *valu
             return 1;
         }
     return 0;
+}
+
+/* What the model leaves open about a neutral call (catalogue.toml: its result, what it
+ * wrote through `&x`): the path's value, taken out of turn, since C evaluates a call's
+ * arguments in no fixed order. A pointer result is NULL where the path says so. */
+static long long sr_open(const char *what, const char *at, long long real)
+{
+    long long value;
+    return sr_find(sr_path_length, what, at, &value) ? value : real;
+}
+
+static void *sr_nullable(const void *real, const char *at)
+{
+    long long is_null;
+    if (!sr_find(sr_path_length, "nullable", at, &is_null))
+        return (void *)real;
+    if (is_null)
+        return NULL; /* what the call returned is not used on this path */
+    if (real == NULL)
+        sr_mismatch("the call returned NULL, the counterexample assumes a pointer");
+    return (void *)real;
 }
 
 static long long sr_flag(size_t end, const char *what, const char *at)

@@ -701,6 +701,7 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
     deferred=True,
 )
 def ssl_shutdown(w: World, args: list[Arg]) -> Value:
+    w.set(("hsret",), -1)  # see `_handshake_call`
     ssl = _object_arg(w, args[0], "SSL_shutdown")
     if w.get(("done", ssl)) and w.get(("xtick", ssl)):
         # ssl_lib.c SSL_shutdown: in init (tickets to send): "shutdown while in init", -1.
@@ -882,6 +883,10 @@ def _connection(w: World, arg: Arg, name: str, side: int = 0) -> int:
 
 def _handshake_call(name: str, side: int, cite: str, after: int = -1) -> None:
     def run(w: World, args: list[Arg]) -> Value:
+        # The result cell belongs to this call from its start: every path sets it before the
+        # executor reads it, so an earlier call's result is never read (the loop-closure
+        # check relies on it: `checker/closure.py` drops the cell at loop heads).
+        w.set(("hsret",), -1)
         ssl = _connection(w, args[0], name, side)
         current = w.get(("side", ssl))
         if not current:
