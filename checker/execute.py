@@ -576,14 +576,14 @@ class Executor:
         """(a call that may run after this loop head sets a cache mode, the script adds
         sessions to a cache): calls in functions may run at any time; at the top level, only
         those after the loop's start can run later."""
-        setters = "SSL_CTX_set_session_cache_mode"
-        later = False
-        for item in self.program.items:
-            for node in ast.walk(item):
-                if isinstance(node, ast.Call) and node.func == setters:
-                    if isinstance(item, ast.FuncDef) or frame.func is not None or node.span.start >= loop.span.start:
-                        later = True
-        return later, "SSL_CTX_add_session" in ast.called_names(self.program)
+        if getattr(self, "_setter_calls", None) is None:  # one walk of the program, not one per loop
+            setters = "SSL_CTX_set_session_cache_mode"
+            self._setter_calls = [(isinstance(item, ast.FuncDef), node.span.start) for item in self.program.items
+                                  for node in ast.walk(item) if isinstance(node, ast.Call) and node.func == setters]
+            self._adds_sessions = "SSL_CTX_add_session" in ast.called_names(self.program)
+        later = any(in_function or frame.func is not None or start >= loop.span.start
+                    for in_function, start in self._setter_calls)
+        return later, self._adds_sessions
 
     def _return(self, stmt: ast.Return, state: State, frame: Frame) -> Flow:
         if self._in_callback and frame.func is not None:

@@ -173,11 +173,16 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
     lines: list[str] = []
     after: list[str] = []
     assumed: list[str] = []
+    # A plain function gets sessions as a handshake leaves them (`_negotiated`). A callback's
+    # sessions come from the library's own handshakes; what its storage holds before is a
+    # bare session there, one the library does not resume (the model's resumption of a
+    # decoded session handed to a get_session_cb disagrees with the library: issue 14).
+    _negotiated = _decoded if info.kind == "plain" else _bare
     kind = info.kind
     accesses = first_accesses(unit, name)
     cells = [c for c in accesses if c in unit.cells]
     names = {c: c for c in cells}
-    lines.append("const unsigned char *__sessref_der;")  # the bytes sessions are decoded from
+    lines.append("const SSL_CIPHER *__sessref_cipher;")  # the cipher sessions were negotiated with
     if kind == "plain":
         lines.append("SSL_CTX *ctx0 = SSL_CTX_new(TLS_method());")
     else:
@@ -310,14 +315,16 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
     return "\n".join(lines), len(before), assumed
 
 
-def _negotiated(target: str, declare: str = "") -> str:
-    """Entry text giving `target` a session as a handshake leaves one (a protocol version,
-    a session id, a cipher: what `i2d_SSL_SESSION` needs to encode it, as a saved session
-    has), decoded from bytes the caller holds; a bare `SSL_SESSION_new` has no cipher and
-    serialises to nothing (ssl/ssl_asn1.c i2d_SSL_SESSION L81-238), so the paths that store
-    it would never run."""
-    return (f"{declare}{target} = d2i_SSL_SESSION(NULL, &__sessref_der, 512); "
-            f"__sessref_assume({target} != NULL);")
+def _bare(target: str, declare: str = "") -> str:
+    return f"{declare}{target} = SSL_SESSION_new();"
+
+
+def _decoded(target: str, declare: str = "") -> str:
+    """Entry text giving `target` a session as a handshake leaves one, with a cipher: what
+    `i2d_SSL_SESSION` needs to encode it, as a saved session has (a bare `SSL_SESSION_new`
+    has none and serialises to nothing, ssl/ssl_asn1.c i2d_SSL_SESSION L81-238, so the code
+    that stores it would never run)."""
+    return f"{declare}{target} = SSL_SESSION_new(); SSL_SESSION_set_cipher({target}, __sessref_cipher);"
 
 
 def _parsable(unit: CUnit, text: str) -> str:

@@ -1156,6 +1156,8 @@ class _Lowerer:
             return ast.CType("void", 1)  # an out-parameter: `*out` is a storage cell
         if base == "void" and ptr == 0:
             return ast.CType("void")
+        if base == "SSL_CIPHER" and ptr == 1:
+            return ast.CType("SSL_CIPHER", 1, True)  # a reproducer gives it a real cipher
         if ptr:
             return ast.CType("void", 1)
         return ast.CType("long")
