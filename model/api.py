@@ -39,6 +39,7 @@ from .rules import (
     DOUBLE_FREE_HOSTNAME,
     USE_AFTER_FREE,
 )
+from .sessiondata import SID_CTX_MAX, copy_ex_data, dup_fails_on_ex_data, id_value
 from .values import (
     METHOD_ANY,
     METHOD_CLIENT,
@@ -202,8 +203,6 @@ def session_new(w: World, args: list[Arg]) -> Value:
 
 @effect("SSL_SESSION_dup", cite="ssl/ssl_sess.c ssl_session_dup_intern L176-296, SSL_SESSION_dup L298", returns="owned")
 def session_dup(w: World, args: list[Arg]) -> Value:
-    from .connection import dup_fails_on_ex_data
-
     src = _session_arg(w, args[0], "SSL_SESSION_dup")
     if _alloc_fails(w):
         return NULL
@@ -214,8 +213,6 @@ def session_dup(w: World, args: list[Arg]) -> Value:
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
     for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real", "origin", "sidctx"):
         w.set((field, d), w.get((field, src)))
-    from .connection import copy_ex_data
-
     copy_ex_data(w, d, src)
     w.set(("hostseq", d), 0)
     _new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
@@ -528,8 +525,6 @@ def _set_id_context(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_set1_id_context: over SSL_MAX_SID_CTX_LENGTH (32) is refused
     with 0; else the bytes are copied (a server resumes the session only under this context
     id: ssl_get_prev_session)."""
-    from .connection import SID_CTX_MAX, id_value
-
     if w.test(w.lt(SID_CTX_MAX, args[2].value)):
         return 0
     w.set(("sidctx", s), id_value(w, args[1], args[2], "new session id context"))
@@ -1098,6 +1093,3 @@ def fields_of_unknown_session(w: World, s: int) -> None:
     _not_from_handshake(w, s)
     _decoded_fields(w, s)
 
-
-# Effects of the rest of the API, registered in EFFECTS when their modules load.
-from . import connection as _connection_effects  # noqa: E402,F401

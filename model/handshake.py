@@ -48,6 +48,7 @@ from .rules import (
     CALLBACK_OWNERSHIP,
     STALE_SESSION,
 )
+from .sessiondata import copy_ex_data
 from .world import World, obj
 
 CLIENT, SERVER = 1, 2
@@ -176,8 +177,6 @@ def _dup_into_slot(w: World, ssl: int, why: str) -> int:
     d = refs.allocate(w, SESSION, holder=slot_of(ssl))
     for field in ("ver", "sid", "time", "timeout", "cipher", "tick", "real", "origin", "sidctx"):
         w.set((field, d), w.get((field, src)))
-    from .connection import copy_ex_data
-
     copy_ex_data(w, d, src)  # ssl_session_dup: CRYPTO_dup_ex_data, the pointers as they are
     for field, value in (("cached", 0), ("lseq", 0), ("hostseq", 0), ("hostfreed", False), ("nr", False), ("nrwhy", 0)):
         w.set((field, d), value)

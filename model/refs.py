@@ -25,6 +25,7 @@ from .objects import (
     SLOT,
     SSL,
     ST,
+    XTICK,
     ctx_ref_of,
     session_ctx_ref_of,
     slot_of,
@@ -86,7 +87,7 @@ def session_is_open(w: World, ssl: int) -> bool:
     """ssl/ssl_sess.c ssl_clear_bad_session L1228-1235 (3.0.22): a session is "bad" when the
     handshake completed (not in init, not before) and no close_notify was sent."""
     # Tickets `SSL_new_session_ticket` asked for put the connection back "in init".
-    in_init = bool(w.get(("xtick", ssl)))
+    in_init = bool(w.get(XTICK(ssl)))
     return bool(w.get(SLOT(ssl))) and bool(w.get(DONE(ssl))) and not in_init and not (w.get(SHUT(ssl)) & SENT_SHUTDOWN)
 
 

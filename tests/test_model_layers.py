@@ -20,10 +20,11 @@ LAYERS = [
     {"objects", "values", "rules"},
     {"world"},
     {"refcount"},
-    {"cache"},
+    {"cache", "sessiondata"},
     {"refs"},
     {"handshake"},
     {"api"},
+    {"connection"},  # settings, SNI switches, ex_data: effects over api's helpers
     {"entry", "contracts"},  # contracts: what a declared function without a body does
 ]
 

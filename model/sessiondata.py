@@ -1,0 +1,63 @@
+"""Session data below the effects: id-context values and a session's ex_data vector, which
+both the effects (`api`, `connection`) and the handshakes (copies of a session) use."""
+
+from __future__ import annotations
+
+from . import refcount
+from .values import NULL, interior_owner, string_index
+from .world import Arg, World
+
+SID_CTX_MAX = 32  # SSL_MAX_SID_CTX_LENGTH
+
+
+def id_value(w: World, data: Arg, length: Arg, label: str):
+    """The number standing for the bytes `data[0..length)`: 0 when empty, a string literal's
+    number + 1 (equal literals are equal ids), else an opaque value (`label`)."""
+    if w.test(w.eq(length.value, 0)):
+        return 0
+    literal = string_index(w.value(data.value))
+    if literal is not None:
+        return literal + 1
+    owner = interior_owner(w.value(data.value))
+    if owner:
+        # A pointer into a session (`SSL_SESSION_get0_id_context(s, &len)`): its bytes.
+        refcount.use(w, owner, "the call reads the bytes of", via=data.var)
+        return w.get(("sidctx", owner))
+    return w.fresh_int(label, 1, None)
+
+
+EX_INDEX_SSL_SESSION = 2  # CRYPTO_EX_INDEX_SSL_SESSION
+
+
+def _set_ex(w: World, s: int, idx, value) -> None:
+    n = w.get(("exn", s))
+    w.set(("exk", s, n), idx)
+    w.set(("exv", s, n), value)
+    w.set(("exn", s), n + 1)
+
+
+def _get_ex(w: World, s: int, idx):
+    if w.test(w.lt(idx, 0)):
+        return NULL  # CRYPTO_get_ex_data: an index out of the vector gives NULL
+    for j in range(w.get(("exn", s)) - 1, -1, -1):
+        if w.test(w.eq(w.get(("exk", s, j)), idx)):
+            return w.get(("exv", s, j))
+    return NULL
+
+
+def copy_ex_data(w: World, d: int, src: int) -> None:
+    """CRYPTO_dup_ex_data: without a dup callback (the model accepts none) each pointer is
+    copied as it is, so both sessions then carry it [verified 3.0.19: exdata_pem]."""
+    n = w.get(("exn", src))
+    for j in range(n):
+        w.set(("exk", d, j), w.get(("exk", src, j)))
+        w.set(("exv", d, j), w.get(("exv", src, j)))
+    w.set(("exn", d), n)
+
+
+def dup_fails_on_ex_data(w: World, src: int) -> bool:
+    """A session with ex_data (its app data, say) cannot be copied while no session ex_data
+    index was made in the process: CRYPTO_dup_ex_data fails, so SSL_SESSION_dup gives NULL
+    [verified 3.0.19: tests/library/exdata_noindex.c]. The model knows only the script's
+    indices (another library of the program may have made one)."""
+    return bool(w.get(("exn", src))) and not w.get(("exidx", EX_INDEX_SSL_SESSION))
