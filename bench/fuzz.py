@@ -11,7 +11,10 @@ Mutants are seeded: the same seed gives the same mutants, and a failure is repor
 seed and index that replay it. Each check runs in a forked child of this process (the
 imports are paid once), with its own memory limit; a child still running after the budget
 plus a grace period is killed and counted as a hang. The budget is wall-clock time, so a
-run over it is run again (twice at most), and counts only when every run is over it.
+run over it is run again (twice at most, a second and ten seconds later), and counts only
+when every run is over it, and then only if it used more CPU than the budget (a run
+starved by a busy machine overshoots in wall-clock time with little CPU; a hang blocked
+without CPU is still a hang: killed every time).
 
     python bench/fuzz.py                          # 2,000 mutants, seed 0
     python bench/fuzz.py -n 10000 --seed 1        # the long run
@@ -228,17 +231,24 @@ _INTERNAL = re.compile(r"^internal error: |: internal error: |\"kind\": \"intern
 @dataclass
 class Outcome:
     code: int | None  # the exit code; -N killed by signal N; None: killed as a hang
-    seconds: float
+    seconds: float  # wall-clock time
     output: str
     retries: int = 0  # how many runs before this one were over the budget
+    cpu: float | None = None  # the child's CPU time (user + system); None: not measured
 
     def slow(self, budget: float) -> bool:
         return self.code is None or self.seconds > budget + GRACE_S
 
+    def starved(self, budget: float) -> bool:
+        """Over the budget in wall-clock time while using less CPU than the budget: the
+        machine was busy (sessref's budget is wall-clock time, a starved run overshoots it)."""
+        return self.slow(budget) and self.cpu is not None and self.cpu < budget
+
     def problem(self, budget: float) -> str | None:
         """Why this run fails the fuzz test, or None."""
         if self.code is None:
-            return f"hang: still running after {self.seconds:.1f} s (budget {budget} s)"
+            cpu = f", {self.cpu:.1f} s of CPU" if self.cpu is not None else ""
+            return f"hang: still running after {self.seconds:.1f} s{cpu} (budget {budget} s)"
         if self.code < 0:
             return f"killed by signal {-self.code} (memory limit?)"
         if self.code not in (0, 1, 2, 3):
@@ -248,7 +258,7 @@ class Outcome:
             return "a traceback in the output"
         if _INTERNAL.search(said):
             return "`internal error` in the output"
-        if self.seconds > budget + GRACE_S:
+        if self.seconds > budget + GRACE_S and not self.starved(budget):
             return f"took {self.seconds:.1f} s, over the budget of {budget} s"
         return None
 
@@ -280,20 +290,20 @@ def run_check(path: str, options: tuple[str, ...], budget: float = BUDGET_S, com
     code: int | None = None
     limit = budget + GRACE_S + 5.0  # killed later than it fails, to see how long it would take
     while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
+        done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             code = os.waitstatus_to_exitcode(status)
             break
         if time.monotonic() - start > limit:
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            _, _, usage = os.wait4(pid, 0)
             break
         select.select([], [], [], 0.01)
     seconds = time.monotonic() - start
     out.seek(0)
     text = out.read().decode("utf-8", "replace")
     out.close()
-    return Outcome(code, seconds, text)
+    return Outcome(code, seconds, text, cpu=usage.ru_utime + usage.ru_stime)
 
 
 def warm_up() -> None:
@@ -308,14 +318,14 @@ def check_mutant(m: Mutant, workdir: Path, budget: float = BUDGET_S) -> tuple[Ou
     path.write_text(m.text, encoding="utf-8", errors="surrogatepass")
     options = tuple(o.replace("{out}", str(workdir)) for o in m.options)  # pictures go beside the mutant
     outcome = run_check(str(path), options, budget, m.command)
-    for retry in (1, 2):
-        if not (outcome.problem(budget) and outcome.slow(budget)):
+    for retry, pause in ((1, 1.0), (2, 10.0)):
+        if not ((outcome.problem(budget) or outcome.starved(budget)) and outcome.slow(budget)):
             break
-        # The machine may have been busy (the budget is wall-clock time): a run over the
-        # budget counts when two more runs, a moment later, are over it too.
-        time.sleep(1.0)
+        # The machine may have been busy (the budget is wall-clock time): a run over it is
+        # run again, a moment later, and then once more.
+        time.sleep(pause)
         again = run_check(str(path), options, budget, m.command)
-        outcome = Outcome(again.code, again.seconds, again.output, retries=retry)
+        outcome = Outcome(again.code, again.seconds, again.output, retries=retry, cpu=again.cpu)
     path.unlink()
     for picture in workdir.glob("p*.*"):
         picture.unlink()
@@ -336,6 +346,7 @@ def main() -> int:
     parser.add_argument("--replay", metavar="SEED:INDEX", help="check one mutant and show it")
     parser.add_argument("--save", metavar="DIR", help="write each failing mutant there")
     parser.add_argument("--progress", type=int, default=250, help="print a line every N mutants")
+    parser.add_argument("--options", help="check every mutant with these options (one string), not a random choice")
     args = parser.parse_args()
     corpus = spec_sources()
     warm_up()
@@ -351,16 +362,20 @@ def main() -> int:
             print(f"exit {outcome.code} in {outcome.seconds:.2f} s: {problem or 'ok'}")
             return 1 if problem else 0
         codes: dict[object, int] = {}
-        retried = 0
+        retried = starved = 0
         failures: list[tuple[Mutant, Outcome, str]] = []
         slowest = (0.0, "")
         total = 0.0
         started = time.monotonic()
+        forced = tuple(args.options.split()) if args.options is not None else None
         for index in range(args.start, args.start + args.n):
             m = mutant(args.seed, index, corpus)
+            if forced is not None:
+                m = Mutant(m.seed, m.index, m.origin, m.text, m.edits, forced)
             outcome, problem = check_mutant(m, workdir, args.budget)
             codes[outcome.code] = codes.get(outcome.code, 0) + 1
             retried += bool(outcome.retries) and not problem
+            starved += outcome.starved(args.budget)
             total += outcome.seconds
             if outcome.seconds > slowest[0]:
                 slowest = (outcome.seconds, f"{m.seed}:{m.index}")
@@ -379,7 +394,8 @@ def main() -> int:
     print(f"\n{checked} mutants (seed {args.seed}, from {args.start}), budget {args.budget} s each")
     print(f"exit codes: {by_code}")
     print(f"failures: {len(failures)} (tracebacks, internal errors, bad exit codes, hangs)")
-    print(f"mutants over the budget once, then within it (a busy machine): {retried}")
+    print(f"mutants over the budget once, then within it (a busy machine): {retried}; over it in wall-clock "
+          f"time every time but with less CPU than the budget (starved, not counted): {starved}")
     print(f"time: {total:.0f} s in checks, mean {total / max(checked, 1):.2f} s, slowest {slowest[0]:.2f} s "
           f"(mutant {slowest[1]})")
     return 1 if failures else 0

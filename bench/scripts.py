@@ -74,3 +74,55 @@ while (*) {
 SSL_SESSION_free(saved);
 SSL_CTX_free(ctx);
 """
+
+
+def handshake_pairs(n: int) -> str:
+    """`n` client/server handshake pairs in one script: a client context that keeps the last
+    session for its next connection, and a server context with the internal cache shared by
+    every accept, a new-session callback that keeps the latest session (up-ref, returns 1)
+    and a remove callback that forgets it. Unpinned protocol; safe."""
+    out = [
+        "//~ safe",
+        f"// {n} client/server handshake pairs: a shared server cache and its callbacks",
+        "SSL_SESSION *kept = NULL;",
+        "int on_new(SSL *ssl, SSL_SESSION *sess) {",
+        "    SSL_SESSION_free(kept);",
+        "    kept = sess;",
+        "    return 1;",
+        "}",
+        "void on_remove(SSL_CTX *c, SSL_SESSION *sess) {",
+        "    if (sess == kept) {",
+        "        SSL_SESSION_free(kept);",
+        "        kept = NULL;",
+        "    }",
+        "}",
+        "SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());",
+        "SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());",
+        "SSL_CTX_sess_set_new_cb(sctx, on_new);",
+        "SSL_CTX_sess_set_remove_cb(sctx, on_remove);",
+        "SSL_SESSION *saved = NULL;",
+    ]
+    for i in range(n):
+        out += [
+            f"SSL *c{i} = SSL_new(cctx);",
+            f"if (saved != NULL) SSL_set_session(c{i}, saved);",
+            f"if (SSL_connect(c{i}) == 1) {{",
+            "    SSL_SESSION_free(saved);",
+            f"    saved = SSL_get1_session(c{i});",
+            f"    SSL_shutdown(c{i});",
+            "}",
+            f"SSL_free(c{i});",
+            f"SSL *s{i} = SSL_new(sctx);",
+            f"if (SSL_accept(s{i}) == 1) {{",
+            f"    SSL_read(s{i}, NULL, 0);",
+            f"    SSL_shutdown(s{i});",
+            "}",
+            f"SSL_free(s{i});",
+        ]
+    out += [
+        "SSL_SESSION_free(saved);",
+        "SSL_CTX_free(sctx);",
+        "SSL_SESSION_free(kept);",
+        "SSL_CTX_free(cctx);",
+    ]
+    return "\n".join(out) + "\n"

@@ -628,6 +628,18 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_SAFE
 
 
+def entry() -> None:
+    """The `sessref` command: `main`, then exit without tearing the interpreter down (a
+    check's terms, BDDs and solver state can take seconds to free, after the budget)."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def _functions(args: argparse.Namespace) -> int:
     """The catalogue, or the entries named (exit 2 when a name matches nothing)."""
     from . import functions

@@ -270,7 +270,7 @@ class ConcreteBackend(Backend):
         r = cint.unary(name, t, a) if b is None else cint.binary(name, t, a, b)
         return r if r is not None else self.opaque(state, label, t)
 
-    def bound_reached(self, state: State, loop: ast.Span) -> None:
+    def bound_reached(self, state: State, loop: ast.Span, key: Hashable = None) -> None:
         self.bounded = True
 
     def iteration(self, state: State, loop: ast.Span) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Hashable
 import z3
 
 from . import budget, symvalues
+from .closure import LoopClosure
 from .concrete import Objects, StepWorld, site_label
 from .execute import INTERNAL_STEPS, Backend, Effect, Sites, State
 from .language import ast, cint
@@ -236,9 +237,12 @@ class SymbolicBackend(Backend):
         self.steps: list[tuple[Any, bool]] = []  # (pc, shown in a report)
         self.iterations: list[tuple[int, Any]] = []  # (index of the next step, pc)
         self._fresh = 0
+        self.ssa: dict[int, tuple] = {}  # SSA variable id -> (variable, the value it names)
         self.logic = Logic()
         symvalues.use(self.logic)
         self._interned: dict[Hashable, int] = {}
+        self._keys: dict[int, Hashable] = {}
+        self.closure = LoopClosure(self)
         self._codes: dict[tuple, int] = {(): 0}
         self._groups: list[tuple] = [()]
         self._fields: dict[tuple, Any] = {}
@@ -292,6 +296,7 @@ class SymbolicBackend(Backend):
         self._fresh += 1
         var = z3.Int(f"{hint}!{self._fresh}")
         self.defs.append(var == value.term)
+        self.ssa[var.get_id()] = (var, value)  # for `closure.py`, which splits it into cases
         symvalues.bound(var, *symvalues.interval(value.term))
         return Sym(None, var)
 
@@ -443,9 +448,22 @@ class SymbolicBackend(Backend):
             return values is None or any(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in values)
         return OPS[name](*v)
 
-    def bound_reached(self, state: State, loop: ast.Span) -> None:
+    def bound_reached(self, state: State, loop: ast.Span, key: Hashable = None) -> None:
         assert isinstance(state, SymbolicState)
         self.bounded.append(state.pc)
+        record = self.closure.loops.get(key)
+        if record is not None:
+            record.bounded = True
+
+    def loop_head(self, state: State, key: Hashable, index: int, scope: Any, line: int) -> bool:
+        assert isinstance(state, SymbolicState)
+        return self.closure.head(state, key, index, scope, line)
+
+    def interned_key(self, n: int) -> Hashable:
+        """The key `intern` numbered `n`."""
+        if len(self._keys) != len(self._interned):
+            self._keys = {v: k for k, v in self._interned.items()}
+        return self._keys.get(n)
 
     def iteration(self, state: State, loop: ast.Span) -> None:
         assert isinstance(state, SymbolicState)

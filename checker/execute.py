@@ -133,8 +133,14 @@ class Backend(ABC):
         no value, an unknown value of type `t` chosen under `label`."""
 
     @abstractmethod
-    def bound_reached(self, state: State, loop: ast.Span) -> None:
+    def bound_reached(self, state: State, loop: ast.Span, key: Hashable = None) -> None:
         """A `while` loop could still run after its last unrolled iteration."""
+
+    def loop_head(self, state: State, key: Hashable, index: int, scope: Any, line: int) -> bool:
+        """At the head of loop instance `key` after `index` iterations: whether its states
+        there add nothing to those after fewer iterations (`closure.py`), so that no further
+        iteration can show anything new. A single path never closes a loop."""
+        return False
 
     @abstractmethod
     def iteration(self, state: State, loop: ast.Span) -> None:
@@ -222,6 +228,8 @@ class Executor:
         self._in_callback = False  # callbacks queued by a callback's own calls are refused (cache.py)
         self._cell_pointers: list[Cell] = []
         self._types: dict[int, tuple[Any, cint.IntType | None]] = {}  # `_itype`'s memo by node id
+        self._facts: dict[int, tuple[bool, bool]] = {}  # `_program_facts` by loop
+        self._inert: dict[int, tuple[Any, str | bool]] = {}  # `_inert_body` by node id
 
     # ---- the whole script ------------------------------------------------------------
     def run(self) -> State | None:
@@ -481,10 +489,17 @@ class Executor:
         constant = isinstance(stmt, ast.For) and not stmt.unbounded
         limit = MAX_CONSTANT_LOOP if constant else self.unroll
         current: State | None = state
+        key = (stmt.span.start, frame.context)
         self._loop_scopes.append(len(frame.scopes) + 1)
         try:
             for i in range(limit + 1):
                 if current is None:
+                    break
+                # A loop whose states repeat is proved for all iterations here: the paths
+                # that reach this head again are dropped, since their states, and so their
+                # futures, are those of paths with fewer iterations (`closure.py`). Constant
+                # loops run exactly; they are never cut.
+                if not constant and self.backend.loop_head(current, key, i, self._head_scope(stmt, frame), stmt.span.line):
                     break
                 inner = Frame(frame.key, frame.func, frame.scopes, frame.context + (("loop", stmt.span.start, i),))
                 if stmt.cond is None:
@@ -501,10 +516,18 @@ class Executor:
                 if i == limit:
                     if constant:
                         raise ResolveError(f"this loop runs more than {MAX_CONSTANT_LOOP} times", stmt.span)
-                    self.backend.bound_reached(go, stmt.span)
+                    self.backend.bound_reached(go, stmt.span, key)
                     break
                 self.backend.iteration(go, stmt.span)
-                body = self._stmt(stmt.body, go, inner)
+                if constant and i > 0 and self._inert_body(stmt) or constant and self._inert_body(stmt) == "skip":
+                    # An inert body (`_inert`) changes nothing outside itself and reports
+                    # nothing, so skipping it leaves the state as running it would: the
+                    # loop's own condition and step still run, exactly. A body with a loop
+                    # of its own runs once (the same every time: it reads nothing from
+                    # outside), so that an inner loop's errors are still raised.
+                    body = Flow(go)
+                else:
+                    body = self._stmt(stmt.body, go, inner)
                 exits += body.breaks
                 out.returns += body.returns
                 for label, states in body.gotos.items():
@@ -517,6 +540,50 @@ class Executor:
         out.normal = self._leave_scopes(self.backend.merge(exits), frame, len(frame.scopes), stmt.span)
         frame.scopes.pop()
         return out
+
+    def _inert_body(self, loop: ast.While | ast.For) -> str | bool:
+        """"skip" when the loop's body is inert and has no loop of its own, "once" when it is
+        inert, has loops, and reads no variable declared outside it, else False (memoised)."""
+        known = self._inert.get(id(loop))
+        if known is None or known[0] is not loop:
+            facts = {"loops": False, "outside": False}
+            ok = _inert(loop.body, set(), facts)
+            verdict: str | bool = False
+            if ok and not facts["loops"]:
+                verdict = "skip"
+            elif ok and not facts["outside"]:
+                verdict = "once"
+            known = self._inert[id(loop)] = (loop, verdict)
+        return known[1]
+
+    def _head_scope(self, loop: ast.Stmt, frame: Frame) -> Any:
+        """What `closure.py` needs to know at a loop head: every variable cell in scope and
+        whether it holds an object pointer, the frames on the stack, and facts of the program."""
+        from .closure import HeadScope
+
+        frames = [*self._frames, frame]
+        cells: dict = {cell: _is_object(ctype) for cell, ctype in self.globals.values()}
+        for f in frames:
+            for scope in f.scopes:
+                for cell, ctype in scope.values():
+                    cells[cell] = _is_object(ctype)
+        facts = self._facts.get(loop.span.start)
+        if facts is None:
+            facts = self._facts[loop.span.start] = self._program_facts(loop, frame)
+        return HeadScope(tuple(cells.items()), frozenset(f.key for f in frames), *facts)
+
+    def _program_facts(self, loop: ast.Stmt, frame: Frame) -> tuple[bool, bool]:
+        """(a call that may run after this loop head sets a cache mode, the script adds
+        sessions to a cache): calls in functions may run at any time; at the top level, only
+        those after the loop's start can run later."""
+        if getattr(self, "_setter_calls", None) is None:  # one walk of the program, not one per loop
+            setters = "SSL_CTX_set_session_cache_mode"
+            self._setter_calls = [(isinstance(item, ast.FuncDef), node.span.start) for item in self.program.items
+                                  for node in ast.walk(item) if isinstance(node, ast.Call) and node.func == setters]
+            self._adds_sessions = "SSL_CTX_add_session" in ast.called_names(self.program)
+        later = any(in_function or frame.func is not None or start >= loop.span.start
+                    for in_function, start in self._setter_calls)
+        return later, self._adds_sessions
 
     def _return(self, stmt: ast.Return, state: State, frame: Frame) -> Flow:
         if self._in_callback and frame.func is not None:
@@ -576,7 +643,12 @@ class Executor:
             cell, _ = self._lookup(e.id, frame, e.span)
             return state, state.cells.get(cell, NULL)
         if isinstance(e, ast.Call):
-            return self._call(e, state, frame)
+            state, value = self._call(e, state, frame)
+            if value is None and state is not None:
+                # A `void` call has no value; a script cannot use one (the resolver says so),
+                # but C the front end read with errors can (`-> f(x);` read as `-(f(x))`).
+                value = 0
+            return state, value
         if isinstance(e, ast.Unary):
             state, v = self._expr(e.operand, state, frame)
             if state is None or e.op == "!":
@@ -772,6 +844,22 @@ class Executor:
                 cell, _ = self._lookup(a.target.id, frame, a.target.span)
                 args.append(Arg(1, _text(self.program, a.span), address_of=cell))
                 continue
+            ctype = self._static_ctype(a, frame)
+            if call.func in _KEEPS_POINTER and a is call.args[-1] and ctype is not None and _is_object(ctype):
+                return self._unmodelled(call, f"it keeps `{_text(self.program, a.span)}`, an `{ctype.base}` the model "
+                                        "tracks, where the model does not follow it (ex_data)", state, frame, here=True)
+            if call.func in _EX_INDEX and isinstance(a, ast.Name) and a.id in self.functions and not self._declared(a.id, frame):
+                return self._unmodelled(call, f"it registers `{a.id}` as an ex_data callback: the library runs a free "
+                                        "callback once for every session carrying the pointer, and copies of a session "
+                                        "(SSL_SESSION_dup, each TLS 1.3 ticket) carry the same pointer; the model does not "
+                                        "run ex_data callbacks", state, frame, here=True)
+            if (isinstance(a, ast.Name) and a.id in self.functions and not self._declared(a.id, frame)
+                    and not entry.registers):
+                # A callback the model does not run (a verify callback): sound only if inert.
+                problem = self._not_inert(self.functions[a.id])
+                if problem:
+                    return self._unmodelled(call, f"the model does not run the callback `{a.id}` it registers, "
+                                            f"and `{a.id}` {problem}", state, frame, here=True)
             state, value = self._expr(a, state, frame)
             if state is None:
                 return None, None
@@ -1120,9 +1208,58 @@ class Executor:
 
 
 
+def _inert(node: Any, local: set[str], facts: dict) -> bool:
+    """Whether a statement is inert: it calls nothing (no model effect, no script function,
+    so no step and no finding), makes no choice (`*`, `?`), dereferences no library cell,
+    declares no object pointer (whose scope exit checks for lost references), writes only
+    variables declared inside it (in `local`, which grows with its declarations), leaves
+    only by falling through, and its loops are constant `for`s (a `while` may reach the
+    unrolling bound, which is reported). `facts` records whether it has loops ("loops") and
+    reads a variable declared outside it ("outside")."""
+    if isinstance(node, ast.Block):
+        inner = set(local)
+        return all(_inert(s, inner, facts) for s in node.stmts)
+    if isinstance(node, ast.VarDecl):
+        if _is_object(node.ctype) or (node.init is not None and not _inert_expr(node.init, local, facts)):
+            return False
+        local.add(node.name)
+        return True
+    if isinstance(node, ast.Assign):
+        return isinstance(node.target, ast.Name) and node.target.id in local and _inert_expr(node.value, local, facts)
+    if isinstance(node, ast.ExprStmt):
+        return _inert_expr(node.expr, local, facts)
+    if isinstance(node, ast.If):
+        return (_inert_expr(node.cond, local, facts) and _inert(node.then, set(local), facts)
+                and (node.orelse is None or _inert(node.orelse, set(local), facts)))
+    if isinstance(node, ast.For) and not node.unbounded:
+        facts["loops"] = True
+        inner = set(local)
+        return ((node.init is None or _inert(node.init, inner, facts))
+                and (node.cond is None or _inert_expr(node.cond, inner, facts))
+                and (node.step is None or _inert(node.step, inner, facts))
+                and _inert(node.body, set(inner), facts))
+    return False
+
+
+def _inert_expr(e: Any, local: set[str], facts: dict) -> bool:
+    for node in ast.walk(e):
+        if isinstance(node, (ast.Call, ast.Nondet, ast.Deref, ast.Unknown, ast.AddrOf)):
+            return False
+        if isinstance(node, ast.Name) and node.id not in local:
+            facts["outside"] = True
+    return True
+
+
 def out_label(variable: str, function: str) -> str:
     """The choice that names what a neutral call wrote through `&variable`."""
     return f"`{variable}` after `{function}`"
+
+
+# Modelled calls that keep an application pointer in an object: a tracked object kept
+# there would escape the model (its references could no longer be followed).
+_KEEPS_POINTER = frozenset({"SSL_SESSION_set_ex_data", "SSL_SESSION_set_app_data"})
+# Modelled calls whose callbacks the library runs at object creation, copy and destruction.
+_EX_INDEX = frozenset({"SSL_SESSION_get_ex_new_index", "CRYPTO_get_ex_new_index"})
 
 
 def _int_type(ctype: ast.CType | None) -> cint.IntType | None:

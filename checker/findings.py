@@ -106,6 +106,9 @@ class FileReport:
     notes: tuple[str, ...] = ()  # C input: what was assumed (entry contexts, neutral helpers)
     sources: tuple[tuple[str, str], ...] = ()  # other files the spans name (`#include "tls.c"`)
     fixes_skipped: int = 0  # findings the fix search ran out of time for (`fixes.search_fixes`)
+    closed_after: int = 0  # loops proved for all iterations: their states repeat after this many
+    closed_loops: int = 0  # how many loop statements were proved so
+    bounded_why: tuple[str, ...] = ()  # why the loops that reached their bound did not close
 
     @property
     def errors(self) -> tuple[ReportedFinding, ...]:
@@ -170,7 +173,9 @@ def build_report(
             outcome, reason = "unknown", unmodelled_reason(verdict.unmodelled)
     notes = (*program.notes, *(f"{c.describe()}; paths through it were not checked past it" for c in verdict.unmodelled))
     return FileReport(program.file, program.source, outcome, verdict.bounded, verdict.vacuous, unroll, reason, findings,
-                      notes=notes, sources=program.sources, fixes_skipped=fixes_skipped)
+                      notes=notes, sources=program.sources, fixes_skipped=fixes_skipped,
+                      closed_after=verdict.closed_after, closed_loops=verdict.closed_loops,
+                      bounded_why=verdict.bounded_why)
 
 
 class _Names:
@@ -420,8 +425,11 @@ def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names, 
                 continue
             if kind == SESSION and cells.get(("slot", ssl)) == o:
                 holdings.append(("slot", names(ssl), 1))
-            if kind == CTX and cells.get(("ctx", ssl)) == o:
-                holdings.append(("ssl", names(ssl), 2))
+            if kind == CTX:
+                # `ssl->ctx` and `ssl->session_ctx` (one each; they differ after SSL_set_SSL_CTX).
+                refs = (cells.get(("ctx", ssl)) == o) + (cells.get(("sctx", ssl)) == o)
+                if refs:
+                    holdings.append(("ssl", names(ssl), refs))
         if kind == SESSION and cells.get(("cached", o)):
             holdings.append(("cache", names(cells[("cached", o)]), 1))
         extra = cells.get(("lib", o), 0) - sum(n for k, _, n in holdings if k != "script")
@@ -458,12 +466,13 @@ def left_at_stop(program: ast.Program, backend: ConcreteBackend) -> tuple[int, l
 
 def holder_text(kind: str, name: str, references: int = 1) -> str:
     """A holder as reports write it: `script(s)`, `script x2(s)`, `slot(ssl)`, `cache(ctx)`,
-    `ssl(x2)`, `library`, `borrowed by s`."""
+    `ssl(x2)` (an `SSL`'s references to a context: `ctx` and `session_ctx`), `library`,
+    `borrowed by s`."""
     times = f" x{references}" if references > 1 else ""
     if kind == "script":
         return f"script{times}({name})"
     if kind == "ssl":
-        return f"{name}(x2)"
+        return f"{name}(x{references})"
     if kind == "library":
         return f"library{times}"
     if kind == "borrowed":

@@ -1476,6 +1476,9 @@ class _HandshakeGenerator:
         self.careful = rng.random() < CAREFUL_SHARE
         self.server = rng.random() < 0.45
         self.lines: list[str] = []
+        # The connection settings (`_settings`) draw from a generator of their own, so that
+        # the rest of each script is what it was before they were added.
+        self.extra = random.Random(f"settings:{seed}")
 
     def script(self) -> str:
         for _ in range(20):
@@ -1547,6 +1550,36 @@ class _HandshakeGenerator:
             call = self.rng.choices(("SSL_read", "SSL_peek", "SSL_write"), weights=(3, 1, 2))[0]
         return [f"{call}({ssl}, NULL, 1);" if call == "SSL_write" else f"{call}({ssl}, NULL, 0);"]
 
+    # -- connection settings (drawn from `self.extra`) -----------------------------------------------
+    def _context_settings(self, server: bool) -> list[str]:
+        """A session id context (servers), and peer verification."""
+        extra, out = self.extra, []
+        if server and extra.random() < 0.4:
+            out.append('SSL_CTX_set_session_id_context(ctx, "srv", 3);')
+        if extra.random() < 0.15:
+            out.append("SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);")
+        return out
+
+    def _ssl_settings(self, ssl: str, pin: str) -> list[str]:
+        """Options and version bounds of one connection (copied from the context at SSL_new,
+        changed here for this `SSL` only)."""
+        extra = self.extra
+        if extra.random() >= 0.25:
+            return []
+        choices = [f"SSL_set_options({ssl}, SSL_OP_NO_TICKET);", f"SSL_clear_options({ssl}, SSL_OP_NO_TICKET);"]
+        if pin != "tls13":
+            choices.append(f"SSL_set_max_proto_version({ssl}, TLS1_2_VERSION);")
+        if pin != "tls12":
+            choices.append(f"SSL_set_min_proto_version({ssl}, TLS1_3_VERSION);")
+        return [extra.choice(choices)]
+
+    def _dup_after(self, ssl: str) -> list[str]:
+        """`SSL_dup` after the handshake call: the same `SSL` with one more reference once a
+        handshake started, a new one when it never did; freed at once either way."""
+        if self.extra.random() >= 0.15:
+            return []
+        return ["SSL *twin = SSL_dup(ssl);", "SSL_free(twin);"]
+
     def _close(self, ssl: str, shutdown: bool) -> list[str]:
         return ([f"SSL_shutdown({ssl});"] if shutdown else []) + [f"SSL_free({ssl});"]
 
@@ -1591,8 +1624,11 @@ class _HandshakeGenerator:
             out.append(f"SSL_CTX_set_session_cache_mode(ctx, {mode});")
         if new_cb:
             out.append(f"SSL_CTX_sess_set_new_cb(ctx, {_NEW_CB});")
+        out += self._context_settings(server=False)
         out.append("SSL *ssl = SSL_new(ctx);")
+        out += self._ssl_settings("ssl", pin)
         out += self._handshake("ssl", "SSL_connect")
+        out += self._dup_after("ssl")
         # The saved session: owned (get1), or borrowed by mistake; before or after the read.
         saved = resume or bool(m & {M_SAVED_BORROWED, M_CLEANUP_EXTRA}) or rng.random() < 0.5
         saved = saved and M_BORROWED_AFTER_FREE not in m
@@ -1698,7 +1734,11 @@ class _HandshakeGenerator:
             out.append(f"SSL_CTX_sess_set_new_cb(ctx, {_NEW_CB});")
         if get_cb:
             out.append(f"SSL_CTX_sess_set_get_cb(ctx, {_GET_CB});")
+        out += self._context_settings(server=True)
         names = ("a", "b", "c")[:count]
+        switched = self.extra.choice(names) if self.extra.random() < 0.2 else None
+        own_context = self.extra.choice(names[1:]) if self.extra.random() < 0.2 else None
+        matcher = self.extra.choice(names) if self.extra.random() < 0.15 else None
         # Which connection saves its session, which one is looked at through a borrowed pointer.
         wants_saved = bool(m & {M_SAVED_BORROWED, M_GET1_LEAK, M_CLEANUP_EXTRA}) or rng.random() < 0.4
         saver = rng.choice(names[:-1]) if wants_saved else None
@@ -1709,7 +1749,17 @@ class _HandshakeGenerator:
         reused = names[-1] if rng.random() < 0.4 else None
         for name in names:
             out.append(f"SSL *{name} = SSL_new(ctx);")
+            if name == switched:
+                # The connection's `ctx` becomes another context, which it keeps alive; its
+                # sessions still go to `ctx`'s cache (its `session_ctx`).
+                out += ["SSL_CTX *vhost = SSL_CTX_new(TLS_server_method());", f"SSL_set_SSL_CTX({name}, vhost);",
+                        "SSL_CTX_free(vhost);"]
+            if name == own_context:
+                out.append(f'SSL_set_session_id_context({name}, "other", 5);')
+            out += self._ssl_settings(name, pin)
             out += self._handshake(name, "SSL_accept")
+            if name == matcher:
+                out.append(f'long match_{name} = SSL_has_matching_session_id({name}, "id", 2);')
             if name == reader:
                 out += self._io(name, tickets=False)
             if name == reused:

@@ -14,7 +14,7 @@ from typing import Any
 from .findings import FileReport, ReportedFinding, path_text
 from .report_svg import CSS as TIMELINE_CSS
 from .report_svg import MONO, SANS, Timeline, finding_svg, verdicts_svg
-from .report_text import unsafe_summary, warning_summary
+from .report_text import loop_summary, unsafe_summary, warning_summary
 
 PAGE_CSS = f"""
 :root {{ color-scheme: light; }}
@@ -150,8 +150,8 @@ def _finding(report: FileReport, f: ReportedFinding, number: int, counter: int) 
 def _verdict_text(report: FileReport) -> str:
     if report.verdict == "safe":
         text = f"safe{warning_summary(report)}: no error on any path" if report.warnings else "safe: no finding on any path"
-        if report.bounded:
-            text += f" (bounded: loops explored up to {report.unroll} iterations)"
+        if report.bounded or report.closed_after:
+            text += f" ({loop_summary(report)})"
         if report.vacuous:
             text += "; vacuous: no path reaches the end (every path stops at an `assume` that cannot hold or a crash)"
         return text

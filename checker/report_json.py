@@ -83,6 +83,8 @@ def file_json(report: FileReport) -> dict[str, Any]:
         "warnings": len(report.warnings),
         "bounded": report.bounded,
         "vacuous": report.vacuous,
+        "all_iterations": bool(report.closed_after) and not report.bounded,
+        "loops": list(report.bounded_why),
         "unroll": report.unroll,
         "reason": report.reason or None,
         "findings": [_finding(f) for f in report.findings],

@@ -17,6 +17,7 @@ from .explain import page_for, page_sections, render_page
 from .findings import FileReport, ObjectState, PathStep, ReportedFinding, path_text
 from .language.ast import Span
 from .model.rules import RULES, Rule
+from .report_text import loop_summary
 
 VERSION = "2.1.0"
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -362,6 +363,6 @@ def _verdict_notifications(report: FileReport, root: Path) -> list[dict[str, Any
         )
         out.append({"level": "warning", "message": {"text": text}, "locations": where, "descriptor": {"id": "vacuous"}})
     if report.bounded and report.verdict == "safe":
-        text = f"{report.file}: bounded: loops explored up to {report.unroll} iterations"
+        text = f"{report.file}: {loop_summary(report)}"
         out.append({"level": "note", "message": {"text": text}, "locations": where, "descriptor": {"id": "bounded"}})
     return out

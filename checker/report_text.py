@@ -45,12 +45,23 @@ def fixes_skipped_note(n: int) -> str:
 
 def summary_line(report: FileReport) -> str:
     if report.verdict == "safe":
-        bound = f" (bounded: loops explored up to {report.unroll} iterations)" if report.bounded else ""
+        bound = f" ({loop_summary(report)})" if report.bounded or report.closed_after else ""
         vacuous = " (vacuous: no path reaches the end)" if report.vacuous else ""
         return f"{report.file}: safe{warning_summary(report)}{bound}{vacuous}"
     if report.verdict == "unknown":
         return f"{report.file}: unknown ({report.reason})"
     return f"{report.file}: {unsafe_summary(report)}"
+
+
+def loop_summary(report: FileReport) -> str:
+    """`bounded: loops explored up to 4 iterations; the loop at line 7: ...` or, when every
+    loop that could run on closed, `all iterations: the loop's states repeat after 2`."""
+    if report.bounded:
+        why = "".join(f"; {w}" for w in report.bounded_why)
+        return f"bounded: loops explored up to {report.unroll} iterations{why}"
+    if report.closed_loops > 1:
+        return f"all iterations: the loops' states repeat after at most {report.closed_after}"
+    return f"all iterations: the loop's states repeat after {report.closed_after}"
 
 
 def warning_summary(report: FileReport) -> str:

@@ -41,12 +41,14 @@ REALIZED = frozenset(
         "decoded timeout",
         "decoded hostname",
         "new session id",
+        "new session id context",
+        "decoded session id context",
     }
 )
 # The peer's choices (model/handshake.py): the reproducer's peer takes them.
 _PEER_CHOICES = tuple(
     getattr(handshake, name)
-    for name in ("PEER_TLS13", "PEER_ABORTS_EARLY", "PEER_RESUMES", "PEER_SENDS_TLS12_TICKET", "PEER_RENEWS_TICKET", "PEER_NOT_TLS", "PEER_ABORTS",
+    for name in ("PEER_TLS13", "PEER_ABORTS_EARLY", "PEER_RESUMES", "PEER_CERT_REJECTED", "PEER_SENDS_TLS12_TICKET", "PEER_RENEWS_TICKET", "PEER_NOT_TLS", "PEER_ABORTS",
                  "CLIENT_OFFERS_TICKET", "CLIENT_OFFERS_ID", "CLIENT_ID_IS_CACHED", "TICKET_ARRIVES",
                  "PEER_ALERT_ON_READ", "DATA_ARRIVES", "PEER_CLOSES", "PEER_KNOWS", "NEGOTIATED", "OFFERED", "PEER_HOLDS")
 )
@@ -63,6 +65,8 @@ def _realized(what: str) -> bool:
 _METHODS = names(repro="unchecked")
 # Calls that may fail to allocate (`allocates = true`): made to fail where the path says so.
 ALLOCATORS = names(allocates=True)
+# The session id context setters, as the runtime's `sr_sid_ctx` numbers them.
+_SID_CTX_SETTERS = {"SSL_CTX_set_session_id_context": 0, "SSL_set_session_id_context": 1, "SSL_SESSION_set1_id_context": 2}
 
 # Script names that would clash with C or with the headers the program includes.
 _RESERVED = frozenset(
@@ -438,17 +442,33 @@ class _Translator:
                 for i, a in enumerate(c.args)]
         if entry.repro == "verify":  # the runtime's peer has no trusted certificate: see sr_verify
             args = [*args[:2], f"(sr_script_verify_cb = (int (*)(int, X509_STORE_CTX *))({args[2]}), sr_verify)"]
+        crash = self._crashes(c)
+        # Arguments that call something are evaluated first, left to right, as the path has
+        # their results (C leaves the order open; GCC goes right to left), and before a crash
+        # call's cache audit.
+        prelude = ""
+        if sum(_calls_in(a) for a in c.args) > 1 or (crash and any(_calls_in(a) for a in c.args)):
+            prelude = "".join(f"__auto_type sr_a{i} = ({text}); " for i, text in enumerate(args))
+            args = [f"sr_a{i}" for i in range(len(args))]
         if entry.neutral:
             wrapped = self._neutral_call(c, entry, args, at)
             ret = entry.prototype.ret
             kind = "" if (ret.base == "void" and not ret.pointers) else "pointer" if ret.pointers else "int"
-            return self._stopping(c, at, wrapped, kind)
+            return self._stopping(c, at, wrapped, kind, prelude)
         if entry.repro == "none" or not entry.modelled:
             raise NotModelledError(f"no reproducer renders `{c.func}` yet ({entry.status})", c.func_span)
         if entry.repro == "d2i":
             inner = f'sr_d2i({", ".join(args)}, "{at}")'
         elif entry.repro == "set1_id" and not isinstance(c.args[1], ast.StrLit):
             inner = f'sr_set1_id({", ".join(args)}, "{at}")'
+        elif c.func == "PEM_read_bio_SSL_SESSION":
+            inner = f'sr_decode_bio(1, {args[0]}, {args[1]}, "{at}")'
+        elif c.func == "d2i_SSL_SESSION_bio":
+            inner = f'sr_decode_bio(0, {args[0]}, {args[1]}, "{at}")'
+        elif c.func in _SID_CTX_SETTERS and not isinstance(c.args[1], ast.StrLit):
+            inner = f'sr_sid_ctx({args[0]}, {_SID_CTX_SETTERS[c.func]}, {args[1]}, {args[2]}, "{at}")'
+        elif c.func == "SSL_set_SSL_CTX":
+            inner = f'sr_set_ssl_ctx({", ".join(args)})'
         elif entry.repro == "sleep":
             inner = f"(sr_sleep({args[0]}), 0)"
         elif c.func in TLS_CALLS:
@@ -468,16 +488,22 @@ class _Translator:
             "int": f'sr_int({inner}, "{at}")',
             "": inner,
         }[kind]
-        return self._stopping(c, at, wrapped, kind)
+        return self._stopping(c, at, wrapped, kind, prelude)
 
-    def _stopping(self, c: ast.Call, at: str, wrapped: str, kind: str) -> str:
-        """The call, stopping the program after it where the model's path crashes."""
-        if self.crash_span is not None and (c.span.start, c.span.end) == (self.crash_span.start, self.crash_span.end):
+    def _crashes(self, c: ast.Call) -> bool:
+        return self.crash_span is not None and (c.span.start, c.span.end) == (self.crash_span.start, self.crash_span.end)
+
+    def _stopping(self, c: ast.Call, at: str, wrapped: str, kind: str, prelude: str = "") -> str:
+        """The call (after its arguments' `prelude`), stopping the program after it where the
+        model's path crashes."""
+        if self._crashes(c):
             audit = f'sr_audit_caches("{at}");'
             if kind == "":
-                return f'({{ {audit} {wrapped}; sr_stop_after("{at}"); }})'
+                return f'({{ {prelude}{audit} {wrapped}; sr_stop_after("{at}"); }})'
             temp = "long long" if kind in ("int", "checked") else "void *"
-            return f'({{ {audit} {temp} sr_result = {wrapped}; sr_stop_after("{at}"); sr_result; }})'
+            return f'({{ {prelude}{audit} {temp} sr_result = {wrapped}; sr_stop_after("{at}"); sr_result; }})'
+        if prelude:
+            return f"({{ {prelude}{wrapped}; }})"
         return wrapped
 
     def _neutral_call(self, c: ast.Call, entry, args: list[str], at: str) -> str:

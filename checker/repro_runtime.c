@@ -315,16 +315,14 @@ static int sr_set1_id(SSL_SESSION *s, const unsigned char *sid, unsigned int len
     return SSL_SESSION_set1_id(s, sid, length);
 }
 
-/* `d2i_SSL_SESSION` on bytes that decode to the session the path needs (or fail to). */
-static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long length, const char *at)
+/* The session a decoding at `at` must give, with exactly the path's decoded fields, as the
+ * DER bytes it would be read from (`*der`, freed with OPENSSL_free); NULL when the path has
+ * the decoding fail. */
+static int sr_model_der(const char *at, unsigned char **der)
 {
-    static const unsigned char not_a_session[] = "not a session";
-    if (pp == NULL)
-        return d2i_SSL_SESSION(a, pp, length);
-    if (!sr_take("decoding succeeds", at, 1)) {
-        const unsigned char *in = not_a_session;
-        return d2i_SSL_SESSION(a, &in, (long)sizeof not_a_session);
-    }
+    *der = NULL;
+    if (!sr_take("decoding succeeds", at, 1))
+        return 0;
     long long version = sr_take("decoded protocol version", at, TLS1_3_VERSION);
     long long id = sr_take("decoded session id", at, 1);
     long long when = sr_take("decoded time", at, 1);
@@ -342,12 +340,56 @@ static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long lengt
     SSL_SESSION_set_timeout(model, (long)timeout);
     if (hostname)
         SSL_SESSION_set1_hostname(model, "decoded.example");
-    unsigned char *der = NULL;
-    int n = i2d_SSL_SESSION(model, &der);
+    long long context = sr_take("decoded session id context", at, 0);
+    if (context) {
+        unsigned int context_length = 0;
+        const unsigned char *context_bytes = sr_id_bytes(context, &context_length);
+        SSL_SESSION_set1_id_context(model, context_bytes, context_length);
+    }
+    int n = i2d_SSL_SESSION(model, der);
     SSL_SESSION_free(model);
+    return n;
+}
+
+/* `d2i_SSL_SESSION` on bytes that decode to the session the path needs (or fail to). */
+static SSL_SESSION *sr_d2i(SSL_SESSION **a, const unsigned char **pp, long length, const char *at)
+{
+    static const unsigned char not_a_session[] = "not a session";
+    if (pp == NULL)
+        return d2i_SSL_SESSION(a, pp, length);
+    unsigned char *der;
+    int n = sr_model_der(at, &der);
+    if (n <= 0) {
+        const unsigned char *in = not_a_session;
+        return d2i_SSL_SESSION(a, &in, (long)sizeof not_a_session);
+    }
     const unsigned char *in = der;
     SSL_SESSION *result = d2i_SSL_SESSION(a, &in, n);
     OPENSSL_free(der);
+    return result;
+}
+
+/* `PEM_read_bio_SSL_SESSION` (pem 1) or `d2i_SSL_SESSION_bio` (pem 0) on a BIO holding the
+ * session the path needs (or bytes that do not decode); the script's BIO is not read. */
+static SSL_SESSION *sr_decode_bio(int pem, BIO *script_bio, SSL_SESSION **x, const char *at)
+{
+    (void)script_bio;
+    unsigned char *der;
+    int n = sr_model_der(at, &der);
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (n > 0 && pem) {
+        const unsigned char *in = der;
+        SSL_SESSION *encoded = d2i_SSL_SESSION(NULL, &in, n);
+        PEM_write_bio_SSL_SESSION(bio, encoded);
+        SSL_SESSION_free(encoded);
+    } else if (n > 0) {
+        BIO_write(bio, der, n);
+    } else {
+        BIO_write(bio, "not a session", 13);
+    }
+    OPENSSL_free(der);
+    SSL_SESSION *result = pem ? PEM_read_bio_SSL_SESSION(bio, x, NULL, NULL) : d2i_SSL_SESSION_bio(bio, x);
+    BIO_free(bio);
     return result;
 }
 
@@ -465,6 +507,51 @@ static struct sr_held sr_held[512];
 static int sr_held_count;
 static SSL_CTX *sr_issuer;
 static SSL_CTX *sr_peer_server, *sr_peer_client, *sr_stranger;
+
+/* An SSL's session context (its cache and ticket keys): its first context, kept in the SSL's
+ * ex_data by `sr_set_ssl_ctx` when the script switches contexts (SSL_set_SSL_CTX). */
+static int sr_session_ctx_index = -1;
+
+static SSL_CTX *sr_session_ctx(SSL *ssl)
+{
+    SSL_CTX *recorded = sr_session_ctx_index >= 0 ? SSL_get_ex_data(ssl, sr_session_ctx_index) : NULL;
+    return recorded != NULL ? recorded : SSL_get_SSL_CTX(ssl);
+}
+
+static SSL_CTX *sr_set_ssl_ctx(SSL *ssl, SSL_CTX *ctx)
+{
+    if (ssl != NULL) {
+        if (sr_session_ctx_index < 0)
+            sr_session_ctx_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        if (SSL_get_ex_data(ssl, sr_session_ctx_index) == NULL)
+            SSL_set_ex_data(ssl, sr_session_ctx_index, SSL_get_SSL_CTX(ssl));
+    }
+    return SSL_set_SSL_CTX(ssl, ctx);
+}
+
+/* Session id context bytes standing for the model's number `k` (as `sr_set1_id` does). */
+static int sr_sid_ctx(void *object, int kind, const unsigned char *bytes, unsigned int length, const char *at)
+{
+    if (sr_next_is("new session id context", at)) {
+        long long k = sr_path[sr_pos++].value;
+        bytes = sr_id_bytes(k, &length);
+    }
+    if (kind == 2)
+        return SSL_SESSION_set1_id_context((SSL_SESSION *)object, bytes, length);
+    return kind ? SSL_set_session_id_context((SSL *)object, bytes, length)
+                : SSL_CTX_set_session_id_context((SSL_CTX *)object, bytes, length);
+}
+
+static int sr_verify_accept(int ok, X509_STORE_CTX *store)
+{
+    return sr_verify(ok, store); /* the script's own callback, told the certificate verifies */
+}
+
+static int sr_verify_reject(int ok, X509_STORE_CTX *store)
+{
+    (void)ok; (void)store;
+    return 0;
+}
 
 /* The index of this call's result event: the end of the events the call may take. */
 static size_t sr_window_end(const char *at)
@@ -664,7 +751,7 @@ static SSL_SESSION *sr_stranger_session(long long version)
 /* What the peer client offers a script server. */
 static void sr_client_offer(SSL *ssl, SSL *peer, size_t end, const char *at, long long version)
 {
-    SSL_CTX *issuer = SSL_get_SSL_CTX(ssl);
+    SSL_CTX *issuer = sr_session_ctx(ssl);
     long long object = 0;
     if (sr_flag(end, "the client offers a ticket", at)) {
         for (int i = sr_held_count - 1; i >= 0; i--)
@@ -743,6 +830,16 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
         if (resumed && !renew && offered != NULL && !SSL_SESSION_has_ticket(offered))
             SSL_set_options(c->peer, SSL_OP_NO_TICKET); /* resumed by id: no first ticket either */
     }
+    if (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) {
+        /* The script's SSL verifies its peer: the peer's certificate passes or fails as the
+         * path says (a server's peer client presents one when asked). */
+        long long rejected = sr_flag(end, "the peer's certificate fails verification", at);
+        SSL_set_verify(ssl, SSL_get_verify_mode(ssl), rejected ? sr_verify_reject : sr_verify_accept);
+        if (server) {
+            SSL_use_certificate(c->peer, sr_peer_certificate());
+            SSL_use_PrivateKey(c->peer, sr_peer_key());
+        }
+    }
     int mine = 0, theirs = 0;
     if (!server && sr_flag(end, "the peer aborts before its hello", at)) {
         sr_handshake_step(ssl, &mine);
@@ -773,7 +870,7 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
         hold_count++;
     SSL_CTX *saved = sr_issuer;
     int first = sr_held_count;
-    sr_issuer = SSL_get_SSL_CTX(ssl);
+    sr_issuer = sr_session_ctx(ssl);
     sr_drive(ssl, c->peer);
     if (server) {
         unsigned char byte;
@@ -816,10 +913,23 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     size_t end = sr_window_end(at);
     long long model = end < sr_path_length ? sr_path[end].value : -1;
     long long version = 0;
-    if (ssl != NULL && sr_find(end, "the negotiated version", at, &version))
+    int handshake = ssl != NULL && sr_find(end, "the negotiated version", at, &version);
+    if (handshake)
         sr_handshake_now(call, ssl, end, at, version);
     if (ssl != NULL && (call == SR_READ || call == SR_PEEK || call == SR_SHUTDOWN))
         sr_peer_sends(ssl, end, at);
+    /* A server that completed its handshake writes the tickets SSL_new_session_ticket asked
+     * for in this call; the peer client reads them after it. The sessions the model gives
+     * the peer are taken now, before the call runs the script's callbacks. */
+    long long holds[64];
+    int hold_count = 0, first = sr_held_count;
+    struct sr_conn *peer_of = NULL;
+    if (ssl != NULL && !handshake && SSL_is_server(ssl)) {
+        while (hold_count < 64 && sr_find(end, "the peer holds", at, &holds[hold_count]))
+            hold_count++;
+        if (hold_count)
+            peer_of = sr_conn_of(ssl);
+    }
     static unsigned char buffer[1 << 14];
     int real;
     switch (call) {
@@ -830,6 +940,17 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     case SR_PEEK: real = SSL_peek(ssl, buffer, sizeof buffer); break;
     case SR_SHUTDOWN: real = SSL_shutdown(ssl); break;
     default: real = SSL_write(ssl, buffer, num >= 0 && num < (int)sizeof buffer ? num : 1); break; /* 0: an error */
+    }
+    if (peer_of != NULL && peer_of->peer != NULL) {
+        SSL_CTX *saved = sr_issuer;
+        unsigned char byte;
+        sr_issuer = sr_session_ctx(ssl);
+        SSL_read(peer_of->peer, &byte, 1);
+        sr_issuer = saved;
+        if (sr_held_count - first < hold_count)
+            sr_mismatch("the peer received fewer tickets than the model sent");
+        for (int i = 0; i < hold_count && first + i < sr_held_count; i++)
+            sr_held[first + i].object = holds[i];
     }
     if (end >= sr_path_length)
         return real; /* the path ends inside this call */

@@ -70,6 +70,13 @@ class Verdict:
     vacuous: bool = False  # no path reaches the end of the script
     # Calls of unmodelled functions some path reaches (it stops there): never safe.
     unmodelled: tuple[UnmodelledCall, ...] = ()
+    # Loops proved for every iteration count (`closure.py`): the most iterations after
+    # which a loop's states repeated (0: no loop closed).
+    closed_after: int = 0
+    closed_loops: int = 0  # how many loop statements closed
+    # For a bounded verdict: why each loop that reached its bound did not close ("the loop at
+    # line 7: its states still change after 4 iterations (`n`)").
+    bounded_why: tuple[str, ...] = ()
 
 
 def _location(backend: Any, site: int) -> tuple[int, int]:
@@ -168,11 +175,25 @@ def _check(program: ast.Program, options: Options) -> Verdict:
         unmodelled = tuple(call for _, call in getattr(backend, "unmodelled_calls", []))
     found.sort(key=lambda cx: (cx.span.start, cx.finding.step, cx.replay.backend.findings.index(cx.finding)))
     stats = {"candidates": len(backend.candidates), "definitions": len(backend.defs), "choices": len(backend.choices)}
+    closed, loops, why = _loops(backend) if not reason else (0, 0, ())
     if reason:
         return Verdict(UNKNOWN, found, bounded, reason, stats, vacuous, unmodelled)
     if unmodelled and not found:
         return Verdict(UNKNOWN, found, bounded, unmodelled_reason(unmodelled), stats, vacuous, unmodelled)
-    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats, vacuous, unmodelled)
+    return Verdict(UNSAFE if found else SAFE, found, bounded, "", stats, vacuous, unmodelled, closed, loops,
+                   why if bounded else ())
+
+
+def _loops(backend: SymbolicBackend) -> tuple[int, int, tuple[str, ...]]:
+    """The most iterations after which a loop closed, how many loop statements closed, and
+    why the loops that reached their bound did not close (one line per loop statement)."""
+    done = [r for r in backend.closure.loops.values() if r.closed_after is not None]
+    closed = max((r.closed_after for r in done), default=0)
+    why: dict[int, str] = {}
+    for r in backend.closure.loops.values():
+        if r.bounded and r.closed_after is None:
+            why.setdefault(r.line, f"the loop at line {r.line}: {r.reason or 'its states still change'}")
+    return closed, len({r.line for r in done}), tuple(why[line] for line in sorted(why))
 
 
 def unmodelled_reason(calls: tuple[UnmodelledCall, ...]) -> str:

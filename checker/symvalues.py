@@ -47,6 +47,10 @@ class Logic:
         self._to_z3: dict[Any, z3.BoolRef] = {}
         self.bounds: dict[int, tuple[int | None, int | None]] = {}  # Int variable id -> its range
         self.intervals: dict[int, tuple] = {}  # `interval`'s memo: term id -> (term, range)
+        # How each `If` term over unbounded values was built (`ite`): term id -> (term, guard,
+        # then, else). The loop-closure check (`closure.py`) splits such a value back into its
+        # cases under the guards it enumerates; the term is kept so that its id is not reused.
+        self.structure: dict[int, tuple] = {}
 
     def variable(self, meaning: z3.BoolRef) -> Function:
         """The BDD variable standing for a Z3 Bool (a choice variable or an atom)."""
@@ -248,12 +252,58 @@ def _is_bool(v: Any) -> bool:
     return isinstance(v, bool)
 
 
+def _decided(op: str, a: Any, b: Any) -> bool | None:
+    """A comparison of unbounded integers that their ranges decide (`interval` holds every
+    value a term can take), else None. Without it such a comparison becomes an atom that the
+    BDDs cannot refute, and the encoding forks on outcomes that cannot happen: a clock
+    reading below 0, an expiry past TIME_T_MAX (`cache.expiry` asks both for every session
+    it sorts), each fork multiplying the cases of the step."""
+    if _is_bool(a) or _is_bool(b):
+        return None
+    alo, ahi = interval(term(a, True))
+    blo, bhi = interval(term(b, True))
+    if op == "eq":
+        if (ahi is not None and blo is not None and ahi < blo) or (bhi is not None and alo is not None and bhi < alo):
+            return False
+        return None
+    if op in ("gt", "ge"):
+        (alo, ahi), (blo, bhi) = (blo, bhi), (alo, ahi)
+        op = "lt" if op == "gt" else "le"
+    # now a < b (lt) or a <= b (le)
+    if ahi is not None and blo is not None and (ahi < blo or (op == "le" and ahi <= blo)):
+        return True
+    if alo is not None and bhi is not None and (alo >= bhi if op == "lt" else alo > bhi):
+        return False
+    return None
+
+
+def _compare(op: str, py, z3op):
+    make = _ints(z3op)
+
+    def run(a: Any, b: Any) -> Any:
+        if isinstance(a, Sym) and a.cases is None or isinstance(b, Sym) and b.cases is None:
+            known = _decided(op, a, b)
+            if known is not None:
+                return known
+        return apply(py, a, b, make)
+
+    return run
+
+
+def _eq(a: Any, b: Any) -> Any:
+    if isinstance(a, Sym) and a.cases is None or isinstance(b, Sym) and b.cases is None:
+        known = _decided("eq", a, b)
+        if known is not None:
+            return known
+    return apply(lambda x, y: x == y, a, b, _eq_terms)
+
+
 OPS = {
-    "eq": lambda a, b: apply(lambda x, y: x == y, a, b, _eq_terms),
-    "lt": lambda a, b: apply(lambda x, y: x < y, a, b, _ints(lambda x, y: x < y)),
-    "le": lambda a, b: apply(lambda x, y: x <= y, a, b, _ints(lambda x, y: x <= y)),
-    "gt": lambda a, b: apply(lambda x, y: x > y, a, b, _ints(lambda x, y: x > y)),
-    "ge": lambda a, b: apply(lambda x, y: x >= y, a, b, _ints(lambda x, y: x >= y)),
+    "eq": _eq,
+    "lt": _compare("lt", lambda x, y: x < y, lambda x, y: x < y),
+    "le": _compare("le", lambda x, y: x <= y, lambda x, y: x <= y),
+    "gt": _compare("gt", lambda x, y: x > y, lambda x, y: x > y),
+    "ge": _compare("ge", lambda x, y: x >= y, lambda x, y: x >= y),
     "add": lambda a, b: apply(lambda x, y: x + y, a, b, _ints(lambda x, y: x + y)),
     "sub": lambda a, b: apply(lambda x, y: x - y, a, b, _ints(lambda x, y: x - y)),
 }
@@ -305,7 +355,9 @@ def ite(c: Any, a: Any, b: Any, cap: int | None = None) -> Any:
         return finite(out, cap)
     if _is_bool(a) and _is_bool(b):
         return atom(z3.If(LOGIC.to_z3(g), term(a), term(b)))
-    return Sym(None, z3.If(LOGIC.to_z3(g), term(a, True), term(b, True)))
+    result = z3.If(LOGIC.to_z3(g), term(a, True), term(b, True))
+    LOGIC.structure[result.get_id()] = (result, g, a, b)
+    return Sym(None, result)
 
 
 def select(cases: list[tuple[Any, Any]], cap: int | None = None) -> Any:

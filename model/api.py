@@ -140,6 +140,7 @@ def _new_session_fields(w: World, s: int) -> None:
     w.set(("hostseq", s), 0)
     w.set(("cipher", s), False)
     w.set(("hostfreed", s), False)
+    w.set(("sidctx", s), 0)
     _not_from_handshake(w, s)
 
 
@@ -201,13 +202,21 @@ def session_new(w: World, args: list[Arg]) -> Value:
 
 @effect("SSL_SESSION_dup", cite="ssl/ssl_sess.c ssl_session_dup_intern L176-296, SSL_SESSION_dup L298", returns="owned")
 def session_dup(w: World, args: list[Arg]) -> Value:
+    from .connection import dup_fails_on_ex_data
+
     src = _session_arg(w, args[0], "SSL_SESSION_dup")
     if _alloc_fails(w):
         return NULL
+    if dup_fails_on_ex_data(w, src):
+        w.note(src, f"{obj(src)} has ex_data but no session ex_data index was ever made: `SSL_SESSION_dup` fails")
+        return NULL
     d = refs.allocate(w, SESSION)
     # The copy has src's key, times and `not_resumable`; it is not cached (prev/next/owner cleared).
-    for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real", "origin"):
+    for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real", "origin", "sidctx"):
         w.set((field, d), w.get((field, src)))
+    from .connection import copy_ex_data
+
+    copy_ex_data(w, d, src)
     w.set(("hostseq", d), 0)
     _new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
     w.set(("cached", d), 0)
@@ -232,6 +241,8 @@ def _decoded_fields(w: World, s: int) -> None:
     w.set(("timeout", s), w.ite(w.eq(encoded_timeout, 0), 3, encoded_timeout))
     _new_hostname(w, s, w.choose("decoded hostname"))  # an in-place decode frees the old one
     w.set(("cipher", s), True)
+    # The session id context a server put in it (0: none); ssl_get_prev_session compares it.
+    w.set(("sidctx", s), w.fresh_int("decoded session id context", 0, None))
 
 
 @effect(
@@ -242,10 +253,16 @@ def _decoded_fields(w: World, s: int) -> None:
 def d2i_session(w: World, args: list[Arg]) -> Value:
     a, pp = args[0], args[1]
     refs.require(w, pp, "`d2i_SSL_SESSION`")
+    return decode_session(w, a, "d2i_SSL_SESSION", pp)
+
+
+def decode_session(w: World, a: Arg, name: str, pp: Arg | None = None) -> Value:
+    """`d2i_SSL_SESSION(a, ...)` and the decoders built on it (`PEM_read_bio_SSL_SESSION`,
+    `d2i_SSL_SESSION_bio`): a new owned session, or `*a` decoded in place."""
     target = a.address_of
     existing = w.value(w.get(target)) if target is not None else NULL
     if existing:
-        refs.use(w, existing, "`d2i_SSL_SESSION` decodes into", via=target)
+        refs.use(w, existing, f"`{name}` decodes into", via=target)
     if existing:
         # The object is filled in place, session id (the cache key) included; a decoding
         # that fails half-way has already overwritten some fields [verified 3.0.19: the
@@ -254,19 +271,20 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
         if owner:
             w.finding(
                 CACHE_CORRUPTION,
-                f"`d2i_SSL_SESSION` overwrites the session id of {obj(existing)} while it is in "
+                f"`{name}` overwrites the session id of {obj(existing)} while it is in "
                 f"{obj(owner)}'s cache: the cache entry keeps the old key",
                 (existing, owner),
             )
     if not w.choose("decoding succeeds"):
-        w.note(existing or 0, "`d2i_SSL_SESSION` fails on its input: returns NULL")
+        w.note(existing or 0, f"`{name}` fails on its input: returns NULL")
         return NULL
     # crypto/asn1/tasn_dec.c ASN1_item_d2i: on success `*pp` moves past the bytes decoded,
     # still a plain buffer the model does not follow.
-    _write_out(w, pp, OPAQUE_POINTER)
+    if pp is not None:
+        _write_out(w, pp, OPAQUE_POINTER)
     if existing:
         _decoded_fields(w, existing)
-        w.note(existing, f"`d2i_SSL_SESSION` decodes into {obj(existing)} in place: no new reference")
+        w.note(existing, f"`{name}` decodes into {obj(existing)} in place: no new reference")
         return existing
     s = refs.allocate(w, SESSION)
     w.set(("cached", s), 0)
@@ -279,6 +297,21 @@ def d2i_session(w: World, args: list[Arg]) -> Value:
         w.set(target, s)
         w.note(s, f"`{a.text[1:]}` is set to the new session too: one reference, two pointers")
     return s
+
+
+def _encode_to_bio(name: str, cite: str) -> None:
+    """`PEM_write_bio_SSL_SESSION(bp, s)` / `i2d_SSL_SESSION_bio(bp, s)`: i2d of the session
+    into the BIO; 0 without a cipher, as i2d [verified 3.0.19: a bare session gives 0]."""
+
+    def run(w: World, args: list[Arg]) -> Value:
+        s = _session_arg(w, args[1], name)
+        return 1 if w.get(("cipher", s)) else 0
+
+    EFFECTS[name] = Effect(name, run, cite)
+
+
+_encode_to_bio("PEM_write_bio_SSL_SESSION", "ssl/ssl_sess.c IMPLEMENT_PEM_rw(SSL_SESSION): PEM_ASN1_write_bio of i2d_SSL_SESSION")
+_encode_to_bio("i2d_SSL_SESSION_bio", "ssl.h i2d_SSL_SESSION_bio: ASN1_i2d_bio_of(SSL_SESSION, i2d_SSL_SESSION, bp, s_id)")
 
 
 @effect("i2d_SSL_SESSION", cite="ssl/ssl_asn1.c i2d_SSL_SESSION L81-238 (reads the session)")
@@ -330,7 +363,6 @@ _reader("SSL_SESSION_get_master_key", _GETTERS, _opaque("master key length", 0, 
 _reader("SSL_SESSION_print", "ssl/ssl_txt.c SSL_SESSION_print L30-200", _opaque("print result", 0, 1))
 _reader("SSL_SESSION_print_fp", "ssl/ssl_txt.c SSL_SESSION_print_fp L16-28 (NULL gives 0)", _opaque("print result", 0, 1), True)
 _reader("SSL_SESSION_print_keylog", "ssl/ssl_txt.c SSL_SESSION_print_keylog L202-240", _opaque("print result", 0, 1))
-_reader("SSL_SESSION_get_ex_data", _GETTERS, lambda w, s: NULL)
 
 
 def _write_out(w: World, arg: Arg, value: Value) -> None:
@@ -353,10 +385,11 @@ def _session_id(w: World, args: list[Arg], s: int) -> Value:
 
 def _id_context(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_get0_id_context (L319-336): `*len = s->sid_ctx_length`
-    (0..SSL_MAX_SID_CTX_LENGTH, 32); the model does not follow id contexts, so the length is
-    any of them."""
+    (0..SSL_MAX_SID_CTX_LENGTH, 32): 0 for the empty context id, else 1..32 (the model knows
+    which context id, not its length)."""
     if len(args) > 1:
-        _write_out(w, args[1], w.fresh_int("session id context length", 0, 32))
+        empty = w.test(w.eq(w.get(("sidctx", s)), 0))
+        _write_out(w, args[1], 0 if empty else w.fresh_int("session id context length", 1, 32))
     return interior(s)
 
 
@@ -455,10 +488,8 @@ _reader("SSL_SESSION_set_cipher", "ssl/ssl_sess.c SSL_SESSION_set_cipher L1007-1
 for _name in (
     "SSL_SESSION_set1_alpn_selected",
     "SSL_SESSION_set1_master_key",
-    "SSL_SESSION_set1_id_context",
     "SSL_SESSION_set_max_early_data",
     "SSL_SESSION_set1_ticket_appdata",
-    "SSL_SESSION_set_ex_data",
 ):
     _reader(_name, "ssl/ssl_sess.c L924-1104 (writes a field of the session)", lambda w, s: 1)
 
@@ -491,6 +522,21 @@ def _key_setter(field: str) -> Callable[[World, list[Arg], int], Value]:
 
 
 _reader("SSL_SESSION_set1_id", "ssl/ssl_sess.c SSL_SESSION_set1_id L924-935", _key_setter("sid"), with_args=True)
+
+
+def _set_id_context(w: World, args: list[Arg], s: int) -> Value:
+    """ssl/ssl_sess.c SSL_SESSION_set1_id_context: over SSL_MAX_SID_CTX_LENGTH (32) is refused
+    with 0; else the bytes are copied (a server resumes the session only under this context
+    id: ssl_get_prev_session)."""
+    from .connection import SID_CTX_MAX, id_value
+
+    if w.test(w.lt(SID_CTX_MAX, args[2].value)):
+        return 0
+    w.set(("sidctx", s), id_value(w, args[1], args[2], "new session id context"))
+    return 1
+
+
+_reader("SSL_SESSION_set1_id_context", "ssl/ssl_sess.c SSL_SESSION_set1_id_context", _set_id_context, with_args=True)
 _reader(
     "SSL_SESSION_set_protocol_version",
     "ssl/ssl_sess.c SSL_SESSION_set_protocol_version L1000-1004",
@@ -537,6 +583,11 @@ def ssl_new(w: World, args: list[Arg]) -> Value:
     refs.use(w, ctx, "`SSL_new` reads", via=args[0].var)
     if _alloc_fails(w):
         return NULL
+    return ssl_new_object(w, ctx)
+
+
+def ssl_new_object(w: World, ctx: int) -> int:
+    """A new `SSL` of the live context `ctx`: its settings copied, two references to `ctx`."""
     ssl = refs.allocate(w, SSL)
     w.set(("slot", ssl), NULL)
     w.set(("ctx", ssl), ctx)
@@ -571,6 +622,12 @@ def ssl_clear(w: World, args: list[Arg]) -> Value:
     w.set(("hit", ssl), False)
     w.set(("failed", ssl), False)
     w.set(("pend", ssl), False)
+    # ossl_statem_clear: in its initial state again (SSL_dup copies it); tls1_clear resets
+    # the version.
+    w.set(("began", ssl), False)
+    w.set(("proto", ssl), 0)
+    w.set(("sent", ssl), 0)
+    w.set(("xtick", ssl), 0)
     return 1
 
 
@@ -633,6 +690,8 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
     if s != NULL:
         refs.use(w, s, f"`SSL_copy_session_id` up-refs the session of {obj(src)},", holder=slot_of(src))
     set_slot(w, to, s)
+    # L1625-1631: the context id too (and the CERT, which the model does not follow).
+    w.set(("sidctx", to), w.get(("sidctx", src)))
     return 1
 
 
@@ -642,7 +701,13 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
     deferred=True,
 )
 def ssl_shutdown(w: World, args: list[Arg]) -> Value:
+    w.set(("hsret",), -1)  # see `_handshake_call`
     ssl = _object_arg(w, args[0], "SSL_shutdown")
+    if w.get(("done", ssl)) and w.get(("xtick", ssl)):
+        # ssl_lib.c SSL_shutdown: in init (tickets to send): "shutdown while in init", -1.
+        w.note(ssl, f"{obj(ssl)} has tickets to send (`SSL_new_session_ticket`): `SSL_shutdown` fails")
+        w.set(("hsret",), -1)
+        return -1
     if not w.get(("done", ssl)):
         w.note(ssl, f"{obj(ssl)} has not completed a handshake: `SSL_shutdown` fails, nothing is marked")
         w.set(("hsret",), -1)
@@ -703,7 +768,8 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("size", ctx), DEFAULT_CACHE_SIZE)
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
     w.set(("ncached", ctx), 0)
-    for field in ("remove_cb", "new_cb", "get_cb", "dying", "minv", "maxv", "goodc", "goods"):
+    for field in ("remove_cb", "new_cb", "get_cb", "dying", "minv", "maxv", "goodc", "goods", "sidctx", "vmode",
+                  "tsid12", "tsid13"):
         w.set((field, ctx), NULL)
     w.set(("opts", ctx), DEFAULT_OPTIONS)
     w.set(("ntick", ctx), DEFAULT_NUM_TICKETS)
@@ -817,6 +883,10 @@ def _connection(w: World, arg: Arg, name: str, side: int = 0) -> int:
 
 def _handshake_call(name: str, side: int, cite: str, after: int = -1) -> None:
     def run(w: World, args: list[Arg]) -> Value:
+        # The result cell belongs to this call from its start: every path sets it before the
+        # executor reads it, so an earlier call's result is never read (the loop-closure
+        # check relies on it: `checker/closure.py` drops the cell at loop heads).
+        w.set(("hsret",), -1)
         ssl = _connection(w, args[0], name, side)
         current = w.get(("side", ssl))
         if not current:
@@ -1002,15 +1072,15 @@ def _decode_from(name: str, target: int) -> Callable[[World, list[Arg]], Value]:
     model does not see (`x` is argument `target`: NULL, or `&s` to decode into `s`)."""
 
     def run(w: World, args: list[Arg]) -> Value:
-        source = Arg(OPAQUE_POINTER, "the bytes read")  # what the BIO or FILE gives (not tracked)
-        return d2i_session(w, [args[target], source, Arg(w.fresh_int("bytes read", 0, INT_MAX), "")])
+        return decode_session(w, args[target], name)
 
     return run
 
 
 for _name, _cite in (
     ("PEM_read_bio_SSL_SESSION", "crypto/pem/pem_oth.c PEM_ASN1_read_bio: d2i_SSL_SESSION(x, &p, len) on the PEM body "
-     "(ssl.h DECLARE_PEM_rw(SSL_SESSION, SSL_SESSION)); a read that fails gives NULL"),
+     "(ssl.h DECLARE_PEM_rw(SSL_SESSION, SSL_SESSION)); a read that fails gives NULL; `*x` is reused as by d2i "
+     "[verified 3.0.19: tests/library/exdata_pem.c]"),
     ("PEM_read_SSL_SESSION", "crypto/pem/pem_oth.c PEM_ASN1_read via a FILE BIO: as PEM_read_bio_SSL_SESSION"),
     ("d2i_SSL_SESSION_bio", "ssl.h d2i_SSL_SESSION_bio = ASN1_d2i_bio_of(SSL_SESSION, SSL_SESSION_new, d2i_SSL_SESSION, "
      "bp, s_id); crypto/asn1/a_d2i_fp.c ASN1_d2i_bio: d2i(x, &p, len) on what the BIO holds"),
@@ -1027,3 +1097,7 @@ def fields_of_unknown_session(w: World, s: int) -> None:
     w.set(("hostseq", s), 0)
     _not_from_handshake(w, s)
     _decoded_fields(w, s)
+
+
+# Effects of the rest of the API, registered in EFFECTS when their modules load.
+from . import connection as _connection_effects  # noqa: E402,F401

@@ -33,6 +33,7 @@ from .objects import (
     RECEIVED_SHUTDOWN,
     SENT_SHUTDOWN,
     SESSION,
+    VERIFY_PEER,
     Holder,
     cache_of,
     handshake_of,
@@ -72,6 +73,7 @@ PEER_ALERT_ON_READ = "the peer sends a fatal alert"
 DATA_ARRIVES = "application data arrives"
 PEER_CLOSES = "the peer's close_notify arrives"
 PEER_KNOWS = "the client offered the id of the session the callback returned"
+PEER_CERT_REJECTED = "the peer's certificate fails verification"
 # Facts of a path the reproducer needs up front (`World.record`).
 NEGOTIATED = "the negotiated version"
 OFFERED = "the client offers the session"
@@ -100,11 +102,15 @@ def new_cb_holder(ssl: int) -> Holder:
 
 
 def copy_settings(w: World, ssl: int, ctx: int) -> None:
-    """ssl/ssl_lib.c SSL_new L705-713: options, version bounds and ticket count are copied
-    from the context; changing the context later does not change this `SSL`."""
-    for field in ("opts", "minv", "maxv", "ntick"):
+    """ssl/ssl_lib.c SSL_new L705-713: options, version bounds, ticket count, verify mode and
+    session id context are copied from the context; changing the context later does not
+    change this `SSL`."""
+    for field in ("opts", "minv", "maxv", "ntick", "vmode", "sidctx"):
         w.set((field, ssl), w.get((field, ctx)))
     w.set(("side", ssl), 0)
+    w.set(("began", ssl), False)
+    w.set(("sent", ssl), 0)
+    w.set(("xtick", ssl), 0)
     w.set(("failed", ssl), False)
     w.set(("pend", ssl), False)
     w.set(("hit", ssl), False)
@@ -157,6 +163,8 @@ def _new_session(w: World, ssl: int, why: str, version: int = 0, sid: int = 0) -
     w.set(("time", s), w.get(("clock",)))
     w.set(("timeout", s), _session_timeout(w, ssl))
     w.set(("origin", s), w.get(("sctx", ssl)) if w.get(("side", ssl)) == SERVER else 0)
+    # ssl_sess.c ssl_get_new_session: the session gets the SSL's context id.
+    w.set(("sidctx", s), w.get(("sidctx", ssl)))
     _replace_slot(w, ssl, s, why)
     return s
 
@@ -166,8 +174,11 @@ def _dup_into_slot(w: World, ssl: int, why: str) -> int:
     src = w.get(("slot", ssl))
     refs.use(w, src, "the library copies", holder=slot_of(ssl))
     d = refs.allocate(w, SESSION, holder=slot_of(ssl))
-    for field in ("ver", "sid", "time", "timeout", "cipher", "tick", "real", "origin"):
+    for field in ("ver", "sid", "time", "timeout", "cipher", "tick", "real", "origin", "sidctx"):
         w.set((field, d), w.get((field, src)))
+    from .connection import copy_ex_data
+
+    copy_ex_data(w, d, src)  # ssl_session_dup: CRYPTO_dup_ex_data, the pointers as they are
     for field, value in (("cached", 0), ("lseq", 0), ("hostseq", 0), ("hostfreed", False), ("nr", False), ("nrwhy", 0)):
         w.set((field, d), value)
     w.set(("host", d), 0)
@@ -226,9 +237,17 @@ def handshake(w: World, ssl: int, side: int, after: int = -1) -> None:
         return
     if w.get(("done", ssl)):
         _result(w, 1)
+        if w.get(("xtick", ssl)):
+            # SSL_new_session_ticket put the connection back in init: this call writes them.
+            w.set(("hsafter", ssl), after)
+            _extra_ticket(w, ssl, 0)
+            return
         if after >= 0:
             STAGES[after](w, ssl, 0)
         return
+    # The state machine leaves its initial state (SSL_dup no longer copies the SSL), even if
+    # the ClientHello cannot be built.
+    w.set(("began", ssl), True)
     version = _negotiate(w, ssl)
     if not version:
         w.note(ssl, f"{obj(ssl)} allows no protocol version the model knows: the handshake fails")
@@ -242,6 +261,16 @@ def handshake(w: World, ssl: int, side: int, after: int = -1) -> None:
         _client_hello(w, ssl)
     else:
         _server_hello(w, ssl)
+
+
+def _certificate_rejected(w: World, ssl: int) -> bool:
+    """With SSL_VERIFY_PEER, a full handshake verifies the peer's certificate (a resumed one
+    sends none: statem_srvr.c send_certificate_request, statem_clnt.c); it passes or fails as
+    the peer chooses, and a failure is a fatal alert after the hello [verified 3.0.19:
+    tests/library/settings.c, an untrusted certificate fails the client's handshake]."""
+    if w.get(("hit", ssl)) or not w.get(("vmode", ssl)) & VERIFY_PEER:
+        return False
+    return w.choose(PEER_CERT_REJECTED)
 
 
 def _fatal_alert(w: World, ssl: int) -> None:
@@ -308,7 +337,7 @@ def _client_hello(w: World, ssl: int) -> None:
             w.set(("hs", "ticket", ssl), ticket)
             if not ticket:
                 w.set(("sid", s), _fresh_id(w))
-    if w.choose(PEER_ABORTS):
+    if w.choose(PEER_ABORTS) or _certificate_rejected(w, ssl):
         _fatal_alert(w, ssl)
         return
     # A client with SSL_OP_NO_TICKET sends no session_ticket extension, so no TLS 1.2
@@ -372,6 +401,11 @@ def _update_cache(w: World, ssl: int, side: int, flush_due: bool) -> None:
     s = w.get(("slot", ssl))
     if cache.has_empty_id(w, s) or w.get(("nr", s)):
         return
+    if side == SERVER and w.get(("vmode", ssl)) & VERIFY_PEER and w.test(w.eq(w.get(("sidctx", s)), 0)):
+        # ssl_update_cache's first test: a server verifying its peer caches no session without a context id
+        # (no internal cache entry, no new_session_cb, no automatic flush) [verified 3.0.19:
+        # tests/library/sid_ctx.c].
+        return
     sctx = w.get(("sctx", ssl))
     mode = w.get(("mode", sctx))
     bit = CACHE_CLIENT if side == CLIENT else CACHE_SERVER
@@ -424,6 +458,9 @@ def _server_hello(w: World, ssl: int) -> None:
         w.set(("time", s), w.get(("clock",)))
         w.set(("timeout", s), _session_timeout(w, ssl))
         w.set(("origin", s), sctx)
+        # The ticket carries the session's context id: the one of the last ticket of this
+        # version (the one the peer offers).
+        w.set(("sidctx", s), w.get(("tsid13" if tls13 else "tsid12", sctx)))
         w.note(s, f"the client's ticket decrypts to a new session {obj(s)}")
         _consider(w, ssl, s, 0)
         return
@@ -543,8 +580,23 @@ def _consider(w: World, ssl: int, found: int, from_cache: int) -> None:
         _fatal_alert(w, ssl)
         return
     if found:
+        same_context = w.test(w.eq(w.get(("sidctx", found)), w.get(("sidctx", ssl))))
         if not w.test(w.eq(w.get(("ver", found)), version)):
             w.note(found, f"{obj(found)} has another protocol version: not resumed")
+        elif not same_context:
+            # ssl_sess.c ssl_get_prev_session: a session of another session id context is a miss
+            # [verified 3.0.19: tests/library/sid_ctx.c].
+            w.note(found, f"{obj(found)} belongs to another session id context: not resumed")
+        elif w.get(("vmode", ssl)) & VERIFY_PEER and w.test(w.eq(w.get(("sidctx", ssl)), 0)):
+            # ssl_get_prev_session: SSL_VERIFY_PEER without a session id context fails the handshake
+            # ("session id context uninitialized") [verified 3.0.19: a ticket resumption].
+            w.note(ssl, f"{obj(ssl)} verifies its peer but has no session id context: the handshake fails")
+            if version == TLS1_3:
+                # The PSK extension already made the found session the slot's: the alert
+                # removes it (ssl3_send_alert on s->session), before the lookup's reference goes.
+                cache.remove(w, sctx, found, "the fatal alert", why=NR_ALERT)
+            _then(w, mark, _context_uninitialized, ssl, found)
+            return
         elif cache.expired(w, found, w.get(("clock",))):
             w.note(found, f"{obj(found)} has expired: not resumed")
             if from_cache:
@@ -554,6 +606,12 @@ def _consider(w: World, ssl: int, found: int, from_cache: int) -> None:
         if not accepted:
             refs.release(w, found, handshake_holder(ssl), text=f"the lookup drops its reference to {obj(found)}")
     _then(w, mark, _server_resume if accepted else _server_full, ssl, found)
+
+
+@stage
+def _context_uninitialized(w: World, ssl: int, found: int) -> None:
+    refs.release(w, found, handshake_holder(ssl), text=f"the lookup drops its reference to {obj(found)}")
+    _fatal_alert(w, ssl)
 
 
 @stage
@@ -586,7 +644,7 @@ def _server_finish(w: World, ssl: int, n: int) -> None:
         w.note(ssl, f"the client does not have the keys of the session {obj(ssl)} resumed: the handshake fails")
         _fatal_alert(w, ssl)
         return
-    if w.choose(PEER_ABORTS):
+    if w.choose(PEER_ABORTS) or _certificate_rejected(w, ssl):
         _fatal_alert(w, ssl)
         return
     w.set(("done", ssl), True)
@@ -597,6 +655,7 @@ def _server_finish(w: World, ssl: int, n: int) -> None:
         return
     if not w.get(("opts", ssl)) & OP_NO_TICKET:
         w.set(("issued12", sctx), True)
+        w.set(("tsid12", sctx), w.get(("sidctx", w.get(("slot", ssl)))))
     s = w.get(("slot", ssl))
     if not w.get(("hit", ssl)) and not cache.has_empty_id(w, s):
         w.record(PEER_HOLDS, s)
@@ -626,15 +685,41 @@ def _server_ticket(w: World, ssl: int, k: int) -> None:
         return
     if k > 0 or w.get(("hit", ssl)):
         _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
+    _send_ticket(w, ssl)
+    mark = w.get(("pq_n",))
+    _update_cache(w, ssl, SERVER, _auto_flush_due(w, w.get(("sctx", ssl)), SERVER))
+    _then(w, mark, _server_ticket, ssl, k + 1)
+
+
+def _send_ticket(w: World, ssl: int) -> None:
+    """The slot's session (a copy, when needed) gets an id and goes out in a ticket."""
     s = w.get(("slot", ssl))
     w.set(("sid", s), _fresh_id(w))
     w.record(PEER_HOLDS, s)
+    w.set(("sent", ssl), w.get(("sent", ssl)) + 1)
     sctx = w.get(("sctx", ssl))
     if not w.get(("opts", ssl)) & OP_NO_TICKET:
         w.set(("issued13", sctx), True)
+        w.set(("tsid13", sctx), w.get(("sidctx", s)))
+
+
+@stage
+def _extra_ticket(w: World, ssl: int, n: int) -> None:
+    """The tickets `SSL_new_session_ticket` asked for, written by the next call that runs
+    the state machine (`SSL_do_handshake`, `SSL_write`, `SSL_read`...): each as the tickets
+    of the handshake, with a copy of the session once a ticket was sent or the connection
+    resumed (statem_srvr.c tls_construct_new_session_ticket) [verified 3.0.19:
+    tests/library/psk_ticket.c: the slot is replaced and `new_session_cb` runs per ticket]."""
+    if not w.get(("xtick", ssl)):
+        _after_handshake(w, ssl, 0)
+        return
+    w.set(("xtick", ssl), w.get(("xtick", ssl)) - 1)
+    if w.get(("sent", ssl)) or w.get(("hit", ssl)):
+        _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
+    _send_ticket(w, ssl)
     mark = w.get(("pq_n",))
-    _update_cache(w, ssl, SERVER, _auto_flush_due(w, sctx, SERVER))
-    _then(w, mark, _server_ticket, ssl, k + 1)
+    _update_cache(w, ssl, SERVER, _auto_flush_due(w, w.get(("sctx", ssl)), SERVER))
+    _then(w, mark, _extra_ticket, ssl, 0)
 
 
 # ---- reading: TLS 1.3 tickets arrive on the client -------------------------------------------

@@ -179,8 +179,21 @@ GOODC = Field("goodc", (1,), "its completed client handshakes (for the automatic
 GOODS = Field("goods", (1,), "its completed server handshakes", finite=True)
 ISSUED12 = Field("issued12", (1,), "it issued a TLS 1.2 ticket (only then can a client offer one)", finite=True)
 ISSUED13 = Field("issued13", (1,), "it issued a TLS 1.3 ticket", finite=True)
+TSID12 = Field("tsid12", (1,), "the session id context of the last TLS 1.2 ticket it issued")
+TSID13 = Field("tsid13", (1,), "the session id context of the last TLS 1.3 ticket it issued")
+# Connection settings and the rest of the session API (model/connection.py)
+SIDCTX = Field("sidctx", (1,), "the session id context of a context, an `SSL` or a session (0: empty; "
+               "a string literal's number + 1, else an opaque number)")
+VMODE = Field("vmode", (1,), "the verify mode of a context or an `SSL` (`SSL_VERIFY_PEER` ...)", finite=True)
+BEGAN = Field("began", (1,), "a handshake began on the `SSL` since it was made or cleared (`SSL_dup`)", finite=True)
+SENT = Field("sent", (1,), "how many TLS 1.3 tickets the server `SSL` sent", finite=True)
+XTICK = Field("xtick", (1,), "tickets `SSL_new_session_ticket` asked for, not sent yet", finite=True)
 # The world
 CLOCK = Field("clock", (0,), "what `time(NULL)` returns now")
+EXN = Field("exn", (1,), "how many ex_data values were set on a session (a list, newest last)", finite=True)
+EXK = Field("exk", (2,), "the index of a session's j-th ex_data value: (session, j)")
+EXV = Field("exv", (2,), "a session's j-th ex_data value: (session, j)")
+EXIDX = Field("exidx", (1,), "the last ex_data index given out for a class (CRYPTO_EX_INDEX_*)", finite=True)
 IDSEQ = Field("idseq", (0,), "the last session id a handshake made up")
 HSRET = Field("hsret", (0,), "the result of the running handshake call")
 PQ_N = Field("pq_n", (0,), "how many entries the callback queue has (see `cache.py`)")
@@ -231,6 +244,8 @@ CACHE_NO_INTERNAL_STORE = 0x0200
 CACHE_UPDATE_TIME = 0x0400
 SENT_SHUTDOWN = 1
 RECEIVED_SHUTDOWN = 2
+# include/openssl/ssl.h SSL_VERIFY_PEER.
+VERIFY_PEER = 0x01
 # include/openssl/ssl.h SSL_OP_NO_TICKET.
 OP_NO_TICKET = 1 << 14
 # ssl/ssl_lib.c SSL_CTX_new_ex L3366: SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_MIDDLEBOX_COMPAT.

@@ -85,7 +85,9 @@ def _ctx_destroyed(w: World, ctx: int) -> None:
 def session_is_open(w: World, ssl: int) -> bool:
     """ssl/ssl_sess.c ssl_clear_bad_session L1228-1235 (3.0.22): a session is "bad" when the
     handshake completed (not in init, not before) and no close_notify was sent."""
-    return bool(w.get(SLOT(ssl))) and bool(w.get(DONE(ssl))) and not (w.get(SHUT(ssl)) & SENT_SHUTDOWN)
+    # Tickets `SSL_new_session_ticket` asked for put the connection back "in init".
+    in_init = bool(w.get(("xtick", ssl)))
+    return bool(w.get(SLOT(ssl))) and bool(w.get(DONE(ssl))) and not in_init and not (w.get(SHUT(ssl)) & SENT_SHUTDOWN)
 
 
 def clear_bad_session(w: World, ssl: int) -> bool:

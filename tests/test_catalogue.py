@@ -227,33 +227,33 @@ PRELUDE = "SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());\nSSL *ssl = SSL_new(
 
 
 def test_an_unmodelled_call_makes_the_verdict_unknown() -> None:
-    v = _verdict(PRELUDE + "SSL_set_SSL_CTX(ssl, ctx);\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
+    v = _verdict(PRELUDE + "SSL_renegotiate(ssl);\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
     assert v.verdict == "unknown"
-    assert "`SSL_set_SSL_CTX` (line 3) is not modelled" in v.reason and "context" in v.reason
+    assert "`SSL_renegotiate` (line 3) is not modelled" in v.reason and "handshake" in v.reason
     assert not v.vacuous
 
 
 def test_an_unmodelled_call_on_one_branch_only_still_blocks_safe() -> None:
-    v = _verdict(PRELUDE + "if (*) { SSL_CTX_set_session_id_context(ctx, \"x\", 1); }\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
-    assert v.verdict == "unknown" and "SSL_CTX_set_session_id_context" in v.reason
+    v = _verdict(PRELUDE + "if (*) { SSL_renegotiate(ssl); }\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
+    assert v.verdict == "unknown" and "SSL_renegotiate" in v.reason
 
 
 def test_an_unreachable_unmodelled_call_does_not_matter() -> None:
-    v = _verdict(PRELUDE + "if (ssl == NULL) { SSL_dup(ssl); }\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
+    v = _verdict(PRELUDE + "if (ssl == NULL) { SSL_renegotiate(ssl); }\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
     assert v.verdict == "safe"
 
 
 def test_findings_before_an_unmodelled_call_are_reported() -> None:
-    v = _verdict(PRELUDE + "SSL_free(ssl);\nSSL_free(ssl);\nSSL_dup(ssl);\nSSL_CTX_free(ctx);\n")
+    v = _verdict(PRELUDE + "SSL_free(ssl);\nSSL_free(ssl);\nSSL_renegotiate(ssl);\nSSL_CTX_free(ctx);\n")
     assert v.verdict == "unsafe" and [cx.rule.name for cx in v.counterexamples] == ["double-free"]
 
 
 def test_unknown_exit_code_and_report(tmp_path: Path) -> None:
     path = tmp_path / "u.sess"
-    path.write_text(PRELUDE + "SSL_dup(ssl);\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
+    path.write_text(PRELUDE + "SSL_renegotiate(ssl);\nSSL_free(ssl);\nSSL_CTX_free(ctx);\n")
     r = subprocess.run([sys.executable, "-m", "sessref", "check", str(path)], capture_output=True, text=True)
     assert r.returncode == 3, r.stdout + r.stderr
-    assert "`SSL_dup` (line 3) is not modelled" in r.stdout
+    assert "`SSL_renegotiate` (line 3) is not modelled" in r.stdout
     assert "no path reaches the end" not in r.stdout
 
 

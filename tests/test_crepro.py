@@ -40,7 +40,7 @@ def test_corpus_counterexamples_reproduce_against_the_library(path: Path, toolch
     checks = _checks(path)
     assert checks, "a buggy file has a counterexample"
     conform.run_checks(checks, jobs=1)
-    assert all(c.agreed for c in checks), [(c.title, c.reason) for c in checks if not c.agreed]
+    assert all(c.agreed for c in checks), [(c.path, c.reason) for c in checks if not c.agreed]
 
 
 def test_repro_writes_a_c_program_of_the_c_function(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -38,7 +38,9 @@ CALLS = frozenset(
     SSL_connect SSL_accept SSL_do_handshake SSL_read SSL_peek SSL_write SSL_shutdown SSL_session_reused
     SSL_set_connect_state SSL_set_accept_state SSL_CTX_set_options SSL_CTX_set_num_tickets
     SSL_CTX_set_min_proto_version SSL_CTX_set_max_proto_version SSL_CTX_sess_set_new_cb
-    SSL_CTX_sess_set_get_cb""".split()
+    SSL_CTX_sess_set_get_cb SSL_CTX_set_session_id_context SSL_set_session_id_context SSL_CTX_set_verify
+    SSL_set_options SSL_clear_options SSL_set_min_proto_version SSL_set_max_proto_version SSL_set_SSL_CTX
+    SSL_dup SSL_has_matching_session_id""".split()
 )
 
 

@@ -244,20 +244,25 @@ def test_safe_bounded_unknown_and_errors(reports: dict[str, FileReport]) -> None
         (),
     )
     vacuous = FileReport("specs/v.sess", "assume(0);\n", "safe", False, True, 4, "", ())
+    counting = FileReport("specs/n.sess", "int n = 0;\nwhile (*) { n = n + 1; }\n", "safe", True, False, 4, "", (),
+                          bounded_why=("the loop at line 2: its states still change after 4 iterations (`n`)",))
     error = {"file": "specs/bad.sess", "kind": "input", "message": "missing `;` <here>", "line": 3, "column": 7}
-    page = report_html.render([reports["safe"], reports["bounded"], unknown, vacuous], [error])
+    page = report_html.render([reports["safe"], reports["bounded"], counting, unknown, vacuous], [error])
     parsed = parse_page(page)
     assert_self_contained(page)
     sections = [(a["data-file"], a["data-verdict"]) for tag, a in parsed.tags if tag == "section"]
     assert sections == [
         (SPECS["safe"], "safe"),
         (SPECS["bounded"], "safe"),
+        ("specs/n.sess", "safe"),
         ("specs/x.sess", "unknown"),
         ("specs/v.sess", "safe"),
         ("specs/bad.sess", "error"),
     ]
     assert "safe: no finding on any path</p>" in page
-    assert "(bounded: loops explored up to 4 iterations)" in page
+    assert "(all iterations: the loop&#x27;s states repeat after 1)" in page or \
+        "(all iterations: the loop's states repeat after 1)" in page
+    assert "(bounded: loops explored up to 4 iterations; the loop at line 2: its states still change" in page
     assert "unknown: too many cases in one step (this is not a proof of safety)" in page
     assert "vacuous: no path reaches the end" in page
     assert "missing <code>;</code> &lt;here&gt; (line 3, column 7)" in page

@@ -103,7 +103,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path,
     code, out, err = check(capsys, str(big))
     no_crash(out, err)
     assert code == 2 and "is larger than 8 MiB" in out
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 30  # a hang, not a speed target: the machine is shared
 
 
 def test_dev_zero_is_read_with_a_size_limit(capsys) -> None:
@@ -119,7 +119,7 @@ def test_a_fifo_without_a_writer_gives_up_within_the_budget(tmp_path: Path, caps
     code, out, err = check(capsys, str(fifo), "--timeout", "0.5")
     no_crash(out, err)
     assert code == 2 and "nothing arrived within the time budget" in out
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 30  # a hang, not a speed target: the machine is shared
 
 
 def test_a_fifo_with_a_writer_is_read(tmp_path: Path, capsys) -> None:
@@ -322,7 +322,7 @@ def test_the_budget_covers_the_encoding_and_says_unknown(capsys) -> None:
     no_crash(out, err)
     assert code == 3, out
     assert "unknown (the time budget of 1 s ran out (--timeout))" in out
-    assert elapsed < 6
+    assert elapsed < 30  # the budget held (a hang, not a speed target: the machine is shared)
 
 
 def test_the_fix_search_is_bounded_and_says_what_it_skipped(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -83,6 +83,7 @@ def build_program(unit: CUnit, only: list[str] | None = None) -> tuple[ast.Progr
     """The whole program: the file's cells and functions, and one branch per entry point."""
     names = entry_points(unit, only)
     lowerer = unit.lowerer
+    lowerer.cut_plain_recursion(unit)  # type: ignore[attr-defined]
     lowerer.check_recursion(names)  # type: ignore[attr-defined]
     entries: list[Entry] = []
     blocks: list[tuple[ast.Span, ast.Block]] = []
@@ -172,10 +173,16 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
     lines: list[str] = []
     after: list[str] = []
     assumed: list[str] = []
+    # A plain function gets sessions as a handshake leaves them (`_negotiated`). A callback's
+    # sessions come from the library's own handshakes; what its storage holds before is a
+    # bare session there, one the library does not resume (the model's resumption of a
+    # decoded session handed to a get_session_cb disagrees with the library: issue 14).
+    _negotiated = _decoded if info.kind == "plain" else _bare
     kind = info.kind
     accesses = first_accesses(unit, name)
     cells = [c for c in accesses if c in unit.cells]
     names = {c: c for c in cells}
+    lines.append("const SSL_CIPHER *__sessref_cipher;")  # the cipher sessions were negotiated with
     if kind == "plain":
         lines.append("SSL_CTX *ctx0 = SSL_CTX_new(TLS_method());")
     else:
@@ -195,21 +202,21 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
             if state == "null":
                 assumed.append(f"`{cell}` starts NULL (annotated)")
             elif state in ("nonnull", "held"):
-                lines.append(f"{ref} = SSL_SESSION_new();")
+                lines.append(_negotiated(ref))
                 assumed.append(f"`{cell}` holds a session it owns (annotated)")
             elif state == "borrowed":
                 lines.append(f"if (__sessref_any()) {{ SSL *lender_{_ident(cell)} = SSL_new(ctx0); "
-                             f"{ref} = SSL_SESSION_new(); SSL_set_session(lender_{_ident(cell)}, {ref}); "
+                             f"{_negotiated(ref)} SSL_set_session(lender_{_ident(cell)}, {ref}); "
                              f"SSL_SESSION_free({ref}); {RELEASE}(lender_{_ident(cell)}); }}")
                 assumed.append(f"`{cell}` is NULL or points at a session it does not own (annotated)")
             else:
-                lines.append(f"if (__sessref_any()) {ref} = SSL_SESSION_new();")
+                lines.append(f"if (__sessref_any()) {{ {_negotiated(ref)} }}")
                 assumed.append(f"`{cell}` is NULL or holds a session it owns (a reference its owner releases "
                                "after the call)")
         elif ctype.base == "SSL":
             lines.append(f"{ref} = SSL_new(ctx0);")
             held = f"{_ident(cell)}_session"
-            lines.append(f"if (__sessref_any()) {{ SSL_SESSION *{held} = SSL_SESSION_new(); "
+            lines.append(f"if (__sessref_any()) {{ {_negotiated(held, 'SSL_SESSION *')} "
                          f"SSL_set_session({ref}, {held}); SSL_SESSION_free({held}); }}")
             assumed.append(f"`{cell}` is an `SSL` of the caller's; its slot may hold a session")
         else:
@@ -222,7 +229,7 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
             state = notes.get(p.name, "")
             if c.pointers == 1 and c.base == "SSL":
                 lines.append(f"SSL *{p.name} = SSL_new(ctx0);")
-                lines.append(f"if (__sessref_any()) {{ SSL_SESSION *{p.name}_session = SSL_SESSION_new(); "
+                lines.append(f"if (__sessref_any()) {{ {_negotiated(p.name + '_session', 'SSL_SESSION *')} "
                              f"SSL_set_session({p.name}, {p.name}_session); SSL_SESSION_free({p.name}_session); }}")
                 after.append(f"{RELEASE}({p.name});")
                 assumed.append(f"`{p.name}` is an `SSL` the caller owns; its slot may hold a session")
@@ -231,11 +238,11 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
                 assumed.append(f"`{p.name}` is the caller's `SSL_CTX`")
             elif c.pointers == 1 and c.base == "SSL_SESSION":
                 if state == "owned":
-                    lines.append(f"SSL_SESSION *{p.name} = SSL_SESSION_new();")
+                    lines.append(_negotiated(p.name, "SSL_SESSION *"))
                     assumed.append(f"`{p.name}` is a session whose reference the caller hands over (annotated)")
                 else:
                     lines.append(f"SSL *lender_{p.name} = SSL_new(ctx0);")
-                    lines.append(f"SSL_SESSION *{p.name} = SSL_SESSION_new();")
+                    lines.append(_negotiated(p.name, "SSL_SESSION *"))
                     lines.append(f"SSL_set_session(lender_{p.name}, {p.name});")
                     lines.append(f"SSL_SESSION_free({p.name});")
                     after.append(f"{RELEASE}(lender_{p.name});")
@@ -306,6 +313,18 @@ def _context(unit: CUnit, name: str) -> tuple[str, int, list[str]]:
     if kind != "plain" and info.registered == "":
         assumed.insert(0, f"run as a `{kind}` (its signature; annotate `plain` otherwise)")
     return "\n".join(lines), len(before), assumed
+
+
+def _bare(target: str, declare: str = "") -> str:
+    return f"{declare}{target} = SSL_SESSION_new();"
+
+
+def _decoded(target: str, declare: str = "") -> str:
+    """Entry text giving `target` a session as a handshake leaves one, with a cipher: what
+    `i2d_SSL_SESSION` needs to encode it, as a saved session has (a bare `SSL_SESSION_new`
+    has none and serialises to nothing, ssl/ssl_asn1.c i2d_SSL_SESSION L81-238, so the code
+    that stores it would never run)."""
+    return f"{declare}{target} = SSL_SESSION_new(); SSL_SESSION_set_cipher({target}, __sessref_cipher);"
 
 
 def _parsable(unit: CUnit, text: str) -> str:

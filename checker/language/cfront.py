@@ -48,6 +48,12 @@ VERSION_MACROS = {
 }
 NOT_DEFINED = frozenset({"LIBRESSL_VERSION_NUMBER", "OPENSSL_IS_BORINGSSL", "OPENSSL_IS_AWSLC",
                          "OPENSSL_NO_TLS1_3", "OPENSSL_NO_SOCK", "WOLFSSL_VERSION"})
+# Build flags that say OpenSSL is in the build (curl's USE_OPENSSL, Paho's OPENSSL, nginx's
+# NGX_SSL, HAVE_OPENSSL3): the build sessref checks is that one.
+OPENSSL_ON = re.compile(r"^((USE|HAVE|WITH|ENABLE)_)?(OPEN)?SSL(3)?(_ENABLED)?$|^HAVE_OPENSSL\d*$|^NGX_(HTTP_|STREAM_|MAIL_)?SSL$")
+# An all-caps attribute or export macro before a declaration's type (stunnel's NOEXPORT,
+# Cyrus's EXPORTED and HIDDEN): blanked before parsing, as the compiler's macro would leave it.
+ATTRIBUTE_MACRO = re.compile(r"(?m)^([ \t]*(?:static[ \t]+)?)([A-Z][A-Z0-9_]{2,})[ \t]+(?=(?:static[ \t]+|const[ \t]+|unsigned[ \t]+|struct[ \t]+|enum[ \t]+)*[A-Za-z_]\w*[ \t\*]+\**[A-Za-z_]\w*[ \t]*\()")
 CALLBACK_KINDS = {  # registration -> the entry kind of the function it registers
     "SSL_CTX_sess_set_new_cb": "new_session_cb",
     "SSL_CTX_sess_set_get_cb": "get_session_cb",
@@ -65,6 +71,10 @@ MEMORY_FREE = frozenset({
     "PyObject_Free", "PyMem_RawFree", "sk_free", "BUF_MEM_free",
 })
 CALLER_RELEASES = "__sessref_caller_releases"  # model/entry.py: released once if the function still owns it
+# Log, debug and assertion helpers (`ngx_log_debug2`, `infof`, `RDEBUG`, `s_log`, `msg_info`):
+# given a session, they print it and keep nothing.
+LOGGING = re.compile(r"(?i)(^|_)(v?s?n?printf?|log\w*|\w*debug\w*|\w*trace|trc|assert\w*|warn\w*|err(or)?|info\w*|"
+                     r"dump|msg\w*|verbose|fail\w*)($|_)|debug|log|printf|^\w?info|^\w?fail|^syslog$|^R?DEBUG")
 # A helper given one session whose name says it releases it (`ngx_ssl_free_session`, a wrapper of
 # `SSL_SESSION_free`); "delete"/"remove" name cache operations (`tls_cache_delete_request`), not frees.
 SESSION_FREEING = re.compile(r"(^|_)(free|destroy|release|unref)($|_)|free$", re.I)
@@ -75,6 +85,9 @@ HELPER_KEEPS = "__sessref_helper_keeps"  # model/entry.py: a project helper may 
 ANNOTATION = re.compile(r"sessref:\s*(.*?)\s*(?:\*/|$)", re.M)
 
 Type = tuple[str, int]  # (base, pointer depth): ("SSL_SESSION", 1)
+# Project typedef names, without their prefix and `_t`, that name an OpenSSL type (nginx's
+# ngx_ssl_session_t, ngx_ssl_conn_t), when the file does not define them.
+_NAMED_TYPEDEFS = {"ssl_session": "SSL_SESSION", "ssl_conn": "SSL"}
 _UPPER_NAMES = frozenset(n.upper() for n in PROTOTYPES)  # `HAVE_` + one of these is defined
 
 
@@ -294,7 +307,7 @@ class _Lowerer:
     # -- whole file --
 
     def run(self) -> CUnit:
-        tree = parse_tree(self.decided_conditionals(self.source))
+        tree = self.parse_whole()
         self.cur_text = self.text
         self.broken: list = []  # (name or None, the first ERROR/MISSING node) of what was not parsed
         self.top_level(tree.root_node.children)
@@ -335,6 +348,70 @@ class _Lowerer:
                      declarations=self.declarations)
         unit.lowerer = self
         return unit
+
+    def parse_whole(self):
+        """The file's tree, with the `#if` groups that can be decided resolved. A group with
+        an unknown condition whose branches do not balance their braces (nginx's `#if
+        (NGX_HTTP_UPSTREAM_SID)` around `if (peer == NULL) {`) cannot be kept both ways: when
+        the tree has an error there, its macros are read as undefined (a feature not built),
+        said in a warning, and the file parsed again."""
+        text = self.blank_attribute_macros(self.decided_conditionals(self.source))
+        tree = parse_tree(text)
+        for _ in range(3):
+            if not tree.root_node.has_error:
+                break
+            names = self.brace_splitting_macros(text, _error_rows(tree.root_node))
+            if not names:
+                break
+            for name in sorted(names):
+                self.notes.append(f"warning: `{name}` is read as undefined: a `#if` on it splits a statement, so the "
+                                  f"file does not parse with both branches (-D {name} reads it defined)")
+            self.undefines = self.undefines | names
+            text = self.blank_attribute_macros(self.decided_conditionals(self.source))
+            tree = parse_tree(text)
+        return tree
+
+    def blank_attribute_macros(self, text: str) -> str:
+        def blank(m: re.Match) -> str:
+            word = m.group(2)
+            if word in OBJECTS or word in self.macros or word in CONSTANTS or word in ("SSL_CTX", "BIO", "X509", "EVP_PKEY"):
+                return m.group()
+            return m.group(1) + " " * len(word) + m.group()[len(m.group(1)) + len(word):]
+        return ATTRIBUTE_MACRO.sub(blank, text)
+
+    def brace_splitting_macros(self, text: str, error_rows: list[tuple[int, int]] = ()) -> set[str]:  # type: ignore[assignment]
+        """The unknown macros of the `#if` groups left in `text` whose branches open more
+        braces than they close (or the reverse), and of those inside an erroneous part
+        whose branches are pieces of an expression (curl's `#ifdef ECONNABORTED` around
+        `err == ECONNABORTED ||`)."""
+        found: set[str] = set()
+        lines = text.split("\n")
+        stack: list[list] = []  # [macros, brace balance of the current branch, unbalanced, first row]
+        for row, line in enumerate(lines):
+            m = re.match(r"\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b(.*)", line)
+            if m:
+                kind, rest = m.group(1), re.sub(r"/\*.*?\*/|//.*", "", m.group(2))
+                if kind in ("if", "ifdef", "ifndef"):
+                    names = {n for n in re.findall(r"[A-Za-z_]\w*", rest) if n != "defined" and self.defined(n) is None}
+                    stack.append([names, 0, False, row])
+                elif kind in ("elif", "else") and stack:
+                    stack[-1][2] |= stack[-1][1] != 0
+                    stack[-1][1] = 0
+                    if kind == "elif":
+                        stack[-1][0] |= {n for n in re.findall(r"[A-Za-z_]\w*", rest) if n != "defined" and self.defined(n) is None}
+                elif kind == "endif" and stack:
+                    names, balance, unbalanced, first = stack.pop()
+                    if (unbalanced or balance != 0) and names:
+                        found |= names
+                    elif names and any(a <= first <= b for a, b in error_rows) and any(
+                            re.sub(r"/\*.*?\*/|//.*", "", lines[r]).rstrip().endswith(("||", "&&", ",", "|", "?", "(", "+"))
+                            for r in range(first + 1, row)):
+                        found |= names
+                continue
+            if stack:
+                code = re.sub(r'"(\\.|[^"\\])*"|\'(\\.|[^\'\\])*\'|/\*.*?\*/|//.*', "", line)
+                stack[-1][1] += code.count("{") - code.count("}")
+        return found - set(self.defines)
 
     def unparsed(self, name: str | None, bad) -> None:
         """What tree-sitter could not parse: an error when it looks like session code, else
@@ -487,6 +564,8 @@ class _Lowerer:
             return name in self.defines
         if name in self.defines or name in VERSION_MACROS or name in CONSTANTS or name in PROTOTYPES:
             return True
+        if OPENSSL_ON.match(name) or name.endswith("OPENSSL_VERSION_NUMBER"):
+            return True  # the build sessref checks is the one with OpenSSL (3.0) in it
         if name.startswith("HAVE_") and name[5:] in _UPPER_NAMES:
             return True  # the configure convention: `HAVE_SSL_GET1_SESSION` says OpenSSL 3.0 has it
         return None
@@ -506,6 +585,10 @@ class _Lowerer:
                 return 0
             if name in VERSION_MACROS:
                 return VERSION_MACROS[name]
+            if name.endswith("OPENSSL_VERSION_NUMBER"):  # a project's alias (HAProxy's HA_OPENSSL_VERSION_NUMBER)
+                return VERSION_MACROS["OPENSSL_VERSION_NUMBER"]
+            if OPENSSL_ON.match(name):
+                return 1
             return CONSTANTS.get(name)
         if t == "preproc_defined":
             name = _text(node.named_children[0]) if node.named_children else ""
@@ -619,6 +702,13 @@ class _Lowerer:
             base, ptr = b, ptr + p
         if base in OBJECTS:
             return (base, ptr)
+        if base not in self.typedefs and base not in self.structs:
+            named = _NAMED_TYPEDEFS.get(re.sub(r"^[a-z]+_", "", base.lower()).removesuffix("_t"))
+            if named is not None and base.endswith("_t"):
+                # nginx's `ngx_ssl_session_t` (`typedef SSL_SESSION ngx_ssl_session_t;` in a
+                # header the file does not hold): a project typedef named after the type
+                self.note(f"`{base}` is read as `{named}` (its name; the typedef is in a header)", key=f"typedef:{base}")
+                return (named, ptr)
         if base in ("size_t", "time_t", "uint32_t", "int64_t", "ssize_t", "uint8_t", "uint16_t",
                     "uint64_t", "int32_t", "off_t", "socklen_t", "pid_t", "uintptr_t", "intptr_t"):
             return ("long", ptr)
@@ -1066,6 +1156,8 @@ class _Lowerer:
             return ast.CType("void", 1)  # an out-parameter: `*out` is a storage cell
         if base == "void" and ptr == 0:
             return ast.CType("void")
+        if base == "SSL_CIPHER" and ptr == 1:
+            return ast.CType("SSL_CIPHER", 1, True)  # a reproducer gives it a real cipher
         if ptr:
             return ast.CType("void", 1)
         return ast.CType("long")
@@ -1160,6 +1252,11 @@ class _Lowerer:
             inner = node.named_children[0] if node.named_children else None
             if inner is None:
                 return []
+            if inner.type == "call_expression" and _text(inner.child_by_field_name("function")) == "__sessref_assume" \
+                    and self.fname == "__sessref_entry":
+                pre: list[ast.Stmt] = []
+                args = [a for a in inner.child_by_field_name("arguments").named_children if a.type != "comment"]
+                return pre + [ast.Assume(self.expr(args[0], pre), sp)]  # entry text: a path condition
             # the statement's span takes its `;` (a verified fix inserts after it)
             inner_sp = self.span(inner)
             return [dataclasses.replace(st, span=sp) if getattr(st, "span", None) == inner_sp else st
@@ -1453,7 +1550,16 @@ class _Lowerer:
             helper = self.helper_results.get(id(e)) if isinstance(e, ast.Unknown) else None
             if helper is not None and isinstance(e, ast.Unknown):
                 sp = e.span
-                if t[0] == "SSL_SESSION":
+                if t[0] == "SSL_SESSION" and re.search(r"(?i)get0|peek|borrow", helper):
+                    # nginx's `ngx_ssl_get0_session(c)`: named like `SSL_get0_session`, it lends
+                    # the session of a connection of the caller's
+                    self.cells.setdefault("caller_ssl", ast.CType("SSL", 1))
+                    self.cur.events.append(("caller_ssl", "read"))
+                    value = ast.Call("SSL_get0_session", (ast.Name("caller_ssl", sp),), sp, sp)
+                    self.cur.uses_sessions = True
+                    self.note(f"`{helper}` (line {sp.line}) is assumed to lend a session without a reference, as "
+                              "`SSL_get0_session` does (its name), or NULL", key=f"ret:{helper}:{sp.line}")
+                elif t[0] == "SSL_SESSION":
                     value: ast.Expr = ast.Cond(ast.Nondet(sp), ast.Call("SSL_SESSION_new", (), sp, sp), ast.NullLit(sp), sp)
                     self.note(f"`{helper}` (line {sp.line}) is assumed to return a new session reference or NULL",
                               key=f"ret:{helper}:{sp.line}")
@@ -1950,6 +2056,8 @@ class _Lowerer:
         frees = SESSION_FREEING.search(name) is not None and len(tracked) == 1 and len(sessions) == 1
         if not frees:  # what storage holds is its owner's, not the function's: it does not escape
             sessions = [a for a in sessions if a.id not in self.cells]
+        if not frees and LOGGING.search(name):
+            sessions = []  # a log or debug macro prints a pointer, it keeps nothing
         if not written and not sessions and not frees:
             return None
         parts = tuple(a for a in args if _has_call(a))
@@ -2130,6 +2238,37 @@ class _Lowerer:
             return
         self.cells.setdefault(name, self.ctype(t))
 
+    def cut_plain_recursion(self, unit: "CUnit") -> None:
+        """A recursion among functions that reach no session API and no storage of a
+        tracked type (curl's `hostmatch` calling itself on a wildcard): the call that closes
+        the cycle is a call of a helper (assumed neutral, said in a note), so that the
+        functions around it are still checked. A recursion through session code stays an
+        error (`check_recursion`)."""
+        state: dict[str, int] = {}
+        cut: set[tuple[str, str]] = set()
+
+        def plain(name: str) -> bool:
+            return not self.info[name].uses_sessions and not any(c in self.cells for c, _ in self.info[name].events)
+
+        def visit(name: str) -> None:
+            state[name] = 1
+            for callee in list(dict.fromkeys(self.info[name].callees)):
+                if state.get(callee) == 1 and plain(name) and plain(callee):
+                    cut.add((name, callee))
+                elif callee not in state:
+                    visit(callee)
+            state[name] = 2
+
+        for name in self.info:
+            if name not in state:
+                visit(name)
+        for caller, callee in sorted(cut):
+            sp = self.info[caller].call_spans.get(callee)
+            self.notes.append(f"`{caller}` calls `{callee}` recursively (line {sp.line if sp else '?'}): that call is "
+                              "assumed neutral (the functions reach no session, `SSL` or context)")
+            self.info[caller].callees = [c for c in self.info[caller].callees if c != callee]
+            unit.functions[caller] = _without_calls_of(unit.functions[caller], callee)
+
     def check_recursion(self, roots: Iterable[str] | None = None) -> None:
         """Refuse recursion among the functions `roots` reach (all of them by default)."""
         state: dict[str, int] = {}
@@ -2228,6 +2367,38 @@ def _terminates(stmts) -> bool:
     if isinstance(last, ast.If):
         return last.orelse is not None and _terminates((last.then,)) and _terminates((last.orelse,))
     return False
+
+
+def _without_calls_of(func: ast.FuncDef, callee: str) -> ast.FuncDef:
+    """`func` with each call of `callee` an unknown value (its arguments still evaluated)."""
+    def rewrite(node):
+        if isinstance(node, ast.Call) and node.func == callee:
+            return ast.Unknown(tuple(rewrite(a) for a in node.args if _has_call(a)), node.span)
+        if isinstance(node, tuple):
+            return tuple(rewrite(n) for n in node)
+        if not hasattr(node, "__dataclass_fields__") or isinstance(node, (ast.Span, ast.CType)):
+            return node
+        changes = {}
+        for name in node.__dataclass_fields__:
+            value = getattr(node, name)
+            new = rewrite(value)
+            if new is not value:
+                changes[name] = new
+        return dataclasses.replace(node, **changes) if changes else node
+    return rewrite(func)
+
+
+def _error_rows(root) -> list[tuple[int, int]]:
+    """The row ranges of the ERROR and MISSING nodes of a tree."""
+    rows = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "ERROR" or n.is_missing:
+            rows.append((n.start_point[0], n.end_point[0]))
+        elif n.has_error:
+            stack.extend(n.children)
+    return rows
 
 
 def _jumps_to(stmt: ast.Stmt, label: str) -> bool:
