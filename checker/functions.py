@@ -52,6 +52,8 @@ def as_json(e: Entry) -> dict[str, Any]:
         out["alias"] = e.alias
     if e.reads_session:
         out["reads_session"] = True
+    if e.null_args:
+        out["null_args"] = dict(e.null_args)
     return out
 
 
@@ -77,6 +79,8 @@ def render_text(entries: list[Entry], detailed: bool) -> str:
         out.append(f"  cite: {cite(e)}")
         if e.result:
             out.append(f"  result: {e.result}" + (f", released with `{e.free}`" if e.free else ""))
+        if e.null_args:
+            out.append("  NULL: " + ", ".join(f"`{p}` NULL {what}" for p, what in e.null_args.items()))
         flags = [name for name, on in (("handshake/I-O", e.io), ("reads the SSL's session", e.reads_session),
                                        ("generated", e.generator)) if on]
         if flags:

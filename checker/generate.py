@@ -50,6 +50,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
 
+from .language.catalogue import CATALOGUE
+
+
+def _catalogued(*names: str) -> tuple[str, ...]:
+    """Calls the generator writes by name: each must be modelled and marked `generator` in
+    the catalogue (a forgotten entry fails at import)."""
+    for name in names:
+        e = CATALOGUE.get(name)
+        if e is None or not e.modelled or not e.generator:
+            raise ValueError(f"the generator writes `{name}`, which the catalogue does not mark as a modelled "
+                             "call it generates")
+    return names
+
 MAX_STATEMENTS = 25
 MAX_FORKS = 3  # `if`, `while` and `d2i_SSL_SESSION` (which may fail) each count as one
 UNROLL = 4  # the checker's default: a careful loop body is safe for this many iterations
@@ -1412,7 +1425,10 @@ class _Generator:
 # at the end) and `get_session_cb` hands over a reference it took. A script with mistakes
 # breaks one or two of these, each where the checker can see it on some path.
 
-HANDSHAKE_CALLS = ("SSL_connect", "SSL_accept", "SSL_do_handshake", "SSL_read", "SSL_peek", "SSL_write")
+# The catalogue's handshake and I/O calls the generator writes (all but `SSL_shutdown`, which
+# closes), in the reproducer's order.
+HANDSHAKE_CALLS = tuple(sorted((n for n, e in CATALOGUE.items() if e.io and e.generator and n != "SSL_shutdown"),
+                               key=lambda n: CATALOGUE[n].tls_code))
 
 # What `new_session_cb` does: keeps the session in `stored` (frees the one before) and returns
 # 1, only reads it and returns 0; mistakes: returns 1 keeping it nowhere, frees it and returns 0.
@@ -1434,7 +1450,7 @@ M_GET1_LEAK = "an SSL_get1_session reference never freed"
 M_CLEANUP_EXTRA = "the saved session freed twice"
 M_CLEANUP_MISSING = "a free left out of the cleanup"
 
-_READ_CALLS = ("SSL_SESSION_get_time", "SSL_SESSION_get_timeout", "SSL_SESSION_is_resumable")
+_READ_CALLS = _catalogued("SSL_SESSION_get_time", "SSL_SESSION_get_timeout", "SSL_SESSION_is_resumable")
 _NEW_CB = "on_new"
 _GET_CB = "on_get"
 

@@ -35,7 +35,7 @@ REGISTERS = ("remove_session_cb", "new_session_cb", "get_session_cb")
 _FIELDS = {
     "prototype", "kind", "header", "status", "reason", "why", "cite", "result", "free", "alias", "io",
     "registers", "repro", "allocates", "generator", "reads_session", "untouched", "null", "expands",
-    "prototype_from",
+    "prototype_from", "null_args",
 }
 
 
@@ -65,6 +65,7 @@ class Entry:
     reads_session: bool = False
     untouched: dict[str, str] = field(default_factory=dict)  # pointer parameter -> why
     null: str = ""
+    null_args: dict[str, str] = field(default_factory=dict)  # object parameter -> what NULL does
     expands: str = ""
     prototype_from: str = ""
 
@@ -144,6 +145,7 @@ def _load(path: Path = PATH) -> tuple[dict[str, Entry], dict[str, dict], frozens
             registers=e.get("registers", ""), repro=repro, allocates=bool(e.get("allocates", False)),
             generator=bool(e.get("generator", False)), reads_session=bool(e.get("reads_session", False)),
             untouched=dict(e.get("untouched", {})), null=e.get("null", ""), expands=e.get("expands", ""),
+            null_args=dict(e.get("null_args", {})),
             prototype_from=e.get("prototype_from", ""),
         )
     for entry in entries.values():

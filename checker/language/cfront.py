@@ -1975,6 +1975,10 @@ class _Lowerer:
         # `helper(&n)`: the helper may write `n` (an out-parameter: `bool added = FALSE;
         # add(..., &added); if (added) ...`), so an untracked variable is unknown after it.
         written = [a for a in args if isinstance(a, ast.AddrOf) and not self.is_tracked_expr(a.target)]
+        proto = prototype(name) if status == "neutral" else None
+        if proto is not None:  # a neutral call writes through a `&x` it is given, unless the parameter is const
+            written = [a for i, a in enumerate(args) if a in written
+                       and (i >= len(proto.params) or not proto.params[i][0].const)]
         args = [ast.Unknown((), a.span) if isinstance(a, ast.AddrOf) else a for a in args]
         shown = name or _text(fn)[:40]
         if status == "unknown" and name in self.declarations:  # its declared contract decides
@@ -1990,8 +1994,15 @@ class _Lowerer:
             if done is not None:
                 return done
         if status == "neutral":  # declared neutral in the catalogue (`sessref functions` says why)
+            self.write_unknown(written, sp, pre)
             if tracked:
                 self.cur.uses_sessions = True
+                # the executor judges it: it reads what it is given, and a tracked object
+                # given where the prototype takes something else makes it unmodelled
+                params = proto.params if proto is not None else ()
+                fitted = [self.fit(a, (params[i][0].base, 1)) if i < len(params) and params[i][0].base in OBJECTS
+                          and params[i][0].pointers == 1 else a for i, a in enumerate(args)]
+                return ast.Call(name, tuple(fitted), sp, self.span(fn))
         elif tracked:
             what = ", ".join(f"`{_expr_text(self.source, self.synthetic, a)}`" for a in tracked)
             self.note(f"`{shown}` (line {sp.line}) is assumed neutral: it receives {what} and neither keeps nor "
@@ -2016,6 +2027,16 @@ class _Lowerer:
             self.helper_results[id(result)] = shown
             return self.fit(result, (ret.base, 1))
         return result
+
+    def write_unknown(self, written: list, sp: ast.Span, pre: list) -> None:
+        """`f(&n)`: each untracked variable given by address is unknown afterwards (each its
+        own unknown value: a choice is named by its span)."""
+        for addr in written:
+            t = self.lookup(addr.target.id)
+            value: ast.Expr = ast.Unknown((), addr.span)
+            if t is not None and t[1] >= 1 and t[0] != "void":
+                value = self.opaque_pointer(value, pre)  # a typed pointer it wrote: a valid buffer
+            pre.append(ast.Assign(ast.Name(addr.target.id, addr.target.span), value, sp))
 
     def helper_contract(self, name: str, tracked: list, args: list, written: list, sp: ast.Span, fn_span: ast.Span,
                         pre: list) -> ast.Expr | None:
@@ -2063,12 +2084,7 @@ class _Lowerer:
                           "releases a reference", key=f"{name}:{sp.line}:others")
             elif not sessions:
                 self.note(f"`{name}` is assumed neutral (no session, `SSL` or context is passed to it)", key=name)
-        for addr in written:  # each its own unknown value (a choice is named by its span)
-            t = self.lookup(addr.target.id)
-            value: ast.Expr = ast.Unknown((), addr.span)
-            if t is not None and t[1] >= 1 and t[0] != "void":
-                value = self.opaque_pointer(value, pre)  # a typed pointer it wrote: a valid buffer
-            pre.append(ast.Assign(ast.Name(addr.target.id, addr.target.span), value, sp))
+        self.write_unknown(written, sp, pre)
         result = ast.Unknown((), sp)
         self.helper_results[id(result)] = name
         return result
