@@ -21,7 +21,7 @@ from __future__ import annotations
 from . import cache, handshake, refs
 from .api import EFFECTS, Effect, _alloc_fails, _object_arg, _reads_buffer, effect, set_slot, ssl_new_object
 from .objects import SCRIPT, VERIFY_PEER, cache_of, ctx_ref_of, session_ctx_ref_of, slot_of
-from .values import NULL, function_index, interior_owner, string_index
+from .values import NULL, interior_owner, string_index
 from .world import Arg, Value, World, obj
 
 SID_CTX_MAX = 32  # SSL_MAX_SID_CTX_LENGTH

@@ -22,7 +22,6 @@ from typing import Callable
 
 from . import cache, refs
 from .objects import (
-    VERIFY_PEER,
     CACHE_CLIENT,
     CACHE_NO_AUTO_CLEAR,
     CACHE_NO_INTERNAL_LOOKUP,
@@ -34,6 +33,7 @@ from .objects import (
     RECEIVED_SHUTDOWN,
     SENT_SHUTDOWN,
     SESSION,
+    VERIFY_PEER,
     Holder,
     cache_of,
     handshake_of,
