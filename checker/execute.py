@@ -1144,6 +1144,8 @@ class Executor:
                 values = [ctx, arg]
             elif kind == cache.NEW_SESSION:
                 values = [ssl, arg]
+            elif kind == cache.SERVERNAME:
+                values = [ssl, self._pointer_to(("pq", "copy", i)), OPAQUE_POINTER]  # (ssl, &al, arg)
             else:
                 values = [ssl, OPAQUE_POINTER, cells.get(("pq", "len", i), 0), self._pointer_to(("pq", "copy", i))]
             run, value = self._invoke(f, values, run, inner, span.start)
@@ -1295,6 +1297,7 @@ _CALLBACK_KINDS = {
     cache.REMOVED: _REGISTERED["remove_session_cb"],
     cache.NEW_SESSION: _REGISTERED["new_session_cb"],
     cache.GET_SESSION: _REGISTERED["get_session_cb"],
+    cache.SERVERNAME: _REGISTERED["servername_cb"],
 }
 # Calls after which the library may owe the script callbacks or stages: the catalogue's
 # handshake and I/O calls and the session callback registrations.

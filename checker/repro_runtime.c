@@ -526,6 +526,12 @@ static SSL_CTX *sr_set_ssl_ctx(SSL *ssl, SSL_CTX *ctx)
         if (SSL_get_ex_data(ssl, sr_session_ctx_index) == NULL)
             SSL_set_ex_data(ssl, sr_session_ctx_index, SSL_get_SSL_CTX(ssl));
     }
+    if (ctx != NULL && SSL_CTX_get0_certificate(ctx) == NULL) {
+        /* A server switching to a context (a virtual host) needs that context's certificate
+         * (the switch copies it into the SSL): the peer's, as the SSL's own got. */
+        SSL_CTX_use_certificate(ctx, sr_peer_certificate());
+        SSL_CTX_use_PrivateKey(ctx, sr_peer_key());
+    }
     return SSL_set_SSL_CTX(ssl, ctx);
 }
 

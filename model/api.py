@@ -763,7 +763,7 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("size", ctx), DEFAULT_CACHE_SIZE)
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
     w.set(("ncached", ctx), 0)
-    for field in ("remove_cb", "new_cb", "get_cb", "dying", "minv", "maxv", "goodc", "goods", "sidctx", "vmode",
+    for field in ("remove_cb", "new_cb", "get_cb", "sni_cb", "dying", "minv", "maxv", "goodc", "goods", "sidctx", "vmode",
                   "tsid12", "tsid13"):
         w.set((field, ctx), NULL)
     w.set(("opts", ctx), DEFAULT_OPTIONS)

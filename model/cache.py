@@ -44,6 +44,7 @@ from .objects import (  # noqa: F401  (the queue's kinds, as the executor reads 
     RELEASE,
     REMOVE_CB,
     REMOVED,
+    SERVERNAME,
     SESSION,
     SID,
     SIZE,
@@ -307,6 +308,11 @@ def _queue(w: World, kind: int, ctx: int, arg: int, release: int = 0, ssl: int =
     w.set(PQ_N(), i + 1)
 
 
+def queue_servername(w: World, ctx: int, ssl: int) -> None:
+    """The servername callback of `ctx`, on `ssl`; its result goes to HS("sniret", ssl)."""
+    _queue(w, SERVERNAME, ctx, 0, ssl=ssl)
+
+
 def entry_kind(w: World, i: int) -> int:
     return w.value(w.get(PQ("kind", i)))
 
@@ -361,6 +367,8 @@ def finish_queued(w: World, i: int) -> None:
         ssl = w.value(w.get(PQ("ssl", i)))
         w.set(HS("got", ssl), w.get(PQ("ret", i)))
         w.set(HS("copy", ssl), w.get(PQ("copy", i)))
+    elif kind == SERVERNAME:
+        w.set(HS("sniret", w.value(w.get(PQ("ssl", i)))), w.get(PQ("ret", i)))
     elif kind == REMOVED:
         w.set(NCACHED(ctx), w.get(PQ("final", i)))
         if w.get(DYING(ctx)):

@@ -293,6 +293,17 @@ def crypto_get_ex_new_index(w: World, args: list[Arg]) -> Value:
     return _new_index(w, klass, args[3:])
 
 
+@effect(
+    "SSL_CTX_set_tlsext_servername_callback",
+    cite="tls1.h SSL_CTX_set_tlsext_servername_callback: SSL_CTX_callback_ctrl SSL_CTRL_SET_TLSEXT_SERVERNAME_CB "
+    "(ssl/s3_lib.c ssl3_ctx_callback_ctrl); it runs in every server handshake (extensions.c final_server_name)",
+)
+def ctx_set_servername_callback(w: World, args: list[Arg]) -> Value:
+    ctx = _object_arg(w, args[0], "SSL_CTX_set_tlsext_servername_callback")
+    w.set(("sni_cb", ctx), w.value(args[1].value))
+    return 1
+
+
 # ---- the cache, seen from an SSL ---------------------------------------------------------------
 
 

@@ -637,6 +637,50 @@ def _server_full(w: World, ssl: int, n: int) -> None:
 
 
 def _server_finish(w: World, ssl: int, n: int) -> None:
+    """After the session is chosen, the ClientHello's extensions are finalised: the
+    servername callback runs (ssl/statem/extensions.c final_server_name: `s->ctx`'s, else
+    `session_ctx`'s; whether or not the client sent a name), with the slot already holding
+    the resumed or the new session [verified 3.0.19: after get_session_cb, before
+    new_session_cb]. Then the rest of the handshake."""
+    w.set(("hs", "tix", ssl), not w.get(("opts", ssl)) & OP_NO_TICKET)
+    for ctx in (w.get(("ctx", ssl)), w.get(("sctx", ssl))):
+        if w.get(("sni_cb", ctx)):
+            mark = w.get(("pq_n",))
+            w.set(("hs", "sniret", ssl), 0)
+            cache.queue_servername(w, ctx, ssl)
+            _then(w, mark, _after_servername, ssl)
+            return
+    _server_done(w, ssl, 0)
+
+
+SNI_ALERT_FATAL = 2  # SSL_TLSEXT_ERR_ALERT_FATAL
+
+
+@stage
+def _after_servername(w: World, ssl: int, n: int) -> None:
+    """What the servername callback's result and the options it set mean (final_server_name):
+    SSL_TLSEXT_ERR_ALERT_FATAL ends the handshake with an alert; a callback that turned
+    SSL_OP_NO_TICKET on where tickets were expected cancels the ticket: a TLS 1.2 session
+    that was to have one gets an id instead (so it is cached), and a TLS 1.3 server sends no
+    ticket at all; turning it off cancels nothing, but gives no TLS 1.2 ticket either
+    [verified 3.0.19: tests/library/set_ssl_ctx.c, tests/library/sni_options.c]."""
+    if w.test(w.eq(w.get(("hs", "sniret", ssl)), SNI_ALERT_FATAL)):
+        w.note(ssl, "the servername callback returned SSL_TLSEXT_ERR_ALERT_FATAL: the handshake fails")
+        _fatal_alert(w, ssl)
+        return
+    before = w.get(("hs", "tix", ssl))
+    now = not w.get(("opts", ssl)) & OP_NO_TICKET
+    w.set(("hs", "tix", ssl), before and now)
+    if before and not now:
+        if w.get(("proto", ssl)) == TLS1_3:
+            w.set(("ntick", ssl), 0)
+        elif not w.get(("hit", ssl)) and cache.has_empty_id(w, w.get(("slot", ssl))):
+            w.set(("sid", w.get(("slot", ssl))), _fresh_id(w))
+    _server_done(w, ssl, 0)
+
+
+@stage
+def _server_done(w: World, ssl: int, n: int) -> None:
     """The client completes the handshake, or aborts it; a resumed session whose keys the
     client does not have (an id it made up, another session from the callback) fails."""
     if w.get(("hit", ssl)) and not w.get(("hs", "keys", ssl)):
@@ -652,7 +696,7 @@ def _server_finish(w: World, ssl: int, n: int) -> None:
     if w.get(("proto", ssl)) == TLS1_3:
         _server_ticket(w, ssl, 0)
         return
-    if not w.get(("opts", ssl)) & OP_NO_TICKET:
+    if w.get(("hs", "tix", ssl)):
         w.set(("issued12", sctx), True)
         w.set(("tsid12", sctx), w.get(("sidctx", w.get(("slot", ssl)))))
     s = w.get(("slot", ssl))

@@ -58,8 +58,8 @@ KILLED_BY_LIBRARY = -1
 # What the library owes the script in the middle of a call (the queue, described in
 # `cache.py`): the kind of each entry ("pq", "kind", i), and the kind of the running
 # callback ("cbkind",).
-REMOVED, CTX_END, NEW_SESSION, GET_SESSION, STAGE, RELEASE = 1, 2, 3, 4, 5, 6
-CALLBACK_FIELD = {REMOVED: "remove_cb", NEW_SESSION: "new_cb", GET_SESSION: "get_cb"}
+REMOVED, CTX_END, NEW_SESSION, GET_SESSION, STAGE, RELEASE, SERVERNAME = 1, 2, 3, 4, 5, 6, 7
+CALLBACK_FIELD = {REMOVED: "remove_cb", NEW_SESSION: "new_cb", GET_SESSION: "get_cb", SERVERNAME: "sni_cb"}
 
 
 def slot_of(ssl: int) -> Holder:
@@ -174,6 +174,7 @@ NCACHED = Field("ncached", (1,), "how many sessions its cache holds", finite=Tru
 REMOVE_CB = Field("remove_cb", (1,), "its remove callback (a script function, or 0)", finite=True)
 NEW_CB = Field("new_cb", (1,), "its new-session callback", finite=True)
 GET_CB = Field("get_cb", (1,), "its get-session callback", finite=True)
+SNI_CB = Field("sni_cb", (1,), "its servername callback (`SSL_CTX_set_tlsext_servername_callback`)", finite=True)
 DYING = Field("dying", (1,), "its last reference is going: its last flush's callbacks still see it", finite=True)
 GOODC = Field("goodc", (1,), "its completed client handshakes (for the automatic flush)", finite=True)
 GOODS = Field("goods", (1,), "its completed server handshakes", finite=True)
@@ -206,7 +207,7 @@ CBARG = Field("cbarg", (0,), "the session the running callback was given")
 CBFREED = Field("cbfreed", (0,), "where the running `new_session_cb` freed the library's reference (0: it did not)")
 CBSITE = Field("cbsite", (1,), "where the running callback returned or set `*copy`", attrs=frozenset({"return", "copy"}))
 HS = Field("hs", (2,), "a handshake's scratch value: (attribute, ssl)",
-           attrs=frozenset({"copy", "got", "keys", "then", "ticket", "wnum"}))
+           attrs=frozenset({"copy", "got", "keys", "then", "ticket", "wnum", "tix", "sniret"}))
 # The executor's own, which the model reads (`World.live_variables`)
 VAR = Field("var", (3,), "a variable of the script: (frame, name, declaration offset)")
 RESULT = Field("result", (1,), "a function's result while its `return` runs")

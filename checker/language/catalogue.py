@@ -31,7 +31,7 @@ PATH = Path(__file__).with_name("catalogue.toml")
 STATUSES = ("modelled", "neutral", "unmodelled")
 RESULTS = ("owned", "borrowed", "untracked")
 REPRO = ("d2i", "set1_id", "sleep", "unchecked", "none", "decode_bio", "verify")
-REGISTERS = ("remove_session_cb", "new_session_cb", "get_session_cb")
+REGISTERS = ("remove_session_cb", "new_session_cb", "get_session_cb", "servername_cb")
 _FIELDS = {
     "prototype", "kind", "header", "status", "reason", "why", "cite", "result", "free", "alias", "io",
     "registers", "repro", "allocates", "generator", "reads_session", "untouched", "null", "expands",

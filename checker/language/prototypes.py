@@ -23,6 +23,7 @@ _SIGNATURES: dict[str, Prototype] = {
     "remove_session_cb": prototype("void remove_session_cb(SSL_CTX *ctx, SSL_SESSION *sess);"),
     "new_session_cb": prototype("int new_session_cb(SSL *ssl, SSL_SESSION *sess);"),
     "get_session_cb": prototype("SSL_SESSION *get_session_cb(SSL *ssl, const unsigned char *data, int len, int *copy);"),
+    "servername_cb": prototype("int servername_cb(SSL *s, int *al, void *arg);"),
 }
 CALLBACK_SIGNATURES: dict[str, Prototype] = {
     name: _SIGNATURES[e.registers] for name, e in CATALOGUE.items() if e.registers
