@@ -412,9 +412,9 @@ _reader(
 _reader("SSL_SESSION_get0_peer", _GETTERS + "; NULL without a handshake", lambda w, s: NULL)
 
 
-def _pointer_and_length(label: str, present: Callable[[World, int], bool], most: int) -> Callable:
+def _pointer_and_length(label: str, present: Callable[[World, int], bool], most: int, result: Value = None) -> Callable:
     """`*data` points into the session (borrowed) and `*len` is its length, or NULL and 0
-    when the session has none."""
+    when the session has none; the call returns `result`."""
 
     def run(w: World, args: list[Arg], s: int) -> Value:
         if present(w, s):
@@ -425,7 +425,7 @@ def _pointer_and_length(label: str, present: Callable[[World, int], bool], most:
             _write_out(w, args[1], NULL)
             if len(args) > 2:
                 _write_out(w, args[2], 0)
-        return None
+        return result
 
     return run
 
@@ -448,19 +448,16 @@ _reader(
 )
 
 
-def _ticket_appdata(w: World, args: list[Arg], s: int) -> Value:
-    """ssl/ssl_sess.c SSL_SESSION_get0_ticket_appdata: `*data = ss->ticket_appdata;
-    *len = ss->ticket_appdata_len; return 1` (NULL and 0 until set)."""
-    _pointer_and_length("ticket appdata length", lambda w, s: w.choose("the session has ticket appdata"), INT_MAX)(w, args, s)
-    return 1
-
-
+# ssl/ssl_sess.c SSL_SESSION_get0_ticket_appdata: `*data = ss->ticket_appdata;
+# *len = ss->ticket_appdata_len; return 1` (NULL and 0 until set).
 _reader(
     "SSL_SESSION_get0_ticket_appdata",
     "ssl/ssl_sess.c SSL_SESSION_get0_ticket_appdata; `*data` points into the session (borrowed)",
-    _ticket_appdata,
+    _pointer_and_length("ticket appdata length", lambda w, s: w.choose("the session has ticket appdata"), INT_MAX, result=1),
     with_args=True,
 )
+
+
 def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_set1_hostname L1018-1028: frees the old hostname, copies the new one."""
     if w.get(("hostfreed", s)):
