@@ -24,9 +24,9 @@ from .objects import SCRIPT, VERIFY_PEER, cache_of, ctx_ref_of, session_ctx_ref_
 from .sessiondata import (
     EX_INDEX_SSL_SESSION,
     SID_CTX_MAX,
-    _get_ex,
-    _set_ex,
+    get_ex,
     id_value,
+    set_ex,
 )
 from .values import NULL, interior_owner, string_index
 from .world import Arg, Value, World, obj
@@ -245,26 +245,26 @@ def session_set_ex_data(w: World, args: list[Arg]) -> Value:
     s = _object_arg(w, args[0], "SSL_SESSION_set_ex_data")
     if w.test(w.lt(args[1].value, 0)):
         return 0
-    _set_ex(w, s, args[1].value, _ex_value(w, args[2], "SSL_SESSION_set_ex_data"))
+    set_ex(w, s, args[1].value, _ex_value(w, args[2], "SSL_SESSION_set_ex_data"))
     return 1
 
 
 @effect("SSL_SESSION_get_ex_data", cite="ssl/ssl_sess.c SSL_SESSION_get_ex_data: CRYPTO_get_ex_data, the pointer "
         "stored under the index (NULL if none) [verified 3.0.19: tests/library/exdata_pem.c]")
 def session_get_ex_data(w: World, args: list[Arg]) -> Value:
-    return _get_ex(w, _object_arg(w, args[0], "SSL_SESSION_get_ex_data"), args[1].value)
+    return get_ex(w, _object_arg(w, args[0], "SSL_SESSION_get_ex_data"), args[1].value)
 
 
 @effect("SSL_SESSION_set_app_data", cite="ssl.h SSL_SESSION_set_app_data: SSL_SESSION_set_ex_data(s, 0, a)")
 def session_set_app_data(w: World, args: list[Arg]) -> Value:
     s = _object_arg(w, args[0], "SSL_SESSION_set_app_data")
-    _set_ex(w, s, 0, _ex_value(w, args[1], "SSL_SESSION_set_app_data"))
+    set_ex(w, s, 0, _ex_value(w, args[1], "SSL_SESSION_set_app_data"))
     return 1
 
 
 @effect("SSL_SESSION_get_app_data", cite="ssl.h SSL_SESSION_get_app_data: SSL_SESSION_get_ex_data(s, 0)")
 def session_get_app_data(w: World, args: list[Arg]) -> Value:
-    return _get_ex(w, _object_arg(w, args[0], "SSL_SESSION_get_app_data"), 0)
+    return get_ex(w, _object_arg(w, args[0], "SSL_SESSION_get_app_data"), 0)
 
 
 def _new_index(w: World, klass: int, callbacks: list[Arg]) -> Value:

@@ -29,14 +29,14 @@ def id_value(w: World, data: Arg, length: Arg, label: str):
 EX_INDEX_SSL_SESSION = 2  # CRYPTO_EX_INDEX_SSL_SESSION
 
 
-def _set_ex(w: World, s: int, idx, value) -> None:
+def set_ex(w: World, s: int, idx, value) -> None:
     n = w.get(("exn", s))
     w.set(("exk", s, n), idx)
     w.set(("exv", s, n), value)
     w.set(("exn", s), n + 1)
 
 
-def _get_ex(w: World, s: int, idx):
+def get_ex(w: World, s: int, idx):
     if w.test(w.lt(idx, 0)):
         return NULL  # CRYPTO_get_ex_data: an index out of the vector gives NULL
     for j in range(w.get(("exn", s)) - 1, -1, -1):
