@@ -513,7 +513,8 @@ class _Translator:
         inner = f"{c.func}({', '.join(args)})"
         ret = proto.ret
         if ret.pointers and entry.null != "never":
-            inner = f'sr_nullable({inner}, "{at}")'
+            user_data = int(ret.pointers == 1 and ret.base in ("void", "char", "unsigned char"))
+            inner = f'sr_nullable({inner}, "{at}", {user_data})'
         elif not ret.pointers and ret.base != "void":
             inner = f'sr_open("assumed", "{at}", {inner})'
         outs = []

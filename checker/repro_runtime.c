@@ -590,13 +590,21 @@ static long long sr_open(const char *what, const char *at, long long real)
     return sr_find(sr_path_length, what, at, &value) ? value : real;
 }
 
-static void *sr_nullable(const void *real, const char *at)
+/* `user_data`: the call returns the program's own bytes (`void *`, `char *`: ex_data, app
+ * data), state the model does not track; where the path assumes a pointer and the real
+ * call has none, the path's value stands in (as `sr_open` does for an assumed integer).
+ * A pointer to a library object has no stand-in: there NULL is a mismatch. */
+static void *sr_nullable(const void *real, const char *at, int user_data)
 {
     long long is_null;
     if (!sr_find(sr_path_length, "nullable", at, &is_null))
         return (void *)real;
     if (is_null)
         return NULL; /* what the call returned is not used on this path */
+    if (real == NULL && user_data) {
+        SR_TELL("sessref note %d: the call returned NULL; the path assumes the program's data there (assumed, not checked)\n", sr_line);
+        return sr_bytes;
+    }
     if (real == NULL)
         sr_mismatch("the call returned NULL, the counterexample assumes a pointer");
     return (void *)real;

@@ -315,7 +315,10 @@ def _assert_closed_loops_hold(source: str, deeper: int, limit: int = 5_000, exac
     options = Options(unroll=2)
     verdict = check(program, options)
     assert verdict.verdict != "unknown", verdict.reason
-    assume(verdict.closed_after and not verdict.bounded)
+    if not verdict.closed_after or verdict.bounded:
+        # not `assume`: whether a loop closes can rest on Z3's time limit (closure.REALISE_MS),
+        # and Hypothesis fails an example whose assumption changes between its runs
+        return
     solver = {(cx.rule.name, cx.span.start, cx.span.end): cx for cx in verdict.counterexamples}
     enumerated, complete = shortest_paths(program, Options(unroll=deeper), limit=limit)
     assume(complete)
