@@ -845,6 +845,11 @@ class Executor:
                 args.append(Arg(1, _text(self.program, a.span), address_of=cell))
                 continue
             ctype = self._static_ctype(a, frame)
+            want = entry.prototype.params[len(args)][0] if len(args) < len(entry.prototype.params) else None
+            if want is not None and _is_object(want) and ctype is not None and not ctype.pointers:
+                # not a pointer where the call takes an object (a struct's value, an integer)
+                raise ResolveError(f"`{call.func}` takes `{want.base} *` here, and `{_text(self.program, a.span)}` "
+                                   f"is of type `{ctype.base}`, not a pointer", a.span)
             if call.func in _KEEPS_POINTER and a is call.args[-1] and ctype is not None and _is_object(ctype):
                 return self._unmodelled(call, f"it keeps `{_text(self.program, a.span)}`, an `{ctype.base}` the model "
                                         "tracks, where the model does not follow it (ex_data)", state, frame, here=True)

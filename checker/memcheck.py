@@ -98,7 +98,10 @@ def compile_reproducer(source: str, directory: Path | None = None) -> Path:
     if binary.exists():
         return binary
     c_file = directory / f"r-{digest}.c"
-    c_file.write_text(source)
+    # written aside and renamed: test workers (pytest -n) may build the same source at once
+    c_tmp = directory / f"r-{digest}.{os.getpid()}.c.tmp"
+    c_tmp.write_text(source)
+    c_tmp.replace(c_file)
     tmp = directory / f"r-{digest}.{os.getpid()}.tmp"
     done = subprocess.run(
         ["cc", "-g", "-O0", "-o", str(tmp), str(c_file), "-lssl", "-lcrypto"], capture_output=True, text=True

@@ -309,6 +309,20 @@ def test_pointers_to_variables_outside_openssl_calls_are_located(tmp_path: Path,
     assert code == 2 and message in out and f"--> {script}:{where}" in out and "^^" in out
 
 
+def test_a_non_pointer_where_a_modelled_call_takes_an_object_is_located(tmp_path: Path, capsys) -> None:
+    # the fuzzer's mutant 13:1909: a macro that expands to a declaration leaves `sess` a
+    # struct's value; the model's SSL_set_session then met an integer (an internal error)
+    source = tmp_path / "value.c"
+    source.write_text("#define SESSION_OK(s) struct SSL_SESSION_is_resumable(s)\n"
+                      "int resume(SSL *ssl, const unsigned char *der, long len)\n{\n"
+                      "    SSL_SESSION *sess = d2i_SSL_SESSION(NULL, &der, len);\n"
+                      "    if (!SESSION_OK(sess))\n        return 0;\n"
+                      "    return SSL_set_session(ssl, sess);\n}\n")
+    code, out, err = check(capsys, str(source))
+    no_crash(out, err)
+    assert code == 2 and "`SSL_set_session` takes `SSL_SESSION *` here" in out and f"--> {source}:7:33" in out
+
+
 # ---- the time budget ----------------------------------------------------------------------
 
 
