@@ -1,4 +1,4 @@
-"""The model against the real library: every spec and 200 generated scripts, run under
+"""The model against the real library: every spec and 150 generated scripts, run under
 valgrind (see `sessref.conform` for what agreement means), plus the judge on its own.
 
 The runs need gcc, libssl-dev and valgrind. Without them these tests skip, saying what to
@@ -19,7 +19,7 @@ from sessref.solving import Options
 
 import support
 
-GENERATED = 200
+GENERATED = 150
 SPECS = support.SPECS
 
 
@@ -45,9 +45,9 @@ def _table_if_not_agreed(results: list[conform.ScriptResult]) -> str:
 @pytest.mark.toolchain
 def test_specs_agree_with_the_library(toolchain: None) -> None:
     scripts = [(support.relative(p), p.read_text()) for p in SPECS]
-    # Every counterexample; 4 sampled paths per safe script, to keep CI short (the README's figure: 8).
+    # Every counterexample; 3 sampled paths per safe script, to keep CI short (the README's figure: 8).
     # Each spec's verdict is the one the golden tests read (checked once per session).
-    results = conform.conform(scripts, max_paths=4, checked=support.checked_source)
+    results = conform.conform(scripts, max_paths=3, checked=support.checked_source)
     assert all(r.verdict in ("safe", "unsafe") for r in results)
     assert all(r.agreed for r in results), _table_if_not_agreed(results)
     assert sum(len(r.checks) for r in results) >= len(results)
@@ -56,7 +56,7 @@ def test_specs_agree_with_the_library(toolchain: None) -> None:
 @pytest.mark.slow
 @pytest.mark.toolchain
 def test_generated_scripts_agree_with_the_library(toolchain: None) -> None:
-    """200 generated scripts, about 40% with handshakes and callbacks. Each counterexample
+    """150 generated scripts, about 40% with handshakes and callbacks. Each counterexample
     runs; a safe script runs 3 sampled paths here to keep CI short (the README's figure runs
     8 per script: `sessref conform --generated 200 --seed 0 --max-paths 8`)."""
     scripts = generate.generate_scripts(0, GENERATED)
