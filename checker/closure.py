@@ -66,7 +66,7 @@ from typing import Any, Hashable
 
 import z3
 
-from . import symvalues
+from . import budget, symvalues
 from .model import handshake
 from .model.objects import ALIVE, CACHE_CLIENT, CACHE_NO_AUTO_CLEAR, CACHE_NO_INTERNAL_STORE, CACHE_SERVER, CTX, SESSION
 from .model.values import interior_generation, interior_owner
@@ -160,6 +160,7 @@ class LoopClosure:
     def _covered(self, rec: LoopRecord, state: tuple) -> bool:
         canon = state[0]
         for entry in rec.seen.get(canon, ()):
+            budget.check()  # each realisability question is a Z3 call over the path's definitions
             if entry.realisable is None:
                 entry.realisable = self._realisable(entry)
             if entry.realisable:
@@ -219,6 +220,7 @@ class LoopClosure:
         defs = []
         variables = []
         while todo:
+            budget.check()
             v = todo.pop()
             if v.get_id() in seen:
                 continue
@@ -237,12 +239,13 @@ class LoopClosure:
         outer_ids = {v.get_id() for v in entry.variables}
         outer = [v for v in variables if v.get_id() in outer_ids]
         rest = [v for v in variables if v.get_id() not in outer_ids]
+        budget.check()
         outer_bounds = [d for d in defs if _mentions_only(d, outer_ids)]
         body = z3.And(*inner, *[d for d in defs if not _mentions_only(d, outer_ids)])
         exists = z3.Exists(rest, body) if rest else body
         claim = z3.ForAll(outer, z3.Implies(z3.And(*outer_bounds), exists)) if outer else exists
         solver = z3.Solver()
-        solver.set("timeout", REALISE_MS)
+        solver.set("timeout", budget.remaining_ms(REALISE_MS))
         solver.add(z3.Not(claim))
         return solver.check() == z3.unsat
 

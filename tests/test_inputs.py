@@ -339,6 +339,20 @@ def test_the_budget_covers_the_encoding_and_says_unknown(capsys) -> None:
     assert elapsed < 30  # the budget held (a hang, not a speed target: the machine is shared)
 
 
+def test_the_budget_covers_the_loop_closure(capsys) -> None:
+    # An accept loop with an external store: proving its loop closed asks Z3 whether states
+    # exist, one question per state, and did not look at the budget (23 s on a 5 s budget,
+    # 237 s on 30 s under load); now every question does.
+    spec = DATA / "budget_closure_loop.sess"
+    start = time.monotonic()
+    code, out, err = check(capsys, str(spec), "--unroll", "2", "--timeout", "5", "--no-fixes")
+    elapsed = time.monotonic() - start
+    no_crash(out, err)
+    if code == 3:
+        assert "unknown (the time budget of 5 s ran out (--timeout))" in out
+    assert elapsed < 15  # 23 s before: the closure held the check past its budget
+
+
 def test_the_fix_search_is_bounded_and_says_what_it_skipped(tmp_path: Path, capsys, monkeypatch) -> None:
     (tmp_path / "df.sess").write_text(DOUBLE_FREE)
     monkeypatch.setattr(fixes, "SEARCH_FLOOR_S", 0.0)
