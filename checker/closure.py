@@ -160,7 +160,6 @@ class LoopClosure:
     def _covered(self, rec: LoopRecord, state: tuple) -> bool:
         canon = state[0]
         for entry in rec.seen.get(canon, ()):
-            budget.check()  # each realisability question is a Z3 call over the path's definitions
             if entry.realisable is None:
                 entry.realisable = self._realisable(entry)
             if entry.realisable:
@@ -240,8 +239,10 @@ class LoopClosure:
         outer = [v for v in variables if v.get_id() in outer_ids]
         rest = [v for v in variables if v.get_id() not in outer_ids]
         budget.check()
-        outer_bounds = [d for d in defs if _mentions_only(d, outer_ids)]
-        body = z3.And(*inner, *[d for d in defs if not _mentions_only(d, outer_ids)])
+        outer_bounds, own = [], []
+        for d in defs:
+            (outer_bounds if _mentions_only(d, outer_ids) else own).append(d)
+        body = z3.And(*inner, *own)
         exists = z3.Exists(rest, body) if rest else body
         claim = z3.ForAll(outer, z3.Implies(z3.And(*outer_bounds), exists)) if outer else exists
         solver = z3.Solver()

@@ -868,7 +868,6 @@ class Executor:
             state, value = self._expr(a, state, frame)
             if state is None:
                 return None, None
-            want = entry.prototype.params[len(args)][0] if len(args) < len(entry.prototype.params) else None
             value = self._to(value, self._itype(a, frame), want)
             var = self._lookup(a.id, frame, a.span)[0] if isinstance(a, ast.Name) and self._declared(a.id, frame) else None
             args.append(Arg(value, _text(self.program, a.span), var=var))
