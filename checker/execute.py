@@ -24,7 +24,15 @@ from .language.prototypes import CALLBACK_SIGNATURES, CONSTANTS, OBJECT_TYPES
 from .model import api, cache, contracts, handshake, refs, rules
 from .model import entry as _entry  # noqa: F401  (registers the caller's release of C entry points)
 from .model.rules import Variant
-from .model.values import NULL, OPAQUE_POINTER, cell_pointer, cell_pointer_index, function_pointer, string
+from .model.values import (
+    EMPTY_STRING_INDEX,
+    NULL,
+    OPAQUE_POINTER,
+    cell_pointer,
+    cell_pointer_index,
+    function_pointer,
+    string,
+)
 from .model.world import Arg, Cell, World
 
 Context = tuple  # the dynamic context of a site: (("loop", offset, i) | ("call", offset), ...)
@@ -219,7 +227,7 @@ class Executor:
         # String literals are numbered in source order, not in the order a run evaluates
         # them: the symbolic backend evaluates every branch, the interpreter one, and a
         # literal's number is a session id (`SSL_SESSION_set1_id`) that a decoded id can equal.
-        self._strings: dict[str, int] = {}
+        self._strings: dict[str, int] = {"": EMPTY_STRING_INDEX}  # `""` is always number 0
         for node in ast.walk(program.items):
             if isinstance(node, ast.StrLit):
                 self._strings.setdefault(node.value, len(self._strings))

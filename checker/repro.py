@@ -49,7 +49,7 @@ REALIZED = frozenset(
 _PEER_CHOICES = tuple(
     getattr(handshake, name)
     for name in ("PEER_TLS13", "PEER_ABORTS_EARLY", "PEER_RESUMES", "PEER_CERT_REJECTED", "PEER_SENDS_TLS12_TICKET", "PEER_RENEWS_TICKET", "PEER_NOT_TLS", "PEER_ABORTS",
-                 "CLIENT_OFFERS_TICKET", "CLIENT_OFFERS_ID", "CLIENT_ID_IS_CACHED", "TICKET_ARRIVES",
+                 "CLIENT_OFFERS_TICKET", "CLIENT_OFFERS_ID", "CLIENT_SENDS_NAME", "SERVER_ACKNOWLEDGES_NAME", "CLIENT_ID_IS_CACHED", "TICKET_ARRIVES",
                  "PEER_ALERT_ON_READ", "DATA_ARRIVES", "PEER_CLOSES", "PEER_KNOWS", "NEGOTIATED", "OFFERED", "PEER_HOLDS")
 )
 # Calls the runtime runs against the peer (`sr_tls`), with their code there (the catalogue's

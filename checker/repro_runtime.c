@@ -427,12 +427,24 @@ static X509 *sr_peer_certificate(void)
 }
 
 /* A context for the peer's side: a server gets the certificate and key. */
+/* Whether a peer server acknowledges the script client's server name (the path's "the
+ * server acknowledges the server name"): an OpenSSL server does when its servername
+ * callback returns SSL_TLSEXT_ERR_OK, and then the client's new session keeps the name. */
+static int sr_sni_ack;
+
+static int sr_peer_servername(SSL *ssl, int *alert, void *arg)
+{
+    (void)ssl; (void)alert; (void)arg;
+    return sr_sni_ack ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+}
+
 static SSL_CTX *sr_peer_context(int server)
 {
     SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
     if (ctx != NULL && server) {
         SSL_CTX_use_certificate(ctx, sr_peer_certificate());
         SSL_CTX_use_PrivateKey(ctx, sr_peer_key());
+        SSL_CTX_set_tlsext_servername_callback(ctx, sr_peer_servername);
     }
     return ctx;
 }
@@ -831,7 +843,10 @@ static void sr_handshake_now(int call, SSL *ssl, size_t end, const char *at, lon
     if (server) {
         sr_pair(c->peer, ssl);
         sr_client_offer(ssl, c->peer, end, at, version);
+        if (sr_flag(end, "the client sends a server name", at))
+            SSL_set_tlsext_host_name(c->peer, "peer.example");
     } else {
+        sr_sni_ack = (int)sr_flag(end, "the server acknowledges the server name", at);
         sr_pair(ssl, c->peer);
         SSL_set_num_tickets(c->peer, 0); /* TLS 1.3 tickets come when the script reads */
         long long ticket = 1;

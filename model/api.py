@@ -39,7 +39,7 @@ from .rules import (
     DOUBLE_FREE_HOSTNAME,
     USE_AFTER_FREE,
 )
-from .sessiondata import SID_CTX_MAX, copy_ex_data, dup_fails_on_ex_data, id_value
+from .sessiondata import SID_CTX_MAX, copy_ex_data, dup_fails_on_ex_data, id_value, new_hostname
 from .values import (
     METHOD_ANY,
     METHOD_CLIENT,
@@ -114,14 +114,6 @@ def _stale_hostname(w: World, owner: int, value: int) -> bool:
     """A hostname pointer whose buffer the session freed (a new hostname, an in-place d2i)."""
     generation = interior_generation(value)
     return generation > 0 and w.get(("host", owner)) != generation
-
-
-def _new_hostname(w: World, s: int, present: bool) -> None:
-    """The session frees its hostname buffer and gets a new one (or none)."""
-    generation = w.get(("hostseq", s)) + 1
-    w.set(("hostseq", s), generation)
-    w.set(("host", s), generation if present else 0)
-    w.set(("hostfreed", s), False)
 
 
 def _alloc_fails(w: World) -> bool:
@@ -215,7 +207,7 @@ def session_dup(w: World, args: list[Arg]) -> Value:
         w.set((field, d), w.get((field, src)))
     copy_ex_data(w, d, src)
     w.set(("hostseq", d), 0)
-    _new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
+    new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
     w.set(("cached", d), 0)
     w.set(("lseq", d), 0)
     return d
@@ -236,7 +228,7 @@ def _decoded_fields(w: World, s: int) -> None:
     w.set(("time", s), w.ite(w.eq(encoded_time, 0), w.get(("clock",)), encoded_time))
     encoded_timeout = w.fresh_int("decoded timeout", 0, TIME_T_MAX)
     w.set(("timeout", s), w.ite(w.eq(encoded_timeout, 0), 3, encoded_timeout))
-    _new_hostname(w, s, w.choose("decoded hostname"))  # an in-place decode frees the old one
+    new_hostname(w, s, w.choose("decoded hostname"))  # an in-place decode frees the old one
     w.set(("cipher", s), True)
     # The session id context a server put in it (0: none); ssl_get_prev_session compares it.
     w.set(("sidctx", s), w.fresh_int("decoded session id context", 0, None))
@@ -467,7 +459,7 @@ def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
             (s,),
             variant=DOUBLE_FREE_HOSTNAME,
         )
-    _new_hostname(w, s, w.value(args[1].value) != NULL)
+    new_hostname(w, s, w.value(args[1].value) != NULL)
     return 1
 
 
@@ -767,6 +759,8 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("ntick", ctx), DEFAULT_NUM_TICKETS)
     w.set(("issued12", ctx), False)
     w.set(("issued13", ctx), False)
+    w.set(("thost12", ctx), False)
+    w.set(("thost13", ctx), False)
     return ctx
 
 

@@ -28,7 +28,7 @@ from .sessiondata import (
     id_value,
     set_ex,
 )
-from .values import NULL, interior_owner, string_index
+from .values import EMPTY_STRING_INDEX, NULL, interior_owner, string_index
 from .world import Arg, Value, World, obj
 
 _VERSIONS = (0, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304)
@@ -302,6 +302,36 @@ def ctx_set_servername_callback(w: World, args: list[Arg]) -> Value:
     ctx = _object_arg(w, args[0], "SSL_CTX_set_tlsext_servername_callback")
     w.set(("sni_cb", ctx), w.value(args[1].value))
     return 1
+
+
+@effect(
+    "SSL_set_tlsext_host_name",
+    cite="tls1.h SSL_set_tlsext_host_name: SSL_ctrl SSL_CTRL_SET_TLSEXT_HOSTNAME (ssl/s3_lib.c ssl3_ctrl): the old "
+    "name is freed; NULL clears it (1); an empty name or one over 255 bytes is refused (0, none set); else a copy "
+    "[verified 3.0.22: sni_hostname]",
+)
+def ssl_set_tlsext_host_name(w: World, args: list[Arg]) -> Value:
+    """The client's server name, which a full handshake copies into the new session's
+    hostname when the server acknowledges it (handshake.py). A string literal is taken to be a
+    valid name unless it is `""` (one over 255 bytes is not told apart); the length of other
+    bytes is the path's choice. On a server the name has no
+    effect on sessions: what a server session stores is the name the client sent."""
+    ssl = _object_arg(w, args[0], "SSL_set_tlsext_host_name")
+    w.set(("sni", ssl), False)
+    name = w.value(args[1].value)
+    if name == NULL:
+        return 1
+    _reads_buffer(w, args[1], "SSL_set_tlsext_host_name")
+    literal = string_index(name)
+    if literal == EMPTY_STRING_INDEX or (literal is None and w.choose(NAME_REFUSED)):
+        return 0
+    if _alloc_fails(w):
+        return 0
+    w.set(("sni", ssl), True)
+    return 1
+
+
+NAME_REFUSED = "the name is empty or longer than 255 bytes"
 
 
 # ---- the cache, seen from an SSL ---------------------------------------------------------------

@@ -48,7 +48,7 @@ from .rules import (
     CALLBACK_OWNERSHIP,
     STALE_SESSION,
 )
-from .sessiondata import copy_ex_data
+from .sessiondata import copy_ex_data, new_hostname
 from .world import World, obj
 
 CLIENT, SERVER = 1, 2
@@ -68,6 +68,8 @@ PEER_NOT_TLS = "the peer does not speak TLS"
 PEER_ABORTS = "the peer aborts the handshake with a fatal alert"
 CLIENT_OFFERS_TICKET = "the client offers a ticket"
 CLIENT_OFFERS_ID = "the client offers a session id"
+CLIENT_SENDS_NAME = "the client sends a server name"
+SERVER_ACKNOWLEDGES_NAME = "the server acknowledges the server name"
 CLIENT_ID_IS_CACHED = "the client's session id is cache entry"
 TICKET_ARRIVES = "a TLS 1.3 ticket arrives"
 PEER_ALERT_ON_READ = "the peer sends a fatal alert"
@@ -116,6 +118,7 @@ def copy_settings(w: World, ssl: int, ctx: int) -> None:
     w.set(("pend", ssl), False)
     w.set(("hit", ssl), False)
     w.set(("proto", ssl), 0)
+    w.set(("sni", ssl), False)
 
 
 def _allowed(w: World, ssl: int, version: int) -> bool:
@@ -336,7 +339,17 @@ def _client_hello(w: World, ssl: int) -> None:
             w.set(("hs", "ticket", ssl), ticket)
             if not ticket:
                 w.set(("sid", s), _fresh_id(w))
-    if w.choose(PEER_ABORTS) or _certificate_rejected(w, ssl):
+    # The server's answer to the name is in its ServerHello (TLS 1.2), which arrives before
+    # an abort, or in its EncryptedExtensions (TLS 1.3), which do not; both come before its
+    # certificate.
+    if version == TLS1_2:
+        _client_name_acknowledged(w, ssl)
+    if w.choose(PEER_ABORTS):
+        _fatal_alert(w, ssl)
+        return
+    if version == TLS1_3:
+        _client_name_acknowledged(w, ssl)
+    if _certificate_rejected(w, ssl):
         _fatal_alert(w, ssl)
         return
     # A client with SSL_OP_NO_TICKET sends no session_ticket extension, so no TLS 1.2
@@ -349,6 +362,20 @@ def _client_hello(w: World, ssl: int) -> None:
     elif tickets and w.get(("hit", ssl)) and w.choose(PEER_RENEWS_TICKET):
         _renew_ticket(w, ssl)
     _then(w, mark, _client_finished, ssl)
+
+
+def _client_name_acknowledged(w: World, ssl: int) -> None:
+    """ssl/statem/extensions_clnt.c tls_parse_stoc_server_name: a client that sent a name
+    (`SSL_set_tlsext_host_name`) and did not resume copies it into its new session when the
+    server acknowledges it (an OpenSSL server does when its servername callback returns
+    SSL_TLSEXT_ERR_OK); a resumed session keeps the hostname it had [verified 3.0.22:
+    tests/library/sni_hostname.c]."""
+    if w.get(("hit", ssl)) or not w.get(("sni", ssl)):
+        return
+    if w.choose(SERVER_ACKNOWLEDGES_NAME):
+        s = w.get(("slot", ssl))
+        new_hostname(w, s, True)
+        w.note(s, f"the server acknowledges the name: {obj(s)} gets a copy of it as its hostname")
 
 
 def _renew_ticket(w: World, ssl: int) -> None:
@@ -460,6 +487,10 @@ def _server_hello(w: World, ssl: int) -> None:
         # The ticket carries the session's context id: the one of the last ticket of this
         # version (the one the peer offers).
         w.set(("sidctx", s), w.get(("tsid13" if tls13 else "tsid12", sctx)))
+        # ... and the session's hostname (i2d_SSL_SESSION encodes it) [verified 3.0.22:
+        # tests/library/sni_hostname.c: a ticket resumption without a name has it].
+        if w.get(("thost13" if tls13 else "thost12", sctx)):
+            new_hostname(w, s, True)
         w.note(s, f"the client's ticket decrypts to a new session {obj(s)}")
         _consider(w, ssl, s, 0)
         return
@@ -653,6 +684,7 @@ def _server_finish(w: World, ssl: int, n: int) -> None:
     _server_done(w, ssl, 0)
 
 
+SNI_OK = 0  # SSL_TLSEXT_ERR_OK
 SNI_ALERT_FATAL = 2  # SSL_TLSEXT_ERR_ALERT_FATAL
 
 
@@ -668,6 +700,13 @@ def _after_servername(w: World, ssl: int, n: int) -> None:
         w.note(ssl, "the servername callback returned SSL_TLSEXT_ERR_ALERT_FATAL: the handshake fails")
         _fatal_alert(w, ssl)
         return
+    if not w.get(("hit", ssl)) and w.test(w.eq(w.get(("hs", "sniret", ssl)), SNI_OK)) and w.choose(CLIENT_SENDS_NAME):
+        # final_server_name: `sent && ret == SSL_TLSEXT_ERR_OK && !s->hit` stores the
+        # client's name in the new session; a resumed one keeps its own (from the cache, the
+        # get callback or the ticket) [verified 3.0.22: tests/library/sni_hostname.c].
+        s = w.get(("slot", ssl))
+        new_hostname(w, s, True)
+        w.note(s, f"the client sent a name and the callback accepted it: {obj(s)} gets it as its hostname")
     before = w.get(("hs", "tix", ssl))
     now = not w.get(("opts", ssl)) & OP_NO_TICKET
     w.set(("hs", "tix", ssl), before and now)
@@ -699,6 +738,7 @@ def _server_done(w: World, ssl: int, n: int) -> None:
     if w.get(("hs", "tix", ssl)):
         w.set(("issued12", sctx), True)
         w.set(("tsid12", sctx), w.get(("sidctx", w.get(("slot", ssl)))))
+        w.set(("thost12", sctx), bool(w.get(("host", w.get(("slot", ssl))))))
     s = w.get(("slot", ssl))
     if not w.get(("hit", ssl)) and not cache.has_empty_id(w, s):
         w.record(PEER_HOLDS, s)
@@ -744,6 +784,7 @@ def _send_ticket(w: World, ssl: int) -> None:
     if not w.get(("opts", ssl)) & OP_NO_TICKET:
         w.set(("issued13", sctx), True)
         w.set(("tsid13", sctx), w.get(("sidctx", s)))
+        w.set(("thost13", sctx), bool(w.get(("host", s))))
 
 
 @stage

@@ -165,6 +165,7 @@ NTICK = Field("ntick", (1,), "how many TLS 1.3 tickets a server sends", finite=T
 FAILED = Field("failed", (1,), "the connection is in error (after a fatal alert)", finite=True)
 PEND = Field("pend", (1,), "data a peek saw is waiting for the next read", finite=True)
 PEEKING = Field("peeking", (1,), "the running read is an `SSL_peek`", finite=True)
+SNI = Field("sni", (1,), "a client's server name is set (`SSL_set_tlsext_host_name`; `ssl->ext.hostname`)", finite=True)
 HSAFTER = Field("hsafter", (1,), "what the running handshake call does once the handshake is done", finite=True)
 # A context
 METHOD = Field("method", (1,), "its method (client, server or either)", finite=True)
@@ -182,6 +183,8 @@ ISSUED12 = Field("issued12", (1,), "it issued a TLS 1.2 ticket (only then can a 
 ISSUED13 = Field("issued13", (1,), "it issued a TLS 1.3 ticket", finite=True)
 TSID12 = Field("tsid12", (1,), "the session id context of the last TLS 1.2 ticket it issued")
 TSID13 = Field("tsid13", (1,), "the session id context of the last TLS 1.3 ticket it issued")
+THOST12 = Field("thost12", (1,), "the session of the last TLS 1.2 ticket it issued had a hostname", finite=True)
+THOST13 = Field("thost13", (1,), "the session of the last TLS 1.3 ticket it issued had a hostname", finite=True)
 # Connection settings and the rest of the session API (model/connection.py)
 SIDCTX = Field("sidctx", (1,), "the session id context of a context, an `SSL` or a session (0: empty; "
                "a string literal's number + 1, else an opaque number)")

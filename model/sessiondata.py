@@ -10,6 +10,15 @@ from .world import Arg, World
 SID_CTX_MAX = 32  # SSL_MAX_SID_CTX_LENGTH
 
 
+def new_hostname(w: World, s: int, present: bool) -> None:
+    """The session frees its hostname buffer and gets a new one (or none): `get0_hostname`
+    pointers into the old buffer dangle from here."""
+    generation = w.get(("hostseq", s)) + 1
+    w.set(("hostseq", s), generation)
+    w.set(("host", s), generation if present else 0)
+    w.set(("hostfreed", s), False)
+
+
 def id_value(w: World, data: Arg, length: Arg, label: str):
     """The number standing for the bytes `data[0..length)`: 0 when empty, a string literal's
     number + 1 (equal literals are equal ids), else an opaque value (`label`)."""

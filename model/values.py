@@ -43,6 +43,9 @@ def string(index: int) -> int:
     return _STRING_BASE - index
 
 
+EMPTY_STRING_INDEX = 0  # `""`: the interpreter numbers it first, whether the script has one or not
+
+
 def string_index(value: int) -> int | None:
     """Which string literal `value` is, or None."""
     if isinstance(value, int) and _STRING_BASE - 1_000_000 < value <= _STRING_BASE:

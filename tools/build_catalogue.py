@@ -78,7 +78,6 @@ RULES: list[tuple[str, str, str, dict]] = [
     (_names("SSL_cache_hit"), "modelled", "", {"alias": "SSL_session_reused"}),
     (_names("SSL_CONF_cmd", "SSL_CONF_cmd_argv", "SSL_CTX_config", "SSL_config", "SSL_CONF_CTX_finish"), "unmodelled", "config-commands", {}),
     (_names("SSL_CTX_new_ex"), "unmodelled", "ctx-new-ex", {}),
-    (_names("SSL_set_tlsext_host_name"), "unmodelled", "sni-hostname", {}),
     (_names("SSL_SESSION_set_app_data", "SSL_SESSION_get_app_data"), "unmodelled", "session-app-data", {}),
     (_names("d2i_SSL_SESSION_bio", "PEM_read_bio_SSL_SESSION", "PEM_read_SSL_SESSION"), "modelled", "",
      {"result": "owned", "free": "SSL_SESSION_free", "repro": "none"}),
