@@ -887,6 +887,10 @@ class Executor:
                 state = self._library_callbacks(state, frame, call.span)
             finally:
                 self._in_callback = False
+        if call.func in api.EX_IO and state is not None:
+            # After the call's stages, as one of them (the reproducer reads its result there).
+            after = Frame(frame.key, frame.func, frame.scopes, frame.context + (("callback", -1),))
+            state = self._step(state, api.io_ex_result(call.func), args, after, call.span, "library")
         if entry.io and state is not None:
             value = state.cells.get(("hsret",), -1)
         # The model's result as a value of the prototype's return type (free when the

@@ -472,8 +472,10 @@ class _Translator:
         elif entry.repro == "sleep":
             inner = f"(sr_sleep({args[0]}), 0)"
         elif c.func in TLS_CALLS:
-            num = args[2] if c.func == "SSL_write" else "0"
+            num = args[2] if c.func in ("SSL_write", "SSL_write_ex") else "0"
             inner = f'sr_tls({TLS_CALLS[c.func]}, {args[0]}, "{at}", (int)({num}))'
+            if len(args) > 3:  # the `_ex` forms: the real count goes to the script's variable
+                inner = f"(sr_ex_count = (size_t *)({args[3]}), {inner})"
         else:
             inner = f"{c.func}({', '.join(args)})"
         if self.allocation_failures and c.func in ALLOCATORS:

@@ -499,7 +499,9 @@ static void sr_peer_free(void)
  * script reads, and a fatal alert at the model's point. Peer names are the model's labels
  * (model/handshake.py). */
 
-enum { SR_CONNECT, SR_ACCEPT, SR_DO_HANDSHAKE, SR_READ, SR_PEEK, SR_WRITE, SR_SHUTDOWN };
+enum { SR_CONNECT, SR_ACCEPT, SR_DO_HANDSHAKE, SR_READ, SR_PEEK, SR_WRITE, SR_SHUTDOWN, SR_READ_EX, SR_PEEK_EX, SR_WRITE_EX };
+/* The `_ex` forms: where the script's `*readbytes` (`*written`) is; the real count goes there. */
+static size_t *sr_ex_count;
 
 struct sr_conn {
     SSL *ssl;
@@ -945,7 +947,7 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     int handshake = ssl != NULL && sr_find(end, "the negotiated version", at, &version);
     if (handshake)
         sr_handshake_now(call, ssl, end, at, version);
-    if (ssl != NULL && (call == SR_READ || call == SR_PEEK || call == SR_SHUTDOWN))
+    if (ssl != NULL && (call == SR_READ || call == SR_PEEK || call == SR_SHUTDOWN || call == SR_READ_EX || call == SR_PEEK_EX))
         sr_peer_sends(ssl, end, at);
     /* A server that completed its handshake writes the tickets SSL_new_session_ticket asked
      * for in this call; the peer client reads them after it. The sessions the model gives
@@ -968,6 +970,16 @@ static int sr_tls(int call, SSL *ssl, const char *at, int num)
     case SR_READ: real = SSL_read(ssl, buffer, sizeof buffer); break;
     case SR_PEEK: real = SSL_peek(ssl, buffer, sizeof buffer); break;
     case SR_SHUTDOWN: real = SSL_shutdown(ssl); break;
+    case SR_READ_EX: case SR_PEEK_EX: case SR_WRITE_EX: {
+        size_t count = 0, size = num >= 0 && num < (int)sizeof buffer ? (size_t)num : 1;
+        real = call == SR_READ_EX ? SSL_read_ex(ssl, buffer, sizeof buffer, &count)
+             : call == SR_PEEK_EX ? SSL_peek_ex(ssl, buffer, sizeof buffer, &count)
+             : SSL_write_ex(ssl, buffer, size, &count);
+        if (real == 1 && sr_ex_count != NULL)
+            *sr_ex_count = count;
+        sr_ex_count = NULL;
+        break;
+    }
     default: real = SSL_write(ssl, buffer, num >= 0 && num < (int)sizeof buffer ? num : 1); break; /* 0: an error */
     }
     if (peer_of != NULL && peer_of->peer != NULL) {

@@ -17,7 +17,7 @@ from sessref.language.cheader import header_names, parse_errors
 from sessref.language.parser import parse
 from sessref.language.prototypes import CALLBACK_SIGNATURES, PROTOTYPES
 from sessref.language.resolve import resolve
-from sessref.model.api import EFFECTS
+from sessref.model.api import EFFECTS, EX_IO, io_ex_result
 from sessref.model.entry import CALLER_RELEASES
 from sessref.solving import Options, check
 
@@ -410,6 +410,9 @@ class _Probe:
                 args.append(arg(i, 0x0303 if "version" in pname else 3, pname))
         state, _ = self.backend.step(self.state, EFFECTS[e.effect_name].run, args, self.site, [])
         assert state is not None, f"{name} crashed on valid arguments"
+        if name in EX_IO:  # the `_ex` forms write their count after the I/O, on success
+            state.cells[("hsret",)] = 5
+            state, _ = self.backend.step(state, io_ex_result(name), args, self.site, [])
         written = {i for i, (cell, before) in cells.items() if state.cells.get(cell) != before}
         return looked, written
 

@@ -64,7 +64,7 @@ RULES: list[tuple[str, str, str, dict]] = [
             "BIO_ptr_ctrl", "BIO_int_ctrl"), "unmodelled", "generic-ctrl", {}),
     (_names("SSL_CTX_set_ssl_version", "SSL_set_ssl_method"), "unmodelled", "method-change", {}),
     (_names("SSL_renegotiate", "SSL_renegotiate_abbreviated", "SSL_new_session_ticket", "SSL_verify_client_post_handshake",
-            "SSL_key_update", "SSL_read_ex", "SSL_peek_ex", "SSL_write_ex", "SSL_read_early_data",
+            "SSL_key_update", "SSL_read_early_data",
             "SSL_write_early_data", "SSL_sendfile", "SSL_stateless", "DTLSv1_listen", "DTLSv1_handle_timeout"),
      "unmodelled", "more-io", {}),
     (_names("SSL_CTX_clear_options", "SSL_clear_options", "SSL_set_options"), "unmodelled", "options", {}),
