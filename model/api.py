@@ -759,6 +759,7 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     w.set(("ntick", ctx), DEFAULT_NUM_TICKETS)
     w.set(("issued12", ctx), False)
     w.set(("issued13", ctx), False)
+    w.set(("quiet", ctx), 0)
     w.set(("thost12", ctx), False)
     w.set(("thost13", ctx), False)
     return ctx

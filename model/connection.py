@@ -150,6 +150,22 @@ def ssl_set_num_tickets(w: World, args: list[Arg]) -> Value:
     return 1
 
 
+def _quiet_setter(name: str) -> None:
+    def run(w: World, args: list[Arg]) -> Value:
+        target = _object_arg(w, args[0], name)
+        w.set(("quiet", target), args[1].value)
+        return None
+
+    EFFECTS[name] = Effect(name, run, f"ssl/ssl_lib.c {name}: the mode as given (an `SSL` copies its "
+                           "context's at SSL_new, SSL_dup copies it, SSL_clear keeps it) [verified 3.0.22: quiet_shutdown]")
+
+
+_quiet_setter("SSL_CTX_set_quiet_shutdown")
+_quiet_setter("SSL_set_quiet_shutdown")
+_getter("SSL_CTX_get_quiet_shutdown", "quiet", "ssl/ssl_lib.c SSL_CTX_get_quiet_shutdown")
+_getter("SSL_get_quiet_shutdown", "quiet", "ssl/ssl_lib.c SSL_get_quiet_shutdown")
+
+
 # ---- switching context, duplicating -----------------------------------------------------------
 
 
@@ -197,7 +213,7 @@ def ssl_dup(w: World, args: list[Arg]) -> Value:
     if _alloc_fails(w):
         return NULL
     d = ssl_new_object(w, ctx)
-    for field in ("opts", "minv", "maxv", "vmode", "sidctx", "side", "shut", "hit"):
+    for field in ("opts", "minv", "maxv", "vmode", "sidctx", "side", "shut", "hit", "quiet"):
         w.set((field, d), w.get((field, s)))
     session = w.get(("slot", s))
     if session != NULL:

@@ -105,10 +105,10 @@ def new_cb_holder(ssl: int) -> Holder:
 
 
 def copy_settings(w: World, ssl: int, ctx: int) -> None:
-    """ssl/ssl_lib.c SSL_new L705-713: options, version bounds, ticket count, verify mode and
-    session id context are copied from the context; changing the context later does not
+    """ssl/ssl_lib.c SSL_new L705-713: options, version bounds, ticket count, verify mode,
+    quiet shutdown and session id context are copied from the context; changing the context later does not
     change this `SSL`."""
-    for field in ("opts", "minv", "maxv", "ntick", "vmode", "sidctx"):
+    for field in ("opts", "minv", "maxv", "ntick", "vmode", "sidctx", "quiet"):
         w.set((field, ssl), w.get((field, ctx)))
     w.set(("side", ssl), 0)
     w.set(("began", ssl), False)
@@ -878,8 +878,15 @@ def shutdown(w: World, ssl: int) -> None:
     """ssl/s3_lib.c ssl3_shutdown L4785-4833: the first call sends close_notify and returns 1
     only if the peer's arrived already; a later call reads (a TLS 1.3 client processes the
     tickets in the way [verified 3.0.22]) and returns 1 once the peer's close_notify came,
-    else -1 (want read)."""
+    else -1 (want read). With quiet shutdown (L4791-4794) it sends nothing: both flags are
+    set and it returns 1 [verified 3.0.22: tests/library/quiet_shutdown.c]."""
     shut = w.get(("shut", ssl))
+    if not w.test(w.eq(w.get(("quiet", ssl)), 0)):
+        w.set(("shut", ssl), SENT_SHUTDOWN | RECEIVED_SHUTDOWN)
+        w.note(ssl, f"quiet shutdown: {obj(ssl)} is marked closed without sending close_notify; its session "
+               "stays resumable at `SSL_free`")
+        _result(w, 1)
+        return
     if not shut & SENT_SHUTDOWN:
         w.set(("shut", ssl), shut | SENT_SHUTDOWN)
         w.note(ssl, f"{obj(ssl)} sends close_notify: its session stays resumable at `SSL_free`")

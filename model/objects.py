@@ -165,6 +165,7 @@ NTICK = Field("ntick", (1,), "how many TLS 1.3 tickets a server sends", finite=T
 FAILED = Field("failed", (1,), "the connection is in error (after a fatal alert)", finite=True)
 PEND = Field("pend", (1,), "data a peek saw is waiting for the next read", finite=True)
 PEEKING = Field("peeking", (1,), "the running read is an `SSL_peek`", finite=True)
+QUIET = Field("quiet", (1,), "quiet shutdown, on a context or an `SSL` (an `SSL`'s is copied at `SSL_new`)")
 SNI = Field("sni", (1,), "a client's server name is set (`SSL_set_tlsext_host_name`; `ssl->ext.hostname`)", finite=True)
 HSAFTER = Field("hsafter", (1,), "what the running handshake call does once the handshake is done", finite=True)
 # A context

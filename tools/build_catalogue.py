@@ -69,7 +69,6 @@ RULES: list[tuple[str, str, str, dict]] = [
      "unmodelled", "more-io", {}),
     (_names("SSL_CTX_clear_options", "SSL_clear_options", "SSL_set_options"), "unmodelled", "options", {}),
     (_names("SSL_set_min_proto_version", "SSL_set_max_proto_version", "SSL_set_num_tickets"), "unmodelled", "ssl-settings", {}),
-    (_names("SSL_set_quiet_shutdown", "SSL_CTX_set_quiet_shutdown"), "unmodelled", "quiet-shutdown", {}),
     # -- macros that are another modelled call with the same arguments --
     (_names("SSL_set_time"), "modelled", "", {"alias": "SSL_SESSION_set_time"}),
     (_names("SSL_set_timeout"), "modelled", "", {"alias": "SSL_SESSION_set_timeout"}),
