@@ -314,6 +314,7 @@ class Executor:
         if state is None:
             return None
         if decl.init is not None:
+            self._require_pointer(decl.init, decl.ctype, frame, f"`{decl.name}` is `{decl.ctype}`")
             state, value = self._expr(decl.init, state, frame)
             value = self._to(value, self._itype(decl.init, frame), decl.ctype)
             state = self._write(state, cell, value, decl.ctype)
@@ -409,6 +410,7 @@ class Executor:
             state = self.backend.write(state, ("cbsite", "copy"), self._site_of(stmt.span, frame, "*copy"))
         else:
             cell, ctype = self._lookup(stmt.target.id, frame, stmt.target.span)
+            self._require_pointer(stmt.value, ctype, frame, f"`{stmt.target.id}` is `{ctype}`")
         state, value = self._expr(stmt.value, state, frame)
         if state is None:
             return None
@@ -598,6 +600,8 @@ class Executor:
             # Where a callback returned, for findings about its contract (`refcount.callback_site`).
             state = self.backend.write(state, ("cbsite", "return"), self._site_of(stmt.span, frame, "return"))
         if stmt.value is not None:
+            if frame.func is not None:
+                self._require_pointer(stmt.value, frame.func.ret, frame, f"`{frame.func.name}` returns `{frame.func.ret}`")
             state, value = self._expr(stmt.value, state, frame)
             if state is None:
                 return Flow(None)
@@ -765,6 +769,22 @@ class Executor:
             return value
         return self.backend.convert(value, src, dst)
 
+    def _require_pointer(self, e: ast.Expr, want: ast.CType | None, frame: Frame, where: str) -> None:
+        """An object pointer is kept (`where` says where) only from a pointer: C converts no
+        integer or struct value to one, and the model would read an integer as an object's
+        number (a `get_session_cb` returning an `int` of 1 returned the context)."""
+        if want is None or not _is_object(want):
+            return
+        if isinstance(e, ast.Cond):
+            self._require_pointer(e.then, want, frame, where)
+            self._require_pointer(e.orelse, want, frame, where)
+            return
+        ctype = self._static_ctype(e, frame)
+        if ctype is None or ctype.pointers:
+            return
+        what = "an integer" if _int_type(ctype) is not None else f"of type `{ctype.base}`"
+        raise ResolveError(f"{where}, and `{_text(self.program, e.span)}` is {what}, not a pointer", e.span)
+
     def _site_of(self, span: ast.Span, frame: Frame, text: str) -> int:
         return self.backend.sites.intern(Site(span, frame.context, text))
 
@@ -854,10 +874,7 @@ class Executor:
                 continue
             ctype = self._static_ctype(a, frame)
             want = entry.prototype.params[len(args)][0] if len(args) < len(entry.prototype.params) else None
-            if want is not None and _is_object(want) and ctype is not None and not ctype.pointers:
-                # not a pointer where the call takes an object (a struct's value, an integer)
-                raise ResolveError(f"`{call.func}` takes `{want.base} *` here, and `{_text(self.program, a.span)}` "
-                                   f"is of type `{ctype.base}`, not a pointer", a.span)
+            self._require_pointer(a, want, frame, f"`{call.func}` takes `{want}` here")
             if call.func in _KEEPS_POINTER and a is call.args[-1] and ctype is not None and _is_object(ctype):
                 return self._unmodelled(call, f"it keeps `{_text(self.program, a.span)}`, an `{ctype.base}` the model "
                                         "tracks, where the model does not follow it (ex_data)", state, frame, here=True)
@@ -952,6 +969,7 @@ class Executor:
                 if problem:
                     return self._unmodelled(call, f"the model does not run the callback `{a.id}` it registers, "
                                             f"and `{a.id}` {problem}", state, frame, here=True)
+            self._require_pointer(a, want, frame, f"`{call.func}` takes `{want}` here")
             ctype = self._static_ctype(a, frame)
             if ctype is not None and _is_object(ctype) and want is not None and not _is_object(want):
                 # (a variadic argument, `printf("%p", s)`, is only printed)
@@ -1004,6 +1022,7 @@ class Executor:
                     outs.append((a.target, cell, ctype))
                 args.append(Arg(1, _text(self.program, a.span), address_of=cell))
                 continue
+            self._require_pointer(a, param.ctype, frame, f"`{call.func}` takes `{param.ctype}` here")
             state, value = self._expr(a, state, frame)
             if state is None:
                 return None, None
@@ -1187,6 +1206,7 @@ class Executor:
     def _call_function(self, func: ast.FuncDef, call: ast.Call, state: State | None, caller: Frame) -> tuple[State | None, Any]:
         values = []
         for a, param in zip(call.args, func.params):
+            self._require_pointer(a, param.ctype, caller, f"`{func.name}` takes `{param.ctype}` here")
             state, v = self._expr(a, state, caller)
             values.append(self._to(v, self._itype(a, caller), param.ctype))
         return self._invoke(func, values, state, caller, call.span.start)

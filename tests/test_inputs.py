@@ -323,6 +323,48 @@ def test_a_non_pointer_where_a_modelled_call_takes_an_object_is_located(tmp_path
     assert code == 2 and "`SSL_set_session` takes `SSL_SESSION *` here" in out and f"--> {source}:7:33" in out
 
 
+GET_CB = "static SSL_SESSION *get(SSL *ssl, const unsigned char *id, int id_len, int *copy)\n"
+
+
+@pytest.mark.parametrize("body, message, where", [
+    # the fuzzer's mutant 21:1981 (tests/data/fuzz/get_cb_returns_int.c): the model read the
+    # returned 1 as object #1, and the encoding and the replay disagreed (an internal error)
+    ("{\n    int ok = 0;\n    if (id_len > 4)\n        ok = 1;\n    return ok;\n}\n",
+     "`get` returns `SSL_SESSION *`, and `ok` is an integer, not a pointer", "7:12"),
+    ("{\n    return id_len > 4 ? NULL : SSL_version(ssl);\n}\n",
+     "`get` returns `SSL_SESSION *`, and `SSL_version(ssl)` is an integer, not a pointer", "4:32"),
+    ("{\n    SSL_SESSION *s = SSL_version(ssl);\n    return s;\n}\n",
+     "`s` is `SSL_SESSION *`, and `SSL_version(ssl)` is an integer, not a pointer", "4:22"),
+])
+def test_an_integer_kept_as_an_object_pointer_is_located(tmp_path: Path, capsys, body: str, message: str,
+                                                         where: str) -> None:
+    source = tmp_path / "int_session.c"
+    source.write_text("static int add(SSL *ssl, SSL_SESSION *sess) { return 0; }\n" + GET_CB + body)
+    code, out, err = check(capsys, str(source))
+    no_crash(out, err)
+    assert code == 2 and message in out and f"--> {source}:{where}" in out and "^^" in out
+
+
+def test_an_integer_passed_for_a_file_function_s_session_is_located(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "int_argument.c"
+    source.write_text("static void drop(SSL_SESSION *s) { SSL_SESSION_free(s); }\n"
+                      "void f(SSL *ssl) { drop(SSL_version(ssl)); }\n")
+    code, out, err = check(capsys, str(source))
+    no_crash(out, err)
+    assert code == 2 and "`drop` takes `SSL_SESSION *` here, and `SSL_version(ssl)` is an integer" in out
+    assert f"--> {source}:2:25" in out
+
+
+def test_an_untracked_value_in_a_branch_of_a_returned_conditional_is_null(tmp_path: Path, capsys) -> None:
+    # as `return 1;` and `return FOO;` are: each branch is fitted to the returned type
+    source = tmp_path / "cond.c"
+    source.write_text("static int add(SSL *ssl, SSL_SESSION *sess) { return 0; }\n" + GET_CB
+                      + "{\n    return id_len > 4 ? NULL : id_len > 2 ? 1 : FOO;\n}\n")
+    code, out, err = check(capsys, str(source))
+    no_crash(out, err)
+    assert code == 0, out
+
+
 # ---- the time budget ----------------------------------------------------------------------
 
 

@@ -1545,6 +1545,8 @@ class _Lowerer:
         tracked value is kept, follows the helpers' default contract: a session is a new
         reference or NULL, an `SSL` or `SSL_CTX` is the caller's (`caller_ssl`, `caller_ctx`)."""
         if t is not None and self.tracked(t):
+            if isinstance(e, ast.Cond):  # the chosen branch is what is kept
+                return ast.Cond(e.cond, self.fit(e.then, t), self.fit(e.orelse, t), e.span)
             if isinstance(e, ast.IntLit) and e.value == 0:
                 return ast.NullLit(e.span)
             helper = self.helper_results.get(id(e)) if isinstance(e, ast.Unknown) else None
