@@ -41,9 +41,13 @@ from .rules import (
 )
 from .sessiondata import SID_CTX_MAX, copy_ex_data, dup_fails_on_ex_data, id_value, new_hostname
 from .values import (
+    FIXED_TLS12_METHODS,
     METHOD_ANY,
+    METHOD_ANY_12,
     METHOD_CLIENT,
+    METHOD_CLIENT_12,
     METHOD_SERVER,
+    METHOD_SERVER_12,
     NULL,
     OPAQUE_POINTER,
     interior,
@@ -737,6 +741,25 @@ def tls_server_method(w: World, args: list[Arg]) -> Value:
     return METHOD_SERVER
 
 
+_FIXED_CITE = ("ssl/methods.c (a static method table of one version): the context speaks TLS 1.2 only, and "
+               "ssl_set_version_bound ignores bounds set on it (returns 1, keeps none) [verified 3.0.22: fixed_method]")
+
+
+@effect("TLSv1_2_method", cite=_FIXED_CITE)
+def tls12_method(w: World, args: list[Arg]) -> Value:
+    return METHOD_ANY_12
+
+
+@effect("TLSv1_2_client_method", cite=_FIXED_CITE)
+def tls12_client_method(w: World, args: list[Arg]) -> Value:
+    return METHOD_CLIENT_12
+
+
+@effect("TLSv1_2_server_method", cite=_FIXED_CITE)
+def tls12_server_method(w: World, args: list[Arg]) -> Value:
+    return METHOD_SERVER_12
+
+
 @effect(
     "SSL_CTX_new",
     cite="ssl/ssl_lib.c SSL_CTX_new_ex L3197-3249 (NULL method gives NULL; cache mode SERVER, size 20480, timeout 7200)",
@@ -748,6 +771,7 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
         return NULL
     ctx = refs.allocate(w, CTX)
     w.set(("method", ctx), method)
+    w.set(("fixv", ctx), handshake.TLS1_2 if method in FIXED_TLS12_METHODS else 0)
     w.set(("mode", ctx), DEFAULT_CACHE_MODE)
     w.set(("size", ctx), DEFAULT_CACHE_SIZE)
     w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
@@ -967,6 +991,8 @@ def _proto_bound(name: str, field: str) -> None:
         version = w.value(args[1].value)
         if version not in (0, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304):
             return 0
+        if version and w.get(("fixv", ctx)):
+            return 1  # a one-version method: the bound is ignored
         w.set((field, ctx), version)
         return 1
 

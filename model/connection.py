@@ -125,6 +125,8 @@ def _ssl_bound(name: str, field: str) -> None:
         version = w.value(args[1].value)
         if version not in _VERSIONS:
             return 0
+        if version and w.get(("fixv", w.get(("ctx", ssl)))):
+            return 1  # the context's method speaks one version: the bound is ignored
         w.set((field, ssl), version)
         return 1
 

@@ -108,7 +108,7 @@ def copy_settings(w: World, ssl: int, ctx: int) -> None:
     """ssl/ssl_lib.c SSL_new L705-713: options, version bounds, ticket count, verify mode,
     quiet shutdown and session id context are copied from the context; changing the context later does not
     change this `SSL`."""
-    for field in ("opts", "minv", "maxv", "ntick", "vmode", "sidctx", "quiet"):
+    for field in ("opts", "minv", "maxv", "ntick", "vmode", "sidctx", "quiet", "fixv"):
         w.set((field, ssl), w.get((field, ctx)))
     w.set(("side", ssl), 0)
     w.set(("began", ssl), False)
@@ -122,6 +122,9 @@ def copy_settings(w: World, ssl: int, ctx: int) -> None:
 
 
 def _allowed(w: World, ssl: int, version: int) -> bool:
+    fixed = w.get(("fixv", ssl))
+    if fixed:
+        return version == fixed  # `ssl->method` of a one-version method table
     lo, hi = w.get(("minv", ssl)), w.get(("maxv", ssl))
     return (lo == 0 or not w.test(w.lt(version, lo))) and (hi == 0 or not w.test(w.lt(hi, version)))
 

@@ -170,6 +170,7 @@ SNI = Field("sni", (1,), "a client's server name is set (`SSL_set_tlsext_host_na
 HSAFTER = Field("hsafter", (1,), "what the running handshake call does once the handshake is done", finite=True)
 # A context
 METHOD = Field("method", (1,), "its method (client, server or either)", finite=True)
+FIXV = Field("fixv", (1,), "the one version its method speaks (`TLSv1_2_method`; 0: any), a context's or an `SSL`'s", finite=True)
 MODE = Field("mode", (1,), "its session cache mode")
 SIZE = Field("size", (1,), "its cache size")
 NCACHED = Field("ncached", (1,), "how many sessions its cache holds", finite=True)

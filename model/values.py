@@ -10,6 +10,9 @@ from __future__ import annotations
 
 NULL = 0
 METHOD_ANY, METHOD_CLIENT, METHOD_SERVER = -1, -2, -3
+# TLSv1_2_method, TLSv1_2_client_method, TLSv1_2_server_method: TLS 1.2 only.
+METHOD_ANY_12, METHOD_CLIENT_12, METHOD_SERVER_12 = -4, -5, -6
+FIXED_TLS12_METHODS = (METHOD_ANY_12, METHOD_CLIENT_12, METHOD_SERVER_12)
 OPAQUE_POINTER = -4  # a pointer the model does not follow (a BIO, a FILE)
 _INTERIOR_BASE = -1000
 
