@@ -12,21 +12,68 @@ from typing import Callable
 
 from . import cache, handshake, refs
 from .objects import (
+    BEGAN,
+    CACHED,
+    CIPHER,
+    CLOCK,
     CLOCK_RANGE,
     CTX,
+    CTX_OF,
     DEFAULT_CACHE_MODE,
     DEFAULT_CACHE_SIZE,
     DEFAULT_CTX_TIMEOUT,
     DEFAULT_NUM_TICKETS,
     DEFAULT_OPTIONS,
+    DONE,
+    FAILED,
+    FIXV,
+    HIT,
+    HOST,
+    HOSTFREED,
+    HOSTSEQ,
+    HS,
+    HSRET,
+    IDSEQ,
     INT_MAX,
+    ISSUED12,
+    ISSUED13,
+    LSEQ,
+    METHOD,
+    MODE,
+    NCACHED,
+    NR,
+    NRWHY,
+    NTICK,
+    OPTS,
+    ORIGIN,
+    PEEKING,
+    PEND,
+    PROTO,
+    QUIET,
+    RC,
+    REAL,
     SCRIPT,
+    SCTX,
+    SENT,
     SESSION,
     SESSION_NEW_TIMEOUT,
+    SHUT,
+    SID,
+    SIDCTX,
+    SIDE,
+    SIZE,
+    SLOT,
     SSL,
+    THOST12,
+    THOST13,
+    TICK,
+    TIME,
     TIME_T_MAX,
+    TIMEOUT,
     UINT_MAX,
     ULONG_MAX,
+    VER,
+    XTICK,
     ctx_ref_of,
     session_ctx_ref_of,
     slot_of,
@@ -117,7 +164,7 @@ def _reads_buffer(w: World, arg: Arg, name: str) -> None:
 def _stale_hostname(w: World, owner: int, value: int) -> bool:
     """A hostname pointer whose buffer the session freed (a new hostname, an in-place d2i)."""
     generation = interior_generation(value)
-    return generation > 0 and w.get(("host", owner)) != generation
+    return generation > 0 and w.get(HOST(owner)) != generation
 
 
 def _alloc_fails(w: World) -> bool:
@@ -126,28 +173,28 @@ def _alloc_fails(w: World) -> bool:
 
 def _new_session_fields(w: World, s: int) -> None:
     """ssl/ssl_sess.c SSL_SESSION_new L138-170: no id, no version, time now, timeout 304 s."""
-    w.set(("cached", s), 0)
-    w.set(("ver", s), 0)
-    w.set(("sid", s), 0)
-    w.set(("nr", s), False)
-    w.set(("time", s), w.get(("clock",)))
-    w.set(("timeout", s), SESSION_NEW_TIMEOUT)
-    w.set(("lseq", s), 0)
-    w.set(("host", s), 0)
-    w.set(("hostseq", s), 0)
-    w.set(("cipher", s), False)
-    w.set(("hostfreed", s), False)
-    w.set(("sidctx", s), 0)
+    w.set(CACHED(s), 0)
+    w.set(VER(s), 0)
+    w.set(SID(s), 0)
+    w.set(NR(s), False)
+    w.set(TIME(s), w.get(CLOCK()))
+    w.set(TIMEOUT(s), SESSION_NEW_TIMEOUT)
+    w.set(LSEQ(s), 0)
+    w.set(HOST(s), 0)
+    w.set(HOSTSEQ(s), 0)
+    w.set(CIPHER(s), False)
+    w.set(HOSTFREED(s), False)
+    w.set(SIDCTX(s), 0)
     _not_from_handshake(w, s)
 
 
 def _not_from_handshake(w: World, s: int) -> None:
     """No peer knows this session's keys, and it has no ticket (decoded sessions are
     modelled without one)."""
-    w.set(("real", s), False)
-    w.set(("origin", s), 0)
-    w.set(("tick", s), False)
-    w.set(("nrwhy", s), 0)
+    w.set(REAL(s), False)
+    w.set(ORIGIN(s), 0)
+    w.set(TICK(s), False)
+    w.set(NRWHY(s), 0)
 
 
 # ---- taking and dropping the script's references, for all three kinds ------------------
@@ -210,10 +257,10 @@ def session_dup(w: World, args: list[Arg]) -> Value:
     for field in ("ver", "sid", "nr", "nrwhy", "time", "timeout", "cipher", "tick", "real", "origin", "sidctx"):
         w.set((field, d), w.get((field, src)))
     copy_ex_data(w, d, src)
-    w.set(("hostseq", d), 0)
-    new_hostname(w, d, bool(w.get(("host", src))))  # a copy of the hostname
-    w.set(("cached", d), 0)
-    w.set(("lseq", d), 0)
+    w.set(HOSTSEQ(d), 0)
+    new_hostname(w, d, bool(w.get(HOST(src))))  # a copy of the hostname
+    w.set(CACHED(d), 0)
+    w.set(LSEQ(d), 0)
     return d
 
 
@@ -225,17 +272,17 @@ def _decoded_fields(w: World, s: int) -> None:
     distinct values will do for a cache key) fails the decoding; a time of 0 (absent) reads
     the clock; a timeout of 0 (absent) becomes 3. A decoded session always has a cipher
     (the field is mandatory) and has a hostname if its bytes carry one."""
-    w.set(("ver", s), w.fresh_int("decoded protocol version", 0x0300, 0x03FF))
-    w.set(("sid", s), w.fresh_int("decoded session id", 1, None))
-    w.set(("nr", s), False)
+    w.set(VER(s), w.fresh_int("decoded protocol version", 0x0300, 0x03FF))
+    w.set(SID(s), w.fresh_int("decoded session id", 1, None))
+    w.set(NR(s), False)
     encoded_time = w.fresh_int("decoded time", 0, TIME_T_MAX)
-    w.set(("time", s), w.ite(w.eq(encoded_time, 0), w.get(("clock",)), encoded_time))
+    w.set(TIME(s), w.ite(w.eq(encoded_time, 0), w.get(CLOCK()), encoded_time))
     encoded_timeout = w.fresh_int("decoded timeout", 0, TIME_T_MAX)
-    w.set(("timeout", s), w.ite(w.eq(encoded_timeout, 0), 3, encoded_timeout))
+    w.set(TIMEOUT(s), w.ite(w.eq(encoded_timeout, 0), 3, encoded_timeout))
     new_hostname(w, s, w.choose("decoded hostname"))  # an in-place decode frees the old one
-    w.set(("cipher", s), True)
+    w.set(CIPHER(s), True)
     # The session id context a server put in it (0: none); ssl_get_prev_session compares it.
-    w.set(("sidctx", s), w.fresh_int("decoded session id context", 0, None))
+    w.set(SIDCTX(s), w.fresh_int("decoded session id context", 0, None))
 
 
 @effect(
@@ -260,7 +307,7 @@ def decode_session(w: World, a: Arg, name: str, pp: Arg | None = None) -> Value:
         # The object is filled in place, session id (the cache key) included; a decoding
         # that fails half-way has already overwritten some fields [verified 3.0.19: the
         # protocol version], so a cached object is corrupted either way.
-        owner = w.get(("cached", existing))
+        owner = w.get(CACHED(existing))
         if owner:
             w.finding(
                 CACHE_CORRUPTION,
@@ -280,9 +327,9 @@ def decode_session(w: World, a: Arg, name: str, pp: Arg | None = None) -> Value:
         w.note(existing, f"`{name}` decodes into {obj(existing)} in place: no new reference")
         return existing
     s = refs.allocate(w, SESSION)
-    w.set(("cached", s), 0)
-    w.set(("lseq", s), 0)
-    w.set(("hostseq", s), 0)
+    w.set(CACHED(s), 0)
+    w.set(LSEQ(s), 0)
+    w.set(HOSTSEQ(s), 0)
     _not_from_handshake(w, s)
     _decoded_fields(w, s)
     if target is not None:
@@ -298,7 +345,7 @@ def _encode_to_bio(name: str, cite: str) -> None:
 
     def run(w: World, args: list[Arg]) -> Value:
         s = _session_arg(w, args[1], name)
-        return 1 if w.get(("cipher", s)) else 0
+        return 1 if w.get(CIPHER(s)) else 0
 
     EFFECTS[name] = Effect(name, run, cite)
 
@@ -311,7 +358,7 @@ _encode_to_bio("i2d_SSL_SESSION_bio", "ssl.h i2d_SSL_SESSION_bio: ASN1_i2d_bio_o
 def i2d_session(w: World, args: list[Arg]) -> Value:
     s = _session_arg(w, args[0], "i2d_SSL_SESSION", null_ok=True)
     # Fails (0) without a cipher, as for a bare `SSL_SESSION_new` session [verified 3.0.19].
-    if not s or not w.get(("cipher", s)):
+    if not s or not w.get(CIPHER(s)):
         return 0
     # ASN.1's i2d (crypto/asn1/tasn_enc.c asn1_item_flags_i2d): with `pp` set, `*pp` moves
     # past the bytes written, or points at a new buffer when it was NULL; either way a
@@ -338,8 +385,8 @@ def _opaque(label: str, lo: int | None = None, hi: int | None = None) -> Callabl
 
 
 _GETTERS = "ssl/ssl_sess.c L957-1114 (reads the session)"
-_reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L964-969", lambda w, s: w.get(("time", s)), True)
-_reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L957-962", lambda w, s: w.get(("timeout", s)), True)
+_reader("SSL_SESSION_get_time", "ssl/ssl_sess.c SSL_SESSION_get_time L964-969", lambda w, s: w.get(TIME(s)), True)
+_reader("SSL_SESSION_get_timeout", "ssl/ssl_sess.c SSL_SESSION_get_timeout L957-962", lambda w, s: w.get(TIMEOUT(s)), True)
 # Resumable: not marked not_resumable, and an id or a ticket to resume with [verified
 # 3.0.19: a new session is not resumable].
 _reader(
@@ -347,8 +394,8 @@ _reader(
     "ssl/ssl_sess.c SSL_SESSION_is_resumable L1106-1114",
     lambda w, s: 1 if handshake.resumable(w, s) else 0,
 )
-_reader("SSL_SESSION_get_protocol_version", _GETTERS, lambda w, s: w.get(("ver", s)))
-_reader("SSL_SESSION_has_ticket", _GETTERS + "; only a handshake gives a session a ticket", lambda w, s: 1 if w.get(("tick", s)) else 0)
+_reader("SSL_SESSION_get_protocol_version", _GETTERS, lambda w, s: w.get(VER(s)))
+_reader("SSL_SESSION_has_ticket", _GETTERS + "; only a handshake gives a session a ticket", lambda w, s: 1 if w.get(TICK(s)) else 0)
 _reader("SSL_SESSION_get_ticket_lifetime_hint", _GETTERS, _opaque("ticket lifetime hint", 0, ULONG_MAX))
 _reader("SSL_SESSION_get_compress_id", _GETTERS, _opaque("compression id", 0, UINT_MAX))
 _reader("SSL_SESSION_get_max_early_data", _GETTERS, _opaque("max early data", 0, UINT_MAX))
@@ -381,7 +428,7 @@ def _id_context(w: World, args: list[Arg], s: int) -> Value:
     (0..SSL_MAX_SID_CTX_LENGTH, 32): 0 for the empty context id, else 1..32 (the model knows
     which context id, not its length)."""
     if len(args) > 1:
-        empty = w.test(w.eq(w.get(("sidctx", s)), 0))
+        empty = w.test(w.eq(w.get(SIDCTX(s)), 0))
         _write_out(w, args[1], 0 if empty else w.fresh_int("session id context length", 1, 32))
     return interior(s)
 
@@ -397,12 +444,12 @@ _reader(
 _reader(
     "SSL_SESSION_get0_hostname",
     _GETTERS + "; the hostname the session owns (borrowed), NULL when it has none",
-    lambda w, s: interior(s, w.get(("host", s))) if w.get(("host", s)) else NULL,
+    lambda w, s: interior(s, w.get(HOST(s))) if w.get(HOST(s)) else NULL,
 )
 _reader(
     "SSL_SESSION_get0_cipher",
     _GETTERS + "; a static cipher table entry, NULL until `SSL_SESSION_set_cipher`",
-    lambda w, s: interior(s) if w.get(("cipher", s)) else NULL,
+    lambda w, s: interior(s) if w.get(CIPHER(s)) else NULL,
 )
 # Only a handshake gives a session a peer certificate; decoded sessions are modelled without one.
 _reader("SSL_SESSION_get0_peer", _GETTERS + "; NULL without a handshake", lambda w, s: NULL)
@@ -439,7 +486,7 @@ _reader(
 _reader(
     "SSL_SESSION_get0_ticket",
     "ssl/ssl_sess.c SSL_SESSION_get0_ticket (in L957-1114); `*tick` points into the session (borrowed)",
-    _pointer_and_length("ticket length", lambda w, s: bool(w.get(("tick", s))), INT_MAX),
+    _pointer_and_length("ticket length", lambda w, s: bool(w.get(TICK(s))), INT_MAX),
     with_args=True,
 )
 
@@ -456,7 +503,7 @@ _reader(
 
 def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_set1_hostname L1018-1028: frees the old hostname, copies the new one."""
-    if w.get(("hostfreed", s)):
+    if w.get(HOSTFREED(s)):
         w.finding(
             DOUBLE_FREE,
             f"`SSL_SESSION_set1_hostname` frees the old hostname of {obj(s)}, which the script already freed",
@@ -469,7 +516,7 @@ def _set_hostname(w: World, args: list[Arg], s: int) -> Value:
 
 def _set_cipher(w: World, args: list[Arg], s: int) -> Value:
     """ssl/ssl_sess.c SSL_SESSION_set_cipher L1007-1011: stores the pointer."""
-    w.set(("cipher", s), w.value(args[1].value) != NULL)
+    w.set(CIPHER(s), w.value(args[1].value) != NULL)
     return 1
 
 
@@ -489,7 +536,7 @@ def _key_setter(field: str) -> Callable[[World, list[Arg], int], Value]:
     An id given as a string literal is known: equal literals give equal keys."""
 
     def run(w: World, args: list[Arg], s: int) -> Value:
-        owner = w.get(("cached", s))
+        owner = w.get(CACHED(s))
         if owner:
             w.finding(
                 CACHE_CORRUPTION,
@@ -520,7 +567,7 @@ def _set_id_context(w: World, args: list[Arg], s: int) -> Value:
     id: ssl_get_prev_session)."""
     if w.test(w.lt(SID_CTX_MAX, args[2].value)):
         return 0
-    w.set(("sidctx", s), id_value(w, args[1], args[2], "new session id context"))
+    w.set(SIDCTX(s), id_value(w, args[1], args[2], "new session id context"))
     return 1
 
 
@@ -536,7 +583,7 @@ _reader(
 def _retime(w: World, s: int, field: str, value: Value) -> None:
     """A cached session is moved to its new place in the expiry-sorted list (L937-989)."""
     w.set((field, s), value)
-    owner = w.get(("cached", s))
+    owner = w.get(CACHED(s))
     if owner:
         cache._unlink(w, owner, s, f"`SSL_SESSION_set_{field}`")
         cache._link(w, owner, s, f"`SSL_SESSION_set_{field}`")
@@ -577,11 +624,11 @@ def ssl_new(w: World, args: list[Arg]) -> Value:
 def ssl_new_object(w: World, ctx: int) -> int:
     """A new `SSL` of the live context `ctx`: its settings copied, two references to `ctx`."""
     ssl = refs.allocate(w, SSL)
-    w.set(("slot", ssl), NULL)
-    w.set(("ctx", ssl), ctx)
-    w.set(("sctx", ssl), ctx)
-    w.set(("done", ssl), False)
-    w.set(("shut", ssl), 0)
+    w.set(SLOT(ssl), NULL)
+    w.set(CTX_OF(ssl), ctx)
+    w.set(SCTX(ssl), ctx)
+    w.set(DONE(ssl), False)
+    w.set(SHUT(ssl), 0)
     handshake.copy_settings(w, ssl, ctx)
     refs.take(w, ctx, ctx_ref_of(ssl), f"{obj(ssl)} takes a reference to {obj(ctx)} (`ssl->ctx`)")
     refs.take(w, ctx, session_ctx_ref_of(ssl), f"{obj(ssl)} takes a second one (`ssl->session_ctx`)")
@@ -590,7 +637,7 @@ def ssl_new_object(w: World, ctx: int) -> int:
 
 def _reads_context(w: World, ssl: int, who: str) -> None:
     """`ssl->ctx->method`: the SSL's context must still be alive."""
-    refs.use(w, w.get(("ctx", ssl)), f"{who} reads the context of {obj(ssl)},", holder=ctx_ref_of(ssl))
+    refs.use(w, w.get(CTX_OF(ssl)), f"{who} reads the context of {obj(ssl)},", holder=ctx_ref_of(ssl))
 
 
 @effect(
@@ -601,21 +648,21 @@ def _reads_context(w: World, ssl: int, who: str) -> None:
 def ssl_clear(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_clear")
     if refs.clear_bad_session(w, ssl):
-        session = w.get(("slot", ssl))
+        session = w.get(SLOT(ssl))
         refs.release(w, session, slot_of(ssl))
-        w.set(("slot", ssl), NULL)
+        w.set(SLOT(ssl), NULL)
     _reads_context(w, ssl, "`SSL_clear`")
-    w.set(("done", ssl), False)
-    w.set(("shut", ssl), 0)
-    w.set(("hit", ssl), False)
-    w.set(("failed", ssl), False)
-    w.set(("pend", ssl), False)
+    w.set(DONE(ssl), False)
+    w.set(SHUT(ssl), 0)
+    w.set(HIT(ssl), False)
+    w.set(FAILED(ssl), False)
+    w.set(PEND(ssl), False)
     # ossl_statem_clear: in its initial state again (SSL_dup copies it); tls1_clear resets
     # the version.
-    w.set(("began", ssl), False)
-    w.set(("proto", ssl), 0)
-    w.set(("sent", ssl), 0)
-    w.set(("xtick", ssl), 0)
+    w.set(BEGAN(ssl), False)
+    w.set(PROTO(ssl), 0)
+    w.set(SENT(ssl), 0)
+    w.set(XTICK(ssl), 0)
     return 1
 
 
@@ -627,16 +674,16 @@ def ssl_clear(w: World, args: list[Arg]) -> Value:
 )
 def ssl_get_session(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_get_session")
-    s = w.get(("slot", ssl))
+    s = w.get(SLOT(ssl))
     if s != NULL:
-        w.note(s, f"`SSL_get_session` lends {obj(s)} without a reference: count {w.get(('rc', s))}")
+        w.note(s, f"`SSL_get_session` lends {obj(s)} without a reference: count {w.get(RC(s))}")
     return s
 
 
 @effect("SSL_get1_session", cite="ssl/ssl_sess.c SSL_get1_session L110-126 (NULL when the slot is empty)", returns="owned")
 def ssl_get1_session(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_get1_session")
-    s = w.get(("slot", ssl))
+    s = w.get(SLOT(ssl))
     if s != NULL:
         refs.use(w, s, f"`SSL_get1_session` up-refs the session in {obj(ssl)}'s slot,", holder=slot_of(ssl))
         refs.take(w, s, SCRIPT, f"`SSL_get1_session` gives the script a reference to {obj(s)}")
@@ -654,10 +701,10 @@ def set_slot(w: World, ssl: int, s: int) -> None:
     _reads_context(w, ssl, "`SSL_set_session`")
     if s != NULL:
         refs.take(w, s, slot_of(ssl))
-    old = w.get(("slot", ssl))
+    old = w.get(SLOT(ssl))
     if old != NULL:
         refs.release(w, old, slot_of(ssl))
-    w.set(("slot", ssl), s)
+    w.set(SLOT(ssl), s)
 
 
 @effect("SSL_set_session", cite="ssl/ssl_sess.c SSL_set_session L906-922")
@@ -674,12 +721,12 @@ def ssl_set_session(w: World, args: list[Arg]) -> Value:
 def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
     to = _object_arg(w, args[0], "SSL_copy_session_id")
     src = _object_arg(w, args[1], "SSL_copy_session_id")
-    s = w.get(("slot", src))
+    s = w.get(SLOT(src))
     if s != NULL:
         refs.use(w, s, f"`SSL_copy_session_id` up-refs the session of {obj(src)},", holder=slot_of(src))
     set_slot(w, to, s)
     # L1625-1631: the context id too (and the CERT, which the model does not follow).
-    w.set(("sidctx", to), w.get(("sidctx", src)))
+    w.set(SIDCTX(to), w.get(SIDCTX(src)))
     return 1
 
 
@@ -689,16 +736,16 @@ def ssl_copy_session_id(w: World, args: list[Arg]) -> Value:
     deferred=True,
 )
 def ssl_shutdown(w: World, args: list[Arg]) -> Value:
-    w.set(("hsret",), -1)  # see `_handshake_call`
+    w.set(HSRET(), -1)  # see `_handshake_call`
     ssl = _object_arg(w, args[0], "SSL_shutdown")
-    if w.get(("done", ssl)) and w.get(("xtick", ssl)):
+    if w.get(DONE(ssl)) and w.get(XTICK(ssl)):
         # ssl_lib.c SSL_shutdown: in init (tickets to send): "shutdown while in init", -1.
         w.note(ssl, f"{obj(ssl)} has tickets to send (`SSL_new_session_ticket`): `SSL_shutdown` fails")
-        w.set(("hsret",), -1)
+        w.set(HSRET(), -1)
         return -1
-    if not w.get(("done", ssl)):
+    if not w.get(DONE(ssl)):
         w.note(ssl, f"{obj(ssl)} has not completed a handshake: `SSL_shutdown` fails, nothing is marked")
-        w.set(("hsret",), -1)
+        w.set(HSRET(), -1)
         return -1
     handshake.shutdown(w, ssl)
     return -1
@@ -707,20 +754,20 @@ def ssl_shutdown(w: World, args: list[Arg]) -> Value:
 @effect("SSL_set_shutdown", cite="ssl/ssl_lib.c SSL_set_shutdown L4286-4289")
 def ssl_set_shutdown(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_set_shutdown")
-    w.set(("shut", ssl), args[1].value)
+    w.set(SHUT(ssl), args[1].value)
     return None
 
 
 @effect("SSL_get_shutdown", cite="ssl/ssl_lib.c SSL_get_shutdown L4291-4294")
 def ssl_get_shutdown(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_get_shutdown")
-    return w.get(("shut", ssl))
+    return w.get(SHUT(ssl))
 
 
 @effect("SSL_get_SSL_CTX", cite="ssl/ssl_lib.c SSL_get_SSL_CTX L4306-4309 (borrowed)", returns="borrowed")
 def ssl_get_ssl_ctx(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_get_SSL_CTX")
-    return w.get(("ctx", ssl))
+    return w.get(CTX_OF(ssl))
 
 
 # ---- SSL_CTX and its cache ---------------------------------------------------------------
@@ -770,22 +817,22 @@ def ctx_new(w: World, args: list[Arg]) -> Value:
     if method == NULL or _alloc_fails(w):
         return NULL
     ctx = refs.allocate(w, CTX)
-    w.set(("method", ctx), method)
-    w.set(("fixv", ctx), handshake.TLS1_2 if method in FIXED_TLS12_METHODS else 0)
-    w.set(("mode", ctx), DEFAULT_CACHE_MODE)
-    w.set(("size", ctx), DEFAULT_CACHE_SIZE)
-    w.set(("timeout", ctx), DEFAULT_CTX_TIMEOUT)
-    w.set(("ncached", ctx), 0)
+    w.set(METHOD(ctx), method)
+    w.set(FIXV(ctx), handshake.TLS1_2 if method in FIXED_TLS12_METHODS else 0)
+    w.set(MODE(ctx), DEFAULT_CACHE_MODE)
+    w.set(SIZE(ctx), DEFAULT_CACHE_SIZE)
+    w.set(TIMEOUT(ctx), DEFAULT_CTX_TIMEOUT)
+    w.set(NCACHED(ctx), 0)
     for field in ("remove_cb", "new_cb", "get_cb", "sni_cb", "dying", "minv", "maxv", "goodc", "goods", "sidctx", "vmode",
                   "tsid12", "tsid13"):
         w.set((field, ctx), NULL)
-    w.set(("opts", ctx), DEFAULT_OPTIONS)
-    w.set(("ntick", ctx), DEFAULT_NUM_TICKETS)
-    w.set(("issued12", ctx), False)
-    w.set(("issued13", ctx), False)
-    w.set(("quiet", ctx), 0)
-    w.set(("thost12", ctx), False)
-    w.set(("thost13", ctx), False)
+    w.set(OPTS(ctx), DEFAULT_OPTIONS)
+    w.set(NTICK(ctx), DEFAULT_NUM_TICKETS)
+    w.set(ISSUED12(ctx), False)
+    w.set(ISSUED13(ctx), False)
+    w.set(QUIET(ctx), 0)
+    w.set(THOST12(ctx), False)
+    w.set(THOST13(ctx), False)
     return ctx
 
 
@@ -887,8 +934,8 @@ def _connection(w: World, arg: Arg, name: str, side: int = 0) -> int:
     `SSL_accept` set the side when none is set (ssl_lib.c L1730-1748)."""
     ssl = _object_arg(w, arg, name)
     _reads_context(w, ssl, f"`{name}`")
-    if side and not w.get(("side", ssl)):
-        w.set(("side", ssl), side)
+    if side and not w.get(SIDE(ssl)):
+        w.set(SIDE(ssl), side)
     return ssl
 
 
@@ -897,17 +944,17 @@ def _handshake_call(name: str, side: int, cite: str, after: int = -1) -> None:
         # The result cell belongs to this call from its start: every path sets it before the
         # executor reads it, so an earlier call's result is never read (the loop-closure
         # check relies on it: `checker/closure.py` drops the cell at loop heads).
-        w.set(("hsret",), -1)
+        w.set(HSRET(), -1)
         ssl = _connection(w, args[0], name, side)
-        current = w.get(("side", ssl))
+        current = w.get(SIDE(ssl))
         if not current:
             # SSL_do_handshake L3916-3919, ssl_read_internal L1823-1826: no side set.
             w.note(ssl, f"{obj(ssl)} is neither a client nor a server yet: `{name}` returns -1")
-            w.set(("hsret",), -1)
+            w.set(HSRET(), -1)
             return -1
         if len(args) > 2:
-            w.set(("hs", "wnum", ssl), args[2].value)
-        w.set(("peeking", ssl), name == "SSL_peek")
+            w.set(HS("wnum", ssl), args[2].value)
+        w.set(PEEKING(ssl), name == "SSL_peek")
         handshake.handshake(w, ssl, current, after)
         return -1
 
@@ -942,13 +989,13 @@ def io_ex_result(name: str) -> Callable[[World, list[Arg]], Value]:
     least = EX_IO[name]
 
     def run(w: World, args: list[Arg]) -> Value:
-        n = w.get(("hsret",))
+        n = w.get(HSRET())
         if w.test(w.lt(n, least)):
-            w.set(("hsret",), 0)
+            w.set(HSRET(), 0)
         else:
             if len(args) > 3:
                 _write_out(w, args[3], n)
-            w.set(("hsret",), 1)
+            w.set(HSRET(), 1)
         return None
 
     return run
@@ -957,11 +1004,11 @@ def io_ex_result(name: str) -> Callable[[World, list[Arg]], Value]:
 def _set_state(name: str, side: int, cite: str) -> None:
     def run(w: World, args: list[Arg]) -> Value:
         ssl = _object_arg(w, args[0], name)
-        w.set(("side", ssl), side)
+        w.set(SIDE(ssl), side)
         # ossl_statem_clear: back in init, so SSL_free no longer sees a completed connection.
-        w.set(("done", ssl), False)
-        w.set(("failed", ssl), False)
-        w.set(("shut", ssl), 0)
+        w.set(DONE(ssl), False)
+        w.set(FAILED(ssl), False)
+        w.set(SHUT(ssl), 0)
         return None
 
     EFFECTS[name] = Effect(name, run, cite)
@@ -974,14 +1021,14 @@ _set_state("SSL_set_accept_state", handshake.SERVER, "ssl/ssl_lib.c SSL_set_acce
 @effect("SSL_session_reused", cite="ssl/ssl_lib.c SSL_session_reused L4833-4836: s->hit")
 def ssl_session_reused(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_session_reused")
-    return 1 if w.get(("hit", ssl)) else 0
+    return 1 if w.get(HIT(ssl)) else 0
 
 
 @effect("SSL_CTX_set_options", cite="ssl/ssl_lib.c SSL_CTX_set_options L4936-4939: ors the bits in, returns the new options")
 def ctx_set_options(w: World, args: list[Arg]) -> Value:
     ctx = _object_arg(w, args[0], "SSL_CTX_set_options")
-    value = w.get(("opts", ctx)) | w.value(args[1].value)
-    w.set(("opts", ctx), value)
+    value = w.get(OPTS(ctx)) | w.value(args[1].value)
+    w.set(OPTS(ctx), value)
     return value
 
 
@@ -991,7 +1038,7 @@ def _proto_bound(name: str, field: str) -> None:
         version = w.value(args[1].value)
         if version not in (0, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304):
             return 0
-        if version and w.get(("fixv", ctx)):
+        if version and w.get(FIXV(ctx)):
             return 1  # a one-version method: the bound is ignored
         w.set((field, ctx), version)
         return 1
@@ -1006,7 +1053,7 @@ _proto_bound("SSL_CTX_set_max_proto_version", "maxv")
 @effect("SSL_CTX_set_num_tickets", cite="ssl/ssl_lib.c SSL_CTX_set_num_tickets L4761-4766 (copied into each later SSL)")
 def ctx_set_num_tickets(w: World, args: list[Arg]) -> Value:
     ctx = _object_arg(w, args[0], "SSL_CTX_set_num_tickets")
-    w.set(("ntick", ctx), w.value(args[1].value))
+    w.set(NTICK(ctx), w.value(args[1].value))
     return 1
 
 
@@ -1015,7 +1062,7 @@ def ctx_set_num_tickets(w: World, args: list[Arg]) -> Value:
 
 @effect("time", cite="time(2): the current time; the model's clock starts somewhere in 2023-2033")
 def c_time(w: World, args: list[Arg]) -> Value:
-    now = w.get(("clock",))
+    now = w.get(CLOCK())
     if args and args[0].address_of is not None:
         w.set(args[0].address_of, now)
     return now
@@ -1023,7 +1070,7 @@ def c_time(w: World, args: list[Arg]) -> Value:
 
 @effect("sleep", cite="sleep(3): the clock moves on")
 def c_sleep(w: World, args: list[Arg]) -> Value:
-    w.set(("clock",), w.add(w.get(("clock",)), args[0].value))
+    w.set(CLOCK(), w.add(w.get(CLOCK()), args[0].value))
     return 0
 
 
@@ -1048,7 +1095,7 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
     owner = interior_owner(value)
     if owner:
         refs.use(w, owner, f"`{args[0].text}` points into", via=args[0].var)
-        if _stale_hostname(w, owner, value) or w.get(("hostfreed", owner)):
+        if _stale_hostname(w, owner, value) or w.get(HOSTFREED(owner)):
             w.finding(
                 DOUBLE_FREE,
                 f"`{args[0].text}` was already freed (the hostname buffer of {obj(owner)})",
@@ -1056,7 +1103,7 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
                 variant=DOUBLE_FREE_HOSTNAME,
             )
         # The session frees its hostname again when it is destroyed (refcount._destroy).
-        w.set(("hostfreed", owner), True)
+        w.set(HOSTFREED(owner), True)
         w.finding(
             BORROWED_FREE,
             f"`{args[0].text}` points into {obj(owner)} (a `get0` result): the session still owns it "
@@ -1069,9 +1116,9 @@ def free_buffer(w: World, args: list[Arg]) -> Value:
 
 def start(w: World, args: list[Arg]) -> Value:
     """Before the first step: the clock reads some moment in `CLOCK_RANGE`."""
-    w.set(("clock",), w.fresh_int("start time", *CLOCK_RANGE))
-    w.set(("lseq",), 0)
-    w.set(("idseq",), 0)
+    w.set(CLOCK(), w.fresh_int("start time", *CLOCK_RANGE))
+    w.set(LSEQ(), 0)
+    w.set(IDSEQ(), 0)
     return None
 
 
@@ -1098,7 +1145,7 @@ def neutral_reads(name: str, kinds: tuple[str, ...], reads_session: bool) -> Cal
                 continue
             refs.use(w, o, f"`{name}` reads", via=arg.var)
             if reads_session and w.kind(o) == SSL:
-                s = w.get(("slot", o))
+                s = w.get(SLOT(o))
                 if s != NULL:
                     refs.use(w, s, f"`{name}` reads the session of {obj(o)},", holder=slot_of(o))
         return None
@@ -1131,9 +1178,9 @@ def fields_of_unknown_session(w: World, s: int) -> None:
     """A new session object that comes from outside the model's view (a user function's
     store or file, `model/contracts.py`): not cached, no handshake made it, and its key
     and times are unknown, as for a decoded one."""
-    w.set(("cached", s), 0)
-    w.set(("lseq", s), 0)
-    w.set(("hostseq", s), 0)
+    w.set(CACHED(s), 0)
+    w.set(LSEQ(s), 0)
+    w.set(HOSTSEQ(s), 0)
     _not_from_handshake(w, s)
     _decoded_fields(w, s)
 

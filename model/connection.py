@@ -20,7 +20,33 @@ from __future__ import annotations
 
 from . import cache, handshake, refs
 from .api import EFFECTS, Effect, _alloc_fails, _object_arg, _reads_buffer, effect, set_slot, ssl_new_object
-from .objects import SCRIPT, VERIFY_PEER, cache_of, ctx_ref_of, session_ctx_ref_of, slot_of
+from .objects import (
+    BEGAN,
+    CTX_OF,
+    DONE,
+    EXIDX,
+    FIXV,
+    NTICK,
+    OPTS,
+    PROTO,
+    QUIET,
+    SCRIPT,
+    SCTX,
+    SID,
+    SIDCTX,
+    SIDE,
+    SLOT,
+    SNI,
+    SNI_CB,
+    VER,
+    VERIFY_PEER,
+    VMODE,
+    XTICK,
+    cache_of,
+    ctx_ref_of,
+    session_ctx_ref_of,
+    slot_of,
+)
 from .sessiondata import (
     EX_INDEX_SSL_SESSION,
     SID_CTX_MAX,
@@ -42,7 +68,7 @@ def _set_sid_ctx(w: World, target: int, args: list[Arg]) -> Value:
     _reads_buffer(w, args[1], "the call")
     if w.test(w.lt(SID_CTX_MAX, args[2].value)):
         return 0
-    w.set(("sidctx", target), id_value(w, args[1], args[2], "new session id context"))
+    w.set(SIDCTX(target), id_value(w, args[1], args[2], "new session id context"))
     return 1
 
 
@@ -68,7 +94,7 @@ def _verify_callback(w: World, arg: Arg, name: str) -> None:
 def ctx_set_verify(w: World, args: list[Arg]) -> Value:
     ctx = _object_arg(w, args[0], "SSL_CTX_set_verify")
     _verify_callback(w, args[2], "SSL_CTX_set_verify")
-    w.set(("vmode", ctx), w.value(args[1].value))
+    w.set(VMODE(ctx), w.value(args[1].value))
     return None
 
 
@@ -76,7 +102,7 @@ def ctx_set_verify(w: World, args: list[Arg]) -> Value:
 def ssl_set_verify(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_set_verify")
     _verify_callback(w, args[2], "SSL_set_verify")
-    w.set(("vmode", ssl), w.value(args[1].value))
+    w.set(VMODE(ssl), w.value(args[1].value))
     return None
 
 
@@ -100,8 +126,8 @@ def _options(name: str, clear: bool, cite: str) -> None:
     def run(w: World, args: list[Arg]) -> Value:
         o = _object_arg(w, args[0], name)
         bits = w.value(args[1].value)
-        value = w.get(("opts", o)) & ~bits if clear else w.get(("opts", o)) | bits
-        w.set(("opts", o), value)
+        value = w.get(OPTS(o)) & ~bits if clear else w.get(OPTS(o)) | bits
+        w.set(OPTS(o), value)
         return value
 
     EFFECTS[name] = Effect(name, run, cite)
@@ -125,7 +151,7 @@ def _ssl_bound(name: str, field: str) -> None:
         version = w.value(args[1].value)
         if version not in _VERSIONS:
             return 0
-        if version and w.get(("fixv", w.get(("ctx", ssl)))):
+        if version and w.get(FIXV(w.get(CTX_OF(ssl)))):
             return 1  # the context's method speaks one version: the bound is ignored
         w.set((field, ssl), version)
         return 1
@@ -134,7 +160,7 @@ def _ssl_bound(name: str, field: str) -> None:
 
 
 def handshake_reads_ctx(w: World, ssl: int, name: str) -> None:
-    refs.use(w, w.get(("ctx", ssl)), f"`{name}` reads the context of {obj(ssl)},", holder=ctx_ref_of(ssl))
+    refs.use(w, w.get(CTX_OF(ssl)), f"`{name}` reads the context of {obj(ssl)},", holder=ctx_ref_of(ssl))
 
 
 _ssl_bound("SSL_set_min_proto_version", "minv")
@@ -148,14 +174,14 @@ _getter("SSL_CTX_get_max_proto_version", "maxv", "ssl/ssl_lib.c SSL_CTX_ctrl SSL
 @effect("SSL_set_num_tickets", cite="ssl/ssl_lib.c SSL_set_num_tickets (this SSL's TLS 1.3 server tickets)")
 def ssl_set_num_tickets(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_set_num_tickets")
-    w.set(("ntick", ssl), w.value(args[1].value))
+    w.set(NTICK(ssl), w.value(args[1].value))
     return 1
 
 
 def _quiet_setter(name: str) -> None:
     def run(w: World, args: list[Arg]) -> Value:
         target = _object_arg(w, args[0], name)
-        w.set(("quiet", target), args[1].value)
+        w.set(QUIET(target), args[1].value)
         return None
 
     EFFECTS[name] = Effect(name, run, f"ssl/ssl_lib.c {name}: the mode as given (an `SSL` copies its "
@@ -180,21 +206,21 @@ _getter("SSL_get_quiet_shutdown", "quiet", "ssl/ssl_lib.c SSL_get_quiet_shutdown
 )
 def ssl_set_ssl_ctx(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_set_SSL_CTX")
-    old = w.get(("ctx", ssl))
+    old = w.get(CTX_OF(ssl))
     new = w.ptr(args[1])
     if new == old:
         return old
     if new == NULL:
-        new = w.get(("sctx", ssl))
+        new = w.get(SCTX(ssl))
     else:
         refs.use(w, new, "`SSL_set_SSL_CTX` reads", via=args[1].var)
     refs.use(w, old, f"`SSL_set_SSL_CTX` reads the old context of {obj(ssl)},", holder=ctx_ref_of(ssl))
-    if w.test(w.eq(w.get(("sidctx", ssl)), w.get(("sidctx", old)))):
-        w.set(("sidctx", ssl), w.get(("sidctx", new)))
+    if w.test(w.eq(w.get(SIDCTX(ssl)), w.get(SIDCTX(old)))):
+        w.set(SIDCTX(ssl), w.get(SIDCTX(new)))
     refs.take(w, new, ctx_ref_of(ssl), f"{obj(ssl)} takes a reference to {obj(new)} (`ssl->ctx`)")
-    w.set(("ctx", ssl), new)
+    w.set(CTX_OF(ssl), new)
     refs.release(w, old, ctx_ref_of(ssl), text=f"{obj(ssl)} drops its `ctx` reference to {obj(old)}")
-    w.note(ssl, f"{obj(ssl)} now uses {obj(new)}; its sessions still go to {obj(w.get(('sctx', ssl)))}'s cache")
+    w.note(ssl, f"{obj(ssl)} now uses {obj(new)}; its sessions still go to {obj(w.get(SCTX(ssl)))}'s cache")
     return new
 
 
@@ -207,17 +233,17 @@ def ssl_set_ssl_ctx(w: World, args: list[Arg]) -> Value:
 )
 def ssl_dup(w: World, args: list[Arg]) -> Value:
     s = _object_arg(w, args[0], "SSL_dup")
-    if w.get(("began", s)) or w.get(("done", s)):
+    if w.get(BEGAN(s)) or w.get(DONE(s)):
         refs.take(w, s, SCRIPT, f"{obj(s)} is past its initial state: `SSL_dup` returns it with one more reference")
         return s
-    ctx = w.get(("ctx", s))
+    ctx = w.get(CTX_OF(s))
     refs.use(w, ctx, f"`SSL_dup` reads the context of {obj(s)},", holder=ctx_ref_of(s))
     if _alloc_fails(w):
         return NULL
     d = ssl_new_object(w, ctx)
     for field in ("opts", "minv", "maxv", "vmode", "sidctx", "side", "shut", "hit", "quiet"):
         w.set((field, d), w.get((field, s)))
-    session = w.get(("slot", s))
+    session = w.get(SLOT(s))
     if session != NULL:
         refs.use(w, session, f"`SSL_dup` shares the session of {obj(s)},", holder=slot_of(s))
         set_slot(w, d, session)
@@ -227,7 +253,7 @@ def ssl_dup(w: World, args: list[Arg]) -> Value:
 def copy_session_id_settings(w: World, to: int, src: int) -> None:
     """SSL_copy_session_id also copies the context id (`SSL_set_session_id_context(t,
     f->sid_ctx, ...)`) and the CERT."""
-    w.set(("sidctx", to), w.get(("sidctx", src)))
+    w.set(SIDCTX(to), w.get(SIDCTX(src)))
 
 
 @effect(
@@ -237,10 +263,10 @@ def copy_session_id_settings(w: World, to: int, src: int) -> None:
 )
 def ssl_new_session_ticket(w: World, args: list[Arg]) -> Value:
     ssl = _object_arg(w, args[0], "SSL_new_session_ticket")
-    server = w.get(("side", ssl)) == handshake.SERVER
-    if not (server and w.get(("done", ssl)) and w.get(("proto", ssl)) == handshake.TLS1_3):
+    server = w.get(SIDE(ssl)) == handshake.SERVER
+    if not (server and w.get(DONE(ssl)) and w.get(PROTO(ssl)) == handshake.TLS1_3):
         return 0
-    w.set(("xtick", ssl), w.get(("xtick", ssl)) + 1)
+    w.set(XTICK(ssl), w.get(XTICK(ssl)) + 1)
     w.note(ssl, f"{obj(ssl)} will send a ticket (a copy of its session) at its next I/O or handshake call")
     return 1
 
@@ -292,8 +318,8 @@ def _new_index(w: World, klass: int, callbacks: list[Arg]) -> Value:
     accepts only NULL or inert ones."""
     for arg in callbacks:
         w.value(arg.value)
-    n = w.get(("exidx", klass)) + 1
-    w.set(("exidx", klass), n)
+    n = w.get(EXIDX(klass)) + 1
+    w.set(EXIDX(klass), n)
     return n
 
 
@@ -318,7 +344,7 @@ def crypto_get_ex_new_index(w: World, args: list[Arg]) -> Value:
 )
 def ctx_set_servername_callback(w: World, args: list[Arg]) -> Value:
     ctx = _object_arg(w, args[0], "SSL_CTX_set_tlsext_servername_callback")
-    w.set(("sni_cb", ctx), w.value(args[1].value))
+    w.set(SNI_CB(ctx), w.value(args[1].value))
     return 1
 
 
@@ -335,7 +361,7 @@ def ssl_set_tlsext_host_name(w: World, args: list[Arg]) -> Value:
     bytes is the path's choice. On a server the name has no
     effect on sessions: what a server session stores is the name the client sent."""
     ssl = _object_arg(w, args[0], "SSL_set_tlsext_host_name")
-    w.set(("sni", ssl), False)
+    w.set(SNI(ssl), False)
     name = w.value(args[1].value)
     if name == NULL:
         return 1
@@ -345,7 +371,7 @@ def ssl_set_tlsext_host_name(w: World, args: list[Arg]) -> Value:
         return 0
     if _alloc_fails(w):
         return 0
-    w.set(("sni", ssl), True)
+    w.set(SNI(ssl), True)
     return 1
 
 
@@ -366,9 +392,9 @@ def ssl_has_matching_session_id(w: World, args: list[Arg]) -> Value:
     _reads_buffer(w, args[1], "`SSL_has_matching_session_id`")
     if w.test(w.lt(32, args[2].value)):
         return 0
-    sctx = w.get(("sctx", ssl))
+    sctx = w.get(SCTX(ssl))
     refs.use(w, sctx, f"`SSL_has_matching_session_id` reads the session cache of {obj(ssl)},", holder=session_ctx_ref_of(ssl))
-    version = w.get(("proto", ssl)) or handshake.TLS1_3
+    version = w.get(PROTO(ssl)) or handshake.TLS1_3
     value = w.value(args[1].value)
     owner = interior_owner(value)
     if w.test(w.eq(args[2].value, 0)):
@@ -377,16 +403,16 @@ def ssl_has_matching_session_id(w: World, args: list[Arg]) -> Value:
         sid = string_index(value) + 1
     elif owner:
         # `SSL_SESSION_get_id(s, &len)`: that session's id (its full length assumed).
-        sid = w.get(("sid", owner))
+        sid = w.get(SID(owner))
     else:
         # Bytes the model does not know: any entry may match.
         return w.fresh_int("a cached session has the id", 0, 1)
     for m in cache.members(w, sctx):
-        if w.test(w.eq(w.get(("ver", m)), version)) and w.test(w.eq(w.get(("sid", m)), sid)):
+        if w.test(w.eq(w.get(VER(m)), version)) and w.test(w.eq(w.get(SID(m)), sid)):
             refs.use(w, m, "`SSL_has_matching_session_id` compares the key of", holder=cache_of(sctx))
             return 1
     return 0
 
 
 def verifies_peer(w: World, ssl: int) -> bool:
-    return bool(w.get(("vmode", ssl)) & VERIFY_PEER)
+    return bool(w.get(VMODE(ssl)) & VERIFY_PEER)

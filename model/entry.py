@@ -15,7 +15,7 @@ without clearing its pointer is a double free, as it is in the real program.
 from __future__ import annotations
 
 from .api import EFFECTS, Effect
-from .objects import ALIVE
+from .objects import ALIVE, LIB, LOST, RC, ST
 from .values import NULL
 from .world import Arg, Value, World, obj
 
@@ -26,9 +26,9 @@ def _caller_releases(w: World, args: list[Arg]) -> Value:
     o = w.ptr(args[0])
     if o == NULL or o < 0:
         return None
-    if not w.test(w.eq(w.get(("st", o)), ALIVE)):
+    if not w.test(w.eq(w.get(ST(o)), ALIVE)):
         return None
-    if not w.test(w.lt(w.get(("lib", o)), w.get(("rc", o)))):
+    if not w.test(w.lt(w.get(LIB(o)), w.get(RC(o)))):
         return None  # the script owns no reference to it any more
     free = {"SSL": "SSL_free", "SSL_CTX": "SSL_CTX_free"}.get(w.kind(o), "SSL_SESSION_free")
     return EFFECTS[free].run(w, args)
@@ -54,11 +54,11 @@ def _helper_keeps(w: World, args: list[Arg]) -> Value:
     o = w.ptr(args[0])
     if o == NULL or o < 0:
         return None
-    if not w.test(w.eq(w.get(("st", o)), ALIVE)):
+    if not w.test(w.eq(w.get(ST(o)), ALIVE)):
         return None
-    if not w.test(w.lt(w.get(("lib", o)), w.get(("rc", o)))):
+    if not w.test(w.lt(w.get(LIB(o)), w.get(RC(o)))):
         return None
-    w.set(("lost", o), True)
+    w.set(LOST(o), True)
     w.note(o, f"`{args[1].text}` may keep {obj(o)}: its references are no longer checked for leaks")
     return None
 

@@ -22,18 +22,76 @@ from typing import Callable
 
 from . import cache, refs
 from .objects import (
+    BEGAN,
     CACHE_CLIENT,
     CACHE_NO_AUTO_CLEAR,
     CACHE_NO_INTERNAL_LOOKUP,
     CACHE_NO_INTERNAL_STORE,
     CACHE_SERVER,
+    CIPHER,
+    CLOCK,
+    CTX_OF,
     DEFAULT_CTX_TIMEOUT,
+    DONE,
+    FAILED,
+    FIXV,
+    GET_CB,
+    GOODC,
+    GOODS,
+    HIT,
+    HOST,
+    HOSTSEQ,
+    HS,
+    HSAFTER,
+    HSRET,
+    IDSEQ,
     INT_MAX,
+    ISSUED12,
+    ISSUED13,
+    LIB,
+    LOST,
+    MAXV,
+    MINV,
+    MODE,
+    NEW_CB,
+    NR,
+    NRWHY,
+    NTICK,
     OP_NO_TICKET,
+    OPTS,
+    ORIGIN,
+    PEEKING,
+    PEND,
+    PQ,
+    PQ_N,
+    PROTO,
+    QUIET,
+    RC,
+    REAL,
     RECEIVED_SHUTDOWN,
+    REMOVE_CB,
+    SCTX,
+    SENT,
     SENT_SHUTDOWN,
     SESSION,
+    SHUT,
+    SID,
+    SIDCTX,
+    SIDE,
+    SLOT,
+    SNI,
+    SNI_CB,
+    THOST12,
+    THOST13,
+    TICK,
+    TIME,
+    TIMEOUT,
+    TSID12,
+    TSID13,
+    VER,
     VERIFY_PEER,
+    VMODE,
+    XTICK,
     Holder,
     cache_of,
     handshake_of,
@@ -110,22 +168,22 @@ def copy_settings(w: World, ssl: int, ctx: int) -> None:
     change this `SSL`."""
     for field in ("opts", "minv", "maxv", "ntick", "vmode", "sidctx", "quiet", "fixv"):
         w.set((field, ssl), w.get((field, ctx)))
-    w.set(("side", ssl), 0)
-    w.set(("began", ssl), False)
-    w.set(("sent", ssl), 0)
-    w.set(("xtick", ssl), 0)
-    w.set(("failed", ssl), False)
-    w.set(("pend", ssl), False)
-    w.set(("hit", ssl), False)
-    w.set(("proto", ssl), 0)
-    w.set(("sni", ssl), False)
+    w.set(SIDE(ssl), 0)
+    w.set(BEGAN(ssl), False)
+    w.set(SENT(ssl), 0)
+    w.set(XTICK(ssl), 0)
+    w.set(FAILED(ssl), False)
+    w.set(PEND(ssl), False)
+    w.set(HIT(ssl), False)
+    w.set(PROTO(ssl), 0)
+    w.set(SNI(ssl), False)
 
 
 def _allowed(w: World, ssl: int, version: int) -> bool:
-    fixed = w.get(("fixv", ssl))
+    fixed = w.get(FIXV(ssl))
     if fixed:
         return version == fixed  # `ssl->method` of a one-version method table
-    lo, hi = w.get(("minv", ssl)), w.get(("maxv", ssl))
+    lo, hi = w.get(MINV(ssl)), w.get(MAXV(ssl))
     return (lo == 0 or not w.test(w.lt(version, lo))) and (hi == 0 or not w.test(w.lt(hi, version)))
 
 
@@ -138,21 +196,21 @@ def _negotiate(w: World, ssl: int) -> int:
 
 
 def _fresh_id(w: World) -> int:
-    n = w.get(("idseq",)) + 1
-    w.set(("idseq",), n)
+    n = w.get(IDSEQ()) + 1
+    w.set(IDSEQ(), n)
     return _HANDSHAKE_IDS + n
 
 
 def _session_timeout(w: World, ssl: int):
     """ssl_get_new_session L469-474: the session context's timeout, or the method's 7200 s."""
-    t = w.get(("timeout", w.get(("sctx", ssl))))
+    t = w.get(TIMEOUT(w.get(SCTX(ssl))))
     return w.ite(w.eq(t, 0), DEFAULT_CTX_TIMEOUT, t)
 
 
 def _replace_slot(w: World, ssl: int, new: int, why: str) -> None:
     """The slot takes `new` (count 1, already the slot's) and drops the old session."""
-    old = w.get(("slot", ssl))
-    w.set(("slot", ssl), new)
+    old = w.get(SLOT(ssl))
+    w.set(SLOT(ssl), new)
     w.note(new, f"{obj(ssl)}'s slot takes {obj(new)} ({why})")
     if old:
         refs.release(w, old, slot_of(ssl), text=f"{obj(ssl)}'s slot drops {obj(old)} ({why})")
@@ -164,21 +222,21 @@ def _new_session(w: World, ssl: int, why: str, version: int = 0, sid: int = 0) -
     for field, value in (("cached", 0), ("lseq", 0), ("host", 0), ("hostseq", 0), ("hostfreed", False),
                          ("nr", False), ("nrwhy", 0), ("tick", False), ("real", True)):
         w.set((field, s), value)
-    w.set(("ver", s), version)
-    w.set(("sid", s), sid)
-    w.set(("cipher", s), True)
-    w.set(("time", s), w.get(("clock",)))
-    w.set(("timeout", s), _session_timeout(w, ssl))
-    w.set(("origin", s), w.get(("sctx", ssl)) if w.get(("side", ssl)) == SERVER else 0)
+    w.set(VER(s), version)
+    w.set(SID(s), sid)
+    w.set(CIPHER(s), True)
+    w.set(TIME(s), w.get(CLOCK()))
+    w.set(TIMEOUT(s), _session_timeout(w, ssl))
+    w.set(ORIGIN(s), w.get(SCTX(ssl)) if w.get(SIDE(ssl)) == SERVER else 0)
     # ssl_sess.c ssl_get_new_session: the session gets the SSL's context id.
-    w.set(("sidctx", s), w.get(("sidctx", ssl)))
+    w.set(SIDCTX(s), w.get(SIDCTX(ssl)))
     _replace_slot(w, ssl, s, why)
     return s
 
 
 def _dup_into_slot(w: World, ssl: int, why: str) -> int:
     """ssl_session_dup(slot, 0) replaces the slot (tickets): same fields, a new object."""
-    src = w.get(("slot", ssl))
+    src = w.get(SLOT(ssl))
     refs.use(w, src, "the library copies", holder=slot_of(ssl))
     d = refs.allocate(w, SESSION, holder=slot_of(ssl))
     for field in ("ver", "sid", "time", "timeout", "cipher", "tick", "real", "origin", "sidctx"):
@@ -186,17 +244,17 @@ def _dup_into_slot(w: World, ssl: int, why: str) -> int:
     copy_ex_data(w, d, src)  # ssl_session_dup: CRYPTO_dup_ex_data, the pointers as they are
     for field, value in (("cached", 0), ("lseq", 0), ("hostseq", 0), ("hostfreed", False), ("nr", False), ("nrwhy", 0)):
         w.set((field, d), value)
-    w.set(("host", d), 0)
-    if w.get(("host", src)):
-        w.set(("hostseq", d), 1)
-        w.set(("host", d), 1)
+    w.set(HOST(d), 0)
+    if w.get(HOST(src)):
+        w.set(HOSTSEQ(d), 1)
+        w.set(HOST(d), 1)
     _replace_slot(w, ssl, d, why)
     return d
 
 
 def resumable(w: World, s: int) -> bool:
     """ssl/ssl_sess.c SSL_SESSION_is_resumable L1106-1114: not marked, and an id or a ticket."""
-    return not w.get(("nr", s)) and (w.get(("tick", s)) or not cache.has_empty_id(w, s))
+    return not w.get(NR(s)) and (w.get(TICK(s)) or not cache.has_empty_id(w, s))
 
 
 # ---- queueing the rest of a call ----------------------------------------------------------
@@ -212,7 +270,7 @@ def stage(fn: Callable[[World, int, int], None]) -> Callable[[World, int, int], 
 
 
 def _then(w: World, mark: int, fn: Callable[[World, int, int], None], ssl: int, n: int = 0) -> None:
-    if w.get(("pq_n",)) > mark:
+    if w.get(PQ_N()) > mark:
         cache.queue_stage(w, STAGES.index(fn), ssl, n)
     else:
         fn(w, ssl, n)
@@ -220,13 +278,13 @@ def _then(w: World, mark: int, fn: Callable[[World, int, int], None], ssl: int, 
 
 def run_stage(w: World, i: int) -> None:
     """Queue entry `i` is a stage: run it."""
-    code = w.value(w.get(("pq", "code", i)))
-    STAGES[code](w, w.value(w.get(("pq", "arg", i))), w.value(w.get(("pq", "n", i))))
+    code = w.value(w.get(PQ("code", i)))
+    STAGES[code](w, w.value(w.get(PQ("arg", i))), w.value(w.get(PQ("n", i))))
 
 
 def _result(w: World, value) -> None:
     """The call's return value, read by the executor once the queue is empty."""
-    w.set(("hsret",), value)
+    w.set(HSRET(), value)
 
 
 # ---- the handshake ---------------------------------------------------------------------------
@@ -235,16 +293,16 @@ def _result(w: World, value) -> None:
 def handshake(w: World, ssl: int, side: int, after: int = -1) -> None:
     """SSL_do_handshake (ssl/ssl_lib.c L3912-3938) on a connection whose side is set; `after`
     is the stage to run once it succeeded (`SSL_read` reading on), if any."""
-    if w.get(("failed", ssl)):
+    if w.get(FAILED(ssl)):
         # statem.c state_machine: a connection in the error state returns -1 at once.
         w.note(ssl, f"{obj(ssl)} failed earlier: the call returns -1")
         _result(w, -1)
         return
-    if w.get(("done", ssl)):
+    if w.get(DONE(ssl)):
         _result(w, 1)
-        if w.get(("xtick", ssl)):
+        if w.get(XTICK(ssl)):
             # SSL_new_session_ticket put the connection back in init: this call writes them.
-            w.set(("hsafter", ssl), after)
+            w.set(HSAFTER(ssl), after)
             _extra_ticket(w, ssl, 0)
             return
         if after >= 0:
@@ -252,16 +310,16 @@ def handshake(w: World, ssl: int, side: int, after: int = -1) -> None:
         return
     # The state machine leaves its initial state (SSL_dup no longer copies the SSL), even if
     # the ClientHello cannot be built.
-    w.set(("began", ssl), True)
+    w.set(BEGAN(ssl), True)
     version = _negotiate(w, ssl)
     if not version:
         w.note(ssl, f"{obj(ssl)} allows no protocol version the model knows: the handshake fails")
         _result(w, -1)
         return
     w.record(NEGOTIATED, version)
-    w.set(("proto", ssl), version)
-    w.set(("hsafter", ssl), after)
-    w.set(("hs", "keys", ssl), True)
+    w.set(PROTO(ssl), version)
+    w.set(HSAFTER(ssl), after)
+    w.set(HS("keys", ssl), True)
     if side == CLIENT:
         _client_hello(w, ssl)
     else:
@@ -273,7 +331,7 @@ def _certificate_rejected(w: World, ssl: int) -> bool:
     sends none: statem_srvr.c send_certificate_request, statem_clnt.c); it passes or fails as
     the peer chooses, and a failure is a fatal alert after the hello [verified 3.0.19:
     tests/library/settings.c, an untrusted certificate fails the client's handshake]."""
-    if w.get(("hit", ssl)) or not w.get(("vmode", ssl)) & VERIFY_PEER:
+    if w.get(HIT(ssl)) or not w.get(VMODE(ssl)) & VERIFY_PEER:
         return False
     return w.choose(PEER_CERT_REJECTED)
 
@@ -282,27 +340,27 @@ def _fatal_alert(w: World, ssl: int) -> None:
     """ssl/s3_msg.c ssl3_send_alert L57-59 and rec_layer_s3.c L1599-1608 (sent or received):
     `SSL_CTX_remove_session(session_ctx, session)`. The connection is in error: it is "in
     init" again, so `SSL_free` does not treat its session as bad."""
-    s = w.get(("slot", ssl))
+    s = w.get(SLOT(ssl))
     w.note(ssl, f"a fatal alert ends {obj(ssl)}'s connection")
-    w.set(("done", ssl), False)
-    w.set(("failed", ssl), True)
+    w.set(DONE(ssl), False)
+    w.set(FAILED(ssl), True)
     if s:
-        cache.remove(w, w.get(("sctx", ssl)), s, "the fatal alert", why=NR_ALERT)
+        cache.remove(w, w.get(SCTX(ssl)), s, "the fatal alert", why=NR_ALERT)
     _result(w, -1)
 
 
 def _client_hello(w: World, ssl: int) -> None:
     """statem_clnt.c tls_construct_client_hello L1109-1117: a slot session that is not
     resumable, or of a version this side does not allow, is replaced by a fresh one."""
-    s = w.get(("slot", ssl))
+    s = w.get(SLOT(ssl))
     offered = 0
     if s:
         refs.use(w, s, "the ClientHello reads the session in", holder=slot_of(ssl))
-        version_ok = w.test(w.lt(0x0300, w.get(("ver", s)))) and _allowed(w, ssl, w.get(("ver", s)))
+        version_ok = w.test(w.lt(0x0300, w.get(VER(s)))) and _allowed(w, ssl, w.get(VER(s)))
         if resumable(w, s) and version_ok:
             offered = s
-        elif w.get(("nr", s)):
-            why = NR_REASONS.get(w.value(w.get(("nrwhy", s))), "it was marked not resumable")
+        elif w.get(NR(s)):
+            why = NR_REASONS.get(w.value(w.get(NRWHY(s))), "it was marked not resumable")
             w.finding(
                 STALE_SESSION,
                 f"{obj(s)} is offered for resumption but is not resumable ({why}): "
@@ -316,32 +374,32 @@ def _client_hello(w: World, ssl: int) -> None:
             # "wrong version number": SSLfatal with SSL_AD_NO_ALERT, so no alert and no
             # removal; the session stays resumable [verified 3.0.22].
             w.note(ssl, f"the peer's answer is not TLS: {obj(ssl)}'s handshake fails without an alert")
-            w.set(("failed", ssl), True)
+            w.set(FAILED(ssl), True)
             _result(w, -1)
             return
         _fatal_alert(w, ssl)
         return
-    version = w.get(("proto", ssl))
-    mark = w.get(("pq_n",))
-    if offered and w.get(("real", offered)) and w.test(w.eq(w.get(("ver", offered)), version)) and w.choose(PEER_RESUMES):
-        w.set(("hit", ssl), True)
+    version = w.get(PROTO(ssl))
+    mark = w.get(PQ_N())
+    if offered and w.get(REAL(offered)) and w.test(w.eq(w.get(VER(offered)), version)) and w.choose(PEER_RESUMES):
+        w.set(HIT(ssl), True)
         w.note(offered, f"the server resumes {obj(offered)}: {obj(ssl)}'s slot keeps it")
     else:
-        w.set(("hit", ssl), False)
+        w.set(HIT(ssl), False)
         if offered:
             # L1567-1581: declined; the old session is not marked and stays where it is cached.
             _new_session(w, ssl, "the server declined the offered session")
-        s = w.get(("slot", ssl))
-        w.set(("ver", s), version)
+        s = w.get(SLOT(ssl))
+        w.set(VER(s), version)
         if version == TLS1_2:
             # A server that will send a ticket sends an empty id in its ServerHello
             # (ssl_generate_session_id L408-411): the id is SHA-256 of the ticket, when it
             # comes (L2597-2629); otherwise it is the ServerHello's [found by conform: an
             # abort after the ServerHello removed nothing from the cache].
-            ticket = not w.get(("opts", ssl)) & OP_NO_TICKET and w.choose(PEER_SENDS_TLS12_TICKET)
-            w.set(("hs", "ticket", ssl), ticket)
+            ticket = not w.get(OPTS(ssl)) & OP_NO_TICKET and w.choose(PEER_SENDS_TLS12_TICKET)
+            w.set(HS("ticket", ssl), ticket)
             if not ticket:
-                w.set(("sid", s), _fresh_id(w))
+                w.set(SID(s), _fresh_id(w))
     # The server's answer to the name is in its ServerHello (TLS 1.2), which arrives before
     # an abort, or in its EncryptedExtensions (TLS 1.3), which do not; both come before its
     # certificate.
@@ -357,12 +415,12 @@ def _client_hello(w: World, ssl: int) -> None:
         return
     # A client with SSL_OP_NO_TICKET sends no session_ticket extension, so no TLS 1.2
     # server sends it a ticket (t1_lib.c tls_use_ticket; found by a spec's conform run).
-    tickets = version == TLS1_2 and not w.get(("opts", ssl)) & OP_NO_TICKET
-    if version == TLS1_2 and not w.get(("hit", ssl)) and w.get(("hs", "ticket", ssl)):
-        s = w.get(("slot", ssl))
-        w.set(("tick", s), True)
-        w.set(("sid", s), _fresh_id(w))
-    elif tickets and w.get(("hit", ssl)) and w.choose(PEER_RENEWS_TICKET):
+    tickets = version == TLS1_2 and not w.get(OPTS(ssl)) & OP_NO_TICKET
+    if version == TLS1_2 and not w.get(HIT(ssl)) and w.get(HS("ticket", ssl)):
+        s = w.get(SLOT(ssl))
+        w.set(TICK(s), True)
+        w.set(SID(s), _fresh_id(w))
+    elif tickets and w.get(HIT(ssl)) and w.choose(PEER_RENEWS_TICKET):
         _renew_ticket(w, ssl)
     _then(w, mark, _client_finished, ssl)
 
@@ -373,10 +431,10 @@ def _client_name_acknowledged(w: World, ssl: int) -> None:
     server acknowledges it (an OpenSSL server does when its servername callback returns
     SSL_TLSEXT_ERR_OK); a resumed session keeps the hostname it had [verified 3.0.22:
     tests/library/sni_hostname.c]."""
-    if w.get(("hit", ssl)) or not w.get(("sni", ssl)):
+    if w.get(HIT(ssl)) or not w.get(SNI(ssl)):
         return
     if w.choose(SERVER_ACKNOWLEDGES_NAME):
-        s = w.get(("slot", ssl))
+        s = w.get(SLOT(ssl))
         new_hostname(w, s, True)
         w.note(s, f"the server acknowledges the name: {obj(s)} gets a copy of it as its hostname")
 
@@ -388,15 +446,15 @@ def _renew_ticket(w: World, ssl: int) -> None:
     slot with a copy; with CLIENT mode the old session leaves
     the cache first (marked not resumable, the remove callback runs). The copy is not
     announced: the handshake resumed, so `ssl_update_cache` skips it."""
-    old = w.get(("slot", ssl))
-    sctx = w.get(("sctx", ssl))
+    old = w.get(SLOT(ssl))
+    sctx = w.get(SCTX(ssl))
     refs.use(w, old, "the library copies", holder=slot_of(ssl))
-    if w.get(("mode", sctx)) & CACHE_CLIENT:
+    if w.get(MODE(sctx)) & CACHE_CLIENT:
         cache.remove(w, sctx, old, "the ticket renewal", why=NR_REMOVED)
     s = _dup_into_slot(w, ssl, "the server renewed the ticket")
-    w.set(("tick", s), True)
-    w.set(("sid", s), _fresh_id(w))
-    w.set(("time", s), w.get(("clock",)))
+    w.set(TICK(s), True)
+    w.set(SID(s), _fresh_id(w))
+    w.set(TIME(s), w.get(CLOCK()))
 
 
 @stage
@@ -404,46 +462,46 @@ def _client_finished(w: World, ssl: int, n: int) -> None:
     """statem_lib.c tls_finish_handshake L1102-1122: TLS 1.3 with CLIENT mode removes the
     session from the cache (single use: a resumed one is marked not resumable); TLS 1.2
     updates the cache. Then `sess_connect_good` counts the handshake."""
-    w.set(("done", ssl), True)
-    sctx = w.get(("sctx", ssl))
-    s = w.get(("slot", ssl))
-    mark = w.get(("pq_n",))
+    w.set(DONE(ssl), True)
+    sctx = w.get(SCTX(ssl))
+    s = w.get(SLOT(ssl))
+    mark = w.get(PQ_N())
     due = _auto_flush_due(w, sctx, CLIENT)
-    if w.get(("proto", ssl)) == TLS1_3:
-        if w.get(("mode", sctx)) & CACHE_CLIENT:
+    if w.get(PROTO(ssl)) == TLS1_3:
+        if w.get(MODE(sctx)) & CACHE_CLIENT:
             cache.remove(w, sctx, s, "the TLS 1.3 single-use rule", why=NR_SINGLE_USE)
     else:
         _update_cache(w, ssl, CLIENT, due)
-    w.set(("goodc", sctx), w.get(("goodc", sctx)) + 1)
+    w.set(GOODC(sctx), w.get(GOODC(sctx)) + 1)
     _result(w, 1)
     _then(w, mark, _after_handshake, ssl)
 
 
 def _auto_flush_due(w: World, ctx: int, side: int) -> bool:
     """ssl_lib.c ssl_update_cache L3771-3781: every 256th handshake (low 8 bits all set)."""
-    count = w.get(("goodc" if side == CLIENT else "goods", ctx))
+    count = w.get((GOODC if side == CLIENT else GOODS)(ctx))
     return isinstance(count, int) and count & 0xFF == 0xFF
 
 
 def _update_cache(w: World, ssl: int, side: int, flush_due: bool) -> None:
     """ssl/ssl_lib.c ssl_update_cache L3711-3782."""
-    s = w.get(("slot", ssl))
-    if cache.has_empty_id(w, s) or w.get(("nr", s)):
+    s = w.get(SLOT(ssl))
+    if cache.has_empty_id(w, s) or w.get(NR(s)):
         return
-    if side == SERVER and w.get(("vmode", ssl)) & VERIFY_PEER and w.test(w.eq(w.get(("sidctx", s)), 0)):
+    if side == SERVER and w.get(VMODE(ssl)) & VERIFY_PEER and w.test(w.eq(w.get(SIDCTX(s)), 0)):
         # ssl_update_cache's first test: a server verifying its peer caches no session without a context id
         # (no internal cache entry, no new_session_cb, no automatic flush) [verified 3.0.19:
         # tests/library/sid_ctx.c].
         return
-    sctx = w.get(("sctx", ssl))
-    mode = w.get(("mode", sctx))
+    sctx = w.get(SCTX(ssl))
+    mode = w.get(MODE(sctx))
     bit = CACHE_CLIENT if side == CLIENT else CACHE_SERVER
-    tls13 = w.get(("proto", ssl)) == TLS1_3
-    if mode & bit and (not w.get(("hit", ssl)) or tls13):
-        stores = not tls13 or side == CLIENT or w.get(("remove_cb", sctx)) or w.get(("opts", ssl)) & OP_NO_TICKET
+    tls13 = w.get(PROTO(ssl)) == TLS1_3
+    if mode & bit and (not w.get(HIT(ssl)) or tls13):
+        stores = not tls13 or side == CLIENT or w.get(REMOVE_CB(sctx)) or w.get(OPTS(ssl)) & OP_NO_TICKET
         if not mode & CACHE_NO_INTERNAL_STORE and stores:
             cache.add(w, sctx, s)
-        if w.get(("new_cb", sctx)):
+        if w.get(NEW_CB(sctx)):
             cache.queue_new_session(w, sctx, ssl, s)
     if not mode & CACHE_NO_AUTO_CLEAR and mode & bit and flush_due:
         cache.queue_stage(w, STAGES.index(_auto_flush), sctx, 0)
@@ -451,12 +509,12 @@ def _update_cache(w: World, ssl: int, side: int, flush_due: bool) -> None:
 
 @stage
 def _auto_flush(w: World, sctx: int, n: int) -> None:
-    cache.flush(w, sctx, w.get(("clock",)), "the automatic flush (every 255 handshakes)")
+    cache.flush(w, sctx, w.get(CLOCK()), "the automatic flush (every 255 handshakes)")
 
 
 @stage
 def _after_handshake(w: World, ssl: int, n: int) -> None:
-    after = w.get(("hsafter", ssl))
+    after = w.get(HSAFTER(ssl))
     if after >= 0:
         STAGES[after](w, ssl, 0)
 
@@ -466,33 +524,33 @@ def _after_handshake(w: World, ssl: int, n: int) -> None:
 
 def _server_hello(w: World, ssl: int) -> None:
     """ssl/ssl_sess.c ssl_get_prev_session L603-739: what the client offers decides the lookup."""
-    version = w.get(("proto", ssl))
-    sctx = w.get(("sctx", ssl))
+    version = w.get(PROTO(ssl))
+    sctx = w.get(SCTX(ssl))
     tls13 = version == TLS1_3
-    if tls13 and w.get(("slot", ssl)):
+    if tls13 and w.get(SLOT(ssl)):
         # L612-616: TLS 1.3 drops the slot before looking at the PSK.
-        old = w.get(("slot", ssl))
-        w.set(("slot", ssl), 0)
+        old = w.get(SLOT(ssl))
+        w.set(SLOT(ssl), 0)
         refs.release(w, old, slot_of(ssl), text=f"TLS 1.3: {obj(ssl)}'s slot drops {obj(old)} before the lookup")
-    stateful = bool(w.get(("opts", ssl)) & OP_NO_TICKET)
-    issued = w.get(("issued13" if tls13 else "issued12", sctx))
+    stateful = bool(w.get(OPTS(ssl)) & OP_NO_TICKET)
+    issued = w.get((ISSUED13 if tls13 else ISSUED12)(sctx))
     if not stateful and issued and w.choose(CLIENT_OFFERS_TICKET):
         # t1_lib.c tls_decrypt_ticket L1902-1928: a new object, never cached by this step.
         s = refs.allocate(w, SESSION, holder=handshake_holder(ssl))
         for field, value in (("cached", 0), ("lseq", 0), ("host", 0), ("hostseq", 0), ("hostfreed", False),
                              ("nr", False), ("nrwhy", 0), ("tick", False), ("real", True), ("cipher", True)):
             w.set((field, s), value)
-        w.set(("ver", s), version)
-        w.set(("sid", s), _fresh_id(w))
-        w.set(("time", s), w.get(("clock",)))
-        w.set(("timeout", s), _session_timeout(w, ssl))
-        w.set(("origin", s), sctx)
+        w.set(VER(s), version)
+        w.set(SID(s), _fresh_id(w))
+        w.set(TIME(s), w.get(CLOCK()))
+        w.set(TIMEOUT(s), _session_timeout(w, ssl))
+        w.set(ORIGIN(s), sctx)
         # The ticket carries the session's context id: the one of the last ticket of this
         # version (the one the peer offers).
-        w.set(("sidctx", s), w.get(("tsid13" if tls13 else "tsid12", sctx)))
+        w.set(SIDCTX(s), w.get((TSID13 if tls13 else TSID12)(sctx)))
         # ... and the session's hostname (i2d_SSL_SESSION encodes it) [verified 3.0.22:
         # tests/library/sni_hostname.c: a ticket resumption without a name has it].
-        if w.get(("thost13" if tls13 else "thost12", sctx)):
+        if w.get((THOST13 if tls13 else THOST12)(sctx)):
             new_hostname(w, s, True)
         w.note(s, f"the client's ticket decrypts to a new session {obj(s)}")
         _consider(w, ssl, s, 0)
@@ -501,19 +559,19 @@ def _server_hello(w: World, ssl: int) -> None:
         _consider(w, ssl, 0, 0)
         return
     # lookup_sess_in_cache L514-584: the internal cache (same version), then the callback.
-    if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_LOOKUP:
-        candidates = [m for m in cache.members(w, sctx) if w.test(w.eq(w.get(("ver", m)), version))]
+    if not w.get(MODE(sctx)) & CACHE_NO_INTERNAL_LOOKUP:
+        candidates = [m for m in cache.members(w, sctx) if w.test(w.eq(w.get(VER(m)), version))]
         for k, m in enumerate(candidates):
             if w.choose(f"{CLIENT_ID_IS_CACHED} {k + 1}"):
                 w.record(OFFERED, m)
-                w.set(("hs", "keys", ssl), bool(w.get(("real", m))) and w.get(("origin", m)) == sctx)
+                w.set(HS("keys", ssl), bool(w.get(REAL(m))) and w.get(ORIGIN(m)) == sctx)
                 refs.use(w, m, "the server's cache lookup compares the key of", holder=cache_of(sctx))
                 refs.take(w, m, handshake_holder(ssl), f"the lookup finds {obj(m)} in {obj(sctx)}'s cache and takes a reference")
                 _consider(w, ssl, m, 1)
                 return
-    w.set(("hs", "keys", ssl), False)  # an id no session of this context has
-    if w.get(("get_cb", sctx)):
-        mark = w.get(("pq_n",))
+    w.set(HS("keys", ssl), False)  # an id no session of this context has
+    if w.get(GET_CB(sctx)):
+        mark = w.get(PQ_N())
         cache.queue_get_session(w, sctx, ssl, w.fresh_int("the offered session id's length", 1, 32))
         _then(w, mark, _after_get_session, ssl)
         return
@@ -524,14 +582,14 @@ def _server_hello(w: World, ssl: int) -> None:
 def _after_get_session(w: World, ssl: int, n: int) -> None:
     """L543-581: what `get_session_cb` returned, and its `*copy` flag."""
 
-    r = w.value(w.get(("hs", "got", ssl)))
-    copy = w.test(w.get(("hs", "copy", ssl)))
-    sctx = w.get(("sctx", ssl))
+    r = w.value(w.get(HS("got", ssl)))
+    copy = w.test(w.get(HS("copy", ssl)))
+    sctx = w.get(SCTX(ssl))
     if not r:
         _consider(w, ssl, 0, 1)
         return
     refs.use(w, r, "the library reads the session `get_session_cb` returned,")
-    owned_before = w.get(("rc", r)) - w.get(("lib", r))
+    owned_before = w.get(RC(r)) - w.get(LIB(r))
     if not copy:
         # The callback hands over one of its references.
         if owned_before <= 0:
@@ -543,8 +601,8 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 variant=CALLBACK_COPY0_UNOWNED,
                 site=callback_site(w, "copy"),
             )
-        w.set(("lib", r), w.get(("lib", r)) + 1)
-        w.note(r, f"`*copy = 0`: the callback's reference to {obj(r)} passes to the library: count {w.get(('rc', r))}")
+        w.set(LIB(r), w.get(LIB(r)) + 1)
+        w.note(r, f"`*copy = 0`: the callback's reference to {obj(r)} passes to the library: count {w.get(RC(r))}")
         if owned_before == 1 and reachable(w, r):
             w.finding(
                 CALLBACK_OWNERSHIP,
@@ -555,7 +613,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
                 variant=CALLBACK_COPY0_ONLY_REFERENCE,
                 site=callback_site(w, "copy"),
             )
-    if w.get(("nr", r)):
+    if w.get(NR(r)):
         # L548-553: a non-resumable result is ignored; with copy 0 its reference is freed.
         w.note(r, f"{obj(r)} is not resumable: the library ignores it")
         if not copy:
@@ -565,7 +623,7 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
     if copy:
         refs.take(w, r, handshake_holder(ssl), f"`*copy` is 1: the library takes its own reference to {obj(r)}")
         if owned_before > 0 and not reachable(w, r):
-            w.set(("lost", r), True)
+            w.set(LOST(r), True)
             w.finding(
                 CALLBACK_OWNERSHIP,
                 f"`get_session_cb` returned {obj(r)} with `*copy` left at 1, so the library took its own "
@@ -577,16 +635,16 @@ def _after_get_session(w: World, ssl: int, n: int) -> None:
             )
     # Whether the client offered this very session's id (so that it has its keys): only a
     # session this context's handshakes made, and not one the internal lookup would have found.
-    lookup = not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_LOOKUP
+    lookup = not w.get(MODE(sctx)) & CACHE_NO_INTERNAL_LOOKUP
     cached = lookup and any(m == r or cache.same_key(w, m, r) for m in cache.members(w, sctx))
     # The client offers a session of the version being negotiated (a TLS 1.3 lookup sees
     # only the PSK identity) [found by `sessref conform` on a generated script].
-    same_version = w.test(w.eq(w.get(("ver", r)), w.get(("proto", ssl))))
-    knows = bool(w.get(("real", r))) and w.get(("origin", r)) == sctx and same_version and not cached and w.choose(PEER_KNOWS)
+    same_version = w.test(w.eq(w.get(VER(r)), w.get(PROTO(ssl))))
+    knows = bool(w.get(REAL(r))) and w.get(ORIGIN(r)) == sctx and same_version and not cached and w.choose(PEER_KNOWS)
     w.record(OFFERED, r if knows else 0)
-    w.set(("hs", "keys", ssl), knows)
-    mark = w.get(("pq_n",))
-    if not w.get(("mode", sctx)) & CACHE_NO_INTERNAL_STORE:
+    w.set(HS("keys", ssl), knows)
+    mark = w.get(PQ_N())
+    if not w.get(MODE(sctx)) & CACHE_NO_INTERNAL_STORE:
         cache.add(w, sctx, r)
     _then(w, mark, _consider_found, ssl, r)
 
@@ -599,11 +657,11 @@ def _consider_found(w: World, ssl: int, r: int) -> None:
 def _consider(w: World, ssl: int, found: int, from_cache: int) -> None:
     """ssl_get_prev_session L666-739: a found session is resumed unless its version differs
     or it expired (an expired one found by id leaves the cache); otherwise a new session."""
-    sctx = w.get(("sctx", ssl))
-    version = w.get(("proto", ssl))
-    mark = w.get(("pq_n",))
+    sctx = w.get(SCTX(ssl))
+    version = w.get(PROTO(ssl))
+    mark = w.get(PQ_N())
     accepted = False
-    if found and version == TLS1_3 and not w.get(("hs", "keys", ssl)):
+    if found and version == TLS1_3 and not w.get(HS("keys", ssl)):
         # extensions_srvr.c tls_parse_ctos_psk L1195-1243: TLS 1.3 checks the PSK binder with
         # the found session's keys before any version or expiry check; a client without them
         # fails the handshake [found by `sessref conform`: a get_session_cb returning another
@@ -613,14 +671,14 @@ def _consider(w: World, ssl: int, found: int, from_cache: int) -> None:
         _fatal_alert(w, ssl)
         return
     if found:
-        same_context = w.test(w.eq(w.get(("sidctx", found)), w.get(("sidctx", ssl))))
-        if not w.test(w.eq(w.get(("ver", found)), version)):
+        same_context = w.test(w.eq(w.get(SIDCTX(found)), w.get(SIDCTX(ssl))))
+        if not w.test(w.eq(w.get(VER(found)), version)):
             w.note(found, f"{obj(found)} has another protocol version: not resumed")
         elif not same_context:
             # ssl_sess.c ssl_get_prev_session: a session of another session id context is a miss
             # [verified 3.0.19: tests/library/sid_ctx.c].
             w.note(found, f"{obj(found)} belongs to another session id context: not resumed")
-        elif w.get(("vmode", ssl)) & VERIFY_PEER and w.test(w.eq(w.get(("sidctx", ssl)), 0)):
+        elif w.get(VMODE(ssl)) & VERIFY_PEER and w.test(w.eq(w.get(SIDCTX(ssl)), 0)):
             # ssl_get_prev_session: SSL_VERIFY_PEER without a session id context fails the handshake
             # ("session id context uninitialized") [verified 3.0.19: a ticket resumption].
             w.note(ssl, f"{obj(ssl)} verifies its peer but has no session id context: the handshake fails")
@@ -630,7 +688,7 @@ def _consider(w: World, ssl: int, found: int, from_cache: int) -> None:
                 cache.remove(w, sctx, found, "the fatal alert", why=NR_ALERT)
             _then(w, mark, _context_uninitialized, ssl, found)
             return
-        elif cache.expired(w, found, w.get(("clock",))):
+        elif cache.expired(w, found, w.get(CLOCK())):
             w.note(found, f"{obj(found)} has expired: not resumed")
             if from_cache:
                 cache.remove(w, sctx, found, "the expired-session lookup", why=NR_REMOVED)
@@ -650,12 +708,12 @@ def _context_uninitialized(w: World, ssl: int, found: int) -> None:
 @stage
 def _server_resume(w: World, ssl: int, found: int) -> None:
     """L710-717: the slot takes over the lookup's reference; the object is shared with the cache."""
-    old = w.get(("slot", ssl))
-    w.set(("slot", ssl), found)
+    old = w.get(SLOT(ssl))
+    w.set(SLOT(ssl), found)
     w.note(found, f"{obj(ssl)} resumes {obj(found)}: the lookup's reference becomes the slot's")
     if old:
         refs.release(w, old, slot_of(ssl))
-    w.set(("hit", ssl), True)
+    w.set(HIT(ssl), True)
     _server_finish(w, ssl, found)
 
 
@@ -663,10 +721,10 @@ def _server_resume(w: World, ssl: int, found: int) -> None:
 def _server_full(w: World, ssl: int, n: int) -> None:
     """ssl_get_new_session(s, 1): a new session; a TLS 1.2 server gives it a 32-byte id only
     when no ticket will be issued (ssl_generate_session_id L408-411)."""
-    version = w.get(("proto", ssl))
-    sid = _fresh_id(w) if version == TLS1_2 and w.get(("opts", ssl)) & OP_NO_TICKET else 0
+    version = w.get(PROTO(ssl))
+    sid = _fresh_id(w) if version == TLS1_2 and w.get(OPTS(ssl)) & OP_NO_TICKET else 0
     _new_session(w, ssl, "a new session for a full handshake", version, sid)
-    w.set(("hit", ssl), False)
+    w.set(HIT(ssl), False)
     _server_finish(w, ssl, 0)
 
 
@@ -676,11 +734,11 @@ def _server_finish(w: World, ssl: int, n: int) -> None:
     `session_ctx`'s; whether or not the client sent a name), with the slot already holding
     the resumed or the new session [verified 3.0.19: after get_session_cb, before
     new_session_cb]. Then the rest of the handshake."""
-    w.set(("hs", "tix", ssl), not w.get(("opts", ssl)) & OP_NO_TICKET)
-    for ctx in (w.get(("ctx", ssl)), w.get(("sctx", ssl))):
-        if w.get(("sni_cb", ctx)):
-            mark = w.get(("pq_n",))
-            w.set(("hs", "sniret", ssl), 0)
+    w.set(HS("tix", ssl), not w.get(OPTS(ssl)) & OP_NO_TICKET)
+    for ctx in (w.get(CTX_OF(ssl)), w.get(SCTX(ssl))):
+        if w.get(SNI_CB(ctx)):
+            mark = w.get(PQ_N())
+            w.set(HS("sniret", ssl), 0)
             cache.queue_servername(w, ctx, ssl)
             _then(w, mark, _after_servername, ssl)
             return
@@ -699,25 +757,25 @@ def _after_servername(w: World, ssl: int, n: int) -> None:
     that was to have one gets an id instead (so it is cached), and a TLS 1.3 server sends no
     ticket at all; turning it off cancels nothing, but gives no TLS 1.2 ticket either
     [verified 3.0.19: tests/library/set_ssl_ctx.c, tests/library/sni_options.c]."""
-    if w.test(w.eq(w.get(("hs", "sniret", ssl)), SNI_ALERT_FATAL)):
+    if w.test(w.eq(w.get(HS("sniret", ssl)), SNI_ALERT_FATAL)):
         w.note(ssl, "the servername callback returned SSL_TLSEXT_ERR_ALERT_FATAL: the handshake fails")
         _fatal_alert(w, ssl)
         return
-    if not w.get(("hit", ssl)) and w.test(w.eq(w.get(("hs", "sniret", ssl)), SNI_OK)) and w.choose(CLIENT_SENDS_NAME):
+    if not w.get(HIT(ssl)) and w.test(w.eq(w.get(HS("sniret", ssl)), SNI_OK)) and w.choose(CLIENT_SENDS_NAME):
         # final_server_name: `sent && ret == SSL_TLSEXT_ERR_OK && !s->hit` stores the
         # client's name in the new session; a resumed one keeps its own (from the cache, the
         # get callback or the ticket) [verified 3.0.22: tests/library/sni_hostname.c].
-        s = w.get(("slot", ssl))
+        s = w.get(SLOT(ssl))
         new_hostname(w, s, True)
         w.note(s, f"the client sent a name and the callback accepted it: {obj(s)} gets it as its hostname")
-    before = w.get(("hs", "tix", ssl))
-    now = not w.get(("opts", ssl)) & OP_NO_TICKET
-    w.set(("hs", "tix", ssl), before and now)
+    before = w.get(HS("tix", ssl))
+    now = not w.get(OPTS(ssl)) & OP_NO_TICKET
+    w.set(HS("tix", ssl), before and now)
     if before and not now:
-        if w.get(("proto", ssl)) == TLS1_3:
-            w.set(("ntick", ssl), 0)
-        elif not w.get(("hit", ssl)) and cache.has_empty_id(w, w.get(("slot", ssl))):
-            w.set(("sid", w.get(("slot", ssl))), _fresh_id(w))
+        if w.get(PROTO(ssl)) == TLS1_3:
+            w.set(NTICK(ssl), 0)
+        elif not w.get(HIT(ssl)) and cache.has_empty_id(w, w.get(SLOT(ssl))):
+            w.set(SID(w.get(SLOT(ssl))), _fresh_id(w))
     _server_done(w, ssl, 0)
 
 
@@ -725,32 +783,32 @@ def _after_servername(w: World, ssl: int, n: int) -> None:
 def _server_done(w: World, ssl: int, n: int) -> None:
     """The client completes the handshake, or aborts it; a resumed session whose keys the
     client does not have (an id it made up, another session from the callback) fails."""
-    if w.get(("hit", ssl)) and not w.get(("hs", "keys", ssl)):
+    if w.get(HIT(ssl)) and not w.get(HS("keys", ssl)):
         w.note(ssl, f"the client does not have the keys of the session {obj(ssl)} resumed: the handshake fails")
         _fatal_alert(w, ssl)
         return
     if w.choose(PEER_ABORTS) or _certificate_rejected(w, ssl):
         _fatal_alert(w, ssl)
         return
-    w.set(("done", ssl), True)
-    sctx = w.get(("sctx", ssl))
+    w.set(DONE(ssl), True)
+    sctx = w.get(SCTX(ssl))
     _result(w, 1)
-    if w.get(("proto", ssl)) == TLS1_3:
+    if w.get(PROTO(ssl)) == TLS1_3:
         _server_ticket(w, ssl, 0)
         return
-    if w.get(("hs", "tix", ssl)):
-        w.set(("issued12", sctx), True)
-        w.set(("tsid12", sctx), w.get(("sidctx", w.get(("slot", ssl)))))
-        w.set(("thost12", sctx), bool(w.get(("host", w.get(("slot", ssl))))))
-    s = w.get(("slot", ssl))
-    if not w.get(("hit", ssl)) and not cache.has_empty_id(w, s):
+    if w.get(HS("tix", ssl)):
+        w.set(ISSUED12(sctx), True)
+        w.set(TSID12(sctx), w.get(SIDCTX(w.get(SLOT(ssl)))))
+        w.set(THOST12(sctx), bool(w.get(HOST(w.get(SLOT(ssl))))))
+    s = w.get(SLOT(ssl))
+    if not w.get(HIT(ssl)) and not cache.has_empty_id(w, s):
         w.record(PEER_HOLDS, s)
-    mark = w.get(("pq_n",))
+    mark = w.get(PQ_N())
     # statem_lib.c L1095-1101: TLS 1.2 updates the cache at the end; `sess_accept_good` is
     # counted on `s->ctx` after it.
     _update_cache(w, ssl, SERVER, _auto_flush_due(w, sctx, SERVER))
-    ctx = w.get(("ctx", ssl))
-    w.set(("goods", ctx), w.get(("goods", ctx)) + 1)
+    ctx = w.get(CTX_OF(ssl))
+    w.set(GOODS(ctx), w.get(GOODS(ctx)) + 1)
     _then(w, mark, _after_handshake, ssl)
 
 
@@ -761,33 +819,33 @@ def _server_ticket(w: World, ssl: int, k: int) -> None:
     session gets an id, then `ssl_update_cache(SERVER)` runs once per ticket. A resumed
     connection sends one ticket at most (ossl_statem_server_write_transition L524-535)
     [found by `sessref conform`: a resumed TLS 1.3 handshake gave the peer one ticket]."""
-    count = w.get(("ntick", ssl))
-    if w.get(("hit", ssl)):
+    count = w.get(NTICK(ssl))
+    if w.get(HIT(ssl)):
         count = w.ite(w.lt(count, 1), count, 1)
     if not w.test(w.lt(k, count)):
-        ctx = w.get(("ctx", ssl))
-        w.set(("goods", ctx), w.get(("goods", ctx)) + 1)
+        ctx = w.get(CTX_OF(ssl))
+        w.set(GOODS(ctx), w.get(GOODS(ctx)) + 1)
         _after_handshake(w, ssl, 0)
         return
-    if k > 0 or w.get(("hit", ssl)):
+    if k > 0 or w.get(HIT(ssl)):
         _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
     _send_ticket(w, ssl)
-    mark = w.get(("pq_n",))
-    _update_cache(w, ssl, SERVER, _auto_flush_due(w, w.get(("sctx", ssl)), SERVER))
+    mark = w.get(PQ_N())
+    _update_cache(w, ssl, SERVER, _auto_flush_due(w, w.get(SCTX(ssl)), SERVER))
     _then(w, mark, _server_ticket, ssl, k + 1)
 
 
 def _send_ticket(w: World, ssl: int) -> None:
     """The slot's session (a copy, when needed) gets an id and goes out in a ticket."""
-    s = w.get(("slot", ssl))
-    w.set(("sid", s), _fresh_id(w))
+    s = w.get(SLOT(ssl))
+    w.set(SID(s), _fresh_id(w))
     w.record(PEER_HOLDS, s)
-    w.set(("sent", ssl), w.get(("sent", ssl)) + 1)
-    sctx = w.get(("sctx", ssl))
-    if not w.get(("opts", ssl)) & OP_NO_TICKET:
-        w.set(("issued13", sctx), True)
-        w.set(("tsid13", sctx), w.get(("sidctx", s)))
-        w.set(("thost13", sctx), bool(w.get(("host", s))))
+    w.set(SENT(ssl), w.get(SENT(ssl)) + 1)
+    sctx = w.get(SCTX(ssl))
+    if not w.get(OPTS(ssl)) & OP_NO_TICKET:
+        w.set(ISSUED13(sctx), True)
+        w.set(TSID13(sctx), w.get(SIDCTX(s)))
+        w.set(THOST13(sctx), bool(w.get(HOST(s))))
 
 
 @stage
@@ -797,15 +855,15 @@ def _extra_ticket(w: World, ssl: int, n: int) -> None:
     of the handshake, with a copy of the session once a ticket was sent or the connection
     resumed (statem_srvr.c tls_construct_new_session_ticket) [verified 3.0.19:
     tests/library/psk_ticket.c: the slot is replaced and `new_session_cb` runs per ticket]."""
-    if not w.get(("xtick", ssl)):
+    if not w.get(XTICK(ssl)):
         _after_handshake(w, ssl, 0)
         return
-    w.set(("xtick", ssl), w.get(("xtick", ssl)) - 1)
-    if w.get(("sent", ssl)) or w.get(("hit", ssl)):
+    w.set(XTICK(ssl), w.get(XTICK(ssl)) - 1)
+    if w.get(SENT(ssl)) or w.get(HIT(ssl)):
         _dup_into_slot(w, ssl, "a TLS 1.3 ticket goes with a copy of the session")
     _send_ticket(w, ssl)
-    mark = w.get(("pq_n",))
-    _update_cache(w, ssl, SERVER, _auto_flush_due(w, w.get(("sctx", ssl)), SERVER))
+    mark = w.get(PQ_N())
+    _update_cache(w, ssl, SERVER, _auto_flush_due(w, w.get(SCTX(ssl)), SERVER))
     _then(w, mark, _extra_ticket, ssl, 0)
 
 
@@ -817,20 +875,20 @@ def _read_on(w: World, ssl: int, n: int) -> None:
     """After the handshake, `SSL_read`/`SSL_peek` process what the peer sent. Data an
     `SSL_peek` left in the buffer comes first, before any record behind it. After the
     peer's close_notify a read returns 0 (ssl_lib.c ssl_read_internal L1828-1831)."""
-    if w.get(("shut", ssl)) & RECEIVED_SHUTDOWN:
+    if w.get(SHUT(ssl)) & RECEIVED_SHUTDOWN:
         _result(w, 0)
         return
-    if w.get(("pend", ssl)):
+    if w.get(PEND(ssl)):
         _result(w, w.fresh_int("bytes read", 1, INT_MAX))
-        w.set(("pend", ssl), w.get(("peeking", ssl)))
+        w.set(PEND(ssl), w.get(PEEKING(ssl)))
         return
     _read_records(w, ssl, _read_data)
 
 
 def _read_records(w: World, ssl: int, then: Callable[[World, int, int], None]) -> None:
     """Reading: a TLS 1.3 client first processes the tickets that arrived, then `then`."""
-    w.set(("hs", "then", ssl), STAGES.index(then))
-    if w.get(("side", ssl)) == CLIENT and w.get(("proto", ssl)) == TLS1_3:
+    w.set(HS("then", ssl), STAGES.index(then))
+    if w.get(SIDE(ssl)) == CLIENT and w.get(PROTO(ssl)) == TLS1_3:
         _client_ticket(w, ssl, 0)
     else:
         then(w, ssl, 0)
@@ -841,16 +899,16 @@ def _client_ticket(w: World, ssl: int, k: int) -> None:
     """statem_clnt.c tls_process_new_session_ticket L2493-2520, L2597-2629: every TLS 1.3
     ticket replaces the slot with a copy carrying the ticket, then `ssl_update_cache(CLIENT)`."""
     if k >= MAX_TICKETS_PER_READ or not w.choose(f"{TICKET_ARRIVES} ({k + 1})"):
-        STAGES[w.value(w.get(("hs", "then", ssl)))](w, ssl, 0)
+        STAGES[w.value(w.get(HS("then", ssl)))](w, ssl, 0)
         return
     s = _dup_into_slot(w, ssl, "a TLS 1.3 ticket arrived")
-    w.set(("tick", s), True)
-    w.set(("sid", s), _fresh_id(w))
+    w.set(TICK(s), True)
+    w.set(SID(s), _fresh_id(w))
     # L2519-2520: the time is reset; the timeout stays the copied one (the lifetime hint
     # is kept apart, in `ext.tick_lifetime_hint`).
-    w.set(("time", s), w.get(("clock",)))
-    sctx = w.get(("sctx", ssl))
-    mark = w.get(("pq_n",))
+    w.set(TIME(s), w.get(CLOCK()))
+    sctx = w.get(SCTX(ssl))
+    mark = w.get(PQ_N())
     _update_cache(w, ssl, CLIENT, _auto_flush_due(w, sctx, CLIENT))
     _then(w, mark, _client_ticket, ssl, k + 1)
 
@@ -862,7 +920,7 @@ def _read_data(w: World, ssl: int, n: int) -> None:
         return
     if w.choose(DATA_ARRIVES):
         _result(w, w.fresh_int("bytes read", 1, INT_MAX))
-        w.set(("pend", ssl), w.get(("peeking", ssl)))  # `SSL_peek` leaves it there
+        w.set(PEND(ssl), w.get(PEEKING(ssl)))  # `SSL_peek` leaves it there
     else:
         _result(w, -1)
 
@@ -871,10 +929,10 @@ def _read_data(w: World, ssl: int, n: int) -> None:
 def _write_on(w: World, ssl: int, n: int) -> None:
     """`SSL_write` after the handshake writes everything; after `SSL_shutdown` it fails
     (ssl_lib.c ssl_write_internal L2017-2020)."""
-    if w.get(("shut", ssl)) & SENT_SHUTDOWN:
+    if w.get(SHUT(ssl)) & SENT_SHUTDOWN:
         _result(w, -1)
         return
-    _result(w, w.get(("hs", "wnum", ssl)))
+    _result(w, w.get(HS("wnum", ssl)))
 
 
 def shutdown(w: World, ssl: int) -> None:
@@ -883,15 +941,15 @@ def shutdown(w: World, ssl: int) -> None:
     tickets in the way [verified 3.0.22]) and returns 1 once the peer's close_notify came,
     else -1 (want read). With quiet shutdown (L4791-4794) it sends nothing: both flags are
     set and it returns 1 [verified 3.0.22: tests/library/quiet_shutdown.c]."""
-    shut = w.get(("shut", ssl))
-    if not w.test(w.eq(w.get(("quiet", ssl)), 0)):
-        w.set(("shut", ssl), SENT_SHUTDOWN | RECEIVED_SHUTDOWN)
+    shut = w.get(SHUT(ssl))
+    if not w.test(w.eq(w.get(QUIET(ssl)), 0)):
+        w.set(SHUT(ssl), SENT_SHUTDOWN | RECEIVED_SHUTDOWN)
         w.note(ssl, f"quiet shutdown: {obj(ssl)} is marked closed without sending close_notify; its session "
                "stays resumable at `SSL_free`")
         _result(w, 1)
         return
     if not shut & SENT_SHUTDOWN:
-        w.set(("shut", ssl), shut | SENT_SHUTDOWN)
+        w.set(SHUT(ssl), shut | SENT_SHUTDOWN)
         w.note(ssl, f"{obj(ssl)} sends close_notify: its session stays resumable at `SSL_free`")
         _result(w, 1 if shut & RECEIVED_SHUTDOWN else 0)
         return
@@ -904,7 +962,7 @@ def shutdown(w: World, ssl: int) -> None:
 @stage
 def _shutdown_read(w: World, ssl: int, n: int) -> None:
     if w.choose(PEER_CLOSES):
-        w.set(("shut", ssl), w.get(("shut", ssl)) | RECEIVED_SHUTDOWN)
+        w.set(SHUT(ssl), w.get(SHUT(ssl)) | RECEIVED_SHUTDOWN)
         _result(w, 1)
     else:
         _result(w, -1)

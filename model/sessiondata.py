@@ -4,6 +4,7 @@ both the effects (`api`, `connection`) and the handshakes (copies of a session) 
 from __future__ import annotations
 
 from . import refcount
+from .objects import EXIDX, EXK, EXN, EXV, HOST, HOSTFREED, HOSTSEQ, SIDCTX
 from .values import NULL, interior_owner, string_index
 from .world import Arg, World
 
@@ -13,10 +14,10 @@ SID_CTX_MAX = 32  # SSL_MAX_SID_CTX_LENGTH
 def new_hostname(w: World, s: int, present: bool) -> None:
     """The session frees its hostname buffer and gets a new one (or none): `get0_hostname`
     pointers into the old buffer dangle from here."""
-    generation = w.get(("hostseq", s)) + 1
-    w.set(("hostseq", s), generation)
-    w.set(("host", s), generation if present else 0)
-    w.set(("hostfreed", s), False)
+    generation = w.get(HOSTSEQ(s)) + 1
+    w.set(HOSTSEQ(s), generation)
+    w.set(HOST(s), generation if present else 0)
+    w.set(HOSTFREED(s), False)
 
 
 def id_value(w: World, data: Arg, length: Arg, label: str):
@@ -31,7 +32,7 @@ def id_value(w: World, data: Arg, length: Arg, label: str):
     if owner:
         # A pointer into a session (`SSL_SESSION_get0_id_context(s, &len)`): its bytes.
         refcount.use(w, owner, "the call reads the bytes of", via=data.var)
-        return w.get(("sidctx", owner))
+        return w.get(SIDCTX(owner))
     return w.fresh_int(label, 1, None)
 
 
@@ -39,29 +40,29 @@ EX_INDEX_SSL_SESSION = 2  # CRYPTO_EX_INDEX_SSL_SESSION
 
 
 def set_ex(w: World, s: int, idx, value) -> None:
-    n = w.get(("exn", s))
-    w.set(("exk", s, n), idx)
-    w.set(("exv", s, n), value)
-    w.set(("exn", s), n + 1)
+    n = w.get(EXN(s))
+    w.set(EXK(s, n), idx)
+    w.set(EXV(s, n), value)
+    w.set(EXN(s), n + 1)
 
 
 def get_ex(w: World, s: int, idx):
     if w.test(w.lt(idx, 0)):
         return NULL  # CRYPTO_get_ex_data: an index out of the vector gives NULL
-    for j in range(w.get(("exn", s)) - 1, -1, -1):
-        if w.test(w.eq(w.get(("exk", s, j)), idx)):
-            return w.get(("exv", s, j))
+    for j in range(w.get(EXN(s)) - 1, -1, -1):
+        if w.test(w.eq(w.get(EXK(s, j)), idx)):
+            return w.get(EXV(s, j))
     return NULL
 
 
 def copy_ex_data(w: World, d: int, src: int) -> None:
     """CRYPTO_dup_ex_data: without a dup callback (the model accepts none) each pointer is
     copied as it is, so both sessions then carry it [verified 3.0.19: exdata_pem]."""
-    n = w.get(("exn", src))
+    n = w.get(EXN(src))
     for j in range(n):
-        w.set(("exk", d, j), w.get(("exk", src, j)))
-        w.set(("exv", d, j), w.get(("exv", src, j)))
-    w.set(("exn", d), n)
+        w.set(EXK(d, j), w.get(EXK(src, j)))
+        w.set(EXV(d, j), w.get(EXV(src, j)))
+    w.set(EXN(d), n)
 
 
 def dup_fails_on_ex_data(w: World, src: int) -> bool:
@@ -69,4 +70,4 @@ def dup_fails_on_ex_data(w: World, src: int) -> bool:
     index was made in the process: CRYPTO_dup_ex_data fails, so SSL_SESSION_dup gives NULL
     [verified 3.0.19: tests/library/exdata_noindex.c]. The model knows only the script's
     indices (another library of the program may have made one)."""
-    return bool(w.get(("exn", src))) and not w.get(("exidx", EX_INDEX_SSL_SESSION))
+    return bool(w.get(EXN(src))) and not w.get(EXIDX(EX_INDEX_SSL_SESSION))
