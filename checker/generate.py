@@ -1453,6 +1453,7 @@ M_CLEANUP_MISSING = "a free left out of the cleanup"
 _READ_CALLS = _catalogued("SSL_SESSION_get_time", "SSL_SESSION_get_timeout", "SSL_SESSION_is_resumable")
 _NEW_CB = "on_new"
 _GET_CB = "on_get"
+_NAME_CB = "on_name"
 
 
 def _handshakes(seed: int) -> bool:
@@ -1552,13 +1553,25 @@ class _HandshakeGenerator:
 
     # -- connection settings (drawn from `self.extra`) -----------------------------------------------
     def _context_settings(self, server: bool) -> list[str]:
-        """A session id context (servers), and peer verification."""
+        """A session id context (servers), peer verification, and a servername callback
+        (servers: accepting the client's name stores it in a new session)."""
         extra, out = self.extra, []
         if server and extra.random() < 0.4:
             out.append('SSL_CTX_set_session_id_context(ctx, "srv", 3);')
         if extra.random() < 0.15:
             out.append("SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);")
+        if server and extra.random() < 0.2:
+            result = extra.choice(("SSL_TLSEXT_ERR_OK", "SSL_TLSEXT_ERR_OK", "SSL_TLSEXT_ERR_NOACK"))
+            out += [f"int {_NAME_CB}(SSL *s, int *al, void *arg) {{", f"    return {result};", "}",
+                    f"SSL_CTX_set_tlsext_servername_callback(ctx, {_NAME_CB});"]
         return out
+
+    def _server_name(self, ssl: str) -> list[str]:
+        """A client's server name (SNI): its new sessions get it as their hostname when the
+        server acknowledges it."""
+        if self.extra.random() >= 0.2:
+            return []
+        return [f'SSL_set_tlsext_host_name({ssl}, "{self.extra.choice(_HOSTS)}");']
 
     def _ssl_settings(self, ssl: str, pin: str) -> list[str]:
         """Options and version bounds of one connection (copied from the context at SSL_new,
@@ -1627,6 +1640,7 @@ class _HandshakeGenerator:
         out += self._context_settings(server=False)
         out.append("SSL *ssl = SSL_new(ctx);")
         out += self._ssl_settings("ssl", pin)
+        out += self._server_name("ssl")
         out += self._handshake("ssl", "SSL_connect")
         out += self._dup_after("ssl")
         # The saved session: owned (get1), or borrowed by mistake; before or after the read.
@@ -1664,6 +1678,7 @@ class _HandshakeGenerator:
                 out.append("SSL_set_session(ssl2, saved);")
             else:
                 out += ["if (SSL_SESSION_is_resumable(saved)) {", "    SSL_set_session(ssl2, saved);", "}"]
+            out += self._server_name("ssl2")
             out += self._handshake("ssl2", "SSL_connect")
             if M_REUSED_LEAK in m or rng.random() < 0.6:
                 replace = ["    saved = SSL_get1_session(ssl2);"]
