@@ -19,7 +19,6 @@ from . import (
     budget,
     conform,
     explain,
-    generate,
     memcheck,
     report_github,
     report_html,
@@ -31,7 +30,6 @@ from . import (
 from .expectations_check import compare
 from .findings import DENY_WARNINGS, FileReport, build_report, left_at_stop
 from .language.ast import Call, FuncDef, Name, Program, walk
-from .language.centry import load_c
 from .language.errors import InternalError, SessrefError, render_error
 from .language.imports import has_includes, load_with_includes
 from .language.parser import decode, parse, require_statements
@@ -419,6 +417,8 @@ def _define(text: str) -> tuple[str, int | None]:
 def _load(path: Path, c_input: CInput = CInput()) -> Program:
     """Read (bounded: `language/source.py`), parse and resolve a script or C file."""
     if path.suffix in C_SUFFIXES:
+        from .language.centry import load_c  # tree-sitter: loaded for C input only
+
         program = load_c(str(path), MODELLED, dict(c_input.defines), c_input.undefines,
                          list(c_input.functions) if c_input.functions else None)
         return program
@@ -568,6 +568,8 @@ def _conform(args: argparse.Namespace) -> int:
         raise UsageError(problem)
     scripts = [(display_name(str(f)), _text_of(f)) for f in script_files(args.paths)] if args.paths else []
     if args.generated:
+        from . import generate
+
         scripts += generate.generate_scripts(args.seed, args.generated)
     if not scripts:
         raise UsageError("nothing to check: give `.sess` files or directories, or --generated N")

@@ -15,13 +15,30 @@ A value is plain (an int or bool), or a `Sym`:
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import Any
 
 import z3
-from dd import bdd as _dd_bdd
-from dd.autoref import BDD, Function
 
-from .language import cint
+
+def _import_dd():
+    """dd imports networkx, when it is installed, for drawing graphs, which sessref never
+    does; that import took 0.14-0.24 s of every run's start. dd treats networkx as optional,
+    so it is hidden while dd loads (and only if nothing imported it before)."""
+    hidden = "networkx" not in sys.modules
+    if hidden:
+        sys.modules["networkx"] = None  # type: ignore[assignment]  # `import networkx` raises ImportError
+    try:
+        from dd import autoref, bdd
+    finally:
+        if hidden:
+            del sys.modules["networkx"]
+    return bdd, autoref.BDD, autoref.Function
+
+
+_dd_bdd, BDD, Function = _import_dd()
+
+from .language import cint  # noqa: E402
 
 
 class _QuietManager(_dd_bdd.BDD):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import cheader
 from .cheader import Prototype
+from .datacache import cached
 
 try:
     import tomllib
@@ -155,7 +156,8 @@ def _load(path: Path = PATH) -> tuple[dict[str, Entry], dict[str, dict], frozens
     return entries, reasons, callback_types
 
 
-CATALOGUE, REASONS, CALLBACK_TYPES = _load()
+# Parsing 1,300 prototypes took 0.11 s of every run's start: kept between runs.
+CATALOGUE, REASONS, CALLBACK_TYPES = cached("catalogue", [PATH, Path(__file__), Path(cheader.__file__)], _load)
 
 
 def entry(name: str) -> Entry | None:

@@ -14,13 +14,16 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import ast
-from .cfront import CUnit, lower_c
 from .errors import ParseError
 from .parser import parse
 from .prototypes import CALLBACK_SIGNATURES
 from .source import InputError, read_bytes
+
+if TYPE_CHECKING:
+    from .cfront import CUnit
 
 INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)"[^\n]*$', re.M)
 _KIND_REGISTRATION = {
@@ -62,6 +65,8 @@ def load_with_includes(path: str, source: str, modelled: frozenset[str]) -> tupl
         except UnicodeDecodeError:
             raise ParseError(f"cannot include `{name}`: not UTF-8", span, source=source) from None
         full += "\n"
+        from .cfront import lower_c  # tree-sitter: loaded only for a script that includes C
+
         unit = lower_c(str(target), text, modelled, base=len(full))
         full += text + "".join(unit.synthetic)
         units.append(unit)
