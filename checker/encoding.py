@@ -473,20 +473,52 @@ class SymbolicBackend(Backend):
         """The length of a path up to step `upto` as weighted path conditions (pc, weight):
         loop iterations first (each outweighs every step), then the steps shown in a report.
         Steps under the same condition are counted together."""
+        return self.path_lengths([upto])[0]
+
+    def path_lengths(self, uptos: list[int]) -> list[list[tuple[Any, int]]]:
+        """`path_length` of each of `uptos`, in one pass over the steps (a loop of a thousand
+        iterations has a thousand candidates of one finding, each a thousand steps long)."""
         # One weight for every finding, so that paths to different candidates of the same
         # finding compare: more than any path's steps.
         per_iteration = sum(1 for _, visible in self.steps if visible) + 1
-        weights: dict[Any, int] = {}
-        pcs: dict[Any, Any] = {}
-        for pc, visible in self.steps[: upto + 1]:
+        counted = _Lengths(per_iteration)
+        lengths: dict[int, list[tuple[Any, int]]] = {}
+        for upto in sorted(set(uptos)):
+            counted.extend(self.steps, self.iterations, upto)
+            lengths[upto] = counted.terms()
+        return [lengths[upto] for upto in uptos]
+
+
+class _Lengths:
+    """A path's length as it grows step by step: the weight of each path condition among its
+    visible steps and among its loop iterations."""
+
+    def __init__(self, per_iteration: int):
+        self.per_iteration = per_iteration
+        self.steps: dict[int, int] = {}
+        self.loops: dict[int, int] = {}
+        self.pcs: dict[int, Any] = {}
+        self.step = self.iteration = 0  # how many of each are counted
+
+    def extend(self, steps: list[tuple[Any, bool]], iterations: list[tuple[int, Any]], upto: int) -> None:
+        """Count the steps up to `upto` and the iterations that start there or before."""
+        while self.step < len(steps) and self.step <= upto:
+            pc, visible = steps[self.step]
+            self.step += 1
             if visible:
-                weights[int(pc)] = weights.get(int(pc), 0) + 1
-                pcs[int(pc)] = pc
-        for index, pc in self.iterations:
-            if index <= upto:
-                weights[int(pc)] = weights.get(int(pc), 0) + per_iteration
-                pcs[int(pc)] = pc
-        return [(pcs[k], w) for k, w in weights.items()]
+                self.steps[int(pc)] = self.steps.get(int(pc), 0) + 1
+                self.pcs[int(pc)] = pc
+        while self.iteration < len(iterations) and iterations[self.iteration][0] <= upto:
+            pc = iterations[self.iteration][1]
+            self.iteration += 1
+            self.loops[int(pc)] = self.loops.get(int(pc), 0) + self.per_iteration
+            self.pcs[int(pc)] = pc
+
+    def terms(self) -> list[tuple[Any, int]]:
+        weights = dict(self.steps)
+        for key, weight in self.loops.items():
+            weights[key] = weights.get(key, 0) + weight
+        return [(self.pcs[k], w) for k, w in weights.items()]
 
 
 def _cap(key: Cell) -> int | None:

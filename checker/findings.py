@@ -5,6 +5,7 @@ holders after each step. Emitters (`report_text`, `report_json`) only format thi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -259,8 +260,10 @@ def _finding(program: ast.Program, cx: Counterexample, full_trace: bool) -> Repo
     primary = "; ".join([*dict.fromkeys(inside[-2:]), cx.rule.label])
     labels.append(Label(cx.span, primary + _in_iteration(backend.sites.by_id[cx.finding.site].context), primary=True))
     note, help_text = advice_for(cx.rule, cx.finding.variant)
-    steps = _steps(program, backend, trace, names)
-    shown = steps if full_trace or not involved else _touching(steps, backend, trace, involved, names)
+    if full_trace or not involved:
+        steps = shown = _steps(backend, trace, names)
+    else:
+        steps, shown = _steps(backend, trace, names, ()), _touching(backend, trace, involved, names)
     choices = _choices(program, backend, trace[-1].asked_to, cx.depends_on)
     return ReportedFinding(
         cx.rule,
@@ -315,9 +318,9 @@ def _share_tables(
         names = _names_of(backend, program)
         trace = backend.trace[: head.finding.step + 1]
         involved = {o for i in group for o in cxs[i].finding.objs}
-        steps = _steps(program, backend, trace, names)
+        steps = _steps(backend, trace, names, () if involved else None)
         at = frozenset(findings[i].steps[-1].index for i in group if findings[i].steps)
-        shown = steps if not involved else _touching(steps, backend, trace, involved, names, at)
+        shown = steps if not involved else _touching(backend, trace, involved, names, at)
         result[group[0]] = replace(result[group[0]], table=shown, table_hidden=len(steps) - len(shown))
         for i in group[1:]:
             result[i] = replace(result[i], table_of=group[0])
@@ -337,18 +340,18 @@ def _dedupe(labels: list[Label]) -> list[Label]:
 
 
 def _touching(
-    steps: tuple[PathStep, ...], backend: ConcreteBackend, trace: list[TraceStep], involved: set[int], names: _Names,
+    backend: ConcreteBackend, trace: list[TraceStep], involved: set[int], names: _Names,
     keep: frozenset[int] = frozenset(),
 ) -> tuple[PathStep, ...]:
     """The steps that change or describe the finding's objects or the `SSL`s and contexts that
     held them (and the finding's own step), with a column for each of those objects."""
-    involved_names = {names(o) for o in involved}
-    shown = set(involved_names)
+    steps = _steps(backend, trace, names, [o for o in involved if o in backend.registry.info])
+    shown = {names(o) for o in involved}
     for step in steps:
         for state in step.objects:
-            if state.name in involved_names:
-                shown |= {name for kind, name, _ in state.holdings if kind in ("slot", "cache", "ssl")}
+            shown |= {name for kind, name, _ in state.holdings if kind in ("slot", "cache", "ssl")}
     objects = {o for o in backend.registry.info if names(o) in shown}
+    steps = _steps(backend, trace, names, objects)
     touched = set()
     for index, step in enumerate(trace):
         if any(o in objects for o, _ in step.notes) or any(
@@ -356,11 +359,7 @@ def _touching(
             for cell, value in step.writes.items()
         ):
             touched.add(index)
-    return tuple(
-        PathStep(s.number, s.span, s.call, s.notes, tuple(o for o in s.objects if o.name in shown), s.index)
-        for s in steps
-        if s.index in touched or s.index in keep or s is steps[-1]
-    )
+    return tuple(s for s in steps if s.index in touched or s.index in keep or s is steps[-1])
 
 
 def _names_of(backend: ConcreteBackend, program: ast.Program) -> _Names:
@@ -371,75 +370,161 @@ def _names_of(backend: ConcreteBackend, program: ast.Program) -> _Names:
     return cached[1]
 
 
-def _steps(program: ast.Program, backend: ConcreteBackend, trace: list[TraceStep], names: _Names) -> tuple[PathStep, ...]:
-    """The step table of `trace`, a prefix of the replay's: the whole replay's table is
-    made once (several findings on one path, a report of hundreds of them, share it)."""
-    cached = getattr(backend, "_report_rows", None)
-    if cached is None or cached[0] is not names:
-        cached = backend._report_rows = (names, _all_steps(backend, names))  # type: ignore[attr-defined]
-    return tuple(row for row in cached[1] if row.index < len(trace))
+def _steps(
+    backend: ConcreteBackend, trace: list[TraceStep], names: _Names, objects: Iterable[int] | None = None
+) -> tuple[PathStep, ...]:
+    """The step table of `trace`, a prefix of the replay's, with a column for each of
+    `objects` (None: every object). The replay's rows and each object's column are made once
+    (several findings on one path, a report of hundreds of them, share them)."""
+    table = getattr(backend, "_report_table", None)
+    if table is None or table.names is not names:
+        table = backend._report_table = _Table(backend, names)  # type: ignore[attr-defined]
+    wanted = sorted(backend.registry.info if objects is None else objects)
+    rows = [row for row in table.rows if row.index < len(trace)]
+    columns = table.columns(wanted, len(rows))
+    return tuple(
+        PathStep(row.number, row.span, row.call, row.notes, tuple(columns[o][i] for o in wanted), row.index)
+        for i, row in enumerate(rows)
+    )
 
 
-def _all_steps(backend: ConcreteBackend, names: _Names) -> tuple[PathStep, ...]:
-    cells: dict = {}
-    holding: dict[int, set] = {}  # object -> the pointer variables' cells that hold it now
+class _Table:
+    """The step table of one replay: its rows, and each object's state after each row (its
+    column), made only for the objects and the rows a report shows: a loop that allocates a
+    thousand objects makes a thousand columns, of which a finding shows a few."""
+
+    def __init__(self, backend: ConcreteBackend, names: _Names):
+        self.backend, self.names = backend, names
+        self.rows = _rows(backend, names)
+        self._columns: dict[int, list[ObjectState]] = {}
+
+    def columns(self, objects: list[int], rows: int) -> dict[int, list[ObjectState]]:
+        """Columns of at least `rows` rows for `objects`."""
+        short = [o for o in objects if len(self._columns.get(o, ())) < rows]
+        if short:
+            # Made again from the start when a longer one is asked for: at least twice as long.
+            made = min(len(self._columns.get(o, ())) for o in short)
+            upto = min(len(self.rows), max(rows, 2 * made))
+            at = {row.index for row in self.rows[:upto]}
+            self._columns.update(_columns(self.backend, self.names, short, at))
+        return self._columns
+
+
+def _rows(backend: ConcreteBackend, names: _Names) -> list[PathStep]:
+    """The replay's steps a table shows, without their columns."""
     rows: list[PathStep] = []
-    objects = sorted(backend.registry.info)
-    ssls = backend.registry.of_kind(SSL)
     for index, step in enumerate(backend.trace):
-        for cell, value in step.writes.items():
-            if cell[0] == "var" and (cell[2], cell[3]) in names.pointers:
-                old = cells.get(cell)
-                if old in holding:
-                    holding[old].discard(cell)
-                if isinstance(value, int):
-                    holding.setdefault(value, set()).add(cell)
-        cells.update(step.writes)
         site = backend.sites.by_id[step.site]
         text = site.text
         if site.text in ("library callback", "library") and any(c[0] in ("rc", "st") for c in step.writes):
             text = "(the library, inside this call)"  # what it does around a callback
         elif site.text in INTERNAL_STEPS or site.span.line == 0:
             continue
-        states = tuple(_object_state(cells, o, backend, names, holding.get(o, ()), ssls) for o in objects)
         notes = tuple(dict.fromkeys(names.fill(text) for _, text in step.notes))
-        rows.append(PathStep(len(rows) + 1, site.span, text, notes, states, index))
-    return tuple(rows)
+        rows.append(PathStep(len(rows) + 1, site.span, text, notes, (), index))
+    return rows
 
 
-def _object_state(cells: dict, o: int, backend: ConcreteBackend, names: _Names, held_by=None, ssls=None) -> ObjectState:
+def _columns(
+    backend: ConcreteBackend, names: _Names, objects: list[int], at: set[int]
+) -> dict[int, list[ObjectState]]:
+    """The state of each of `objects` after each step of the replay whose index is in `at`."""
+    pointers = _Pointers(names)
+    ssls = {ssl: i for i, ssl in enumerate(backend.registry.of_kind(SSL))}
+    columns: dict[int, list[ObjectState]] = {o: [] for o in objects}
+    changed = set(objects)
+    for index, step in enumerate(backend.trace[: max(at, default=-1) + 1]):
+        changed |= pointers.write(step.writes)
+        if index not in at:
+            continue
+        for o in objects:
+            column = columns[o]
+            # An object no step has touched since the last row keeps its state (and its cell).
+            column.append(_object_state(pointers, o, backend, names, ssls) if o in changed else column[-1])
+        changed = set()
+    return columns
+
+
+class _Pointers:
+    """A replay's cells as its steps write them, and who points at each object: the
+    pointer variables, and the `SSL`s whose session slot or contexts hold it."""
+
+    FIELDS = ("slot", "ctx", "sctx")
+
+    def __init__(self, names: _Names):
+        self.pointers = names.pointers
+        self.cells: dict = {}
+        self.variables: dict[int, set] = {}  # object -> the variables' cells that hold it
+        self.fields: dict[int, set] = {}  # object -> the `SSL`s' cells that hold it
+
+    def write(self, writes: dict) -> set:
+        """Apply one step's writes; gives the objects whose state they may change."""
+        changed: set = set()
+        for cell, value in writes.items():
+            old = self.cells.get(cell)
+            changed.update(x for x in (*cell[1:2], old, value) if isinstance(x, int))
+            if cell[0] == "st":  # an `SSL` that comes or goes: what it holds
+                changed.update(x for f in self.FIELDS if isinstance(x := self.cells.get((f, cell[1])), int))
+            index = self._index(cell)
+            if index is None:
+                continue
+            if isinstance(old, int) and old in index:
+                index[old].discard(cell)
+            if isinstance(value, int):
+                index.setdefault(value, set()).add(cell)
+        self.cells.update(writes)
+        return changed
+
+    def _index(self, cell: tuple) -> dict[int, set] | None:
+        if cell[0] == "var" and (cell[2], cell[3]) in self.pointers:
+            return self.variables
+        return self.fields if cell[0] in self.FIELDS else None
+
+    def ssls_at(self, o: int, ssls: dict[int, int]) -> list[int]:
+        """The `SSL`s whose slot or contexts hold `o`, in allocation order."""
+        return sorted({cell[1] for cell in self.fields.get(o, ()) if cell[1] in ssls}, key=ssls.__getitem__)
+
+
+def _object_state(at: _Pointers, o: int, backend: ConcreteBackend, names: _Names, ssls: dict[int, int]) -> ObjectState:
+    cells = at.cells
     kind = backend.registry.info[o].kind
     st = cells.get(("st", o), 0)
     status = "alive" if st == ALIVE else "destroyed" if st == DESTROYED else "-"
     count = cells.get(("rc", o), 0)
-    holdings: list[tuple[str, str, int]] = []
-    if st == ALIVE:
-        script = count - cells.get(("lib", o), 0)
-        if held_by is None:  # the variables that point at it, from the cells
-            held_by = [cell for cell, v in cells.items() if cell[0] == "var" and v == o and (cell[2], cell[3]) in names.pointers]
-        pointers = sorted({cell[2] for cell in held_by})
-        if script > 0:
-            holdings.append(("script", ", ".join(pointers) or "no variable", script))
-        for ssl in backend.registry.of_kind(SSL) if ssls is None else ssls:
-            if cells.get(("st", ssl)) != ALIVE:
-                continue
-            if kind == SESSION and cells.get(("slot", ssl)) == o:
-                holdings.append(("slot", names(ssl), 1))
-            if kind == CTX:
-                # `ssl->ctx` and `ssl->session_ctx` (one each; they differ after SSL_set_SSL_CTX).
-                refs = (cells.get(("ctx", ssl)) == o) + (cells.get(("sctx", ssl)) == o)
-                if refs:
-                    holdings.append(("ssl", names(ssl), refs))
-        if kind == SESSION and cells.get(("cached", o)):
-            holdings.append(("cache", names(cells[("cached", o)]), 1))
-        extra = cells.get(("lib", o), 0) - sum(n for k, _, n in holdings if k != "script")
-        if extra > 0:
-            # A handshake's lookup, `new_session_cb`'s extra reference, a cache release to come.
-            holdings.append(("library", "library", extra))
-        if script <= 0 and pointers:
-            holdings.append(("borrowed", ", ".join(pointers), 0))
+    holdings = _holdings(at, o, kind, count, names, ssls) if st == ALIVE else []
     holders = tuple(holder_text(*h) for h in holdings)
     return ObjectState(names(o), kind, status, count, holders, tuple(holdings))
+
+
+def _holdings(
+    at: _Pointers, o: int, kind: str, count: int, names: _Names, ssls: dict[int, int]
+) -> list[tuple[str, str, int]]:
+    """Who holds the live object `o`'s references: (kind, name, references) each."""
+    cells = at.cells
+    holdings: list[tuple[str, str, int]] = []
+    script = count - cells.get(("lib", o), 0)
+    pointers = sorted({cell[2] for cell in at.variables.get(o, ())})
+    if script > 0:
+        holdings.append(("script", ", ".join(pointers) or "no variable", script))
+    for ssl in at.ssls_at(o, ssls):
+        if cells.get(("st", ssl)) != ALIVE:
+            continue
+        if kind == SESSION and cells.get(("slot", ssl)) == o:
+            holdings.append(("slot", names(ssl), 1))
+        if kind == CTX:
+            # `ssl->ctx` and `ssl->session_ctx` (one each; they differ after SSL_set_SSL_CTX).
+            refs = (cells.get(("ctx", ssl)) == o) + (cells.get(("sctx", ssl)) == o)
+            if refs:
+                holdings.append(("ssl", names(ssl), refs))
+    if kind == SESSION and cells.get(("cached", o)):
+        holdings.append(("cache", names(cells[("cached", o)]), 1))
+    extra = cells.get(("lib", o), 0) - sum(n for k, _, n in holdings if k != "script")
+    if extra > 0:
+        # A handshake's lookup, `new_session_cb`'s extra reference, a cache release to come.
+        holdings.append(("library", "library", extra))
+    if script <= 0 and pointers:
+        holdings.append(("borrowed", ", ".join(pointers), 0))
+    return holdings
 
 
 def left_at_stop(program: ast.Program, backend: ConcreteBackend) -> tuple[int, list[tuple[str, int]]] | None:

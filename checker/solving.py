@@ -224,8 +224,8 @@ def _shortest(
     usually proves the first answer minimal, then by halves). Gives the best model found and
     whether it is proven minimal."""
     costs = []
-    for c in cands:
-        terms = [(backend.logic.to_z3(pc), w) for pc, w in backend.path_length(c.step)]
+    for c, length in zip(cands, backend.path_lengths([c.step for c in cands])):
+        terms = [(backend.logic.to_z3(pc), w) for pc, w in length]
         costs.append((backend.logic.to_z3(c.guard), terms))
 
     def cost(m: z3.ModelRef) -> int:

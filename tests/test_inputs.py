@@ -395,6 +395,34 @@ def test_the_budget_covers_the_loop_closure(capsys) -> None:
     assert elapsed < 15  # 23 s before: the closure held the check past its budget
 
 
+def test_the_budget_covers_the_report_of_a_loop_of_many_objects(capsys) -> None:
+    # The fuzzer's mutant 21:2012: ten nested `for` loops of 2 iterations allocate 1,024
+    # `SSL`s. The report made every object's state at every step, each by looking at every
+    # `SSL` (82 s on a 4 s budget); now only the columns it shows (`findings._Table`).
+    spec = DATA / "budget_nested_loops.sess"
+    start = time.monotonic()
+    code, out, err = check(capsys, str(spec), "--timeout", "4", "--deny", "warnings")
+    elapsed = time.monotonic() - start
+    no_crash(out, err)
+    assert code in (0, 1, 3), out
+    assert elapsed < 12  # 82 s before
+
+
+@pytest.mark.slow
+def test_the_budget_covers_the_shortest_path_of_a_loop_of_many_candidates(tmp_path: Path, capsys) -> None:
+    # Twelve nested loops: 4,095 candidates of one leak, each measured over the whole path
+    # (`encoding.path_length`, quadratic: 26 s on a 4 s budget); now in one pass.
+    loop = "for (int q = 0; q < 2; q++) {"
+    text = (DATA / "budget_nested_loops.sess").read_text().replace(loop * 10, loop * 12).replace("}" * 10, "}" * 12)
+    (tmp_path / "deep.sess").write_text(text)
+    start = time.monotonic()
+    code, out, err = check(capsys, str(tmp_path / "deep.sess"), "--timeout", "4", "--deny", "warnings")
+    elapsed = time.monotonic() - start
+    no_crash(out, err)
+    assert code in (0, 1, 3), out
+    assert elapsed < 12  # 26 s before
+
+
 def test_the_fix_search_is_bounded_and_says_what_it_skipped(tmp_path: Path, capsys, monkeypatch) -> None:
     (tmp_path / "df.sess").write_text(DOUBLE_FREE)
     monkeypatch.setattr(fixes, "SEARCH_FLOOR_S", 0.0)
