@@ -45,7 +45,7 @@ from .symvalues import (
     values_of,
 )
 
-MAX_OUTCOMES = 4096  # forks of one step; beyond it the check gives up (unknown)
+MAX_OUTCOMES = 16384  # forks of one step; beyond it the check gives up (unknown)
 UNLIMITED = 1 << 30
 
 

@@ -22,31 +22,36 @@ import z3
 
 
 def _import_dd():
-    """dd imports networkx, when it is installed, for drawing graphs, which sessref never
-    does; that import took 0.14-0.24 s of every run's start. dd treats networkx as optional,
-    so it is hidden while dd loads (and only if nothing imported it before)."""
+    """dd's CUDD binding (`dd.cudd`, C; its pure-Python `dd.autoref` took 3 times as long on
+    the handshake workloads). dd imports networkx, when it is installed, for drawing
+    graphs, which sessref never does; that import took 0.14-0.24 s of every run's start.
+    dd treats networkx as optional, so it is hidden while dd loads (and only if nothing
+    imported it before)."""
     hidden = "networkx" not in sys.modules
     if hidden:
         sys.modules["networkx"] = None  # type: ignore[assignment]  # `import networkx` raises ImportError
     try:
-        from dd import autoref, bdd
+        try:
+            from dd import cudd as manager
+        except ImportError:  # a dd built without CUDD: the same API in pure Python
+            from dd import autoref as manager
     finally:
         if hidden:
             del sys.modules["networkx"]
-    return bdd, autoref.BDD, autoref.Function
+    return manager.BDD, manager.Function
 
 
-_dd_bdd, BDD, Function = _import_dd()
+BDD, Function = _import_dd()
 
 from .language import cint  # noqa: E402
 
 
-class _QuietManager(_dd_bdd.BDD):
-    """dd's manager asserts at collection that no node is referenced, which fails when the
-    interpreter tears objects down in arbitrary order; there is nothing to check then."""
+def _quiet(manager: type) -> type:
+    """dd's pure-Python manager asserts at collection that no node is referenced, which
+    fails when the interpreter tears objects down in arbitrary order; there is nothing to
+    check then."""
+    return type("QuietManager", (manager,), {"__del__": lambda self: None})
 
-    def __del__(self) -> None:
-        pass
 
 MAX_CASES = 256  # a finite value with more cases becomes an unbounded Int term
 
@@ -56,7 +61,8 @@ class Logic:
 
     def __init__(self) -> None:
         self.bdd = BDD()
-        self.bdd._bdd.__class__ = _QuietManager
+        if hasattr(self.bdd, "_bdd"):  # pure Python (`dd.autoref`): quiet at collection
+            self.bdd._bdd.__class__ = _quiet(type(self.bdd._bdd))
         self.true: Function = self.bdd.true
         self.false: Function = self.bdd.false
         self.meaning: dict[str, z3.BoolRef] = {}  # BDD variable -> Z3 Bool (choice or atom)
@@ -89,13 +95,13 @@ class Logic:
         key = int(u)
         cached = self._to_z3.get(key)
         if cached is not None:
-            return cached
+            return cached[1]
         var = self.meaning[u.var]
         high, low = self.to_z3(u.high), self.to_z3(u.low)
         result = z3.If(var, high, low)
         if u.negated:
             result = z3.Not(result)
-        self._to_z3[key] = result
+        self._to_z3[key] = (u, result)  # `u` kept alive: CUDD reuses a freed node's address
         return result
 
     def pick(self, u: Function) -> dict[str, bool]:

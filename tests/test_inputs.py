@@ -390,6 +390,7 @@ def test_the_budget_covers_the_loop_closure(capsys) -> None:
     code, out, err = check(capsys, str(spec), "--unroll", "2", "--timeout", "5", "--no-fixes")
     elapsed = time.monotonic() - start
     no_crash(out, err)
+    assert code in (0, 1, 3), out  # not an input error: the file is there and is checked
     if code == 3:
         assert "unknown (the time budget of 5 s ran out (--timeout))" in out
     assert elapsed < 15  # 23 s before: the closure held the check past its budget
