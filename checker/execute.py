@@ -227,9 +227,9 @@ class Executor:
         # String literals are numbered in source order, not in the order a run evaluates
         # them: the symbolic backend evaluates every branch, the interpreter one, and a
         # literal's number is a session id (`SSL_SESSION_set1_id`) that a decoded id can equal.
-        self._strings: dict[str, int] = {"": EMPTY_STRING_INDEX}  # `""` is always number 0
+        self._strings: dict[str, int] = {}  # `""` has a number of its own (`EMPTY_STRING_INDEX`)
         for node in ast.walk(program.items):
-            if isinstance(node, ast.StrLit):
+            if isinstance(node, ast.StrLit) and node.value:
                 self._strings.setdefault(node.value, len(self._strings))
         self._function_index = {name: i for i, name in enumerate(self.functions)}
         self._queues = _queues(program)
@@ -644,6 +644,8 @@ class Executor:
         if isinstance(e, ast.NullLit):
             return state, NULL
         if isinstance(e, ast.StrLit):
+            if not e.value:
+                return state, string(EMPTY_STRING_INDEX)
             return state, string(self._strings.setdefault(e.value, len(self._strings)))
         if isinstance(e, ast.Name):
             if e.id in CONSTANTS and not self._declared(e.id, frame):

@@ -356,10 +356,10 @@ def ctx_set_servername_callback(w: World, args: list[Arg]) -> Value:
 )
 def ssl_set_tlsext_host_name(w: World, args: list[Arg]) -> Value:
     """The client's server name, which a full handshake copies into the new session's
-    hostname when the server acknowledges it (handshake.py). A string literal is taken to be a
-    valid name unless it is `""` (one over 255 bytes is not told apart); the length of other
-    bytes is the path's choice. On a server the name has no
-    effect on sessions: what a server session stores is the name the client sent."""
+    hostname when the server acknowledges it (handshake.py). A string literal is a valid
+    name unless it is `""` (one over 255 bytes is not told apart); whether other bytes are
+    is the path's choice. On a server the name has no effect on sessions: what a server
+    session stores is the name the client sent."""
     ssl = _object_arg(w, args[0], "SSL_set_tlsext_host_name")
     w.set(SNI(ssl), False)
     name = w.value(args[1].value)

@@ -46,7 +46,9 @@ def string(index: int) -> int:
     return _STRING_BASE - index
 
 
-EMPTY_STRING_INDEX = 0  # `""`: the interpreter numbers it first, whether the script has one or not
+# `""`: a number of its own, after every other literal's, so that the others keep theirs (a
+# literal's number + 1 is a session id, and an id of no bytes is the empty id, 0).
+EMPTY_STRING_INDEX = 999_999
 
 
 def string_index(value: int) -> int | None:
