@@ -357,6 +357,7 @@ class _Walk:
 
     def explore(self, guard: Any, values: dict, objs: dict, queue: list, rest: list, r: int, out: list) -> None:
         false = self.logic.false
+        budget.check()  # each branch of the walk: enumerating a loop head's states can take seconds
         while True:
             if queue:
                 item = queue.pop()

@@ -396,6 +396,19 @@ def test_the_budget_covers_the_loop_closure(capsys) -> None:
     assert elapsed < 15  # 23 s before: the closure held the check past its budget
 
 
+def test_the_budget_covers_the_walk_over_a_loop_heads_states(capsys) -> None:
+    # The fuzzer's mutant 22:5277: a handshake loop with a new-session callback; the loop
+    # closure enumerates the states at the loop head, and that walk did not look at the
+    # budget (10 s on a 4 s budget); now each of its branches does.
+    spec = DATA / "budget_closure_walk.sess"
+    start = time.monotonic()
+    code, out, err = check(capsys, str(spec), "--timeout", "4", "--no-fixes")
+    elapsed = time.monotonic() - start
+    no_crash(out, err)
+    assert code in (0, 1, 3), out
+    assert elapsed < 12  # 10 s before, on an idle machine
+
+
 def test_the_budget_covers_the_report_of_a_loop_of_many_objects(capsys) -> None:
     # The fuzzer's mutant 21:2012: ten nested `for` loops of 2 iterations allocate 1,024
     # `SSL`s. The report made every object's state at every step, each by looking at every
