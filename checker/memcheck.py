@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .language.datacache import cache_root
 from .repro import Reproducer
 
 INSTALL_HINT = "install gcc, libssl-dev and valgrind (Debian: apt-get install gcc libssl-dev valgrind)"
@@ -84,8 +85,7 @@ def toolchain_problem() -> str | None:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("SESSREF_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")), "sessref")
-    path = Path(root) / "reproducers"
+    path = cache_root() / "reproducers"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -14,6 +14,7 @@ A value is plain (an int or bool), or a `Sym`:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
 from typing import Any
@@ -46,6 +47,7 @@ BDD, Function = _import_dd()
 from .language import cint  # noqa: E402
 
 
+@functools.cache
 def _quiet(manager: type) -> type:
     """dd's pure-Python manager asserts at collection that no node is referenced, which
     fails when the interpreter tears objects down in arbitrary order; there is nothing to
@@ -67,7 +69,7 @@ class Logic:
         self.false: Function = self.bdd.false
         self.meaning: dict[str, z3.BoolRef] = {}  # BDD variable -> Z3 Bool (choice or atom)
         self._atoms: dict[int, Function] = {}
-        self._to_z3: dict[Any, z3.BoolRef] = {}
+        self._to_z3: dict[int, tuple[Function, z3.BoolRef]] = {}  # node -> (the node, kept alive; Z3)
         self.bounds: dict[int, tuple[int | None, int | None]] = {}  # Int variable id -> its range
         self.intervals: dict[int, tuple] = {}  # `interval`'s memo: term id -> (term, range)
         # How each `If` term over unbounded values was built (`ite`): term id -> (term, guard,

@@ -1032,16 +1032,26 @@ def ctx_set_options(w: World, args: list[Arg]) -> Value:
     return value
 
 
+BOUND_VERSIONS = (0, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304)  # 0: no bound
+
+
+def set_version_bound(w: World, target: int, field: str, version: Value, ctx: int) -> Value:
+    """statem/statem_lib.c ssl_set_version_bound: 0 (no bound) and the TLS versions are
+    accepted, anything else is refused with 0 and the old bound kept [verified 3.0.19:
+    settings]; on a one-version method (`ctx`'s: `TLSv1_2_method`) a version is accepted and
+    ignored [verified 3.0.22: fixed_method]."""
+    if version not in BOUND_VERSIONS:
+        return 0
+    if version and w.get(FIXV(ctx)):
+        return 1
+    w.set((field, target), version)
+    return 1
+
+
 def _proto_bound(name: str, field: str) -> None:
     def run(w: World, args: list[Arg]) -> Value:
         ctx = _object_arg(w, args[0], name)
-        version = w.value(args[1].value)
-        if version not in (0, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304):
-            return 0
-        if version and w.get(FIXV(ctx)):
-            return 1  # a one-version method: the bound is ignored
-        w.set((field, ctx), version)
-        return 1
+        return set_version_bound(w, ctx, field, w.value(args[1].value), ctx)
 
     EFFECTS[name] = Effect(name, run, "ssl/ssl_lib.c SSL_CTX_ctrl L2566-2577, statem/statem_lib.c ssl_set_version_bound L1698 (0: no bound)")
 

@@ -19,13 +19,22 @@ l) whether a handshake started on the `SSL` since it was made or cleared (`SSL_d
 from __future__ import annotations
 
 from . import cache, handshake, refs
-from .api import EFFECTS, Effect, _alloc_fails, _object_arg, _reads_buffer, effect, set_slot, ssl_new_object
+from .api import (
+    EFFECTS,
+    Effect,
+    _alloc_fails,
+    _object_arg,
+    _reads_buffer,
+    effect,
+    set_slot,
+    set_version_bound,
+    ssl_new_object,
+)
 from .objects import (
     BEGAN,
     CTX_OF,
     DONE,
     EXIDX,
-    FIXV,
     NTICK,
     OPTS,
     PROTO,
@@ -56,9 +65,6 @@ from .sessiondata import (
 )
 from .values import EMPTY_STRING_INDEX, NULL, interior_owner, string_index
 from .world import Arg, Value, World, obj
-
-_VERSIONS = (0, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304)
-
 
 
 def _set_sid_ctx(w: World, target: int, args: list[Arg]) -> Value:
@@ -141,20 +147,13 @@ _getter("SSL_CTX_get_options", "opts", "ssl/ssl_lib.c SSL_CTX_get_options")
 
 
 def _ssl_bound(name: str, field: str) -> None:
-    """SSL_ctrl SSL_CTRL_SET_MIN/MAX_PROTO_VERSION: ssl_set_version_bound accepts 0 (no bound)
-    and the TLS versions, and refuses anything else with 0, keeping the old bound
-    [verified 3.0.19: settings]. The `SSL`'s own bound: its context's is copied at SSL_new."""
+    """SSL_ctrl SSL_CTRL_SET_MIN/MAX_PROTO_VERSION: the `SSL`'s own bound (its context's is
+    copied at SSL_new), by `ssl_set_version_bound` with `s->ctx->method`."""
 
     def run(w: World, args: list[Arg]) -> Value:
         ssl = _object_arg(w, args[0], name)
         handshake_reads_ctx(w, ssl, name)
-        version = w.value(args[1].value)
-        if version not in _VERSIONS:
-            return 0
-        if version and w.get(FIXV(w.get(CTX_OF(ssl)))):
-            return 1  # the context's method speaks one version: the bound is ignored
-        w.set((field, ssl), version)
-        return 1
+        return set_version_bound(w, ssl, field, w.value(args[1].value), w.get(CTX_OF(ssl)))
 
     EFFECTS[name] = Effect(name, run, "ssl/ssl_lib.c SSL_ctrl SSL_CTRL_SET_MIN/MAX_PROTO_VERSION (reads s->ctx->method)")
 
@@ -348,6 +347,9 @@ def ctx_set_servername_callback(w: World, args: list[Arg]) -> Value:
     return 1
 
 
+NAME_REFUSED = "the name is empty or longer than 255 bytes"  # the path's choice for bytes that are not a literal
+
+
 @effect(
     "SSL_set_tlsext_host_name",
     cite="tls1.h SSL_set_tlsext_host_name: SSL_ctrl SSL_CTRL_SET_TLSEXT_HOSTNAME (ssl/s3_lib.c ssl3_ctrl): the old "
@@ -373,9 +375,6 @@ def ssl_set_tlsext_host_name(w: World, args: list[Arg]) -> Value:
         return 0
     w.set(SNI(ssl), True)
     return 1
-
-
-NAME_REFUSED = "the name is empty or longer than 255 bytes"
 
 
 # ---- the cache, seen from an SSL ---------------------------------------------------------------

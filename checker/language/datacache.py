@@ -17,8 +17,21 @@ T = TypeVar("T")
 
 
 def cache_root() -> Path:
+    """`$SESSREF_CACHE`, else `$XDG_CACHE_HOME/sessref` (`~/.cache/sessref`): the data here,
+    the reproducers' binaries (`memcheck.py`)."""
     root = os.environ.get("SESSREF_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache")), "sessref")
     return Path(root)
+
+
+def data_file(name: str, digest: str, suffix: str) -> Path | None:
+    """The cache file for data `name` built from sources whose hash is `digest`, its folder
+    made; None when the folder cannot be made (a read-only home: build at every start)."""
+    directory = cache_root() / "data"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return directory / f"{name}-{digest[:32]}{suffix}"
 
 
 def cached(name: str, sources: list[Path], build: Callable[[], T]) -> T:
@@ -32,7 +45,6 @@ def cached(name: str, sources: list[Path], build: Callable[[], T]) -> T:
     value = build()
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(f".{os.getpid()}.tmp")
             partial.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
             os.replace(partial, path)
@@ -48,5 +60,4 @@ def _path(name: str, sources: list[Path]) -> Path | None:
             digest.update(source.read_bytes())
     except OSError:
         return None
-    version = f"py{sys.version_info[0]}{sys.version_info[1]}"
-    return cache_root() / "data" / f"{name}-{digest.hexdigest()[:32]}-{version}.pickle"
+    return data_file(name, digest.hexdigest(), f"-py{sys.version_info[0]}{sys.version_info[1]}.pickle")

@@ -57,7 +57,7 @@ from .ast import (
     VarDecl,
     While,
 )
-from .datacache import cache_root
+from .datacache import data_file
 from .errors import ParseError
 from .source import display_name, read_bytes
 
@@ -90,12 +90,8 @@ def _parser() -> Lark:
 
 
 def _grammar_cache(grammar: str) -> str | bool:
-    directory = cache_root() / "data"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return str(directory / f"grammar-{hashlib.sha256(grammar.encode()).hexdigest()[:32]}.lark")
+    path = data_file("grammar", hashlib.sha256(grammar.encode()).hexdigest(), ".lark")
+    return str(path) if path is not None else False
 
 
 def _opaque_types() -> str:
